@@ -1,0 +1,101 @@
+#include "client/channel_client.h"
+
+#include "absl/strings/cord.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace linechannel::client {
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  google::rpc::Status details;
+  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
+    for (const google::protobuf::Any& any : details.details()) {
+      out.SetPayload(any.type_url(), absl::Cord(any.value()));
+    }
+  }
+  return out;
+}
+
+ErrorDetails DecodeErrorDetails(const absl::Status& status) {
+  ErrorDetails out;
+  status.ForEachPayload([&out](absl::string_view type_url, const absl::Cord& payload) {
+    google::protobuf::Any any;
+    any.set_type_url(std::string(type_url));
+    any.set_value(std::string(payload));
+    google::rpc::ErrorInfo info;
+    google::rpc::BadRequest bad_request;
+    google::rpc::RetryInfo retry;
+    if (any.UnpackTo(&info)) {
+      out.reason = info.reason();
+      out.metadata.insert(info.metadata().begin(), info.metadata().end());
+    } else if (any.UnpackTo(&bad_request)) {
+      for (const auto& v : bad_request.field_violations()) {
+        out.field_violations.emplace_back(v.field(), v.description());
+      }
+    } else if (any.UnpackTo(&retry)) {
+      out.retry_delay = absl::Seconds(retry.retry_delay().seconds()) +
+                        absl::Nanoseconds(retry.retry_delay().nanos());
+    }
+  });
+  return out;
+}
+
+ChannelClient::ChannelClient(const Options& options)
+    : options_(options),
+      stub_(v1::ChannelService::NewStub(
+          grpc::CreateChannel(options.target, grpc::InsecureChannelCredentials()))) {}
+
+template <typename Request, typename Response, typename Method>
+absl::StatusOr<Response> ChannelClient::Call(Method method, const Request& request) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+  Response response;
+  const grpc::Status status = (stub_.get()->*method)(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<v1::BindChannelResponse> ChannelClient::BindChannel(
+    const v1::BindChannelRequest& request) {
+  return Call<v1::BindChannelRequest, v1::BindChannelResponse>(
+      &v1::ChannelService::Stub::BindChannel, request);
+}
+
+absl::StatusOr<v1::UnbindChannelResponse> ChannelClient::UnbindChannel(
+    const v1::UnbindChannelRequest& request) {
+  return Call<v1::UnbindChannelRequest, v1::UnbindChannelResponse>(
+      &v1::ChannelService::Stub::UnbindChannel, request);
+}
+
+absl::StatusOr<v1::GetWebhookUrlResponse> ChannelClient::GetWebhookUrl(
+    const v1::GetWebhookUrlRequest& request) {
+  return Call<v1::GetWebhookUrlRequest, v1::GetWebhookUrlResponse>(
+      &v1::ChannelService::Stub::GetWebhookUrl, request);
+}
+
+absl::StatusOr<v1::VerifyWebhookResponse> ChannelClient::VerifyWebhook(
+    const v1::VerifyWebhookRequest& request) {
+  return Call<v1::VerifyWebhookRequest, v1::VerifyWebhookResponse>(
+      &v1::ChannelService::Stub::VerifyWebhook, request);
+}
+
+absl::StatusOr<v1::Channel> ChannelClient::GetChannel(const v1::GetChannelRequest& request) {
+  return Call<v1::GetChannelRequest, v1::Channel>(&v1::ChannelService::Stub::GetChannel,
+                                                  request);
+}
+
+absl::StatusOr<v1::ListChannelsResponse> ChannelClient::ListChannels(
+    const v1::ListChannelsRequest& request) {
+  return Call<v1::ListChannelsRequest, v1::ListChannelsResponse>(
+      &v1::ChannelService::Stub::ListChannels, request);
+}
+
+absl::StatusOr<v1::UpdateCredentialsResponse> ChannelClient::UpdateCredentials(
+    const v1::UpdateCredentialsRequest& request) {
+  return Call<v1::UpdateCredentialsRequest, v1::UpdateCredentialsResponse>(
+      &v1::ChannelService::Stub::UpdateCredentials, request);
+}
+
+}  // namespace linechannel::client

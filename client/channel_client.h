@@ -1,0 +1,66 @@
+#ifndef LINECHANNEL_CLIENT_CHANNEL_CLIENT_H_
+#define LINECHANNEL_CLIENT_CHANNEL_CLIENT_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "linechannel/v1/channel_service.grpc.pb.h"
+
+namespace linechannel::client {
+
+// What the server said about a failed call, decoded from the google.rpc.Status details.
+struct ErrorDetails {
+  std::string reason;
+  std::map<std::string, std::string> metadata;
+  // (field, description) for INVALID_ARGUMENT.
+  std::vector<std::pair<std::string, std::string>> field_violations;
+  // Zero when the server gave no retry advice.
+  absl::Duration retry_delay;
+};
+
+// Turns a gRPC status into an absl::Status with the same code and message, carrying the
+// server's details as payloads (read them back with DecodeErrorDetails).
+absl::Status FromGrpcStatus(const grpc::Status& status);
+ErrorDetails DecodeErrorDetails(const absl::Status& status);
+
+// A thin client over the ChannelService stub: one method per RPC, each bounded by the
+// timeout. Thread-safe.
+class ChannelClient {
+ public:
+  struct Options {
+    std::string target = "127.0.0.1:50051";
+    absl::Duration timeout = absl::Seconds(30);
+  };
+
+  explicit ChannelClient(const Options& options);
+
+  absl::StatusOr<v1::BindChannelResponse> BindChannel(const v1::BindChannelRequest& request);
+  absl::StatusOr<v1::UnbindChannelResponse> UnbindChannel(
+      const v1::UnbindChannelRequest& request);
+  absl::StatusOr<v1::GetWebhookUrlResponse> GetWebhookUrl(
+      const v1::GetWebhookUrlRequest& request);
+  absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhook(
+      const v1::VerifyWebhookRequest& request);
+  absl::StatusOr<v1::Channel> GetChannel(const v1::GetChannelRequest& request);
+  absl::StatusOr<v1::ListChannelsResponse> ListChannels(const v1::ListChannelsRequest& request);
+  absl::StatusOr<v1::UpdateCredentialsResponse> UpdateCredentials(
+      const v1::UpdateCredentialsRequest& request);
+
+ private:
+  template <typename Request, typename Response, typename Method>
+  absl::StatusOr<Response> Call(Method method, const Request& request);
+
+  const Options options_;
+  std::unique_ptr<v1::ChannelService::Stub> stub_;
+};
+
+}  // namespace linechannel::client
+
+#endif  // LINECHANNEL_CLIENT_CHANNEL_CLIENT_H_

@@ -1,0 +1,229 @@
+// channelctl: the operators' command line for the LINE channel-binding service.
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "client/channel_client.h"
+#include "client/credential_input.h"
+#include "client/output.h"
+
+ABSL_FLAG(std::string, server, "",
+          "channeld's gRPC address (default $CHANNELCTL_SERVER or 127.0.0.1:50051).");
+ABSL_FLAG(bool, json, false, "Print results and errors as JSON.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "Give up on the server after this long.");
+ABSL_FLAG(std::string, team, "", "The team id.");
+ABSL_FLAG(std::string, channel_id, "", "The LINE channel ID.");
+ABSL_FLAG(std::string, app_name, "", "bind: the app's name in LINE Developers.");
+ABSL_FLAG(std::string, line_id, "", "bind: the OA's LINE ID (basic ID like @123abcde, or premium ID).");
+ABSL_FLAG(std::string, secret_file, "",
+          "bind/update-credentials: file holding the channel secret, or - for standard input.");
+ABSL_FLAG(std::string, token_file, "",
+          "bind/update-credentials: file holding the access token, or - for standard input.");
+ABSL_FLAG(bool, include_unbound, false, "list: also show unbound bindings.");
+ABSL_FLAG(int, page_size, 0, "list: bindings per page (default 100).");
+ABSL_FLAG(std::string, page_token, "", "list: continue from this page token.");
+
+namespace {
+
+namespace v1 = linechannel::v1;
+using linechannel::client::ChannelClient;
+
+constexpr int kExitOk = 0;
+constexpr int kExitServerError = 1;
+constexpr int kExitUsage = 2;
+
+constexpr char kUsage[] = R"(channelctl: bind and inspect LINE Official Accounts in channeld.
+
+usage: channelctl [--server=HOST:PORT] [--json] COMMAND [flags]
+
+commands:
+  bind                --team --channel_id --app_name --line_id --secret_file --token_file
+                      Prove the five values with LINE and bind the OA to the team.
+  unbind              --team --channel_id
+  get                 --team --channel_id
+  list                --team [--include_unbound] [--page_size] [--page_token]
+  webhook-url         --team --channel_id
+                      The URL to paste into LINE Developers (Messaging API > Webhook URL).
+  update-credentials  --team --channel_id [--secret_file] [--token_file]
+  verify              --team --channel_id
+
+Secrets and tokens are read from files or standard input (-), never from the command line:
+  channelctl bind --team=t1 --channel_id=1656000001 --app_name="Shop A" --line_id=@123abcde \
+      --secret_file=secret.txt --token_file=token.txt
+  printf '%s\n%s\n' "$SECRET" "$TOKEN" | channelctl bind ... --secret_file=- --token_file=-
+
+Exit status: 0 success, 1 the server refused or failed, 2 bad usage.)";
+
+int Usage(const std::string& problem) {
+  std::cerr << "channelctl: " << problem << "\n(channelctl --help shows the commands and flags)\n";
+  return kExitUsage;
+}
+
+// Prints a result or the server's error; returns the exit status.
+template <typename Response, typename Print>
+int Report(const absl::StatusOr<Response>& result, Print print) {
+  if (!result.ok()) {
+    if (absl::GetFlag(FLAGS_json)) {
+      std::cerr << linechannel::client::FormatErrorJson(result.status()) << "\n";
+    } else {
+      std::cerr << "channelctl: " << linechannel::client::FormatError(result.status());
+    }
+    return kExitServerError;
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << linechannel::client::FormatJson(*result) << "\n";
+  } else {
+    print(*result);
+  }
+  return kExitOk;
+}
+
+// The flags a command needs that are empty, as "--a, --b".
+std::string Missing(const std::map<std::string, std::string>& required) {
+  std::string missing;
+  for (const auto& [flag, value] : required) {
+    if (value.empty()) absl::StrAppend(&missing, missing.empty() ? "" : ", ", "--", flag);
+  }
+  return missing;
+}
+
+int Bind(ChannelClient& client) {
+  const std::string secret_file = absl::GetFlag(FLAGS_secret_file);
+  const std::string token_file = absl::GetFlag(FLAGS_token_file);
+  const std::string missing = Missing({{"team", absl::GetFlag(FLAGS_team)},
+                                       {"channel_id", absl::GetFlag(FLAGS_channel_id)},
+                                       {"app_name", absl::GetFlag(FLAGS_app_name)},
+                                       {"line_id", absl::GetFlag(FLAGS_line_id)},
+                                       {"secret_file", secret_file},
+                                       {"token_file", token_file}});
+  if (!missing.empty()) return Usage("bind needs " + missing);
+  absl::StatusOr<linechannel::client::Credentials> credentials =
+      linechannel::client::ReadCredentials(secret_file, token_file, std::cin);
+  if (!credentials.ok()) return Usage(std::string(credentials.status().message()));
+
+  v1::BindChannelRequest request;
+  request.set_team_id(absl::GetFlag(FLAGS_team));
+  request.set_channel_id(absl::GetFlag(FLAGS_channel_id));
+  request.set_app_name(absl::GetFlag(FLAGS_app_name));
+  request.set_line_id(absl::GetFlag(FLAGS_line_id));
+  request.set_channel_secret(credentials->channel_secret);
+  request.set_channel_access_token(credentials->access_token);
+  return Report(client.BindChannel(request), [](const v1::BindChannelResponse& response) {
+    std::cout << (response.already_bound() ? "already bound (nothing changed)\n" : "bound\n")
+              << linechannel::client::FormatChannel(response.channel())
+              << "\nNext: paste the webhook_url into LINE Developers (Messaging API > Webhook "
+                 "URL), turn \"Use webhook\" on, and press Verify.\n";
+  });
+}
+
+int UpdateCredentials(ChannelClient& client) {
+  const std::string secret_file = absl::GetFlag(FLAGS_secret_file);
+  const std::string token_file = absl::GetFlag(FLAGS_token_file);
+  const std::string missing = Missing(
+      {{"team", absl::GetFlag(FLAGS_team)}, {"channel_id", absl::GetFlag(FLAGS_channel_id)}});
+  if (!missing.empty()) return Usage("update-credentials needs " + missing);
+  if (secret_file.empty() && token_file.empty()) {
+    return Usage("update-credentials needs --secret_file, --token_file or both");
+  }
+  absl::StatusOr<linechannel::client::Credentials> credentials =
+      linechannel::client::ReadCredentials(secret_file, token_file, std::cin);
+  if (!credentials.ok()) return Usage(std::string(credentials.status().message()));
+  v1::UpdateCredentialsRequest request;
+  request.set_team_id(absl::GetFlag(FLAGS_team));
+  request.set_channel_id(absl::GetFlag(FLAGS_channel_id));
+  request.set_channel_secret(credentials->channel_secret);
+  request.set_channel_access_token(credentials->access_token);
+  return Report(client.UpdateCredentials(request),
+                [](const v1::UpdateCredentialsResponse& response) {
+                  std::cout << "credentials updated\n"
+                            << linechannel::client::FormatChannel(response.channel());
+                });
+}
+
+// For the commands that name one binding.
+template <typename Request>
+Request BindingRef() {
+  Request request;
+  request.set_team_id(absl::GetFlag(FLAGS_team));
+  request.set_channel_id(absl::GetFlag(FLAGS_channel_id));
+  return request;
+}
+
+int Run(const std::string& command, ChannelClient& client) {
+  if (command == "bind") return Bind(client);
+  if (command == "update-credentials") return UpdateCredentials(client);
+  if (command == "list") {
+    if (absl::GetFlag(FLAGS_team).empty()) return Usage("list needs --team");
+    v1::ListChannelsRequest request;
+    request.set_team_id(absl::GetFlag(FLAGS_team));
+    request.set_include_unbound(absl::GetFlag(FLAGS_include_unbound));
+    request.set_page_size(absl::GetFlag(FLAGS_page_size));
+    request.set_page_token(absl::GetFlag(FLAGS_page_token));
+    return Report(client.ListChannels(request), [](const v1::ListChannelsResponse& response) {
+      std::cout << linechannel::client::FormatChannelTable(response);
+      if (!response.next_page_token().empty()) {
+        std::cout << "more: --page_token=" << response.next_page_token() << "\n";
+      }
+    });
+  }
+
+  const std::string missing = Missing(
+      {{"team", absl::GetFlag(FLAGS_team)}, {"channel_id", absl::GetFlag(FLAGS_channel_id)}});
+  if (command == "unbind") {
+    if (!missing.empty()) return Usage("unbind needs " + missing);
+    return Report(client.UnbindChannel(BindingRef<v1::UnbindChannelRequest>()),
+                  [](const v1::UnbindChannelResponse& response) {
+                    std::cout << "unbound: the webhook URL no longer works and the OA is free\n"
+                              << linechannel::client::FormatChannel(response.channel());
+                  });
+  }
+  if (command == "get") {
+    if (!missing.empty()) return Usage("get needs " + missing);
+    return Report(client.GetChannel(BindingRef<v1::GetChannelRequest>()),
+                  [](const v1::Channel& channel) {
+                    std::cout << linechannel::client::FormatChannel(channel);
+                  });
+  }
+  if (command == "webhook-url") {
+    if (!missing.empty()) return Usage("webhook-url needs " + missing);
+    return Report(client.GetWebhookUrl(BindingRef<v1::GetWebhookUrlRequest>()),
+                  [](const v1::GetWebhookUrlResponse& response) {
+                    std::cout << response.webhook_url() << "\n";
+                  });
+  }
+  if (command == "verify") {
+    if (!missing.empty()) return Usage("verify needs " + missing);
+    return Report(client.VerifyWebhook(BindingRef<v1::VerifyWebhookRequest>()),
+                  [](const v1::VerifyWebhookResponse& response) {
+                    std::cout << linechannel::client::FormatJson(response) << "\n";
+                  });
+  }
+  return Usage("unknown command \"" + command + "\"");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() != 2) {
+    return Usage(positional.size() < 2 ? "give a command" : "give exactly one command");
+  }
+  ChannelClient::Options options;
+  options.timeout = absl::GetFlag(FLAGS_timeout);
+  options.target = absl::GetFlag(FLAGS_server);
+  if (options.target.empty()) {
+    const char* from_env = std::getenv("CHANNELCTL_SERVER");
+    options.target = from_env != nullptr ? from_env : "127.0.0.1:50051";
+  }
+  ChannelClient client(options);
+  return Run(positional[1], client);
+}

@@ -1,0 +1,113 @@
+#include "client/output.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "client/channel_client.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace linechannel::client {
+namespace {
+
+std::string Time(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return "";
+  return google::protobuf::util::TimeUtil::ToString(t);
+}
+
+void Row(std::string& out, absl::string_view key, absl::string_view value) {
+  if (value.empty()) return;
+  absl::StrAppend(&out, absl::StrFormat("%-20s %s\n", absl::StrCat(key, ":"), value));
+}
+
+}  // namespace
+
+std::string FormatChannel(const v1::Channel& c) {
+  std::string out;
+  Row(out, "team_id", c.team_id());
+  Row(out, "channel_id", c.channel_id());
+  Row(out, "app_name", c.app_name());
+  Row(out, "line_id", c.line_id().empty() ? "" : "@" + c.line_id());
+  Row(out, "bot_display_name", c.bot_display_name());
+  Row(out, "bot_user_id", c.bot_user_id());
+  Row(out, "state", v1::BindingState_Name(c.state()));
+  for (const std::string& reason : c.attention_reasons()) Row(out, "attention", reason);
+  Row(out, "webhook_url", c.webhook_url());
+  Row(out, "channel_secret", c.channel_secret_hint());
+  Row(out, "access_token", c.access_token_hint());
+  Row(out, "verified_with_line", c.verified_with_line() ? "yes" : "no");
+  Row(out, "bound", Time(c.bind_time()));
+  Row(out, "credentials_updated", Time(c.credentials_update_time()));
+  Row(out, "unbound", Time(c.unbind_time()));
+  Row(out, "binding_id", c.binding_id());
+  return out;
+}
+
+std::string FormatChannelTable(const v1::ListChannelsResponse& page) {
+  if (page.channels().empty()) return "no bindings\n";
+  std::string out = absl::StrFormat("%-20s %-20s %-16s %-24s %s\n", "CHANNEL_ID", "LINE_ID",
+                                    "STATE", "APP_NAME", "WEBHOOK_URL");
+  for (const v1::Channel& c : page.channels()) {
+    absl::StrAppend(&out, absl::StrFormat("%-20s %-20s %-16s %-24s %s\n", c.channel_id(),
+                                          "@" + c.line_id(), v1::BindingState_Name(c.state()),
+                                          c.app_name(), c.webhook_url()));
+  }
+  return out;
+}
+
+std::string FormatJson(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) return "{}\n";
+  return out;
+}
+
+std::string FormatError(const absl::Status& status) {
+  const ErrorDetails details = DecodeErrorDetails(status);
+  std::string out = absl::StrCat(absl::StatusCodeToString(status.code()));
+  if (!details.reason.empty()) absl::StrAppend(&out, " (", details.reason, ")");
+  // With field violations the message repeats them all on one line; list them instead.
+  absl::StrAppend(&out, ": ",
+                  details.field_violations.empty() ? status.message() : "invalid request",
+                  "\n");
+  for (const auto& [field, description] : details.field_violations) {
+    absl::StrAppend(&out, "  ", field, ": ", description, "\n");
+  }
+  if (details.retry_delay > absl::ZeroDuration()) {
+    absl::StrAppend(&out, "  (retryable: try again in ", absl::FormatDuration(details.retry_delay),
+                    ")\n");
+  }
+  return out;
+}
+
+std::string FormatErrorJson(const absl::Status& status) {
+  const ErrorDetails details = DecodeErrorDetails(status);
+  google::protobuf::Struct error;
+  auto& fields = *error.mutable_fields();
+  fields["code"].set_string_value(absl::StatusCodeToString(status.code()));
+  fields["message"].set_string_value(std::string(status.message()));
+  if (!details.reason.empty()) fields["reason"].set_string_value(details.reason);
+  if (!details.metadata.empty()) {
+    auto& metadata = *fields["metadata"].mutable_struct_value()->mutable_fields();
+    for (const auto& [key, value] : details.metadata) metadata[key].set_string_value(value);
+  }
+  if (!details.field_violations.empty()) {
+    auto* list = fields["fieldViolations"].mutable_list_value();
+    for (const auto& [field, description] : details.field_violations) {
+      auto& violation = *list->add_values()->mutable_struct_value()->mutable_fields();
+      violation["field"].set_string_value(field);
+      violation["description"].set_string_value(description);
+    }
+  }
+  if (details.retry_delay > absl::ZeroDuration()) {
+    fields["retryDelaySeconds"].set_number_value(absl::ToDoubleSeconds(details.retry_delay));
+  }
+  return FormatJson(error);
+}
+
+}  // namespace linechannel::client

@@ -1,0 +1,29 @@
+#ifndef LINECHANNEL_CLIENT_OUTPUT_H_
+#define LINECHANNEL_CLIENT_OUTPUT_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
+#include "linechannel/v1/channel_service.pb.h"
+
+namespace linechannel::client {
+
+// How channelctl shows results: readable text for people, or JSON (the proto JSON mapping,
+// as grpcurl prints it) for scripts.
+
+// "key: value" lines, one per field that matters to an operator.
+std::string FormatChannel(const v1::Channel& channel);
+// One line per binding under a header.
+std::string FormatChannelTable(const v1::ListChannelsResponse& page);
+// Any response as JSON.
+std::string FormatJson(const google::protobuf::Message& message);
+
+// An error for people: code, reason and message, then each bad field on its own line.
+std::string FormatError(const absl::Status& status);
+// An error as JSON: {"code", "message", "reason", "metadata", "fieldViolations", ...}.
+std::string FormatErrorJson(const absl::Status& status);
+
+}  // namespace linechannel::client
+
+#endif  // LINECHANNEL_CLIENT_OUTPUT_H_

@@ -1,0 +1,120 @@
+#ifndef LINECHANNEL_SERVER_BINDING_SERVICE_H_
+#define LINECHANNEL_SERVER_BINDING_SERVICE_H_
+
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/binding_verifier.h"
+#include "server/clock.h"
+#include "server/random_source.h"
+#include "server/secret.h"
+#include "server/secret_sealer.h"
+#include "storage/binding_store.h"
+
+namespace linechannel::server {
+
+// Who is calling and until when; passed down from the RPC edge.
+struct CallContext {
+  // Named in audit rows.
+  std::string actor = "anonymous";
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+struct BindRequest {
+  std::string team_id;
+  std::string app_name;
+  std::string channel_id;
+  Secret channel_secret;
+  Secret access_token;
+  // As given; normalized by Bind.
+  std::string line_id;
+};
+
+struct BindResult {
+  storage::Binding binding;
+  // True when the same binding already existed and nothing changed.
+  bool already_bound = false;
+};
+
+struct CredentialsRequest {
+  std::string team_id;
+  std::string channel_id;
+  // Unset keeps the stored value.
+  std::optional<Secret> channel_secret;
+  std::optional<Secret> access_token;
+};
+
+// The binding lifecycle: the rules of DESIGN.md over a store, LINE and the sealer. Requests
+// reach it already validated (request_validation.h). Thread-safe.
+//
+// Every error carries a reason (errors.h). Besides those listed per method: UNAVAILABLE
+// STORAGE_UNAVAILABLE when the store cannot read or commit (nothing changed; retry), and
+// DEADLINE_EXCEEDED when the caller's deadline passes.
+class BindingService {
+ public:
+  struct Options {
+    // Webhook URLs are `public_base_url` + "/line/webhook/" + key; no trailing slash.
+    std::string public_base_url;
+  };
+
+  BindingService(storage::BindingStore* store, const BindingVerifier* verifier,
+                 const SecretSealer* sealer, RandomSource* random, const Clock* clock,
+                 Options options);
+
+  // Proves the values with LINE, then binds. Repeating an existing binding of the team with
+  // the same values returns it (already_bound). Errors: the verifier's; ALREADY_EXISTS
+  // OA_BOUND_TO_OTHER_TEAM (never naming the team) or OA_BOUND_WITH_OTHER_VALUES (this team
+  // holds the OA with other values: UpdateCredentials).
+  absl::StatusOr<BindResult> Bind(const BindRequest& request, const CallContext& call);
+
+  // NOT_FOUND BINDING_NOT_FOUND if the team has no active binding of the channel.
+  absl::StatusOr<storage::Binding> Unbind(absl::string_view team_id, absl::string_view channel_id,
+                                          const CallContext& call);
+
+  // NOT_FOUND BINDING_NOT_FOUND, the same whether the channel is unbound or another team's.
+  absl::StatusOr<storage::Binding> Get(absl::string_view team_id, absl::string_view channel_id);
+
+  // A page of the team's bindings, newest first.
+  absl::StatusOr<storage::BindingPage> List(absl::string_view team_id, bool include_unbound,
+                                            int64_t after_row_id, int page_size);
+
+  // Proves the new values with LINE (the verifier's errors), then replaces them. Giving the
+  // values already stored changes nothing and writes no audit row. NOT_FOUND
+  // BINDING_NOT_FOUND as for Get.
+  absl::StatusOr<storage::Binding> UpdateCredentials(const CredentialsRequest& request,
+                                                     const CallContext& call);
+
+  std::string WebhookUrl(const storage::Binding& binding) const;
+
+  // The audit rows of a binding, oldest first.
+  absl::StatusOr<std::vector<storage::AuditRecord>> Audit(const storage::Binding& binding);
+
+ private:
+  // Which of the request's values differ from the stored binding's, for people; empty when all
+  // are the same.
+  absl::StatusOr<std::string> DifferingValues(const storage::Binding& stored,
+                                              const BindRequest& request,
+                                              const std::string& line_id) const;
+  absl::StatusOr<BindResult> AnswerExisting(const storage::Binding& existing,
+                                            const BindRequest& request,
+                                            const std::string& line_id) const;
+
+  storage::BindingStore* const store_;
+  const BindingVerifier* const verifier_;
+  const SecretSealer* const sealer_;
+  RandomSource* const random_;
+  const Clock* const clock_;
+  const Options options_;
+};
+
+// The sealing contexts of a binding's secrets: a sealed value opens only for its own channel
+// and field.
+std::string SecretContext(absl::string_view channel_id);
+std::string TokenContext(absl::string_view channel_id);
+
+}  // namespace linechannel::server
+
+#endif  // LINECHANNEL_SERVER_BINDING_SERVICE_H_

@@ -1,0 +1,17 @@
+#ifndef LINECHANNEL_SERVER_CHANNEL_PROTO_H_
+#define LINECHANNEL_SERVER_CHANNEL_PROTO_H_
+
+#include <string>
+
+#include "linechannel/v1/channel_service.pb.h"
+#include "storage/binding.h"
+
+namespace linechannel::server {
+
+// The API's view of a stored binding: no secret, no token, only their hints.
+void ToChannelProto(const storage::Binding& binding, const std::string& webhook_url,
+                    v1::Channel* out);
+
+}  // namespace linechannel::server
+
+#endif  // LINECHANNEL_SERVER_CHANNEL_PROTO_H_

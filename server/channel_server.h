@@ -1,0 +1,60 @@
+#ifndef LINECHANNEL_SERVER_CHANNEL_SERVER_H_
+#define LINECHANNEL_SERVER_CHANNEL_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/binding_verifier.h"
+
+namespace linechannel::server {
+
+// Everything channeld is configured with; main.cc fills it from flags.
+struct ServerConfig {
+  std::string grpc_listen = "127.0.0.1:50051";
+  // Where the webhook endpoint listens; also the default public base URL's host.
+  std::string webhook_listen = "127.0.0.1:8080";
+  std::string data_dir = "./data";
+  // Webhook URLs start with this; empty means "http://" + the webhook listen address.
+  std::string public_base_url;
+  std::string line_api_base_url = "https://api.line.me";
+  // CA bundle for LINE's API; empty for the system's.
+  std::string line_ca_file;
+  absl::Duration line_timeout = absl::Seconds(10);
+  // The sealing key file; empty means <data_dir>/sealing.key.
+  std::string key_file;
+  LineChecks line_checks = LineChecks::kRequired;
+  // Threads for RPC work that may block, and how much of it may wait.
+  int rpc_workers = 32;
+  int rpc_queue = 1024;
+};
+
+// The running service: store, key ring, LINE client and gRPC server, wired together.
+// Start() either returns a serving server or an error that says what to fix; nothing is left
+// running on error. Thread-safe.
+class ChannelServer {
+ public:
+  // Errors: FAILED_PRECONDITION for configuration an operator must fix (bad URL, another
+  // channeld on the data directory, a missing or wrong key file for an existing database);
+  // UNAVAILABLE when a port or file cannot be opened.
+  static absl::StatusOr<std::unique_ptr<ChannelServer>> Start(const ServerConfig& config);
+  ~ChannelServer();
+
+  // The addresses actually bound (a configured port 0 becomes the chosen port).
+  std::string grpc_address() const;
+  std::string public_base_url() const;
+
+  // Turns health NOT_SERVING, stops taking new RPCs, lets running ones finish until
+  // `grace` has passed (then cancels them), and closes the store. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  struct Parts;
+  explicit ChannelServer(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace linechannel::server
+
+#endif  // LINECHANNEL_SERVER_CHANNEL_SERVER_H_

@@ -1,0 +1,63 @@
+#ifndef LINECHANNEL_SERVER_LINE_API_H_
+#define LINECHANNEL_SERVER_LINE_API_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/secret.h"
+
+namespace linechannel::server {
+
+// What LINE's verify call says about a long-lived channel access token.
+struct LineTokenInfo {
+  // The channel the token belongs to.
+  std::string client_id;
+  int64_t expires_in_seconds = 0;
+  std::string scope;
+};
+
+// LINE's bot info for a channel access token.
+struct LineBotInfo {
+  std::string user_id;
+  // As LINE returns them, with the leading "@"; premium_id may be empty.
+  std::string basic_id;
+  std::string premium_id;
+  std::string display_name;
+};
+
+// The calls this service makes to LINE's management API (LINE.md). Implementations are
+// thread-safe. Every call gives up at `deadline`.
+//
+// Status conventions shared by every call:
+//   UNAUTHENTICATED    LINE rejected the credentials given (bad pair, or an invalid, expired or
+//                      revoked token); the message carries LINE's own words.
+//   INVALID_ARGUMENT   LINE rejected the request for another reason (400).
+//   PERMISSION_DENIED  LINE refused the call for this channel (403).
+//   NOT_FOUND          LINE has no such resource (404).
+//   RESOURCE_EXHAUSTED LINE's rate limit was hit (429).
+//   UNAVAILABLE        LINE could not be reached, answered 5xx or something we cannot parse.
+//   DEADLINE_EXCEEDED  `deadline` passed first.
+// Messages name the call and carry LINE's X-Line-Request-Id when there was one; they never
+// contain a secret or token.
+class LineApi {
+ public:
+  virtual ~LineApi() = default;
+
+  // Proves that `channel_secret` is the secret of `channel_id` by having LINE issue a
+  // stateless token (no side effects; the token is thrown away).
+  virtual absl::Status CheckChannelSecret(const std::string& channel_id,
+                                          const Secret& channel_secret, absl::Time deadline) = 0;
+
+  virtual absl::StatusOr<LineTokenInfo> VerifyAccessToken(const Secret& access_token,
+                                                          absl::Time deadline) = 0;
+
+  virtual absl::StatusOr<LineBotInfo> GetBotInfo(const Secret& access_token,
+                                                 absl::Time deadline) = 0;
+};
+
+}  // namespace linechannel::server
+
+#endif  // LINECHANNEL_SERVER_LINE_API_H_

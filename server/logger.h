@@ -1,0 +1,58 @@
+#ifndef LINECHANNEL_SERVER_LOGGER_H_
+#define LINECHANNEL_SERVER_LOGGER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace google::protobuf {
+class Value;
+}
+
+namespace linechannel::server {
+
+// One structured log line: a JSON object on stderr, written when the LogLine dies, starting
+// with "ts", "level" and "event". Values are plain strings and numbers: a Secret has no way
+// in, so secrets cannot be logged by accident. Lines from many threads never interleave.
+//
+//   LogLine(LogLevel::kInfo, "rpc").With("method", "BindChannel").With("latency_ms", 12.5);
+enum class LogLevel { kInfo, kWarning, kError };
+
+class LogLine {
+ public:
+  LogLine(LogLevel level, absl::string_view event);
+  ~LogLine();
+  LogLine(const LogLine&) = delete;
+  LogLine& operator=(const LogLine&) = delete;
+
+  LogLine& With(absl::string_view key, absl::string_view value);
+  LogLine& With(absl::string_view key, const char* value) {
+    return With(key, absl::string_view(value));
+  }
+  LogLine& With(absl::string_view key, int64_t value);
+  LogLine& With(absl::string_view key, int value) { return With(key, int64_t{value}); }
+  LogLine& With(absl::string_view key, double value);
+  LogLine& With(absl::string_view key, bool value);
+  LogLine& With(absl::string_view key, absl::Duration value);  // As milliseconds.
+  // "code" and "error" of a failed status; nothing for OK.
+  LogLine& WithStatus(const absl::Status& status);
+
+ private:
+  void Set(absl::string_view key, google::protobuf::Value value);
+
+  // In the order added, so every line starts with ts, level and event.
+  std::vector<std::pair<std::string, std::unique_ptr<google::protobuf::Value>>> fields_;
+};
+
+// Sends log lines to `fd` instead of stderr (tests).
+void SetLogDestination(int fd);
+
+}  // namespace linechannel::server
+
+#endif  // LINECHANNEL_SERVER_LOGGER_H_

@@ -1,0 +1,112 @@
+// channeld: the LINE channel-binding service. Flags and wiring only; see channel_server.h.
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "server/channel_server.h"
+#include "server/env_flags.h"
+#include "server/logger.h"
+
+ABSL_FLAG(std::string, grpc_listen, "127.0.0.1:50051", "Address for the gRPC API (port 0: any).");
+ABSL_FLAG(std::string, webhook_listen, "127.0.0.1:8080",
+          "Address for LINE's webhook calls (port 0: any).");
+ABSL_FLAG(std::string, data_dir, "./data", "Directory for the database and, by default, the key file.");
+ABSL_FLAG(std::string, public_base_url, "",
+          "Start of webhook URLs, e.g. https://line.example.com (default http://<webhook_listen>).");
+ABSL_FLAG(std::string, line_api_base_url, "https://api.line.me",
+          "LINE's API; point it at the fake LINE platform in tests.");
+ABSL_FLAG(std::string, line_ca_file, "", "CA bundle for LINE's API (default: the system's).");
+ABSL_FLAG(absl::Duration, line_timeout, absl::Seconds(10), "Longest wait for one call to LINE.");
+ABSL_FLAG(std::string, key_file, "",
+          "Sealing key file (default <data_dir>/sealing.key; created on first start).");
+ABSL_FLAG(std::string, line_checks, "required",
+          "How binding checks with LINE: required, best_effort (bind unverified when LINE is "
+          "unreachable) or off (never ask LINE).");
+ABSL_FLAG(int, rpc_workers, 32, "Threads for RPC work that may block.");
+ABSL_FLAG(int, rpc_queue, 1024, "RPCs that may wait for a worker before new ones are refused.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "How long running requests may finish after SIGTERM.");
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  linechannel::server::LogLine(linechannel::server::LogLevel::kError, "start_failed")
+      .WithStatus(status);
+  std::cerr << "channeld: " << status.message() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using linechannel::server::LogLevel;
+  using linechannel::server::LogLine;
+
+  absl::SetProgramUsageMessage(
+      "The LINE channel-binding service. Every flag can also be set with an environment "
+      "variable CHANNELD_<FLAG NAME IN CAPITALS>; the command line wins.");
+  if (absl::Status env = linechannel::server::ApplyEnvironmentToFlags("CHANNELD_", "server/");
+      !env.ok()) {
+    return Fail(env);
+  }
+  absl::ParseCommandLine(argc, argv);
+
+  // Signals are taken by sigwait below, never by a handler on some random thread: block them
+  // before any thread starts so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  // Everything channeld creates (database, WAL, key file) is private to its user.
+  umask(077);
+
+  linechannel::server::ServerConfig config;
+  config.grpc_listen = absl::GetFlag(FLAGS_grpc_listen);
+  config.webhook_listen = absl::GetFlag(FLAGS_webhook_listen);
+  config.data_dir = absl::GetFlag(FLAGS_data_dir);
+  config.public_base_url = absl::GetFlag(FLAGS_public_base_url);
+  config.line_api_base_url = absl::GetFlag(FLAGS_line_api_base_url);
+  config.line_ca_file = absl::GetFlag(FLAGS_line_ca_file);
+  config.line_timeout = absl::GetFlag(FLAGS_line_timeout);
+  config.key_file = absl::GetFlag(FLAGS_key_file);
+  config.rpc_workers = absl::GetFlag(FLAGS_rpc_workers);
+  config.rpc_queue = absl::GetFlag(FLAGS_rpc_queue);
+  absl::StatusOr<linechannel::server::LineChecks> checks =
+      linechannel::server::ParseLineChecks(absl::GetFlag(FLAGS_line_checks));
+  if (!checks.ok()) return Fail(checks.status());
+  config.line_checks = *checks;
+  if (config.rpc_workers < 1 || config.rpc_queue < 1) {
+    return Fail(absl::InvalidArgumentError("--rpc_workers and --rpc_queue must be at least 1"));
+  }
+
+  absl::StatusOr<std::unique_ptr<linechannel::server::ChannelServer>> server =
+      linechannel::server::ChannelServer::Start(config);
+  if (!server.ok()) return Fail(server.status());
+
+  LogLine(LogLevel::kInfo, "started")
+      .With("grpc", (*server)->grpc_address())
+      .With("public_base_url", (*server)->public_base_url())
+      .With("data_dir", config.data_dir)
+      .With("line_api", config.line_api_base_url)
+      .With("line_checks", absl::GetFlag(FLAGS_line_checks));
+  // The one line on stdout: scripts and tests wait for it.
+  std::cout << "channeld ready grpc=" << (*server)->grpc_address() << std::endl;
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  LogLine(LogLevel::kInfo, "stopping").With("signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  LogLine(LogLevel::kInfo, "stopped");
+  return 0;
+}

@@ -1,0 +1,68 @@
+#ifndef LINECHANNEL_STORAGE_BINDING_STORE_H_
+#define LINECHANNEL_STORAGE_BINDING_STORE_H_
+
+#include <cstdint>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "storage/binding.h"
+
+namespace linechannel::storage {
+
+// Stores bindings and their audit trail. Implementations are thread-safe.
+//
+// Status conventions shared by every method:
+//   UNAVAILABLE  storage could not read or commit (disk full, I/O error, read-only file, lock
+//                held too long): nothing was changed and the call may be retried.
+//   DATA_LOSS    the database is corrupt.
+// Every change writes its audit row in the same transaction as the change itself.
+class BindingStore {
+ public:
+  virtual ~BindingStore() = default;
+
+  // Inserts `binding` as active and audits it as action "bind". Returns the stored binding
+  // with `row_id` set. ALREADY_EXISTS if an active binding has the same channel id, LINE id or
+  // (non-empty) bot user id, or the webhook key was ever used; that binding is then copied to
+  // `*conflict` when `conflict` is not null. The database's unique constraints decide, so of
+  // concurrent inserts for one OA exactly one succeeds.
+  virtual absl::StatusOr<Binding> InsertActive(const Binding& binding, const Change& change,
+                                               Binding* conflict) = 0;
+
+  // The team's active binding of `channel_id`. NOT_FOUND if there is none.
+  virtual absl::StatusOr<Binding> FindActive(absl::string_view team_id,
+                                             absl::string_view channel_id) = 0;
+
+  // The active binding whose webhook key is `webhook_key`. NOT_FOUND if none (never bound, or
+  // unbound).
+  virtual absl::StatusOr<Binding> FindActiveByWebhookKey(absl::string_view webhook_key) = 0;
+
+  // Up to `limit` of the team's bindings with row ids below `after_row_id` (0: from the newest),
+  // newest first; unbound ones only when `include_unbound`.
+  virtual absl::StatusOr<BindingPage> ListTeam(absl::string_view team_id, bool include_unbound,
+                                               int64_t after_row_id, int limit) = 0;
+
+  // Marks the team's active binding of `channel_id` unbound and audits it as "unbind". Returns
+  // the binding as now stored. NOT_FOUND if the team has no active binding of the channel.
+  virtual absl::StatusOr<Binding> MarkUnbound(absl::string_view team_id,
+                                              absl::string_view channel_id,
+                                              const Change& change) = 0;
+
+  // Replaces the credentials of the active binding `row_id` and audits it as
+  // "update_credentials". Returns the binding as now stored. NOT_FOUND if that binding is no
+  // longer active (unbound meanwhile).
+  virtual absl::StatusOr<Binding> ReplaceCredentials(int64_t row_id,
+                                                     const CredentialUpdate& update,
+                                                     const Change& change) = 0;
+
+  // The audit rows of binding `row_id`, oldest first.
+  virtual absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t row_id) = 0;
+
+  // One sealed value for each distinct key id that stored bindings (active or not) use.
+  virtual absl::StatusOr<std::vector<SealedSample>> SampleSealedValues() = 0;
+};
+
+}  // namespace linechannel::storage
+
+#endif  // LINECHANNEL_STORAGE_BINDING_STORE_H_

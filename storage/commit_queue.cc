@@ -1,0 +1,124 @@
+#include "storage/commit_queue.h"
+
+#include <sqlite3.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "storage/sqlite_errors.h"
+
+namespace linechannel::storage {
+
+struct CommitQueue::Pending {
+  Write write;
+  absl::Status status;
+  absl::Notification done;
+};
+
+CommitQueue::CommitQueue(SQLite::Database* db, int max_writes_per_transaction)
+    : db_(db),
+      max_writes_per_transaction_(max_writes_per_transaction),
+      committer_([this] { CommitLoop(); }) {}
+
+CommitQueue::~CommitQueue() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  committer_.join();
+}
+
+absl::Status CommitQueue::Run(Write write) {
+  Pending pending{std::move(write), absl::OkStatus(), {}};
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::UnavailableError("storage: the store is closing");
+    queue_.push_back(&pending);
+  }
+  pending.done.WaitForNotification();
+  return pending.status;
+}
+
+void CommitQueue::CommitLoop() {
+  while (true) {
+    std::deque<Pending*> batch;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](CommitQueue* q) ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu_) {
+            return q->stopping_ || !q->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // Stopping, and every write is answered.
+      while (!queue_.empty() && static_cast<int>(batch.size()) < max_writes_per_transaction_) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    CommitBatch(batch);
+    for (Pending* pending : batch) pending->done.Notify();
+  }
+}
+
+void CommitQueue::CommitBatch(std::deque<Pending*>& batch) {
+  // Fails every write of the batch that has not failed on its own: none of them is durable.
+  const auto fail_all = [&batch](const absl::Status& status) {
+    for (Pending* pending : batch) {
+      if (pending->status.ok()) pending->status = status;
+    }
+  };
+  try {
+    db_->exec("BEGIN IMMEDIATE");
+  } catch (const SQLite::Exception& e) {
+    fail_all(StatusFromSqlite(e, "starting a transaction"));
+    return;
+  }
+  for (Pending* pending : batch) {
+    try {
+      db_->exec("SAVEPOINT write");
+      try {
+        pending->status = pending->write(*db_);
+      } catch (const SQLite::Exception& e) {
+        pending->status = StatusFromSqlite(e, "writing");
+      }
+      if (sqlite3_get_autocommit(db_->getHandle())) {
+        // SQLite rolled the whole transaction back by itself (it does so for some I/O and
+        // out-of-space errors): the writes before this one are gone too.
+        fail_all(pending->status.ok()
+                     ? absl::UnavailableError("storage: the transaction was rolled back")
+                     : pending->status);
+        return;
+      }
+      if (pending->status.ok()) {
+        db_->exec("RELEASE write");
+      } else {
+        db_->exec("ROLLBACK TO write");
+        db_->exec("RELEASE write");
+      }
+    } catch (const SQLite::Exception& e) {
+      fail_all(StatusFromSqlite(e, "writing"));
+      if (!sqlite3_get_autocommit(db_->getHandle())) {
+        try {
+          db_->exec("ROLLBACK");
+        } catch (const SQLite::Exception&) {
+          // Nothing more to do: the connection reports the failure on its next use.
+        }
+      }
+      return;
+    }
+  }
+  try {
+    db_->exec("COMMIT");
+  } catch (const SQLite::Exception& e) {
+    fail_all(StatusFromSqlite(e, "committing"));
+    if (!sqlite3_get_autocommit(db_->getHandle())) {
+      try {
+        db_->exec("ROLLBACK");
+      } catch (const SQLite::Exception&) {
+      }
+    }
+  }
+}
+
+}  // namespace linechannel::storage

@@ -1,0 +1,115 @@
+#include "storage/schema.h"
+
+#include <string>
+#include <vector>
+
+#include "SQLiteCpp/Transaction.h"
+#include "absl/strings/str_cat.h"
+#include "storage/sqlite_errors.h"
+
+namespace linechannel::storage {
+namespace {
+
+// Marks the file as ours ("LCHB"), so that pointing the server at some other SQLite file is
+// refused instead of migrated.
+constexpr int kApplicationId = 0x4c434842;
+
+// Forward migrations; entry i takes the schema from version i to i + 1. Never edit an entry
+// that has shipped: add a new one.
+const std::vector<std::string>& Migrations() {
+  static const auto* migrations = new std::vector<std::string>{
+      // 1: bindings with their audit trail.
+      R"sql(
+CREATE TABLE bindings (
+  row_id INTEGER PRIMARY KEY,
+  binding_id TEXT NOT NULL UNIQUE,
+  team_id TEXT NOT NULL,
+  app_name TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  line_id TEXT NOT NULL,
+  bot_user_id TEXT,
+  bot_display_name TEXT NOT NULL,
+  webhook_key TEXT NOT NULL UNIQUE,
+  secret_key_id TEXT NOT NULL,
+  secret_sealed BLOB NOT NULL,
+  secret_hint TEXT NOT NULL,
+  token_key_id TEXT NOT NULL,
+  token_sealed BLOB NOT NULL,
+  token_hint TEXT NOT NULL,
+  verified_with_line INTEGER NOT NULL,
+  bound_at_us INTEGER NOT NULL,
+  bound_by TEXT NOT NULL,
+  credentials_updated_at_us INTEGER NOT NULL,
+  unbound_at_us INTEGER,
+  unbound_by TEXT
+) STRICT;
+-- One team per OA: among active bindings each identifier of the OA appears once.
+CREATE UNIQUE INDEX bindings_one_active_channel ON bindings(channel_id)
+  WHERE unbound_at_us IS NULL;
+CREATE UNIQUE INDEX bindings_one_active_line_id ON bindings(line_id)
+  WHERE unbound_at_us IS NULL;
+CREATE UNIQUE INDEX bindings_one_active_bot ON bindings(bot_user_id)
+  WHERE unbound_at_us IS NULL AND bot_user_id IS NOT NULL;
+CREATE INDEX bindings_by_team ON bindings(team_id, row_id);
+
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  binding_row_id INTEGER NOT NULL REFERENCES bindings(row_id),
+  team_id TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('bind', 'unbind', 'update_credentials')),
+  actor TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  detail TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_by_binding ON audit_log(binding_row_id, id);
+)sql",
+  };
+  return *migrations;
+}
+
+}  // namespace
+
+int CurrentSchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+absl::Status MigrateSchema(SQLite::Database& db) {
+  try {
+    const int application_id = db.execAndGet("PRAGMA application_id").getInt();
+    int version = db.execAndGet("PRAGMA user_version").getInt();
+    if (application_id != 0 && application_id != kApplicationId) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("storage: ", db.getFilename(), " is not a channeld database (application_id ",
+                       application_id, ")"));
+    }
+    if (application_id == 0 && version != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "storage: ", db.getFilename(), " is a SQLite database of some other program"));
+    }
+    if (version > CurrentSchemaVersion()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "storage: ", db.getFilename(), " has schema version ", version,
+          " but this build of channeld knows versions up to ", CurrentSchemaVersion(),
+          "; run a newer channeld"));
+    }
+    if (application_id == 0 && version == 0) {
+      // A brand-new file must hold no tables of anyone else.
+      const int tables = db.execAndGet("SELECT count(*) FROM sqlite_schema").getInt();
+      if (tables != 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "storage: ", db.getFilename(), " is a SQLite database of some other program"));
+      }
+    }
+    for (; version < CurrentSchemaVersion(); ++version) {
+      SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+      db.exec(Migrations()[version]);
+      db.exec(absl::StrCat("PRAGMA application_id = ", kApplicationId));
+      db.exec(absl::StrCat("PRAGMA user_version = ", version + 1));
+      transaction.commit();
+    }
+    return absl::OkStatus();
+  } catch (const SQLite::Exception& e) {
+    return StatusFromSqlite(e, "migrating the schema");
+  }
+}
+
+}  // namespace linechannel::storage

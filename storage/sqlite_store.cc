@@ -1,0 +1,366 @@
+#include "storage/sqlite_store.h"
+
+#include <cstdint>
+#include <limits>
+#include <utility>
+
+#include <sqlite3.h>
+
+#include "SQLiteCpp/Statement.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "storage/schema.h"
+#include "storage/sqlite_errors.h"
+
+namespace linechannel::storage {
+namespace {
+
+constexpr char kBindingColumns[] =
+    "row_id, binding_id, team_id, app_name, channel_id, line_id, bot_user_id, "
+    "bot_display_name, webhook_key, secret_key_id, secret_sealed, secret_hint, token_key_id, "
+    "token_sealed, token_hint, verified_with_line, bound_at_us, bound_by, "
+    "credentials_updated_at_us, unbound_at_us, unbound_by";
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
+
+std::string ColumnBytes(const SQLite::Column& column) {
+  return std::string(static_cast<const char*>(column.getBlob()),
+                     static_cast<size_t>(column.getBytes()));
+}
+
+// Reads a row selected with kBindingColumns.
+Binding ReadBinding(SQLite::Statement& row) {
+  Binding b;
+  b.row_id = row.getColumn(0).getInt64();
+  b.binding_id = row.getColumn(1).getString();
+  b.team_id = row.getColumn(2).getString();
+  b.app_name = row.getColumn(3).getString();
+  b.channel_id = row.getColumn(4).getString();
+  b.line_id = row.getColumn(5).getString();
+  b.bot_user_id = row.getColumn(6).isNull() ? "" : row.getColumn(6).getString();
+  b.bot_display_name = row.getColumn(7).getString();
+  b.webhook_key = row.getColumn(8).getString();
+  b.channel_secret = {row.getColumn(9).getString(), ColumnBytes(row.getColumn(10))};
+  b.channel_secret_hint = row.getColumn(11).getString();
+  b.access_token = {row.getColumn(12).getString(), ColumnBytes(row.getColumn(13))};
+  b.access_token_hint = row.getColumn(14).getString();
+  b.verified_with_line = row.getColumn(15).getInt() != 0;
+  b.bound_at = FromMicros(row.getColumn(16).getInt64());
+  b.bound_by = row.getColumn(17).getString();
+  b.credentials_updated_at = FromMicros(row.getColumn(18).getInt64());
+  if (!row.getColumn(19).isNull()) {
+    b.unbound_at = FromMicros(row.getColumn(19).getInt64());
+    b.unbound_by = row.getColumn(20).getString();
+  }
+  return b;
+}
+
+void BindBlob(SQLite::Statement& statement, int index, const std::string& bytes) {
+  statement.bind(index, bytes.data(), static_cast<int>(bytes.size()));
+}
+
+// The binding selected by `where` (which binds its parameters through `bind`); NOT_FOUND if
+// there is none.
+template <typename BindParams>
+absl::StatusOr<Binding> SelectOne(SQLite::Database& db, absl::string_view where,
+                                  BindParams bind) {
+  SQLite::Statement query(db, absl::StrCat("SELECT ", kBindingColumns, " FROM bindings WHERE ",
+                                           where, " LIMIT 1"));
+  bind(query);
+  if (!query.executeStep()) return absl::NotFoundError("no such binding");
+  return ReadBinding(query);
+}
+
+absl::StatusOr<Binding> SelectByRowId(SQLite::Database& db, int64_t row_id) {
+  return SelectOne(db, "row_id = ?", [&](SQLite::Statement& q) { q.bind(1, row_id); });
+}
+
+void InsertAudit(SQLite::Database& db, const Binding& binding, absl::string_view action,
+                 const Change& change) {
+  SQLite::Statement insert(db,
+                           "INSERT INTO audit_log (binding_row_id, team_id, channel_id, action, "
+                           "actor, at_us, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, binding.row_id);
+  insert.bind(2, binding.team_id);
+  insert.bind(3, binding.channel_id);
+  insert.bind(4, std::string(action));
+  insert.bind(5, change.actor);
+  insert.bind(6, Micros(change.at));
+  insert.bind(7, change.detail);
+  insert.exec();
+}
+
+// Runs `read` on a pooled connection, turning SQLite exceptions into statuses.
+template <typename Result, typename Read>
+absl::StatusOr<Result> ReadWith(ConnectionPool& pool, absl::string_view what, Read read) {
+  try {
+    auto db = pool.Borrow();
+    return read(*db);
+  } catch (const SQLite::Exception& e) {
+    return StatusFromSqlite(e, what);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& options) {
+  const ConnectionSettings settings{options.path, options.busy_timeout};
+  auto writer = OpenConnection(settings, /*read_only=*/false);
+  if (!writer.ok()) return writer.status();
+  if (absl::Status migrated = MigrateSchema(**writer); !migrated.ok()) return migrated;
+  auto readers = ConnectionPool::Open(settings, options.read_connections);
+  if (!readers.ok()) return readers.status();
+  return std::unique_ptr<SqliteStore>(new SqliteStore(
+      *std::move(writer), *std::move(readers), options.max_writes_per_transaction));
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
+                         std::unique_ptr<ConnectionPool> readers, int max_writes_per_transaction)
+    : writer_(std::move(writer)),
+      readers_(std::move(readers)),
+      commits_(writer_.get(), max_writes_per_transaction) {}
+
+SqliteStore::~SqliteStore() = default;
+
+absl::StatusOr<Binding> SqliteStore::InsertActive(const Binding& binding, const Change& change,
+                                                  Binding* conflict) {
+  Binding stored = binding;
+  Binding existing;
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement insert(
+        db,
+        "INSERT INTO bindings (binding_id, team_id, app_name, channel_id, line_id, bot_user_id, "
+        "bot_display_name, webhook_key, secret_key_id, secret_sealed, secret_hint, token_key_id, "
+        "token_sealed, token_hint, verified_with_line, bound_at_us, bound_by, "
+        "credentials_updated_at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert.bind(1, binding.binding_id);
+    insert.bind(2, binding.team_id);
+    insert.bind(3, binding.app_name);
+    insert.bind(4, binding.channel_id);
+    insert.bind(5, binding.line_id);
+    if (binding.bot_user_id.empty()) {
+      insert.bind(6);
+    } else {
+      insert.bind(6, binding.bot_user_id);
+    }
+    insert.bind(7, binding.bot_display_name);
+    insert.bind(8, binding.webhook_key);
+    insert.bind(9, binding.channel_secret.key_id);
+    BindBlob(insert, 10, binding.channel_secret.ciphertext);
+    insert.bind(11, binding.channel_secret_hint);
+    insert.bind(12, binding.access_token.key_id);
+    BindBlob(insert, 13, binding.access_token.ciphertext);
+    insert.bind(14, binding.access_token_hint);
+    insert.bind(15, binding.verified_with_line ? 1 : 0);
+    insert.bind(16, Micros(binding.bound_at));
+    insert.bind(17, binding.bound_by);
+    insert.bind(18, Micros(binding.credentials_updated_at));
+    try {
+      insert.exec();
+    } catch (const SQLite::Exception& e) {
+      if ((e.getErrorCode() & 0xff) != SQLITE_CONSTRAINT) throw;
+      // A unique index refused the row: report which active binding holds the OA.
+      auto holder = SelectOne(
+          db,
+          "unbound_at_us IS NULL AND (channel_id = ? OR line_id = ? OR "
+          "(bot_user_id IS NOT NULL AND bot_user_id = ?))",
+          [&](SQLite::Statement& q) {
+            q.bind(1, binding.channel_id);
+            q.bind(2, binding.line_id);
+            q.bind(3, binding.bot_user_id);
+          });
+      if (!holder.ok()) {
+        return absl::AlreadyExistsError("storage: the binding id or webhook key is taken");
+      }
+      existing = *std::move(holder);
+      return absl::AlreadyExistsError("storage: the OA has an active binding");
+    }
+    stored.row_id = db.getLastInsertRowid();
+    stored.unbound_at.reset();
+    stored.unbound_by.clear();
+    InsertAudit(db, stored, "bind", change);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    if (absl::IsAlreadyExists(status) && conflict != nullptr) *conflict = existing;
+    return status;
+  }
+  return stored;
+}
+
+absl::StatusOr<Binding> SqliteStore::FindActive(absl::string_view team_id,
+                                                absl::string_view channel_id) {
+  return ReadWith<Binding>(*readers_, "reading a binding", [&](SQLite::Database& db) {
+    return SelectOne(db, "channel_id = ? AND unbound_at_us IS NULL AND team_id = ?",
+                     [&](SQLite::Statement& q) {
+                       q.bind(1, std::string(channel_id));
+                       q.bind(2, std::string(team_id));
+                     });
+  });
+}
+
+absl::StatusOr<Binding> SqliteStore::FindActiveByWebhookKey(absl::string_view webhook_key) {
+  return ReadWith<Binding>(*readers_, "reading a binding", [&](SQLite::Database& db) {
+    return SelectOne(db, "webhook_key = ? AND unbound_at_us IS NULL",
+                     [&](SQLite::Statement& q) { q.bind(1, std::string(webhook_key)); });
+  });
+}
+
+absl::StatusOr<BindingPage> SqliteStore::ListTeam(absl::string_view team_id, bool include_unbound,
+                                                  int64_t after_row_id, int limit) {
+  if (limit <= 0) return absl::InvalidArgumentError("storage: limit must be positive");
+  if (after_row_id <= 0) after_row_id = std::numeric_limits<int64_t>::max();
+  return ReadWith<BindingPage>(*readers_, "listing bindings", [&](SQLite::Database& db) {
+    SQLite::Statement query(
+        db, absl::StrCat("SELECT ", kBindingColumns,
+                         " FROM bindings WHERE team_id = ? AND row_id < ?",
+                         include_unbound ? "" : " AND unbound_at_us IS NULL",
+                         " ORDER BY row_id DESC LIMIT ?"));
+    query.bind(1, std::string(team_id));
+    query.bind(2, after_row_id);
+    query.bind(3, limit + 1);  // One more tells whether another page follows.
+    BindingPage page;
+    while (query.executeStep()) page.bindings.push_back(ReadBinding(query));
+    if (static_cast<int>(page.bindings.size()) > limit) {
+      page.bindings.pop_back();
+      page.next_after_row_id = page.bindings.back().row_id;
+    }
+    return page;
+  });
+}
+
+absl::StatusOr<Binding> SqliteStore::MarkUnbound(absl::string_view team_id,
+                                                 absl::string_view channel_id,
+                                                 const Change& change) {
+  absl::StatusOr<Binding> result = absl::NotFoundError("no such binding");
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement update(db,
+                             "UPDATE bindings SET unbound_at_us = ?, unbound_by = ? "
+                             "WHERE channel_id = ? AND unbound_at_us IS NULL AND team_id = ? "
+                             "RETURNING row_id");
+    update.bind(1, Micros(change.at));
+    update.bind(2, change.actor);
+    update.bind(3, std::string(channel_id));
+    update.bind(4, std::string(team_id));
+    if (!update.executeStep()) return absl::NotFoundError("no such binding");
+    const int64_t row_id = update.getColumn(0).getInt64();
+    update.reset();
+    result = SelectByRowId(db, row_id);
+    if (!result.ok()) return result.status();
+    InsertAudit(db, *result, "unbind", change);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<Binding> SqliteStore::ReplaceCredentials(int64_t row_id,
+                                                        const CredentialUpdate& update,
+                                                        const Change& change) {
+  std::vector<std::string> assignments = {"credentials_updated_at_us = :at"};
+  if (update.channel_secret) {
+    assignments.push_back("secret_key_id = :secret_key_id");
+    assignments.push_back("secret_sealed = :secret_sealed");
+  }
+  if (update.channel_secret_hint) assignments.push_back("secret_hint = :secret_hint");
+  if (update.access_token) {
+    assignments.push_back("token_key_id = :token_key_id");
+    assignments.push_back("token_sealed = :token_sealed");
+  }
+  if (update.access_token_hint) assignments.push_back("token_hint = :token_hint");
+  const std::string sql =
+      absl::StrCat("UPDATE bindings SET ", absl::StrJoin(assignments, ", "),
+                   " WHERE row_id = :row_id AND unbound_at_us IS NULL");
+
+  absl::StatusOr<Binding> result = absl::NotFoundError("no such binding");
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement statement(db, sql);
+    statement.bind(":at", Micros(change.at));
+    statement.bind(":row_id", row_id);
+    if (update.channel_secret) {
+      statement.bind(":secret_key_id", update.channel_secret->key_id);
+      const std::string& bytes = update.channel_secret->ciphertext;
+      statement.bind(":secret_sealed", bytes.data(), static_cast<int>(bytes.size()));
+    }
+    if (update.channel_secret_hint) statement.bind(":secret_hint", *update.channel_secret_hint);
+    if (update.access_token) {
+      statement.bind(":token_key_id", update.access_token->key_id);
+      const std::string& bytes = update.access_token->ciphertext;
+      statement.bind(":token_sealed", bytes.data(), static_cast<int>(bytes.size()));
+    }
+    if (update.access_token_hint) statement.bind(":token_hint", *update.access_token_hint);
+    if (statement.exec() == 0) return absl::NotFoundError("no such binding");
+    result = SelectByRowId(db, row_id);
+    if (!result.ok()) return result.status();
+    InsertAudit(db, *result, "update_credentials", change);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<std::vector<AuditRecord>> SqliteStore::ListAudit(int64_t row_id) {
+  return ReadWith<std::vector<AuditRecord>>(
+      *readers_, "reading the audit log", [&](SQLite::Database& db) {
+        SQLite::Statement query(db,
+                                "SELECT id, binding_row_id, team_id, channel_id, action, actor, "
+                                "at_us, detail FROM audit_log WHERE binding_row_id = ? "
+                                "ORDER BY id");
+        query.bind(1, row_id);
+        std::vector<AuditRecord> records;
+        while (query.executeStep()) {
+          AuditRecord r;
+          r.id = query.getColumn(0).getInt64();
+          r.binding_row_id = query.getColumn(1).getInt64();
+          r.team_id = query.getColumn(2).getString();
+          r.channel_id = query.getColumn(3).getString();
+          r.action = query.getColumn(4).getString();
+          r.actor = query.getColumn(5).getString();
+          r.at = FromMicros(query.getColumn(6).getInt64());
+          r.detail = query.getColumn(7).getString();
+          records.push_back(std::move(r));
+        }
+        return records;
+      });
+}
+
+absl::StatusOr<std::vector<SealedSample>> SqliteStore::SampleSealedValues() {
+  return ReadWith<std::vector<SealedSample>>(
+      *readers_, "reading sealed values", [&](SQLite::Database& db) {
+        // One row per key id and field; SQLite returns the bare columns of some row of each
+        // group, which is all we need.
+        SQLite::Statement query(
+            db,
+            "SELECT channel_id, 'channel_secret', secret_key_id, secret_sealed FROM bindings "
+            "GROUP BY secret_key_id "
+            "UNION ALL "
+            "SELECT channel_id, 'access_token', token_key_id, token_sealed FROM bindings "
+            "GROUP BY token_key_id");
+        std::vector<SealedSample> samples;
+        while (query.executeStep()) {
+          SealedSample s;
+          s.channel_id = query.getColumn(0).getString();
+          s.field = query.getColumn(1).getString();
+          s.value = {query.getColumn(2).getString(), ColumnBytes(query.getColumn(3))};
+          samples.push_back(std::move(s));
+        }
+        return samples;
+      });
+}
+
+absl::Status SqliteStore::CheckIntegrity() {
+  auto findings = ReadWith<std::vector<std::string>>(
+      *readers_, "checking integrity", [&](SQLite::Database& db) {
+        SQLite::Statement query(db, "PRAGMA integrity_check");
+        std::vector<std::string> lines;
+        while (query.executeStep()) lines.push_back(query.getColumn(0).getString());
+        return lines;
+      });
+  if (!findings.ok()) return findings.status();
+  if (findings->size() == 1 && (*findings)[0] == "ok") return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat("storage: integrity check: ", absl::StrJoin(*findings, "; ")));
+}
+
+}  // namespace linechannel::storage

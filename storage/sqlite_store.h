@@ -1,0 +1,62 @@
+#ifndef LINECHANNEL_STORAGE_SQLITE_STORE_H_
+#define LINECHANNEL_STORAGE_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "SQLiteCpp/Database.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "storage/binding_store.h"
+#include "storage/commit_queue.h"
+#include "storage/connection_pool.h"
+
+namespace linechannel::storage {
+
+// The embedded store: one SQLite file in WAL mode. Writes go through a CommitQueue (one
+// connection, group commit, synchronous=FULL); reads use a pool of read-only connections.
+// Thread-safe.
+class SqliteStore : public BindingStore {
+ public:
+  struct Options {
+    // The database file; created (with its schema) if absent.
+    std::string path;
+    absl::Duration busy_timeout = absl::Seconds(5);
+    int read_connections = 4;
+    int max_writes_per_transaction = 256;
+  };
+
+  // Opens or creates the file and migrates it to the current schema. FAILED_PRECONDITION for a
+  // file that is not ours or is from a newer build; UNAVAILABLE if it cannot be opened.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const Options& options);
+  ~SqliteStore() override;
+
+  absl::StatusOr<Binding> InsertActive(const Binding& binding, const Change& change,
+                                       Binding* conflict) override;
+  absl::StatusOr<Binding> FindActive(absl::string_view team_id,
+                                     absl::string_view channel_id) override;
+  absl::StatusOr<Binding> FindActiveByWebhookKey(absl::string_view webhook_key) override;
+  absl::StatusOr<BindingPage> ListTeam(absl::string_view team_id, bool include_unbound,
+                                       int64_t after_row_id, int limit) override;
+  absl::StatusOr<Binding> MarkUnbound(absl::string_view team_id, absl::string_view channel_id,
+                                      const Change& change) override;
+  absl::StatusOr<Binding> ReplaceCredentials(int64_t row_id, const CredentialUpdate& update,
+                                             const Change& change) override;
+  absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t row_id) override;
+  absl::StatusOr<std::vector<SealedSample>> SampleSealedValues() override;
+
+  // Runs SQLite's integrity check; OK if it reports "ok", DATA_LOSS with its findings if not.
+  absl::Status CheckIntegrity();
+
+ private:
+  SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<ConnectionPool> readers,
+              int max_writes_per_transaction);
+
+  std::unique_ptr<SQLite::Database> writer_;
+  std::unique_ptr<ConnectionPool> readers_;
+  CommitQueue commits_;
+};
+
+}  // namespace linechannel::storage
+
+#endif  // LINECHANNEL_STORAGE_SQLITE_STORE_H_

@@ -1,0 +1,109 @@
+#ifndef LINECHANNEL_TESTS_SERVER_FAKES_H_
+#define LINECHANNEL_TESTS_SERVER_FAKES_H_
+
+#include <atomic>
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "server/clock.h"
+#include "server/line_api.h"
+#include "server/random_source.h"
+
+namespace linechannel::server {
+
+// A clock the test sets. Thread-safe.
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(absl::Time now = absl::FromUnixSeconds(1'800'000'000)) : now_(now) {}
+  absl::Time Now() const override {
+    absl::MutexLock lock(&mu_);
+    return now_;
+  }
+  void Advance(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    now_ += d;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
+};
+
+// Predictable "random" bytes: a counter, so ids and keys differ but tests can repeat.
+class CountingRandom : public RandomSource {
+ public:
+  std::string Bytes(size_t n) override {
+    std::string out(n, '\0');
+    for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>(next_++ * 31 + 7);
+    return out;
+  }
+
+ private:
+  std::atomic<uint32_t> next_{1};
+};
+
+// LINE, from a table of channels. Thread-safe.
+class FakeLineApi : public LineApi {
+ public:
+  struct Channel {
+    std::string secret;
+    std::string token;
+    LineBotInfo bot;
+  };
+
+  void AddChannel(const std::string& channel_id, Channel channel) {
+    absl::MutexLock lock(&mu_);
+    channels_[channel_id] = std::move(channel);
+  }
+  // Every call fails with `status` (for example UNAVAILABLE) until cleared with OK.
+  void FailEveryCall(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    failure_ = std::move(status);
+  }
+  int calls() const { return calls_.load(); }
+
+  absl::Status CheckChannelSecret(const std::string& channel_id, const Secret& secret,
+                                  absl::Time) override {
+    ++calls_;
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    const auto it = channels_.find(channel_id);
+    if (it == channels_.end() || it->second.secret != secret.Reveal()) {
+      return absl::UnauthenticatedError("LINE issue stateless token answered HTTP 400 (invalid_client)");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<LineTokenInfo> VerifyAccessToken(const Secret& token, absl::Time) override {
+    ++calls_;
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    for (const auto& [id, channel] : channels_) {
+      if (channel.token == token.Reveal()) return LineTokenInfo{id, 86400, "P"};
+    }
+    return absl::UnauthenticatedError("LINE verify access token answered HTTP 400 (invalid_request)");
+  }
+
+  absl::StatusOr<LineBotInfo> GetBotInfo(const Secret& token, absl::Time) override {
+    ++calls_;
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    for (const auto& [id, channel] : channels_) {
+      if (channel.token == token.Reveal()) return channel.bot;
+    }
+    return absl::UnauthenticatedError("LINE get bot info answered HTTP 401");
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<std::string, Channel> channels_ ABSL_GUARDED_BY(mu_);
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int> calls_{0};
+};
+
+}  // namespace linechannel::server
+
+#endif  // LINECHANNEL_TESTS_SERVER_FAKES_H_
