@@ -98,4 +98,25 @@ absl::StatusOr<v1::UpdateCredentialsResponse> ChannelClient::UpdateCredentials(
       &v1::ChannelService::Stub::UpdateCredentials, request);
 }
 
+absl::StatusOr<v1::ListEventsResponse> ChannelClient::ListEvents(
+    const v1::ListEventsRequest& request) {
+  return Call<v1::ListEventsRequest, v1::ListEventsResponse>(
+      &v1::ChannelService::Stub::ListEvents, request);
+}
+
+absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,
+                                         const std::function<bool(const v1::Event&)>& on_event) {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::Event>> reader = stub_->StreamEvents(&context, request);
+  v1::Event event;
+  while (reader->Read(&event)) {
+    if (!on_event(event)) {
+      context.TryCancel();
+      reader->Finish();
+      return absl::OkStatus();
+    }
+  }
+  return FromGrpcStatus(reader->Finish());
+}
+
 }  // namespace linechannel::client

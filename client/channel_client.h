@@ -1,6 +1,7 @@
 #ifndef LINECHANNEL_CLIENT_CHANNEL_CLIENT_H_
 #define LINECHANNEL_CLIENT_CHANNEL_CLIENT_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,6 +53,12 @@ class ChannelClient {
   absl::StatusOr<v1::ListChannelsResponse> ListChannels(const v1::ListChannelsRequest& request);
   absl::StatusOr<v1::UpdateCredentialsResponse> UpdateCredentials(
       const v1::UpdateCredentialsRequest& request);
+  absl::StatusOr<v1::ListEventsResponse> ListEvents(const v1::ListEventsRequest& request);
+
+  // Streams events to `on_event` until the server ends the stream or `on_event` returns
+  // false (then OK). No timeout applies: a stream lasts as long as the caller wants.
+  absl::Status StreamEvents(const v1::StreamEventsRequest& request,
+                            const std::function<bool(const v1::Event&)>& on_event);
 
  private:
   template <typename Request, typename Response, typename Method>

@@ -1,5 +1,6 @@
 // channelctl: the operators' command line for the LINE channel-binding service.
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -11,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "client/channel_client.h"
 #include "client/credential_input.h"
 #include "client/output.h"
@@ -30,6 +32,9 @@ ABSL_FLAG(std::string, token_file, "",
 ABSL_FLAG(bool, include_unbound, false, "list: also show unbound bindings.");
 ABSL_FLAG(int, page_size, 0, "list: bindings per page (default 100).");
 ABSL_FLAG(std::string, page_token, "", "list: continue from this page token.");
+ABSL_FLAG(int64_t, after, 0, "events: start after this cursor (0: from the oldest kept).");
+ABSL_FLAG(bool, follow, false,
+          "events: keep printing new events as they arrive (reconnects if the server restarts).");
 
 namespace {
 
@@ -54,6 +59,8 @@ commands:
                       The URL to paste into LINE Developers (Messaging API > Webhook URL).
   update-credentials  --team --channel_id [--secret_file] [--token_file]
   verify              --team --channel_id
+  events              --team [--channel_id] [--after=CURSOR] [--follow]
+                      Webhook events, oldest first; --follow keeps printing new ones.
 
 Secrets and tokens are read from files or standard input (-), never from the command line:
   channelctl bind --team=t1 --channel_id=1656000001 --app_name="Shop A" --line_id=@123abcde \
@@ -67,17 +74,12 @@ int Usage(const std::string& problem) {
   return kExitUsage;
 }
 
+int PrintError(const absl::Status& status);
+
 // Prints a result or the server's error; returns the exit status.
 template <typename Response, typename Print>
 int Report(const absl::StatusOr<Response>& result, Print print) {
-  if (!result.ok()) {
-    if (absl::GetFlag(FLAGS_json)) {
-      std::cerr << linechannel::client::FormatErrorJson(result.status()) << "\n";
-    } else {
-      std::cerr << "channelctl: " << linechannel::client::FormatError(result.status());
-    }
-    return kExitServerError;
-  }
+  if (!result.ok()) return PrintError(result.status());
   if (absl::GetFlag(FLAGS_json)) {
     std::cout << linechannel::client::FormatJson(*result) << "\n";
   } else {
@@ -157,7 +159,62 @@ Request BindingRef() {
   return request;
 }
 
+void PrintEvent(const v1::Event& event) {
+  std::cout << (absl::GetFlag(FLAGS_json) ? linechannel::client::FormatJsonLine(event)
+                                          : linechannel::client::FormatEventLine(event))
+            << std::flush;
+}
+
+int PrintError(const absl::Status& status) {
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cerr << linechannel::client::FormatErrorJson(status) << "\n";
+  } else {
+    std::cerr << "channelctl: " << linechannel::client::FormatError(status);
+  }
+  return kExitServerError;
+}
+
+int Events(ChannelClient& client) {
+  if (absl::GetFlag(FLAGS_team).empty()) return Usage("events needs --team");
+  int64_t cursor = absl::GetFlag(FLAGS_after);
+  if (!absl::GetFlag(FLAGS_follow)) {
+    v1::ListEventsRequest request;
+    request.set_team_id(absl::GetFlag(FLAGS_team));
+    request.set_channel_id(absl::GetFlag(FLAGS_channel_id));
+    request.set_page_size(absl::GetFlag(FLAGS_page_size));
+    while (true) {
+      request.set_after_cursor(cursor);
+      absl::StatusOr<v1::ListEventsResponse> page = client.ListEvents(request);
+      if (!page.ok()) return PrintError(page.status());
+      if (page->events().empty()) return kExitOk;
+      for (const v1::Event& event : page->events()) PrintEvent(event);
+      cursor = page->next_cursor();
+    }
+  }
+  // Follow: stream, and after a broken stream (a server restart, say) resume from the last
+  // cursor printed, so nothing is missed or printed twice.
+  absl::Duration backoff = absl::Seconds(1);
+  while (true) {
+    v1::StreamEventsRequest request;
+    request.set_team_id(absl::GetFlag(FLAGS_team));
+    request.set_channel_id(absl::GetFlag(FLAGS_channel_id));
+    request.set_after_cursor(cursor);
+    const absl::Status ended = client.StreamEvents(request, [&](const v1::Event& event) {
+      PrintEvent(event);
+      cursor = event.cursor();
+      backoff = absl::Seconds(1);
+      return true;
+    });
+    if (!absl::IsUnavailable(ended) && !ended.ok()) return PrintError(ended);
+    std::cerr << "channelctl: stream ended (" << (ended.ok() ? "closed" : ended.message())
+              << "); resuming after cursor " << cursor << "\n";
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(10));
+  }
+}
+
 int Run(const std::string& command, ChannelClient& client) {
+  if (command == "events") return Events(client);
   if (command == "bind") return Bind(client);
   if (command == "update-credentials") return UpdateCredentials(client);
   if (command == "list") {

@@ -59,6 +59,24 @@ std::string FormatChannelTable(const v1::ListChannelsResponse& page) {
   return out;
 }
 
+std::string FormatEventLine(const v1::Event& e) {
+  std::string source = e.source().type();
+  for (const std::string* id : {&e.source().user_id(), &e.source().group_id(),
+                                &e.source().room_id()}) {
+    if (!id->empty()) absl::StrAppend(&source, ":", *id);
+  }
+  return absl::StrFormat("%-10d %-27s %-12s %-12s %-27s %s%s\n", e.cursor(),
+                         Time(e.receive_time()), e.channel_id(), e.type(),
+                         e.webhook_event_id().empty() ? "-" : e.webhook_event_id(),
+                         source.empty() ? "-" : source, e.redelivery() ? " (redelivery)" : "");
+}
+
+std::string FormatJsonLine(const google::protobuf::Message& message) {
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(message, &out).ok()) return "{}\n";
+  return out + "\n";
+}
+
 std::string FormatJson(const google::protobuf::Message& message) {
   std::string out;
   google::protobuf::util::JsonPrintOptions options;

@@ -16,6 +16,10 @@ namespace linechannel::client {
 std::string FormatChannel(const v1::Channel& channel);
 // One line per binding under a header.
 std::string FormatChannelTable(const v1::ListChannelsResponse& page);
+// One event per line: cursor, receive time, channel, type, id, source.
+std::string FormatEventLine(const v1::Event& event);
+// Any message as JSON on one line (for streams of events).
+std::string FormatJsonLine(const google::protobuf::Message& message);
 // Any response as JSON.
 std::string FormatJson(const google::protobuf::Message& message);
 

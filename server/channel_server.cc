@@ -17,11 +17,15 @@
 #include "server/clock.h"
 #include "server/curl_line_api.h"
 #include "server/data_dir.h"
+#include "server/event_notifier.h"
+#include "server/event_retention.h"
 #include "server/executor.h"
 #include "server/grpc_channel_service.h"
 #include "server/logger.h"
 #include "server/random_source.h"
 #include "server/sealing_keys.h"
+#include "server/webhook_http_server.h"
+#include "server/webhook_receiver.h"
 #include "storage/sqlite_store.h"
 
 namespace linechannel::server {
@@ -59,11 +63,17 @@ void RegisterReflectionOnlyDescriptors() {
 
 }  // namespace
 
+// Declared in the order they start; destroyed in reverse. The webhook server outlives the store
+// so that commits finishing during shutdown can still post their (unsent) answers to it.
 struct ChannelServer::Parts {
   std::optional<DataDir> data_dir;
   RealClock clock;
   OpenSslRandom random;
+  EventNotifier notifier;
+  std::unique_ptr<WebhookReceiver> receiver;
+  std::unique_ptr<WebhookHttpServer> webhook_server;
   std::unique_ptr<storage::SqliteStore> store;
+  std::unique_ptr<EventRetention> retention;
   std::unique_ptr<SecretSealer> sealer;
   std::unique_ptr<CurlLineApi> line;
   std::unique_ptr<BindingVerifier> verifier;
@@ -72,6 +82,7 @@ struct ChannelServer::Parts {
   std::unique_ptr<GrpcChannelService> grpc_service;
   std::unique_ptr<grpc::Server> grpc_server;
   std::string grpc_address;
+  std::string webhook_address;
   std::string public_base_url;
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
@@ -79,15 +90,8 @@ struct ChannelServer::Parts {
 
 absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const ServerConfig& config) {
   auto parts = std::make_unique<Parts>();
-  parts->public_base_url =
-      config.public_base_url.empty() ? "http://" + config.webhook_listen : config.public_base_url;
-  if (absl::Status url = CheckPublicBaseUrl(parts->public_base_url); !url.ok()) return url;
-  if (absl::StartsWith(parts->public_base_url, "http://")) {
-    LogLine(LogLevel::kWarning, "config")
-        .With("message",
-              "webhook URLs use plain http; LINE only calls https URLs, so set "
-              "--public_base_url to the https address that reaches this server")
-        .With("public_base_url", parts->public_base_url);
+  if (!config.public_base_url.empty()) {
+    if (absl::Status url = CheckPublicBaseUrl(config.public_base_url); !url.ok()) return url;
   }
 
   absl::StatusOr<DataDir> data_dir = DataDir::Open(config.data_dir);
@@ -96,6 +100,7 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
 
   storage::SqliteStore::Options store_options;
   store_options.path = parts->data_dir->File("channeld.db");
+  store_options.busy_timeout = config.store_busy_timeout;
   absl::StatusOr<std::unique_ptr<storage::SqliteStore>> store =
       storage::SqliteStore::Open(store_options);
   if (!store.ok()) return store.status();
@@ -117,6 +122,39 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
               "the stored secrets cannot be read");
   }
 
+  if (config.event_retention > absl::ZeroDuration()) {
+    EventRetention::Options retention;
+    retention.keep = config.event_retention;
+    parts->retention =
+        std::make_unique<EventRetention>(parts->store.get(), &parts->clock, retention);
+  }
+
+  parts->receiver = std::make_unique<WebhookReceiver>(
+      parts->store.get(), parts->store.get(), parts->sealer.get(), &parts->clock,
+      &parts->notifier);
+  WebhookHttpServer::Options webhook;
+  webhook.listen = config.webhook_listen;
+  webhook.threads = config.webhook_threads;
+  webhook.max_body_bytes = config.webhook_max_body_bytes;
+  webhook.header_timeout = config.webhook_header_timeout;
+  webhook.body_timeout = config.webhook_body_timeout;
+  webhook.idle_timeout = config.webhook_idle_timeout;
+  absl::StatusOr<std::unique_ptr<WebhookHttpServer>> webhook_server =
+      WebhookHttpServer::Start(webhook, parts->receiver.get());
+  if (!webhook_server.ok()) return webhook_server.status();
+  parts->webhook_server = *std::move(webhook_server);
+  parts->webhook_address = parts->webhook_server->address();
+  parts->public_base_url = config.public_base_url.empty()
+                               ? "http://" + parts->webhook_address
+                               : config.public_base_url;
+  if (absl::StartsWith(parts->public_base_url, "http://")) {
+    LogLine(LogLevel::kWarning, "config")
+        .With("message",
+              "webhook URLs use plain http; LINE only calls https URLs, so set "
+              "--public_base_url to the https address that reaches this server")
+        .With("public_base_url", parts->public_base_url);
+  }
+
   parts->line = std::make_unique<CurlLineApi>(CurlLineApi::Options{
       config.line_api_base_url, config.line_timeout, absl::Seconds(3), config.line_ca_file});
   parts->verifier = std::make_unique<BindingVerifier>(parts->line.get(), config.line_checks);
@@ -124,8 +162,8 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
       parts->store.get(), parts->verifier.get(), parts->sealer.get(), &parts->random,
       &parts->clock, BindingService::Options{parts->public_base_url});
   parts->executor = std::make_unique<Executor>(config.rpc_workers, config.rpc_queue);
-  parts->grpc_service =
-      std::make_unique<GrpcChannelService>(parts->bindings.get(), parts->executor.get());
+  parts->grpc_service = std::make_unique<GrpcChannelService>(
+      parts->bindings.get(), parts->store.get(), &parts->notifier, parts->executor.get());
 
   RegisterReflectionOnlyDescriptors();
   grpc::EnableDefaultHealthCheckService(true);
@@ -152,6 +190,8 @@ ChannelServer::~ChannelServer() { Shutdown(absl::Seconds(5)); }
 
 std::string ChannelServer::grpc_address() const { return parts_->grpc_address; }
 
+std::string ChannelServer::webhook_address() const { return parts_->webhook_address; }
+
 std::string ChannelServer::public_base_url() const { return parts_->public_base_url; }
 
 void ChannelServer::Shutdown(absl::Duration grace) {
@@ -160,13 +200,18 @@ void ChannelServer::Shutdown(absl::Duration grace) {
     if (parts_->shut_down) return;
     parts_->shut_down = true;
   }
+  const absl::Time deadline = absl::Now() + grace;
   if (grpc::HealthCheckServiceInterface* health = parts_->grpc_server->GetHealthCheckService()) {
     health->SetServingStatus(false);
   }
-  parts_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  // Streams never end by themselves: end them now, so their callers reconnect elsewhere.
+  parts_->notifier.Close();
+  parts_->webhook_server->Shutdown(deadline - absl::Now());
+  parts_->grpc_server->Shutdown(absl::ToChronoTime(deadline));
   // Work already handed to the executor finishes before the store closes.
   parts_->executor.reset();
   parts_->grpc_server->Wait();
+  parts_->retention.reset();
   parts_->store.reset();
 }
 

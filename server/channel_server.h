@@ -28,6 +28,17 @@ struct ServerConfig {
   // Threads for RPC work that may block, and how much of it may wait.
   int rpc_workers = 32;
   int rpc_queue = 1024;
+
+  // The webhook endpoint.
+  int webhook_threads = 2;
+  size_t webhook_max_body_bytes = 1 << 20;
+  absl::Duration webhook_header_timeout = absl::Seconds(10);
+  absl::Duration webhook_body_timeout = absl::Seconds(10);
+  absl::Duration webhook_idle_timeout = absl::Seconds(60);
+  // How long a database write waits for a lock another process holds before failing.
+  absl::Duration store_busy_timeout = absl::Seconds(5);
+  // How long events are kept; zero keeps them forever.
+  absl::Duration event_retention = absl::Hours(24 * 30);
 };
 
 // The running service: store, key ring, LINE client and gRPC server, wired together.
@@ -43,10 +54,12 @@ class ChannelServer {
 
   // The addresses actually bound (a configured port 0 becomes the chosen port).
   std::string grpc_address() const;
+  std::string webhook_address() const;
   std::string public_base_url() const;
 
-  // Turns health NOT_SERVING, stops taking new RPCs, lets running ones finish until
-  // `grace` has passed (then cancels them), and closes the store. Idempotent.
+  // Turns health NOT_SERVING, stops taking new RPCs and webhooks, ends event streams, lets
+  // running requests finish until `grace` has passed (then cancels them), and closes the
+  // store. Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:

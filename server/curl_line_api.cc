@@ -11,6 +11,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "simdjson.h"
 
 namespace linechannel::server {
@@ -204,6 +206,9 @@ absl::StatusOr<CurlLineApi::Response> CurlLineApi::Perform(const Request& reques
   }
   WipedString authorization;
   curl_slist* headers = nullptr;
+  if (!request.json.empty()) {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+  }
   if (request.bearer != nullptr) {
     authorization.value = absl::StrCat("Authorization: Bearer ", request.bearer->Reveal());
     headers = curl_slist_append(headers, authorization.value.c_str());
@@ -229,12 +234,14 @@ absl::StatusOr<CurlLineApi::Response> CurlLineApi::Perform(const Request& reques
   curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, ReadHeader);
   curl_easy_setopt(handle, CURLOPT_HEADERDATA, &response);
   if (headers != nullptr) curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
-  if (request.method == "POST") {
-    curl_easy_setopt(handle, CURLOPT_POST, 1L);
-    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, form.value.c_str());
-    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE, static_cast<long>(form.value.size()));
-  } else {
+  const std::string& payload = request.json.empty() ? form.value : request.json;
+  if (request.method == "GET") {
     curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(handle, CURLOPT_POST, 1L);
+    curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, payload.c_str());
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
   }
 
   const CURLcode code = curl_easy_perform(handle);
@@ -252,7 +259,7 @@ absl::StatusOr<CurlLineApi::Response> CurlLineApi::Perform(const Request& reques
 
 absl::Status CurlLineApi::CheckChannelSecret(const std::string& channel_id,
                                              const Secret& channel_secret, absl::Time deadline) {
-  Request request{"POST", "/oauth2/v3/token", {}, nullptr};
+  Request request{"POST", "/oauth2/v3/token", {}, nullptr, ""};
   request.form.emplace_back("grant_type", Secret("client_credentials"));
   request.form.emplace_back("client_id", Secret(channel_id));
   request.form.emplace_back("client_secret", channel_secret);
@@ -276,7 +283,7 @@ absl::Status CurlLineApi::CheckChannelSecret(const std::string& channel_id,
 
 absl::StatusOr<LineTokenInfo> CurlLineApi::VerifyAccessToken(const Secret& access_token,
                                                              absl::Time deadline) {
-  Request request{"POST", "/v2/oauth/verify", {}, nullptr};
+  Request request{"POST", "/v2/oauth/verify", {}, nullptr, ""};
   request.form.emplace_back("access_token", access_token);
   auto response = Perform(request, deadline);
   if (!response.ok()) return response.status();
@@ -312,7 +319,7 @@ absl::StatusOr<LineTokenInfo> CurlLineApi::VerifyAccessToken(const Secret& acces
 
 absl::StatusOr<LineBotInfo> CurlLineApi::GetBotInfo(const Secret& access_token,
                                                     absl::Time deadline) {
-  Request request{"GET", "/v2/bot/info", {}, &access_token};
+  Request request{"GET", "/v2/bot/info", {}, &access_token, ""};
   auto response = Perform(request, deadline);
   if (!response.ok()) return response.status();
   const absl::string_view call = "get bot info";
@@ -339,6 +346,83 @@ absl::StatusOr<LineBotInfo> CurlLineApi::GetBotInfo(const Secret& access_token,
     info.display_name = std::string(value);
   }
   return info;
+}
+
+namespace {
+
+// {"endpoint": url}, with protobuf doing the JSON escaping.
+std::string EndpointJson(const std::string& url) {
+  google::protobuf::Struct body;
+  (*body.mutable_fields())["endpoint"].set_string_value(url);
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(body, &json).ok()) return "{}";
+  return json;
+}
+
+}  // namespace
+
+absl::StatusOr<LineWebhookEndpoint> CurlLineApi::GetWebhookEndpoint(const Secret& access_token,
+                                                                    absl::Time deadline) {
+  Request request{"GET", "/v2/bot/channel/webhook/endpoint", {}, &access_token, ""};
+  auto response = Perform(request, deadline);
+  if (!response.ok()) return response.status();
+  const absl::string_view call = "get webhook endpoint";
+  if (response->status != 200) {
+    return StatusForAnswer(*response, call, absl::StatusCode::kInvalidArgument);
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view endpoint;
+  bool active = false;
+  if (parser.parse(response->body).get(doc) != simdjson::SUCCESS ||
+      doc["endpoint"].get_string().get(endpoint) != simdjson::SUCCESS ||
+      doc["active"].get_bool().get(active) != simdjson::SUCCESS) {
+    return Unparseable(*response, call);
+  }
+  return LineWebhookEndpoint{std::string(endpoint), active};
+}
+
+absl::Status CurlLineApi::SetWebhookEndpoint(const Secret& access_token, const std::string& url,
+                                             absl::Time deadline) {
+  Request request{"PUT", "/v2/bot/channel/webhook/endpoint", {}, &access_token,
+                  EndpointJson(url)};
+  auto response = Perform(request, deadline);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) {
+    return StatusForAnswer(*response, "set webhook endpoint", absl::StatusCode::kInvalidArgument);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LineWebhookTest> CurlLineApi::TestWebhookEndpoint(const Secret& access_token,
+                                                                 const std::string& url,
+                                                                 absl::Time deadline) {
+  Request request{"POST", "/v2/bot/channel/webhook/test", {}, &access_token,
+                  url.empty() ? "{}" : EndpointJson(url)};
+  auto response = Perform(request, deadline);
+  if (!response.ok()) return response.status();
+  const absl::string_view call = "test webhook endpoint";
+  if (response->status != 200) {
+    return StatusForAnswer(*response, call, absl::StatusCode::kInvalidArgument);
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  LineWebhookTest test;
+  if (parser.parse(response->body).get(doc) != simdjson::SUCCESS ||
+      doc["success"].get_bool().get(test.success) != simdjson::SUCCESS) {
+    return Unparseable(*response, call);
+  }
+  std::string_view text;
+  if (doc["timestamp"].get_string().get(text) == simdjson::SUCCESS) {
+    test.timestamp = std::string(text);
+  }
+  int64_t status_code = 0;
+  if (doc["statusCode"].get_int64().get(status_code) == simdjson::SUCCESS) {
+    test.status_code = static_cast<int>(status_code);
+  }
+  if (doc["reason"].get_string().get(text) == simdjson::SUCCESS) test.reason = std::string(text);
+  if (doc["detail"].get_string().get(text) == simdjson::SUCCESS) test.detail = std::string(text);
+  return test;
 }
 
 }  // namespace linechannel::server

@@ -36,6 +36,13 @@ class CurlLineApi : public LineApi {
                                                   absl::Time deadline) override;
   absl::StatusOr<LineBotInfo> GetBotInfo(const Secret& access_token,
                                          absl::Time deadline) override;
+  absl::StatusOr<LineWebhookEndpoint> GetWebhookEndpoint(const Secret& access_token,
+                                                         absl::Time deadline) override;
+  absl::Status SetWebhookEndpoint(const Secret& access_token, const std::string& url,
+                                  absl::Time deadline) override;
+  absl::StatusOr<LineWebhookTest> TestWebhookEndpoint(const Secret& access_token,
+                                                      const std::string& url,
+                                                      absl::Time deadline) override;
 
   // The parts of one HTTP exchange with LINE; public for the helpers in the .cc file.
   struct Request {
@@ -46,6 +53,8 @@ class CurlLineApi : public LineApi {
     std::vector<std::pair<std::string, Secret>> form;
     // Sent as "Authorization: Bearer ..." when set.
     const Secret* bearer = nullptr;
+    // Sent as application/json when not empty.
+    std::string json;
   };
   struct Response {
     long status = 0;

@@ -6,14 +6,16 @@
 #include "absl/time/clock.h"
 #include "server/channel_proto.h"
 #include "server/errors.h"
+#include "server/event_stream.h"
 #include "server/grpc_status.h"
 #include "server/logger.h"
 #include "server/request_validation.h"
 
 namespace linechannel::server {
 
-GrpcChannelService::GrpcChannelService(BindingService* bindings, Executor* executor)
-    : bindings_(bindings), executor_(executor) {}
+GrpcChannelService::GrpcChannelService(BindingService* bindings, storage::EventStore* events,
+                                       EventNotifier* notifier, Executor* executor)
+    : bindings_(bindings), events_(events), notifier_(notifier), executor_(executor) {}
 
 CallContext GrpcChannelService::MakeCallContext(grpc::CallbackServerContext* context) {
   CallContext call;
@@ -196,6 +198,65 @@ grpc::ServerUnaryReactor* GrpcChannelService::UpdateCredentials(
     absl::StatusOr<storage::Binding> updated = bindings_->UpdateCredentials(update, call);
     if (!updated.ok()) return updated.status();
     ToChannelProto(*updated, bindings_->WebhookUrl(*updated), response->mutable_channel());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace linechannel::server
+
+namespace linechannel::server {
+
+grpc::ServerWriteReactor<v1::Event>* GrpcChannelService::StreamEvents(
+    grpc::CallbackServerContext* context, const v1::StreamEventsRequest* request) {
+  const absl::Status valid = ValidateEventQuery(request->team_id(), request->channel_id(),
+                                                request->after_cursor(), 0);
+  LogLine(valid.ok() ? LogLevel::kInfo : LogLevel::kWarning, "rpc")
+      .With("method", "StreamEvents")
+      .With("peer", context->peer())
+      .With("team_id", request->team_id())
+      .With("after_cursor", request->after_cursor())
+      .WithStatus(valid);
+  if (!valid.ok()) {
+    // A stream that ends at once with the validation error.
+    class Refused : public grpc::ServerWriteReactor<v1::Event> {
+     public:
+      explicit Refused(const grpc::Status& status) { Finish(status); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(ToGrpcStatus(valid));
+  }
+  storage::EventQuery query;
+  query.team_id = request->team_id();
+  query.channel_id = request->channel_id();
+  query.after_cursor = request->after_cursor();
+  query.limit = 256;
+  auto* stream = new EventStream(events_, notifier_, executor_, std::move(query));
+  stream->Begin();
+  return stream;
+}
+
+grpc::ServerUnaryReactor* GrpcChannelService::ListEvents(grpc::CallbackServerContext* context,
+                                                         const v1::ListEventsRequest* request,
+                                                         v1::ListEventsResponse* response) {
+  const RpcInfo info{"ListEvents", request->team_id(), request->channel_id()};
+  return RunInline(context, info, [&]() -> absl::Status {
+    if (absl::Status valid = ValidateEventQuery(request->team_id(), request->channel_id(),
+                                                request->after_cursor(), request->page_size());
+        !valid.ok()) {
+      return valid;
+    }
+    storage::EventQuery query;
+    query.team_id = request->team_id();
+    query.channel_id = request->channel_id();
+    query.after_cursor = request->after_cursor();
+    query.limit = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
+    absl::StatusOr<std::vector<storage::StoredEvent>> events = events_->ReadEvents(query);
+    if (!events.ok()) return WithReason(events.status());
+    for (const storage::StoredEvent& event : *events) {
+      ToEventProto(event, response->add_events());
+    }
+    response->set_next_cursor(events->empty() ? request->after_cursor()
+                                              : events->back().cursor);
     return absl::OkStatus();
   });
 }

@@ -7,7 +7,9 @@
 #include "absl/status/status.h"
 #include "linechannel/v1/channel_service.grpc.pb.h"
 #include "server/binding_service.h"
+#include "server/event_notifier.h"
 #include "server/executor.h"
+#include "storage/event_store.h"
 
 namespace linechannel::server {
 
@@ -17,7 +19,8 @@ namespace linechannel::server {
 // logged once with its outcome and latency. Thread-safe.
 class GrpcChannelService final : public v1::ChannelService::CallbackService {
  public:
-  GrpcChannelService(BindingService* bindings, Executor* executor);
+  GrpcChannelService(BindingService* bindings, storage::EventStore* events,
+                     EventNotifier* notifier, Executor* executor);
 
   grpc::ServerUnaryReactor* BindChannel(grpc::CallbackServerContext* context,
                                         const v1::BindChannelRequest* request,
@@ -40,6 +43,11 @@ class GrpcChannelService final : public v1::ChannelService::CallbackService {
   grpc::ServerUnaryReactor* UpdateCredentials(grpc::CallbackServerContext* context,
                                               const v1::UpdateCredentialsRequest* request,
                                               v1::UpdateCredentialsResponse* response) override;
+  grpc::ServerWriteReactor<v1::Event>* StreamEvents(
+      grpc::CallbackServerContext* context, const v1::StreamEventsRequest* request) override;
+  grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* context,
+                                       const v1::ListEventsRequest* request,
+                                       v1::ListEventsResponse* response) override;
 
  private:
   // What an RPC is about, for its log line.
@@ -63,6 +71,8 @@ class GrpcChannelService final : public v1::ChannelService::CallbackService {
                      const RpcInfo& info, absl::Time start, const absl::Status& status);
 
   BindingService* const bindings_;
+  storage::EventStore* const events_;
+  EventNotifier* const notifier_;
   Executor* const executor_;
 };
 

@@ -28,6 +28,24 @@ struct LineBotInfo {
   std::string display_name;
 };
 
+// The webhook URL LINE has for a channel, and the "Use webhook" switch.
+struct LineWebhookEndpoint {
+  std::string endpoint;
+  bool active = false;
+};
+
+// What LINE's test-webhook call reports about one delivery it made.
+struct LineWebhookTest {
+  bool success = false;
+  // When LINE made the request, as LINE wrote it.
+  std::string timestamp;
+  // The HTTP status our endpoint answered; 0 when there was no answer.
+  int status_code = 0;
+  // OK, COULD_NOT_CONNECT, REQUEST_TIMEOUT, ERROR_STATUS_CODE or UNCLASSIFIED.
+  std::string reason;
+  std::string detail;
+};
+
 // The calls this service makes to LINE's management API (LINE.md). Implementations are
 // thread-safe. Every call gives up at `deadline`.
 //
@@ -56,6 +74,20 @@ class LineApi {
 
   virtual absl::StatusOr<LineBotInfo> GetBotInfo(const Secret& access_token,
                                                  absl::Time deadline) = 0;
+
+  // NOT_FOUND when no webhook URL is set.
+  virtual absl::StatusOr<LineWebhookEndpoint> GetWebhookEndpoint(const Secret& access_token,
+                                                                 absl::Time deadline) = 0;
+
+  // INVALID_ARGUMENT when LINE refuses the URL (for example not HTTPS, too long).
+  virtual absl::Status SetWebhookEndpoint(const Secret& access_token, const std::string& url,
+                                          absl::Time deadline) = 0;
+
+  // Has LINE send a Verify request to `url` (empty: the URL LINE has for the channel) and
+  // report what happened. LINE allows 60 of these per hour per channel (RESOURCE_EXHAUSTED).
+  virtual absl::StatusOr<LineWebhookTest> TestWebhookEndpoint(const Secret& access_token,
+                                                              const std::string& url,
+                                                              absl::Time deadline) = 0;
 };
 
 }  // namespace linechannel::server

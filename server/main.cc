@@ -33,6 +33,19 @@ ABSL_FLAG(std::string, line_checks, "required",
           "unreachable) or off (never ask LINE).");
 ABSL_FLAG(int, rpc_workers, 32, "Threads for RPC work that may block.");
 ABSL_FLAG(int, rpc_queue, 1024, "RPCs that may wait for a worker before new ones are refused.");
+ABSL_FLAG(int, webhook_threads, 2, "Threads serving the webhook endpoint.");
+ABSL_FLAG(int64_t, webhook_max_body_bytes, 1 << 20,
+          "Webhook bodies above this are refused with 413.");
+ABSL_FLAG(absl::Duration, webhook_header_timeout, absl::Seconds(10),
+          "A webhook request's headers must arrive within this.");
+ABSL_FLAG(absl::Duration, webhook_body_timeout, absl::Seconds(10),
+          "A webhook request's body must arrive within this after its headers.");
+ABSL_FLAG(absl::Duration, webhook_idle_timeout, absl::Seconds(60),
+          "How long a kept-alive webhook connection may wait for its next request.");
+ABSL_FLAG(absl::Duration, event_retention, absl::Hours(24 * 30),
+          "How long webhook events are kept (0 keeps them forever).");
+ABSL_FLAG(absl::Duration, store_busy_timeout, absl::Seconds(5),
+          "How long a database write waits for a lock held by another process.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long running requests may finish after SIGTERM.");
 
@@ -82,6 +95,23 @@ int main(int argc, char** argv) {
   config.key_file = absl::GetFlag(FLAGS_key_file);
   config.rpc_workers = absl::GetFlag(FLAGS_rpc_workers);
   config.rpc_queue = absl::GetFlag(FLAGS_rpc_queue);
+  config.webhook_threads = absl::GetFlag(FLAGS_webhook_threads);
+  config.webhook_header_timeout = absl::GetFlag(FLAGS_webhook_header_timeout);
+  config.webhook_body_timeout = absl::GetFlag(FLAGS_webhook_body_timeout);
+  config.webhook_idle_timeout = absl::GetFlag(FLAGS_webhook_idle_timeout);
+  config.event_retention = absl::GetFlag(FLAGS_event_retention);
+  config.store_busy_timeout = absl::GetFlag(FLAGS_store_busy_timeout);
+  const int64_t max_body = absl::GetFlag(FLAGS_webhook_max_body_bytes);
+  if (max_body < 1024 || max_body > (int64_t{1} << 30)) {
+    return Fail(absl::InvalidArgumentError("--webhook_max_body_bytes must be 1 KiB to 1 GiB"));
+  }
+  config.webhook_max_body_bytes = static_cast<size_t>(max_body);
+  if (config.webhook_threads < 1) {
+    return Fail(absl::InvalidArgumentError("--webhook_threads must be at least 1"));
+  }
+  if (config.event_retention < absl::ZeroDuration()) {
+    return Fail(absl::InvalidArgumentError("--event_retention must not be negative"));
+  }
   absl::StatusOr<linechannel::server::LineChecks> checks =
       linechannel::server::ParseLineChecks(absl::GetFlag(FLAGS_line_checks));
   if (!checks.ok()) return Fail(checks.status());
@@ -96,12 +126,14 @@ int main(int argc, char** argv) {
 
   LogLine(LogLevel::kInfo, "started")
       .With("grpc", (*server)->grpc_address())
+      .With("webhook", (*server)->webhook_address())
       .With("public_base_url", (*server)->public_base_url())
       .With("data_dir", config.data_dir)
       .With("line_api", config.line_api_base_url)
       .With("line_checks", absl::GetFlag(FLAGS_line_checks));
   // The one line on stdout: scripts and tests wait for it.
-  std::cout << "channeld ready grpc=" << (*server)->grpc_address() << std::endl;
+  std::cout << "channeld ready grpc=" << (*server)->grpc_address()
+            << " webhook=" << (*server)->webhook_address() << std::endl;
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

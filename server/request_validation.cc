@@ -195,6 +195,21 @@ absl::Status ValidateBindingRef(absl::string_view team_id, absl::string_view cha
   return Result(violations);
 }
 
+absl::Status ValidateEventQuery(absl::string_view team_id, absl::string_view channel_id,
+                                int64_t after_cursor, int32_t page_size) {
+  Violations violations;
+  CheckTeamId(team_id, violations);
+  if (!channel_id.empty()) CheckChannelId(channel_id, violations);
+  if (after_cursor < 0) {
+    violations.push_back({"after_cursor", "must be 0 (from the start) or a cursor received"});
+  }
+  if (page_size < 0 || page_size > kMaxPageSize) {
+    violations.push_back(
+        {"page_size", absl::StrCat("must be 0 (for ", kDefaultPageSize, ") to ", kMaxPageSize)});
+  }
+  return Result(violations);
+}
+
 std::string NormalizeLineId(absl::string_view line_id) {
   absl::ConsumePrefix(&line_id, "@");
   return absl::AsciiStrToLower(line_id);

@@ -18,6 +18,11 @@ absl::Status ValidateListChannels(const v1::ListChannelsRequest& request);
 // For the RPCs that name one binding: GetChannel, GetWebhookUrl, UnbindChannel, VerifyWebhook.
 absl::Status ValidateBindingRef(absl::string_view team_id, absl::string_view channel_id);
 
+// StreamEvents and ListEvents (page_size 0 for StreamEvents): the team, an optional channel,
+// a cursor that is not negative.
+absl::Status ValidateEventQuery(absl::string_view team_id, absl::string_view channel_id,
+                                int64_t after_cursor, int32_t page_size);
+
 // The LINE ID as stored and compared: without a leading "@", lower case.
 std::string NormalizeLineId(absl::string_view line_id);
 

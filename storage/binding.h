@@ -22,6 +22,13 @@ struct SealedValue {
   }
 };
 
+// What the webhook endpoint has seen for a binding; unset when never.
+struct WebhookActivity {
+  std::optional<absl::Time> last_signed_request;
+  std::optional<absl::Time> last_bad_signature;
+  std::optional<absl::Time> last_destination_mismatch;
+};
+
 // One team's binding of one LINE Official Account, active or unbound.
 struct Binding {
   // Store-assigned row id; 0 before insertion. Internal: never shown to users.
@@ -50,8 +57,20 @@ struct Binding {
   // Set once unbound; an unbound binding is history and never becomes active again.
   std::optional<absl::Time> unbound_at;
   std::string unbound_by;
+  // What the last check with LINE (VerifyWebhook or the periodic re-check) found wrong, in
+  // plain words; empty when it found nothing or there was no check yet.
+  std::vector<std::string> attention_reasons;
+  std::optional<absl::Time> checked_at;
+  // Read along with the binding.
+  WebhookActivity activity;
 
   bool active() const { return !unbound_at.has_value(); }
+};
+
+// VerifyWebhook's last full answer for a binding, opaque here.
+struct CheckRecord {
+  absl::Time checked_at;
+  std::string result;
 };
 
 // Who changes a binding, when and why; written as an audit row in the same transaction.

@@ -61,6 +61,26 @@ class BindingStore {
 
   // One sealed value for each distinct key id that stored bindings (active or not) use.
   virtual absl::StatusOr<std::vector<SealedSample>> SampleSealedValues() = 0;
+
+  // Records what a check with LINE at `checked_at` found wrong with binding `row_id` (empty:
+  // nothing), replacing the previous check's findings. NOT_FOUND if the binding is unbound.
+  virtual absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
+                                    absl::Time checked_at) = 0;
+
+  // Keeps `result`, VerifyWebhook's answer at `checked_at`, as the binding's last one.
+  virtual absl::Status SaveCheckRecord(int64_t row_id, const CheckRecord& record) = 0;
+  // The last kept answer; NOT_FOUND if there is none.
+  virtual absl::StatusOr<CheckRecord> LastCheckRecord(int64_t row_id) = 0;
+
+  // Takes one of LINE's test-webhook calls for `channel_id` at `at`, if fewer than `limit`
+  // were taken since `at - window`; returns whether it was taken. Calls older than the window
+  // are forgotten. Atomic, so concurrent callers never exceed the limit together.
+  virtual absl::StatusOr<bool> TakeLineTestCall(absl::string_view channel_id, absl::Time at,
+                                                absl::Duration window, int limit) = 0;
+
+  // Up to `limit` active bindings with row ids above `after_row_id`, in row order (for going
+  // over every binding).
+  virtual absl::StatusOr<std::vector<Binding>> ListActive(int64_t after_row_id, int limit) = 0;
 };
 
 }  // namespace linechannel::storage

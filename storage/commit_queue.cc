@@ -12,8 +12,8 @@ namespace linechannel::storage {
 
 struct CommitQueue::Pending {
   Write write;
+  Done done;
   absl::Status status;
-  absl::Notification done;
 };
 
 CommitQueue::CommitQueue(SQLite::Database* db, int max_writes_per_transaction)
@@ -30,14 +30,25 @@ CommitQueue::~CommitQueue() {
 }
 
 absl::Status CommitQueue::Run(Write write) {
-  Pending pending{std::move(write), absl::OkStatus(), {}};
+  absl::Notification committed;
+  absl::Status result;
+  Submit(std::move(write), [&](absl::Status status) {
+    result = std::move(status);
+    committed.Notify();
+  });
+  committed.WaitForNotification();
+  return result;
+}
+
+void CommitQueue::Submit(Write write, Done done) {
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) return absl::UnavailableError("storage: the store is closing");
-    queue_.push_back(&pending);
+    if (!stopping_) {
+      queue_.push_back(new Pending{std::move(write), std::move(done), absl::OkStatus()});
+      return;
+    }
   }
-  pending.done.WaitForNotification();
-  return pending.status;
+  done(absl::UnavailableError("storage: the store is closing"));
 }
 
 void CommitQueue::CommitLoop() {
@@ -57,7 +68,10 @@ void CommitQueue::CommitLoop() {
       }
     }
     CommitBatch(batch);
-    for (Pending* pending : batch) pending->done.Notify();
+    for (Pending* pending : batch) {
+      pending->done(std::move(pending->status));
+      delete pending;
+    }
   }
 }
 

@@ -30,10 +30,17 @@ class CommitQueue {
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
 
+  // Called once the write's transaction is durable or has failed, on the committer thread:
+  // it must return quickly and must not queue writes and wait for them.
+  using Done = std::function<void(absl::Status)>;
+
   // Queues `write` and waits until its transaction is durable. Returns the write's own error,
   // or the error that kept its transaction from committing (the write is then undone), or OK
   // once it is on disk.
   absl::Status Run(Write write);
+
+  // Queues `write` and returns at once; `done` gets what Run would have returned.
+  void Submit(Write write, Done done);
 
  private:
   struct Pending;

@@ -64,6 +64,58 @@ CREATE TABLE audit_log (
 ) STRICT;
 CREATE INDEX audit_by_binding ON audit_log(binding_row_id, id);
 )sql",
+      // 2: webhook events, stored once per (binding, webhookEventId), and what the webhook
+      // endpoint saw per binding.
+      R"sql(
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  binding_row_id INTEGER NOT NULL REFERENCES bindings(row_id),
+  team_id TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  webhook_event_id TEXT,
+  type TEXT NOT NULL,
+  timestamp_ms INTEGER NOT NULL,
+  mode TEXT NOT NULL,
+  redelivery INTEGER NOT NULL,
+  source_type TEXT NOT NULL,
+  source_user_id TEXT NOT NULL,
+  source_group_id TEXT NOT NULL,
+  source_room_id TEXT NOT NULL,
+  received_at_us INTEGER NOT NULL,
+  raw_json TEXT NOT NULL
+) STRICT;
+-- Exactly once per event: redeliveries and duplicates of a webhookEventId are skipped.
+CREATE UNIQUE INDEX events_once ON events(binding_row_id, webhook_event_id)
+  WHERE webhook_event_id IS NOT NULL;
+CREATE INDEX events_by_team ON events(team_id, seq);
+CREATE INDEX events_by_team_channel ON events(team_id, channel_id, seq);
+
+CREATE TABLE webhook_activity (
+  binding_row_id INTEGER PRIMARY KEY REFERENCES bindings(row_id),
+  last_signed_at_us INTEGER,
+  last_bad_signature_at_us INTEGER,
+  last_destination_mismatch_at_us INTEGER
+) STRICT;
+)sql",
+      // 3: binding health (what the last check with LINE found), the budget of LINE's
+      // test-webhook calls, and VerifyWebhook's last full answer per binding.
+      R"sql(
+ALTER TABLE bindings ADD COLUMN attention_reasons TEXT NOT NULL DEFAULT '';
+ALTER TABLE bindings ADD COLUMN checked_at_us INTEGER;
+CREATE INDEX bindings_active ON bindings(row_id) WHERE unbound_at_us IS NULL;
+
+CREATE TABLE line_test_calls (
+  channel_id TEXT NOT NULL,
+  at_us INTEGER NOT NULL
+) STRICT;
+CREATE INDEX line_test_calls_by_channel ON line_test_calls(channel_id, at_us);
+
+CREATE TABLE verify_results (
+  binding_row_id INTEGER PRIMARY KEY REFERENCES bindings(row_id),
+  checked_at_us INTEGER NOT NULL,
+  result BLOB NOT NULL
+) STRICT;
+)sql",
   };
   return *migrations;
 }

@@ -10,13 +10,14 @@
 #include "storage/binding_store.h"
 #include "storage/commit_queue.h"
 #include "storage/connection_pool.h"
+#include "storage/event_store.h"
 
 namespace linechannel::storage {
 
 // The embedded store: one SQLite file in WAL mode. Writes go through a CommitQueue (one
 // connection, group commit, synchronous=FULL); reads use a pool of read-only connections.
 // Thread-safe.
-class SqliteStore : public BindingStore {
+class SqliteStore : public BindingStore, public EventStore {
  public:
   struct Options {
     // The database file; created (with its schema) if absent.
@@ -44,6 +45,20 @@ class SqliteStore : public BindingStore {
                                              const Change& change) override;
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t row_id) override;
   absl::StatusOr<std::vector<SealedSample>> SampleSealedValues() override;
+  absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
+                            absl::Time checked_at) override;
+  absl::Status SaveCheckRecord(int64_t row_id, const CheckRecord& record) override;
+  absl::StatusOr<CheckRecord> LastCheckRecord(int64_t row_id) override;
+  absl::StatusOr<bool> TakeLineTestCall(absl::string_view channel_id, absl::Time at,
+                                        absl::Duration window, int limit) override;
+  absl::StatusOr<std::vector<Binding>> ListActive(int64_t after_row_id, int limit) override;
+
+  void AppendEvents(EventBatch batch, AppendDone done) override;
+  absl::StatusOr<std::vector<StoredEvent>> ReadEvents(const EventQuery& query) override;
+  void RecordTrouble(int64_t binding_row_id, WebhookTrouble trouble, absl::Time at,
+                     std::function<void(absl::Status)> done) override;
+  absl::StatusOr<WebhookActivity> ReadActivity(int64_t binding_row_id) override;
+  absl::StatusOr<int> DeleteEventsReceivedBefore(absl::Time cutoff, int limit) override;
 
   // Runs SQLite's integrity check; OK if it reports "ok", DATA_LOSS with its findings if not.
   absl::Status CheckIntegrity();
@@ -52,7 +67,12 @@ class SqliteStore : public BindingStore {
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<ConnectionPool> readers,
               int max_writes_per_transaction);
 
+  // Statements of the webhook hot path, prepared once on the writer connection. Used only by
+  // writes, which all run on the commit queue's one thread.
+  struct WriterStatements;
+
   std::unique_ptr<SQLite::Database> writer_;
+  std::unique_ptr<WriterStatements> statements_;
   std::unique_ptr<ConnectionPool> readers_;
   CommitQueue commits_;
 };

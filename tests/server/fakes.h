@@ -52,6 +52,9 @@ class FakeLineApi : public LineApi {
     std::string secret;
     std::string token;
     LineBotInfo bot;
+    LineWebhookEndpoint webhook;
+    // What a test-webhook call reports.
+    LineWebhookTest test;
   };
 
   void AddChannel(const std::string& channel_id, Channel channel) {
@@ -64,6 +67,10 @@ class FakeLineApi : public LineApi {
     failure_ = std::move(status);
   }
   int calls() const { return calls_.load(); }
+  Channel channel(const std::string& channel_id) {
+    absl::MutexLock lock(&mu_);
+    return channels_[channel_id];
+  }
 
   absl::Status CheckChannelSecret(const std::string& channel_id, const Secret& secret,
                                   absl::Time) override {
@@ -97,7 +104,46 @@ class FakeLineApi : public LineApi {
     return absl::UnauthenticatedError("LINE get bot info answered HTTP 401");
   }
 
+  absl::StatusOr<LineWebhookEndpoint> GetWebhookEndpoint(const Secret& token,
+                                                         absl::Time) override {
+    ++calls_;
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    Channel* channel = ByToken(token);
+    if (channel == nullptr) return absl::UnauthenticatedError("HTTP 401");
+    if (channel->webhook.endpoint.empty()) return absl::NotFoundError("HTTP 404");
+    return channel->webhook;
+  }
+
+  absl::Status SetWebhookEndpoint(const Secret& token, const std::string& url,
+                                  absl::Time) override {
+    ++calls_;
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    Channel* channel = ByToken(token);
+    if (channel == nullptr) return absl::UnauthenticatedError("HTTP 401");
+    channel->webhook.endpoint = url;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<LineWebhookTest> TestWebhookEndpoint(const Secret& token, const std::string&,
+                                                      absl::Time) override {
+    ++calls_;
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    Channel* channel = ByToken(token);
+    if (channel == nullptr) return absl::UnauthenticatedError("HTTP 401");
+    return channel->test;
+  }
+
  private:
+  Channel* ByToken(const Secret& token) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (auto& [id, channel] : channels_) {
+      if (channel.token == token.Reveal()) return &channel;
+    }
+    return nullptr;
+  }
+
   mutable absl::Mutex mu_;
   std::map<std::string, Channel> channels_ ABSL_GUARDED_BY(mu_);
   absl::Status failure_ ABSL_GUARDED_BY(mu_);

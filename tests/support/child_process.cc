@@ -25,6 +25,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(Options option
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(
+      &actions, STDIN_FILENO,
+      options.stdin_path.empty() ? "/dev/null" : options.stdin_path.c_str(), O_RDONLY, 0);
   if (!options.stderr_path.empty()) {
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, options.stderr_path.c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0600);

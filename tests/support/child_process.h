@@ -27,6 +27,8 @@ class ChildProcess {
     std::vector<std::string> env;
     // Where stderr goes; empty inherits the test's stderr.
     std::string stderr_path;
+    // A file to read stdin from; empty means /dev/null.
+    std::string stdin_path;
   };
 
   static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(Options options);
@@ -60,12 +62,13 @@ class ChildProcess {
 
   const pid_t pid_;
   const int stdout_fd_;
-  std::thread reader_;
   mutable absl::Mutex mu_;
   std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
   bool stdout_closed_ ABSL_GUARDED_BY(mu_) = false;
   bool exited_ ABSL_GUARDED_BY(mu_) = false;
   int wait_status_ ABSL_GUARDED_BY(mu_) = 0;
+  // Last: the thread starts in the constructor and uses the members above.
+  std::thread reader_;
 };
 
 // Parses "host:port" out of `line` after `prefix`; for readiness lines such as

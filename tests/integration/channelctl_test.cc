@@ -1,0 +1,167 @@
+// channelctl as operators run it: a process with flags, files and standard input, against the
+// real channeld and the fake LINE platform.
+
+#include <sys/wait.h>
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+
+namespace linechannel::testing {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class ChannelctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto line = FakeLine::Start();
+    ASSERT_TRUE(line.ok()) << line.status();
+    line_ = *std::move(line);
+    auto channeld = Channeld::Start({line_->base_url(), {}});
+    ASSERT_TRUE(channeld.ok()) << channeld.status();
+    channeld_ = *std::move(channeld);
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& content) {
+    const std::string path = dir_.File(name);
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  CliResult Run(std::vector<std::string> args, const std::string& stdin_text = "") {
+    ChildProcess::Options options;
+    options.argv = {CHANNELCTL_PATH, "--server=" + channeld_->grpc_address()};
+    for (auto& a : args) options.argv.push_back(std::move(a));
+    options.stderr_path = dir_.File(absl::StrCat("err", runs_));
+    options.stdin_path = WriteFile(absl::StrCat("in", runs_), stdin_text);
+    ++runs_;
+    CliResult result;
+    auto process = ChildProcess::Start(options);
+    EXPECT_TRUE(process.ok());
+    if (!process.ok()) return result;
+    auto status = (*process)->Wait();
+    EXPECT_TRUE(status.ok());
+    if (status.ok() && WIFEXITED(*status)) result.exit_code = WEXITSTATUS(*status);
+    for (const std::string& line : (*process)->Lines()) result.out += line + "\n";
+    result.err = ReadFile(options.stderr_path);
+    return result;
+  }
+
+  std::vector<std::string> BindArgs(const FixtureChannel& c, const std::string& team) {
+    return {"bind", "--team=" + team, "--channel_id=" + c.channel_id, "--app_name=Shop",
+            "--line_id=" + c.line_id};
+  }
+
+  TempDir dir_;
+  int runs_ = 0;
+  std::unique_ptr<FakeLine> line_;
+  std::unique_ptr<Channeld> channeld_;
+};
+
+TEST_F(ChannelctlTest, BindsFromStandardInputAndShowsTheBinding) {
+  std::vector<std::string> args = BindArgs(Channel1(), "team-a");
+  args.push_back("--secret_file=-");
+  args.push_back("--token_file=-");
+  const CliResult bound = Run(args, Channel1().secret + "\n" + Channel1().token + "\n");
+  EXPECT_EQ(bound.exit_code, 0) << bound.err;
+  EXPECT_THAT(bound.out, AllOf(HasSubstr("bound"), HasSubstr("state:               ACTIVE"),
+                               HasSubstr("/line/webhook/"), HasSubstr("…d4d4")));
+  EXPECT_THAT(bound.out + bound.err, AllOf(Not(HasSubstr(Channel1().secret)),
+                                           Not(HasSubstr(Channel1().token))));
+
+  const CliResult url = Run({"webhook-url", "--team=team-a", "--channel_id=" + Channel1().channel_id});
+  EXPECT_EQ(url.exit_code, 0);
+  EXPECT_THAT(url.out, HasSubstr("http://127.0.0.1:"));
+
+  const CliResult json = Run({"--json", "get", "--team=team-a", "--channel_id=" + Channel1().channel_id});
+  EXPECT_EQ(json.exit_code, 0);
+  EXPECT_THAT(json.out, AllOf(HasSubstr("\"channelId\": \"1656000001\""),
+                              HasSubstr("\"state\": \"ACTIVE\"")));
+
+  const CliResult list = Run({"list", "--team=team-a"});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_THAT(list.out, AllOf(HasSubstr("CHANNEL_ID"), HasSubstr("1656000001"), HasSubstr("@111aaaaa")));
+
+  const CliResult unbound = Run({"unbind", "--team=team-a", "--channel_id=" + Channel1().channel_id});
+  EXPECT_EQ(unbound.exit_code, 0) << unbound.err;
+  EXPECT_THAT(unbound.out, HasSubstr("UNBOUND"));
+}
+
+TEST_F(ChannelctlTest, BindsFromFilesAndUpdatesCredentials) {
+  std::vector<std::string> args = BindArgs(Channel2(), "team-a");
+  args.push_back("--secret_file=" + WriteFile("secret", "  " + Channel2().secret + "\n"));
+  args.push_back("--token_file=" + WriteFile("token", Channel2().token));
+  const CliResult bound = Run(args);
+  EXPECT_EQ(bound.exit_code, 0) << bound.err;
+
+  const CliResult updated = Run({"update-credentials", "--team=team-a",
+                                 "--channel_id=" + Channel2().channel_id,
+                                 "--token_file=" + WriteFile("token2", Channel2().token + "\n")});
+  EXPECT_EQ(updated.exit_code, 0) << updated.err;
+  EXPECT_THAT(updated.out, HasSubstr("credentials updated"));
+}
+
+TEST_F(ChannelctlTest, ServerRefusalsExitOneWithCodeReasonAndFields) {
+  std::vector<std::string> args = BindArgs(Channel1(), "team-a");
+  args.push_back("--secret_file=-");
+  args.push_back("--token_file=-");
+  ASSERT_EQ(Run(args, Channel1().secret + "\n" + Channel1().token + "\n").exit_code, 0);
+
+  args = BindArgs(Channel1(), "team-b");
+  args.push_back("--secret_file=-");
+  args.push_back("--token_file=-");
+  const CliResult refused = Run(args, Channel1().secret + "\n" + Channel1().token + "\n");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("ALREADY_EXISTS (OA_BOUND_TO_OTHER_TEAM): This LINE Official "
+                                     "Account is already bound to another team"));
+
+  const CliResult invalid = Run({"bind", "--team=bad team", "--channel_id=12x", "--app_name=A",
+                                 "--line_id=@ok", "--secret_file=-", "--token_file=-"},
+                                "not-a-secret\nBearer abc\n");
+  EXPECT_EQ(invalid.exit_code, 1);
+  EXPECT_THAT(invalid.err, AllOf(HasSubstr("INVALID_ARGUMENT (INVALID_FIELDS)"),
+                                 HasSubstr("  team_id: "), HasSubstr("  channel_id: "),
+                                 HasSubstr("  channel_secret: "),
+                                 HasSubstr("  channel_access_token: "),
+                                 Not(HasSubstr("not-a-secret"))));
+
+  const CliResult json = Run({"--json", "get", "--team=team-b", "--channel_id=1656000001"});
+  EXPECT_EQ(json.exit_code, 1);
+  EXPECT_THAT(json.err, AllOf(HasSubstr("\"code\": \"NOT_FOUND\""),
+                              HasSubstr("\"reason\": \"BINDING_NOT_FOUND\"")));
+}
+
+TEST_F(ChannelctlTest, UsageMistakesExitTwoAndSecretsNeverComeFromArgv) {
+  EXPECT_EQ(Run({}).exit_code, 2);
+  EXPECT_EQ(Run({"frobnicate"}).exit_code, 2);
+  const CliResult missing = Run({"bind", "--team=t"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("--channel_id"));
+
+  std::vector<std::string> args = BindArgs(Channel1(), "t");
+  args.push_back("--secret_file=" + WriteFile("two-lines", "a\nb\n"));
+  args.push_back("--token_file=" + dir_.File("does-not-exist"));
+  const CliResult bad_files = Run(args);
+  EXPECT_EQ(bad_files.exit_code, 2);
+  EXPECT_THAT(bad_files.err, HasSubstr("more than one line"));
+
+  // There is no flag that takes a secret itself.
+  const CliResult argv_secret = Run({"bind", "--channel_secret=" + Channel1().secret});
+  EXPECT_NE(argv_secret.exit_code, 0);
+  EXPECT_THAT(argv_secret.err, HasSubstr("channel_secret"));
+}
+
+}  // namespace
+}  // namespace linechannel::testing

@@ -1,0 +1,190 @@
+#include "tests/integration/harness.h"
+
+#include <grpcpp/grpcpp.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace linechannel::testing {
+
+const FixtureChannel& Channel1() {
+  static const auto* c = new FixtureChannel{
+      "1656000001", "a1a1a1a1b2b2b2b2c3c3c3c3d4d4d4d4",
+      "TOKEN1+longlived/" + std::string(150, 'A') + "1111=", "U11111111111111111111111111111111",
+      "@111aaaaa"};
+  return *c;
+}
+
+const FixtureChannel& Channel2() {
+  static const auto* c = new FixtureChannel{
+      "1656000002", "e5e5e5e5f6f6f6f6a7a7a7a7b8b8b8b8",
+      "TOKEN2+longlived/" + std::string(150, 'B') + "2222=", "U22222222222222222222222222222222",
+      "@222bbbbb"};
+  return *c;
+}
+
+const FixtureChannel& Channel3() {
+  static const auto* c = new FixtureChannel{
+      "1656000003", "0c0c0c0c1d1d1d1d2e2e2e2e3f3f3f3f",
+      "TOKEN3+longlived/" + std::string(150, 'C') + "3333=", "U33333333333333333333333333333333",
+      "@333ccccc"};
+  return *c;
+}
+
+absl::StatusOr<std::unique_ptr<FakeLine>> FakeLine::Start(std::vector<std::string> extra_args) {
+  ChildProcess::Options options;
+  options.argv = {FAKE_LINE_PATH, "--listen=127.0.0.1:0",
+                  absl::StrCat("--fixture=", INTEGRATION_TESTDATA, "/channels.json")};
+  for (auto& arg : extra_args) options.argv.push_back(std::move(arg));
+  auto process = ChildProcess::Start(options);
+  if (!process.ok()) return process.status();
+  auto line = (*process)->WaitForLine("fake_line listening on");
+  if (!line.ok()) return line.status();
+  auto port = PortAfter(*line, "http://");
+  if (!port.ok()) return port.status();
+  auto fake = std::make_unique<FakeLine>();
+  fake->process_ = *std::move(process);
+  fake->base_url_ = absl::StrCat("http://127.0.0.1:", *port);
+  return fake;
+}
+
+absl::StatusOr<HttpResponse> FakeLine::Control(const std::string& method, const std::string& path,
+                                               const std::string& body) {
+  return HttpCall(method, base_url_ + path, body, {{"Content-Type", "application/json"}});
+}
+
+Channeld::Channeld(Options options) : options_(std::move(options)) {
+  data_dir_ = dir_.File("data");
+}
+
+Channeld::~Channeld() {
+  if (process_ != nullptr) (void)Stop();
+}
+
+absl::StatusOr<std::unique_ptr<Channeld>> Channeld::Start(Options options) {
+  std::unique_ptr<Channeld> channeld(new Channeld(std::move(options)));
+  if (absl::Status launched = channeld->Launch(); !launched.ok()) return launched;
+  return channeld;
+}
+
+absl::Status Channeld::Launch() {
+  ChildProcess::Options options;
+  // A restart listens where the first start did, so webhook URLs stay the same.
+  options.argv = {CHANNELD_PATH,
+                  "--grpc_listen=" + (grpc_address_.empty() ? "127.0.0.1:0" : grpc_address_),
+                  "--webhook_listen=" +
+                      (webhook_address_.empty() ? "127.0.0.1:0" : webhook_address_),
+                  "--data_dir=" + data_dir_, "--line_timeout=3s"};
+  if (!options_.line_api_base_url.empty()) {
+    options.argv.push_back("--line_api_base_url=" + options_.line_api_base_url);
+  }
+  for (const auto& flag : options_.extra_flags) options.argv.push_back(flag);
+  options.stderr_path = log_path();
+  auto process = ChildProcess::Start(options);
+  if (!process.ok()) return process.status();
+  auto line = (*process)->WaitForLine("channeld ready");
+  if (!line.ok()) {
+    return absl::Status(line.status().code(),
+                        absl::StrCat(line.status().message(), "; log: ", ReadLog()));
+  }
+  auto port = PortAfter(*line, "grpc=");
+  if (!port.ok()) return port.status();
+  auto webhook_port = PortAfter(*line, "webhook=");
+  if (!webhook_port.ok()) return webhook_port.status();
+  process_ = *std::move(process);
+  grpc_address_ = absl::StrCat("127.0.0.1:", *port);
+  webhook_address_ = absl::StrCat("127.0.0.1:", *webhook_port);
+  stub_ = v1::ChannelService::NewStub(
+      grpc::CreateChannel(grpc_address_, grpc::InsecureChannelCredentials()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> Channeld::Stop() {
+  if (process_ == nullptr) return absl::FailedPreconditionError("not running");
+  stub_.reset();
+  auto status = process_->Stop(SIGTERM);
+  process_.reset();
+  return status;
+}
+
+absl::Status Channeld::Restart() {
+  if (process_ != nullptr) {
+    auto stopped = Stop();
+    if (!stopped.ok()) return stopped.status();
+  }
+  return Launch();
+}
+
+std::string Channeld::ReadLog() const { return ReadFile(log_path()); }
+
+std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return context;
+}
+
+namespace {
+
+google::rpc::Status Details(const grpc::Status& status) {
+  google::rpc::Status details;
+  details.ParseFromString(status.error_details());
+  return details;
+}
+
+}  // namespace
+
+std::string Reason(const grpc::Status& status) {
+  const google::rpc::Status details = Details(status);
+  for (const auto& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";
+}
+
+std::vector<std::string> ViolatedFields(const grpc::Status& status) {
+  std::vector<std::string> fields;
+  const google::rpc::Status details = Details(status);
+  for (const auto& any : details.details()) {
+    google::rpc::BadRequest bad_request;
+    if (!any.UnpackTo(&bad_request)) continue;
+    for (const auto& v : bad_request.field_violations()) fields.push_back(v.field());
+  }
+  return fields;
+}
+
+v1::BindChannelRequest BindRequestFor(const FixtureChannel& channel, const std::string& team) {
+  v1::BindChannelRequest request;
+  request.set_team_id(team);
+  request.set_app_name("App of " + channel.channel_id);
+  request.set_channel_id(channel.channel_id);
+  request.set_channel_secret(channel.secret);
+  request.set_channel_access_token(channel.token);
+  request.set_line_id(channel.line_id);
+  return request;
+}
+
+std::string TestSignature(const std::string& secret, const std::string& body) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &length);
+  return absl::Base64Escape(absl::string_view(reinterpret_cast<const char*>(mac), length));
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace linechannel::testing

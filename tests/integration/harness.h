@@ -1,0 +1,99 @@
+#ifndef LINECHANNEL_TESTS_INTEGRATION_HARNESS_H_
+#define LINECHANNEL_TESTS_INTEGRATION_HARNESS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "linechannel/v1/channel_service.grpc.pb.h"
+#include "tests/support/child_process.h"
+#include "tests/support/http_client.h"
+#include "tests/support/temp_dir.h"
+
+namespace linechannel::testing {
+
+// The fixture channels of testdata/channels.json, as the tests use them.
+struct FixtureChannel {
+  std::string channel_id;
+  std::string secret;
+  std::string token;
+  std::string bot_user_id;
+  std::string line_id;  // The basic ID with its "@".
+};
+const FixtureChannel& Channel1();
+const FixtureChannel& Channel2();
+const FixtureChannel& Channel3();
+
+// The fake LINE platform (tools/fake_line) as a real process on a free loopback port.
+class FakeLine {
+ public:
+  static absl::StatusOr<std::unique_ptr<FakeLine>> Start(std::vector<std::string> extra_args = {});
+  const std::string& base_url() const { return base_url_; }
+  // A call to its control API, e.g. Control("PATCH", "/fake/faults", R"({"fail_status":500})").
+  absl::StatusOr<HttpResponse> Control(const std::string& method, const std::string& path,
+                                       const std::string& body = "");
+
+ private:
+  std::unique_ptr<ChildProcess> process_;
+  std::string base_url_;
+};
+
+// channeld as a real process on free loopback ports, with its own data directory (kept across
+// Restart) and its stderr (the JSON log) in a file.
+class Channeld {
+ public:
+  struct Options {
+    std::string line_api_base_url;
+    std::vector<std::string> extra_flags;
+  };
+  static absl::StatusOr<std::unique_ptr<Channeld>> Start(Options options);
+  ~Channeld();
+
+  // Stops with SIGTERM and starts again on the same data directory.
+  absl::Status Restart();
+  // SIGTERM; returns the exit status as waitpid reports it.
+  absl::StatusOr<int> Stop();
+
+  const std::string& grpc_address() const { return grpc_address_; }
+  // "127.0.0.1:port" of the webhook endpoint.
+  const std::string& webhook_address() const { return webhook_address_; }
+  v1::ChannelService::Stub& stub() { return *stub_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string log_path() const { return dir_.File("channeld.log"); }
+  std::string ReadLog() const;
+
+ private:
+  explicit Channeld(Options options);
+  absl::Status Launch();
+
+  Options options_;
+  TempDir dir_;
+  std::string data_dir_;
+  std::unique_ptr<ChildProcess> process_;
+  std::string grpc_address_;
+  std::string webhook_address_;
+  std::unique_ptr<v1::ChannelService::Stub> stub_;
+};
+
+// A client context with a deadline, so a hung server fails the test instead of hanging it.
+std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(30));
+
+// The reason in a failed call's google.rpc.ErrorInfo, or "" if none.
+std::string Reason(const grpc::Status& status);
+// The fields named in a failed call's google.rpc.BadRequest.
+std::vector<std::string> ViolatedFields(const grpc::Status& status);
+
+// A bind request for a fixture channel, as `team`.
+v1::BindChannelRequest BindRequestFor(const FixtureChannel& channel, const std::string& team);
+
+// LINE's signature of `body` under `secret`, computed here with OpenSSL directly so that the
+// tests do not trust the server's own signing code.
+std::string TestSignature(const std::string& secret, const std::string& body);
+
+// Reads a whole file ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
+
+}  // namespace linechannel::testing
+
+#endif  // LINECHANNEL_TESTS_INTEGRATION_HARNESS_H_

@@ -1,0 +1,48 @@
+#ifndef LINECHANNEL_TOOLS_FAKE_LINE_CHANNEL_H_
+#define LINECHANNEL_TOOLS_FAKE_LINE_CHANNEL_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace linechannel::fake_line {
+
+// One Messaging API channel as the fake knows it: the fixture's fields, named as in the
+// fixture file.
+struct Channel {
+  std::string channel_id;
+  std::string channel_secret;
+  std::string access_token;  // The long-lived channel access token.
+  std::string bot_user_id;   // "U" + 32 hex; every webhook's `destination`.
+  std::string basic_id;      // With the leading "@", as bot info returns it.
+  std::string premium_id;    // Empty when the OA has none.
+  std::string display_name;
+  std::string picture_url;       // Empty: bot info leaves pictureUrl out.
+  std::string webhook_endpoint;  // Empty when none is set.
+  bool webhook_active = true;    // The console's "Use webhook" switch.
+};
+
+// Injected failures for management calls. Zero values mean "off".
+struct Faults {
+  int fail_status = 0;   // Answer every call with this HTTP status (LINE's error shape).
+  int64_t delay_ms = 0;  // Wait this long before answering.
+};
+
+// The management endpoints the fake counts calls to, by their key in `calls`.
+inline constexpr const char* kCallKeys[] = {"token",        "verify",       "bot_info",
+                                            "set_endpoint", "get_endpoint", "test_endpoint"};
+
+// Everything the fake holds about a channel, as one copyable snapshot.
+struct ChannelState {
+  Channel channel;
+  bool token_revoked = false;
+  Faults faults;
+  // Calls per management endpoint (keys from kCallKeys), whatever the answer was.
+  std::map<std::string, int64_t> calls;
+  int64_t test_endpoint_calls_last_hour = 0;
+  int64_t remembered_events = 0;
+};
+
+}  // namespace linechannel::fake_line
+
+#endif  // LINECHANNEL_TOOLS_FAKE_LINE_CHANNEL_H_

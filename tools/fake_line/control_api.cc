@@ -1,0 +1,485 @@
+#include "tools/fake_line/control_api.h"
+
+#include <simdjson.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tools/fake_line/event_factory.h"
+#include "tools/fake_line/fixture.h"
+#include "tools/fake_line/json_reader.h"
+#include "tools/fake_line/json_writer.h"
+#include "tools/fake_line/responses.h"
+#include "tools/fake_line/signature.h"
+
+namespace linechannel::fake_line {
+namespace {
+
+constexpr int64_t kMaxGeneratedEvents = 1000;
+constexpr int64_t kMaxDelayMs = 600000;
+
+HttpResponse Error(int status, absl::string_view message) {
+  return JsonResponse(status, JsonObject().Set("message", message));
+}
+
+HttpResponse StatusError(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kNotFound:
+      return Error(404, status.message());
+    case absl::StatusCode::kAlreadyExists:
+      return Error(409, status.message());
+    case absl::StatusCode::kFailedPrecondition:
+      return Error(409, status.message());
+    default:
+      return Error(400, status.message());
+  }
+}
+
+HttpResponse MethodNotAllowed(const char* allow) {
+  HttpResponse response = Error(405, "Method not allowed");
+  response.headers.emplace_back("Allow", allow);
+  return response;
+}
+
+// Parses a control request's body as a JSON object; an empty body counts as {}.
+absl::StatusOr<simdjson::dom::object> ParseBody(simdjson::dom::parser& parser,
+                                                const std::string& body) {
+  if (absl::StripAsciiWhitespace(body).empty()) return ParseJsonObject(parser, "{}");
+  return ParseJsonObject(parser, body);
+}
+
+JsonObject StateJson(const ChannelState& state) {
+  const Channel& channel = state.channel;
+  JsonObject calls;
+  for (const auto& [key, count] : state.calls) calls.Set(key, count);
+  return JsonObject()
+      .Set("channel_id", channel.channel_id)
+      .Set("channel_secret", channel.channel_secret)
+      .Set("access_token", channel.access_token)
+      .Set("bot_user_id", channel.bot_user_id)
+      .Set("basic_id", channel.basic_id)
+      .Set("premium_id", channel.premium_id)
+      .Set("display_name", channel.display_name)
+      .Set("picture_url", channel.picture_url)
+      .Set("webhook_endpoint", channel.webhook_endpoint)
+      .Set("webhook_active", channel.webhook_active)
+      .Set("token_revoked", state.token_revoked)
+      .Set("fail_status", state.faults.fail_status)
+      .Set("delay_ms", state.faults.delay_ms)
+      .Set("calls", calls)
+      .Set("test_endpoint_calls_last_hour", state.test_endpoint_calls_last_hour)
+      .Set("remembered_events", state.remembered_events);
+}
+
+JsonObject FaultsJson(const Faults& faults) {
+  return JsonObject().Set("fail_status", faults.fail_status).Set("delay_ms", faults.delay_ms);
+}
+
+absl::Status CheckFailStatus(int64_t status) {
+  if (status == 0 || (status >= 400 && status <= 599)) return absl::OkStatus();
+  return absl::InvalidArgumentError("\"fail_status\" must be 0 (off) or an HTTP status 400..599");
+}
+
+absl::Status CheckDelay(int64_t millis) {
+  if (millis >= 0 && millis <= kMaxDelayMs) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"delay_ms\" must be between 0 and ", kMaxDelayMs));
+}
+
+// Fields that every webhook-sending call accepts.
+struct Overrides {
+  std::optional<std::string> endpoint;
+  std::optional<std::string> secret;
+  std::optional<std::string> signature;
+  std::optional<std::string> destination;
+};
+
+// Reads `key` into `overrides` if it is one of the override fields. Returns false if `key` is
+// not one; an error if it is one but not a string.
+absl::StatusOr<bool> ReadOverride(absl::string_view key, simdjson::dom::element value,
+                                  Overrides& overrides) {
+  std::optional<std::string>* target = nullptr;
+  if (key == "endpoint") {
+    target = &overrides.endpoint;
+  } else if (key == "secret") {
+    target = &overrides.secret;
+  } else if (key == "signature") {
+    target = &overrides.signature;
+  } else if (key == "destination") {
+    target = &overrides.destination;
+  } else {
+    return false;
+  }
+  absl::StatusOr<std::string> text = JsonString(value, key);
+  if (!text.ok()) return text.status();
+  *target = *std::move(text);
+  return true;
+}
+
+}  // namespace
+
+HttpResponse ControlApi::Handle(const HttpRequest& request) const {
+  const std::string& method = request.method;
+  std::vector<std::string> parts =
+      absl::StrSplit(absl::string_view(request.path).substr(1), '/', absl::SkipEmpty());
+  // parts[0] is "fake".
+  if (parts.size() == 2 && parts[1] == "health") {
+    if (method != "GET") return MethodNotAllowed("GET");
+    return JsonResponse(200, JsonObject().Set("ok", true));
+  }
+  if (parts.size() == 2 && parts[1] == "faults") {
+    if (method == "GET") return GetFaults();
+    if (method == "PATCH") return PatchFaults(request);
+    return MethodNotAllowed("GET, PATCH");
+  }
+  if (parts.size() == 2 && parts[1] == "clock") {
+    if (method != "GET") return MethodNotAllowed("GET");
+    return Clock();
+  }
+  if (parts.size() == 3 && parts[1] == "clock" && parts[2] == "advance") {
+    if (method != "POST") return MethodNotAllowed("POST");
+    return AdvanceClock(request);
+  }
+  if (parts.size() >= 2 && parts[1] == "channels") {
+    if (parts.size() == 2) {
+      if (method == "GET") return ListChannels();
+      if (method == "POST") return AddChannels(request);
+      return MethodNotAllowed("GET, POST");
+    }
+    const std::string& id = parts[2];
+    if (parts.size() == 3) {
+      if (method == "GET") return GetChannel(id);
+      if (method == "PATCH") return PatchChannel(id, request);
+      return MethodNotAllowed("GET, PATCH");
+    }
+    if (parts.size() == 4 && parts[3] == "webhooks") {
+      return method == "POST" ? SendWebhook(id, request) : MethodNotAllowed("POST");
+    }
+    if (parts.size() == 5 && parts[3] == "webhooks" && parts[4] == "redeliver") {
+      return method == "POST" ? Redeliver(id, request) : MethodNotAllowed("POST");
+    }
+    if (parts.size() == 4 && parts[3] == "verify") {
+      return method == "POST" ? Verify(id, request) : MethodNotAllowed("POST");
+    }
+  }
+  return Error(404, absl::StrCat("no control endpoint ", request.path));
+}
+
+HttpResponse ControlApi::AddChannels(const HttpRequest& request) const {
+  absl::StatusOr<std::vector<Channel>> channels = ParseChannels(request.body);
+  if (!channels.ok()) return StatusError(channels.status());
+  if (absl::Status added = registry_->Upsert(*channels); !added.ok()) return StatusError(added);
+  return JsonResponse(200, JsonObject().Set("ok", true).Set("channels", channels->size()));
+}
+
+HttpResponse ControlApi::ListChannels() const {
+  JsonArray ids;
+  for (const std::string& id : registry_->ChannelIds()) ids.Add(id);
+  return JsonResponse(200, JsonObject().Set("channel_ids", ids));
+}
+
+HttpResponse ControlApi::GetChannel(const std::string& channel_id) const {
+  absl::StatusOr<ChannelState> state = registry_->Get(channel_id);
+  if (!state.ok()) return StatusError(state.status());
+  return JsonResponse(200, StateJson(*state));
+}
+
+HttpResponse ControlApi::PatchChannel(const std::string& channel_id,
+                                      const HttpRequest& request) const {
+  simdjson::dom::parser parser;
+  absl::StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
+  if (!body.ok()) return StatusError(body.status());
+  ChannelPatch patch;
+  for (const auto& [raw_key, value] : *body) {
+    const absl::string_view key = ToAbsl(raw_key);
+    absl::Status status;
+    if (key == "webhook_endpoint" || key == "basic_id" || key == "premium_id" ||
+        key == "display_name") {
+      absl::StatusOr<std::string> text = JsonString(value, key);
+      if (!text.ok()) return StatusError(text.status());
+      if (key == "webhook_endpoint") patch.webhook_endpoint = *text;
+      if (key == "basic_id") patch.basic_id = *text;
+      if (key == "premium_id") patch.premium_id = *text;
+      if (key == "display_name") patch.display_name = *text;
+    } else if (key == "webhook_active" || key == "token_revoked" || key == "reissue_secret" ||
+               key == "reissue_token") {
+      absl::StatusOr<bool> flag = JsonBool(value, key);
+      if (!flag.ok()) return StatusError(flag.status());
+      if (key == "webhook_active") patch.webhook_active = *flag;
+      if (key == "token_revoked") patch.token_revoked = *flag;
+      if (key == "reissue_secret") patch.reissue_secret = *flag;
+      if (key == "reissue_token") patch.reissue_token = *flag;
+    } else if (key == "fail_status" || key == "delay_ms") {
+      absl::StatusOr<int64_t> number = JsonInt(value, key);
+      if (!number.ok()) return StatusError(number.status());
+      if (key == "fail_status") {
+        status = CheckFailStatus(*number);
+        patch.fail_status = static_cast<int>(*number);
+      } else {
+        status = CheckDelay(*number);
+        patch.delay_ms = *number;
+      }
+    } else {
+      status = absl::InvalidArgumentError(absl::StrCat("unknown field \"", key, "\""));
+    }
+    if (!status.ok()) return StatusError(status);
+  }
+  absl::StatusOr<ChannelState> state = registry_->Patch(channel_id, patch);
+  if (!state.ok()) return StatusError(state.status());
+  return JsonResponse(200, StateJson(*state));
+}
+
+HttpResponse ControlApi::SendWebhook(const std::string& channel_id,
+                                     const HttpRequest& request) const {
+  absl::StatusOr<ChannelState> state = registry_->Get(channel_id);
+  if (!state.ok()) return StatusError(state.status());
+  simdjson::dom::parser parser;
+  absl::StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
+  if (!body.ok()) return StatusError(body.status());
+
+  Overrides overrides;
+  std::optional<std::string> raw_body;
+  bool has_events = false;
+  std::optional<std::pair<int64_t, std::string>> generate;
+  for (const auto& [raw_key, value] : *body) {
+    const absl::string_view key = ToAbsl(raw_key);
+    absl::StatusOr<bool> is_override = ReadOverride(key, value, overrides);
+    if (!is_override.ok()) return StatusError(is_override.status());
+    if (*is_override) continue;
+    if (key == "events") {
+      if (!value.is_array()) return Error(400, "\"events\" must be an array");
+      has_events = true;
+    } else if (key == "raw_body") {
+      absl::StatusOr<std::string> text = JsonString(value, key);
+      if (!text.ok()) return StatusError(text.status());
+      raw_body = *std::move(text);
+    } else if (key == "generate") {
+      simdjson::dom::object spec;
+      if (value.get_object().get(spec)) return Error(400, "\"generate\" must be an object");
+      int64_t count = 1;
+      std::string type = "message";
+      for (const auto& [raw_field, field_value] : spec) {
+        const absl::string_view field = ToAbsl(raw_field);
+        if (field == "count") {
+          absl::StatusOr<int64_t> n = JsonInt(field_value, "generate.count");
+          if (!n.ok()) return StatusError(n.status());
+          count = *n;
+        } else if (field == "type") {
+          absl::StatusOr<std::string> t = JsonString(field_value, "generate.type");
+          if (!t.ok()) return StatusError(t.status());
+          type = *t;
+        } else {
+          return Error(400, absl::StrCat("unknown field \"generate.", field, "\""));
+        }
+      }
+      if (count < 0 || count > kMaxGeneratedEvents || type.empty()) {
+        return Error(400, absl::StrCat("\"generate\" needs 0 <= count <= ", kMaxGeneratedEvents,
+                                       " and a non-empty type"));
+      }
+      generate.emplace(count, type);
+    } else {
+      return Error(400, absl::StrCat("unknown field \"", key, "\""));
+    }
+  }
+  if (static_cast<int>(has_events) + static_cast<int>(raw_body.has_value()) +
+          static_cast<int>(generate.has_value()) >
+      1) {
+    return Error(400, "give at most one of \"events\", \"generate\" and \"raw_body\"");
+  }
+
+  Delivery delivery;
+  const std::string destination = overrides.destination.value_or(state->channel.bot_user_id);
+  if (raw_body.has_value()) {
+    delivery.body = *raw_body;
+    // Best effort: if the raw body carries events, remember them for redelivery.
+    if (absl::StatusOr<std::string> events = RawMember(*raw_body, "events"); events.ok()) {
+      if (auto split = SplitEvents(*events); split.ok()) delivery.events = *std::move(split);
+    }
+  } else {
+    if (has_events) {
+      absl::StatusOr<std::string> events = RawMember(request.body, "events");
+      if (!events.ok()) return StatusError(events.status());
+      absl::StatusOr<std::vector<RawEvent>> split = SplitEvents(*events);
+      if (!split.ok()) return StatusError(split.status());
+      delivery.events = *std::move(split);
+    } else {
+      const auto [count, type] = generate.value_or(std::make_pair(int64_t{1}, "message"));
+      const absl::Time now = clock_->Now();
+      for (int64_t i = 0; i < count; ++i) {
+        delivery.events.push_back(GenerateEvent(type, now, static_cast<int>(i + 1)));
+      }
+    }
+    delivery.body = BuildWebhookBody(destination, delivery.events);
+  }
+  delivery.endpoint = overrides.endpoint.value_or(state->channel.webhook_endpoint);
+  if (overrides.signature.has_value()) {
+    if (!overrides.signature->empty()) delivery.signature = *overrides.signature;
+  } else {
+    delivery.signature =
+        SignWebhookBody(overrides.secret.value_or(state->channel.channel_secret), delivery.body);
+  }
+  return Deliver(*state, std::move(delivery));
+}
+
+HttpResponse ControlApi::Redeliver(const std::string& channel_id,
+                                   const HttpRequest& request) const {
+  absl::StatusOr<ChannelState> state = registry_->Get(channel_id);
+  if (!state.ok()) return StatusError(state.status());
+  simdjson::dom::parser parser;
+  absl::StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
+  if (!body.ok()) return StatusError(body.status());
+  Overrides overrides;
+  std::string event_id;
+  for (const auto& [raw_key, value] : *body) {
+    const absl::string_view key = ToAbsl(raw_key);
+    absl::StatusOr<bool> is_override = ReadOverride(key, value, overrides);
+    if (!is_override.ok()) return StatusError(is_override.status());
+    if (*is_override) continue;
+    if (key != "webhook_event_id") {
+      return Error(400, absl::StrCat("unknown field \"", key, "\""));
+    }
+    absl::StatusOr<std::string> id = JsonString(value, key);
+    if (!id.ok()) return StatusError(id.status());
+    event_id = *id;
+  }
+  if (event_id.empty()) return Error(400, "\"webhook_event_id\" is required");
+  std::optional<std::string> original = registry_->FindEvent(channel_id, event_id);
+  if (!original.has_value()) {
+    return Error(404, absl::StrCat("channel ", channel_id, " has no remembered event ", event_id));
+  }
+  absl::StatusOr<std::string> marked = MarkRedelivery(*original);
+  if (!marked.ok()) return StatusError(marked.status());
+
+  Delivery delivery;
+  delivery.events.push_back(RawEvent{*std::move(marked), event_id});
+  delivery.body =
+      BuildWebhookBody(overrides.destination.value_or(state->channel.bot_user_id), delivery.events);
+  // The redelivered copy must not replace the original in memory.
+  delivery.remember = false;
+  delivery.endpoint = overrides.endpoint.value_or(state->channel.webhook_endpoint);
+  if (overrides.signature.has_value()) {
+    if (!overrides.signature->empty()) delivery.signature = *overrides.signature;
+  } else {
+    delivery.signature =
+        SignWebhookBody(overrides.secret.value_or(state->channel.channel_secret), delivery.body);
+  }
+  return Deliver(*state, std::move(delivery));
+}
+
+HttpResponse ControlApi::Verify(const std::string& channel_id, const HttpRequest& request) const {
+  absl::StatusOr<ChannelState> state = registry_->Get(channel_id);
+  if (!state.ok()) return StatusError(state.status());
+  simdjson::dom::parser parser;
+  absl::StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
+  if (!body.ok()) return StatusError(body.status());
+  Overrides overrides;
+  for (const auto& [raw_key, value] : *body) {
+    const absl::string_view key = ToAbsl(raw_key);
+    absl::StatusOr<bool> is_override = ReadOverride(key, value, overrides);
+    if (!is_override.ok()) return StatusError(is_override.status());
+    if (!*is_override) return Error(400, absl::StrCat("unknown field \"", key, "\""));
+  }
+  Delivery delivery;
+  delivery.body = BuildWebhookBody(overrides.destination.value_or(state->channel.bot_user_id), {});
+  delivery.endpoint = overrides.endpoint.value_or(state->channel.webhook_endpoint);
+  if (overrides.signature.has_value()) {
+    if (!overrides.signature->empty()) delivery.signature = *overrides.signature;
+  } else {
+    delivery.signature =
+        SignWebhookBody(overrides.secret.value_or(state->channel.channel_secret), delivery.body);
+  }
+  // The console's Verify button works whatever the "Use webhook" switch says.
+  delivery.respect_webhook_active = false;
+  return Deliver(*state, std::move(delivery));
+}
+
+HttpResponse ControlApi::Deliver(const ChannelState& state, Delivery delivery) const {
+  JsonArray ids;
+  for (const RawEvent& event : delivery.events) {
+    if (!event.webhook_event_id.empty()) ids.Add(event.webhook_event_id);
+  }
+  JsonObject answer;
+  answer.Set("endpoint", delivery.endpoint)
+      .Set("signature", delivery.signature.value_or(""))
+      .Set("webhook_event_ids", ids);
+  if (delivery.endpoint.empty()) {
+    return Error(400, absl::StrCat("channel ", state.channel.channel_id,
+                                   " has no webhook endpoint; set one or pass \"endpoint\""));
+  }
+  if (delivery.respect_webhook_active && !state.channel.webhook_active) {
+    return JsonResponse(200, answer.Set("sent", false)
+                                 .Set("status", 0)
+                                 .Set("body", "")
+                                 .Set("latency_ms", 0)
+                                 .Set("error",
+                                      "\"Use webhook\" is off for this channel, so "
+                                      "LINE sends no webhooks"));
+  }
+  const HttpResult result = sender_->Send(delivery.endpoint, delivery.body, delivery.signature);
+  if (delivery.remember) {
+    std::vector<std::pair<std::string, std::string>> remembered;
+    for (RawEvent& event : delivery.events) {
+      if (!event.webhook_event_id.empty()) {
+        remembered.emplace_back(event.webhook_event_id, std::move(event.json));
+      }
+    }
+    registry_->RememberEvents(state.channel.channel_id, remembered);
+  }
+  return JsonResponse(200, answer.Set("sent", true)
+                               .Set("status", result.status)
+                               .Set("body", result.body)
+                               .Set("latency_ms", absl::ToInt64Milliseconds(result.latency))
+                               .Set("error", result.error));
+}
+
+HttpResponse ControlApi::GetFaults() const {
+  return JsonResponse(200, FaultsJson(registry_->global_faults()));
+}
+
+HttpResponse ControlApi::PatchFaults(const HttpRequest& request) const {
+  simdjson::dom::parser parser;
+  absl::StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
+  if (!body.ok()) return StatusError(body.status());
+  Faults faults = registry_->global_faults();
+  for (const auto& [raw_key, value] : *body) {
+    const absl::string_view key = ToAbsl(raw_key);
+    if (key != "fail_status" && key != "delay_ms") {
+      return Error(400, absl::StrCat("unknown field \"", key, "\""));
+    }
+    absl::StatusOr<int64_t> number = JsonInt(value, key);
+    if (!number.ok()) return StatusError(number.status());
+    absl::Status valid = key == "fail_status" ? CheckFailStatus(*number) : CheckDelay(*number);
+    if (!valid.ok()) return StatusError(valid);
+    if (key == "fail_status") {
+      faults.fail_status = static_cast<int>(*number);
+    } else {
+      faults.delay_ms = *number;
+    }
+  }
+  registry_->SetGlobalFaults(faults);
+  return JsonResponse(200, FaultsJson(faults));
+}
+
+HttpResponse ControlApi::Clock() const {
+  return JsonResponse(200, JsonObject()
+                               .Set("now", FormatRfc3339Millis(clock_->Now()))
+                               .Set("offset_seconds", absl::ToInt64Seconds(clock_->offset())));
+}
+
+HttpResponse ControlApi::AdvanceClock(const HttpRequest& request) const {
+  simdjson::dom::parser parser;
+  absl::StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
+  if (!body.ok()) return StatusError(body.status());
+  simdjson::dom::element element;
+  if (body->size() != 1 || body->at_key("seconds").get(element)) {
+    return Error(400, "body must be {\"seconds\": N}");
+  }
+  absl::StatusOr<int64_t> seconds = JsonInt(element, "seconds");
+  if (!seconds.ok()) return StatusError(seconds.status());
+  if (*seconds < 0) return Error(400, "\"seconds\" must not be negative");
+  clock_->Advance(absl::Seconds(*seconds));
+  return Clock();
+}
+
+}  // namespace linechannel::fake_line

@@ -1,0 +1,61 @@
+#ifndef LINECHANNEL_TOOLS_FAKE_LINE_CONTROL_API_H_
+#define LINECHANNEL_TOOLS_FAKE_LINE_CONTROL_API_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tools/fake_line/channel_registry.h"
+#include "tools/fake_line/clock.h"
+#include "tools/fake_line/http_message.h"
+#include "tools/fake_line/webhook_body.h"
+#include "tools/fake_line/webhook_sender.h"
+
+namespace linechannel::fake_line {
+
+// The JSON control API that tests and benchmarks use to drive the fake, under /fake/ (see
+// README.md for every path and field). Never subject to injected faults. Bad requests get 4xx
+// with {"message": ...}. Thread-safe; the webhook calls block until their POST is done.
+class ControlApi {
+ public:
+  // All pointers must outlive the object.
+  ControlApi(ChannelRegistry* registry, FakeClock* clock, const WebhookSender* sender)
+      : registry_(registry), clock_(clock), sender_(sender) {}
+
+  // Answers a request whose path starts with "/fake/".
+  HttpResponse Handle(const HttpRequest& request) const;
+
+ private:
+  // A webhook POST about to be made for a channel.
+  struct Delivery {
+    std::string endpoint;
+    std::string body;
+    std::optional<std::string> signature;  // nullopt: no x-line-signature header.
+    std::vector<RawEvent> events;          // Reported, and remembered once sent.
+    bool remember = true;                  // false for redeliveries.
+    bool respect_webhook_active = true;    // false for the console's Verify button.
+  };
+
+  HttpResponse AddChannels(const HttpRequest& request) const;
+  HttpResponse ListChannels() const;
+  HttpResponse GetChannel(const std::string& channel_id) const;
+  HttpResponse PatchChannel(const std::string& channel_id, const HttpRequest& request) const;
+  HttpResponse SendWebhook(const std::string& channel_id, const HttpRequest& request) const;
+  HttpResponse Redeliver(const std::string& channel_id, const HttpRequest& request) const;
+  HttpResponse Verify(const std::string& channel_id, const HttpRequest& request) const;
+  HttpResponse GetFaults() const;
+  HttpResponse PatchFaults(const HttpRequest& request) const;
+  HttpResponse Clock() const;
+  HttpResponse AdvanceClock(const HttpRequest& request) const;
+
+  // Sends `delivery` for `state`'s channel and answers with the outcome.
+  HttpResponse Deliver(const ChannelState& state, Delivery delivery) const;
+
+  ChannelRegistry* const registry_;
+  FakeClock* const clock_;
+  const WebhookSender* const sender_;
+};
+
+}  // namespace linechannel::fake_line
+
+#endif  // LINECHANNEL_TOOLS_FAKE_LINE_CONTROL_API_H_
