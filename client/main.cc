@@ -25,6 +25,12 @@ ABSL_FLAG(std::string, team, "", "The team id.");
 ABSL_FLAG(std::string, channel_id, "", "The LINE channel ID.");
 ABSL_FLAG(std::string, app_name, "", "bind: the app's name in LINE Developers.");
 ABSL_FLAG(std::string, line_id, "", "bind: the OA's LINE ID (basic ID like @123abcde, or premium ID).");
+ABSL_FLAG(bool, set_webhook_url, false,
+          "bind: also set the webhook URL on LINE (unless LINE has another one).");
+ABSL_FLAG(bool, overwrite_webhook_url, false,
+          "bind: with --set_webhook_url, replace a URL on LINE that points elsewhere.");
+ABSL_FLAG(std::string, state, "",
+          "list: only bindings in this state (ACTIVE, NEEDS_ATTENTION, UNBOUND).");
 ABSL_FLAG(std::string, secret_file, "",
           "bind/update-credentials: file holding the channel secret, or - for standard input.");
 ABSL_FLAG(std::string, token_file, "",
@@ -51,14 +57,17 @@ usage: channelctl [--server=HOST:PORT] [--json] COMMAND [flags]
 
 commands:
   bind                --team --channel_id --app_name --line_id --secret_file --token_file
+                      [--set_webhook_url [--overwrite_webhook_url]]
                       Prove the five values with LINE and bind the OA to the team.
   unbind              --team --channel_id
   get                 --team --channel_id
-  list                --team [--include_unbound] [--page_size] [--page_token]
+  list                --team [--include_unbound] [--state=NEEDS_ATTENTION] [--page_size]
+                      [--page_token]
   webhook-url         --team --channel_id
                       The URL to paste into LINE Developers (Messaging API > Webhook URL).
   update-credentials  --team --channel_id [--secret_file] [--token_file]
   verify              --team --channel_id
+                      Check that LINE's webhooks reach the binding; says what to fix.
   events              --team [--channel_id] [--after=CURSOR] [--follow]
                       Webhook events, oldest first; --follow keeps printing new ones.
 
@@ -118,11 +127,12 @@ int Bind(ChannelClient& client) {
   request.set_line_id(absl::GetFlag(FLAGS_line_id));
   request.set_channel_secret(credentials->channel_secret);
   request.set_channel_access_token(credentials->access_token);
+  request.set_set_webhook_url(absl::GetFlag(FLAGS_set_webhook_url));
+  request.set_overwrite_webhook_url(absl::GetFlag(FLAGS_overwrite_webhook_url));
   return Report(client.BindChannel(request), [](const v1::BindChannelResponse& response) {
     std::cout << (response.already_bound() ? "already bound (nothing changed)\n" : "bound\n")
-              << linechannel::client::FormatChannel(response.channel())
-              << "\nNext: paste the webhook_url into LINE Developers (Messaging API > Webhook "
-                 "URL), turn \"Use webhook\" on, and press Verify.\n";
+              << linechannel::client::FormatChannel(response.channel()) << "\n"
+              << linechannel::client::FormatWebhookSetup(response.webhook_setup());
   });
 }
 
@@ -224,6 +234,13 @@ int Run(const std::string& command, ChannelClient& client) {
     request.set_include_unbound(absl::GetFlag(FLAGS_include_unbound));
     request.set_page_size(absl::GetFlag(FLAGS_page_size));
     request.set_page_token(absl::GetFlag(FLAGS_page_token));
+    if (!absl::GetFlag(FLAGS_state).empty()) {
+      v1::BindingState state;
+      if (!v1::BindingState_Parse(absl::GetFlag(FLAGS_state), &state)) {
+        return Usage("--state must be ACTIVE, NEEDS_ATTENTION or UNBOUND");
+      }
+      request.set_state(state);
+    }
     return Report(client.ListChannels(request), [](const v1::ListChannelsResponse& response) {
       std::cout << linechannel::client::FormatChannelTable(response);
       if (!response.next_page_token().empty()) {
@@ -239,7 +256,8 @@ int Run(const std::string& command, ChannelClient& client) {
     return Report(client.UnbindChannel(BindingRef<v1::UnbindChannelRequest>()),
                   [](const v1::UnbindChannelResponse& response) {
                     std::cout << "unbound: the webhook URL no longer works and the OA is free\n"
-                              << linechannel::client::FormatChannel(response.channel());
+                              << linechannel::client::FormatChannel(response.channel())
+                              << linechannel::client::FormatRetiredUrl(response.retired_url());
                   });
   }
   if (command == "get") {
@@ -260,7 +278,7 @@ int Run(const std::string& command, ChannelClient& client) {
     if (!missing.empty()) return Usage("verify needs " + missing);
     return Report(client.VerifyWebhook(BindingRef<v1::VerifyWebhookRequest>()),
                   [](const v1::VerifyWebhookResponse& response) {
-                    std::cout << linechannel::client::FormatJson(response) << "\n";
+                    std::cout << linechannel::client::FormatVerification(response);
                   });
   }
   return Usage("unknown command \"" + command + "\"");

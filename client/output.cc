@@ -59,6 +59,90 @@ std::string FormatChannelTable(const v1::ListChannelsResponse& page) {
   return out;
 }
 
+namespace {
+
+std::string CheckName(v1::CheckKind kind) {
+  switch (kind) {
+    case v1::ACCESS_TOKEN_VALID:
+      return "access token";
+    case v1::WEBHOOK_URL_MATCHES:
+      return "webhook URL";
+    case v1::WEBHOOK_ENABLED:
+      return "Use webhook";
+    case v1::LINE_TEST_DELIVERED:
+      return "LINE test delivery";
+    case v1::SIGNATURE_VERIFIED:
+      return "signature/secret";
+    case v1::RECENT_TRAFFIC:
+      return "recent traffic";
+    default:
+      return v1::CheckKind_Name(kind);
+  }
+}
+
+}  // namespace
+
+std::string FormatVerification(const v1::VerifyWebhookResponse& r) {
+  std::string out = absl::StrFormat("%-20s %-8s %s\n", "CHECK", "RESULT", "FINDING");
+  for (const v1::WebhookCheck& check : r.checks()) {
+    absl::StrAppend(&out, absl::StrFormat("%-20s %-8s %s\n", CheckName(check.kind()),
+                                          v1::CheckResult_Name(check.result()), check.summary()));
+    if (!check.evidence().empty()) {
+      absl::StrAppend(&out, absl::StrFormat("%-29s evidence: %s\n", "", check.evidence()));
+    }
+  }
+  absl::StrAppend(&out, "\nverdict: ", v1::Verdict_Name(r.verdict()), "\n", r.summary(), "\n");
+  if (r.from_cache()) {
+    absl::StrAppend(&out, "(repeated from an earlier check, ",
+                    absl::FormatDuration(absl::Seconds(r.result_age().seconds())), " old)\n");
+  }
+  int step = 0;
+  for (const v1::WebhookCheck& check : r.checks()) {
+    if (check.next_step().empty() || check.result() == v1::PASS) continue;
+    if (step == 0) absl::StrAppend(&out, "\nnext steps:\n");
+    absl::StrAppend(&out, "  ", ++step, ". ", check.next_step(), "\n");
+  }
+  return out;
+}
+
+std::string FormatWebhookSetup(const v1::WebhookSetup& setup) {
+  std::string out;
+  switch (setup.action()) {
+    case v1::WebhookSetup::SET:
+      out = "LINE's webhook URL is set to this binding's.\n";
+      break;
+    case v1::WebhookSetup::REPLACED:
+      out = absl::StrCat("LINE's webhook URL was replaced (it was ", setup.previous_url(), ").\n");
+      break;
+    case v1::WebhookSetup::LEFT_UNCHANGED:
+      out = absl::StrCat("LINE's webhook URL was left as it is: ", setup.previous_url(), "\n");
+      break;
+    case v1::WebhookSetup::FAILED:
+      out = absl::StrCat("LINE's webhook URL could not be set: ", setup.detail(), "\n");
+      break;
+    default:
+      break;
+  }
+  if (!setup.remaining_steps().empty()) absl::StrAppend(&out, "Next:\n");
+  int step = 0;
+  for (const std::string& s : setup.remaining_steps()) {
+    absl::StrAppend(&out, "  ", ++step, ". ", s, "\n");
+  }
+  return out;
+}
+
+std::string FormatRetiredUrl(const v1::RetiredUrl& retired) {
+  switch (retired.state()) {
+    case v1::RetiredUrl::STILL_SET_ON_LINE:
+      return absl::StrCat("LINE still calls the retired URL. ", retired.next_step(), "\n");
+    case v1::RetiredUrl::NOT_SET_ON_LINE:
+      return "LINE no longer calls the retired URL.\n";
+    default:
+      return absl::StrCat("Whether LINE still calls the retired URL is unknown. ",
+                          retired.next_step(), "\n");
+  }
+}
+
 std::string FormatEventLine(const v1::Event& e) {
   std::string source = e.source().type();
   for (const std::string* id : {&e.source().user_id(), &e.source().group_id(),

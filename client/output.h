@@ -16,6 +16,13 @@ namespace linechannel::client {
 std::string FormatChannel(const v1::Channel& channel);
 // One line per binding under a header.
 std::string FormatChannelTable(const v1::ListChannelsResponse& page);
+// VerifyWebhook's answer as a table of checks, then the verdict and the next steps.
+std::string FormatVerification(const v1::VerifyWebhookResponse& response);
+// What BindChannel did about LINE's webhook settings, and the steps left.
+std::string FormatWebhookSetup(const v1::WebhookSetup& setup);
+// What UnbindChannel found about the retired URL on LINE.
+std::string FormatRetiredUrl(const v1::RetiredUrl& retired);
+
 // One event per line: cursor, receive time, channel, type, id, source.
 std::string FormatEventLine(const v1::Event& event);
 // Any message as JSON on one line (for streams of events).

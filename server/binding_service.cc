@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/binding_health.h"
 #include "server/errors.h"
 #include "server/request_validation.h"
 
@@ -37,10 +38,11 @@ std::string TokenContext(absl::string_view channel_id) {
 }
 
 BindingService::BindingService(storage::BindingStore* store, const BindingVerifier* verifier,
-                               const SecretSealer* sealer, RandomSource* random,
-                               const Clock* clock, Options options)
+                               WebhookChecks* checks, const SecretSealer* sealer,
+                               RandomSource* random, const Clock* clock, Options options)
     : store_(store),
       verifier_(verifier),
+      checks_(checks),
       sealer_(sealer),
       random_(random),
       clock_(clock),
@@ -98,7 +100,11 @@ absl::StatusOr<BindResult> BindingService::Bind(const BindRequest& request,
   // A repeat of this team's own binding needs no trip to LINE. Another team's binding is
   // only revealed after LINE has proved the caller holds the OA's credentials.
   absl::StatusOr<storage::Binding> own = store_->FindActive(request.team_id, request.channel_id);
-  if (own.ok()) return AnswerExisting(*own, request, line_id);
+  if (own.ok()) {
+    absl::StatusOr<BindResult> repeat = AnswerExisting(*own, request, line_id);
+    if (repeat.ok()) SetUpWebhook(request, call, *repeat);
+    return repeat;
+  }
   if (!absl::IsNotFound(own.status())) return FromStore(own.status());
 
   absl::StatusOr<ProvenOa> proven =
@@ -135,21 +141,61 @@ absl::StatusOr<BindResult> BindingService::Bind(const BindRequest& request,
   absl::StatusOr<storage::Binding> stored = store_->InsertActive(
       binding, {call.actor, now, proven->verified ? "verified with LINE" : "not verified with LINE"},
       &conflict);
-  if (stored.ok()) return BindResult{*std::move(stored), /*already_bound=*/false};
-  if (absl::IsAlreadyExists(stored.status()) && conflict.row_id != 0) {
+  absl::StatusOr<BindResult> result;
+  if (stored.ok()) {
+    result = BindResult{*std::move(stored), /*already_bound=*/false, {}};
+  } else if (absl::IsAlreadyExists(stored.status()) && conflict.row_id != 0) {
     // Another bind of this OA won the race (or the OA was bound all along by another team).
-    return AnswerExisting(conflict, request, line_id);
+    result = AnswerExisting(conflict, request, line_id);
+  } else {
+    result = FromStore(stored.status());
   }
-  return FromStore(stored.status());
+  if (result.ok()) SetUpWebhook(request, call, *result);
+  return result;
 }
 
-absl::StatusOr<storage::Binding> BindingService::Unbind(absl::string_view team_id,
-                                                        absl::string_view channel_id,
-                                                        const CallContext& call) {
+void BindingService::SetUpWebhook(const BindRequest& request, const CallContext& call,
+                                  BindResult& result) {
+  const std::string url = WebhookUrl(result.binding);
+  if (!request.set_webhook_url) {
+    result.webhook_setup = WebhookChecks::NotRequested(url);
+    return;
+  }
+  if (verifier_->checks() == LineChecks::kOff) {
+    result.webhook_setup = WebhookChecks::NotRequested(url);
+    result.webhook_setup.set_action(v1::WebhookSetup::FAILED);
+    result.webhook_setup.set_detail("LINE checks are off on this server, so LINE is not called");
+    return;
+  }
+  result.webhook_setup = checks_->SetUp(request.access_token, url,
+                                        request.overwrite_webhook_url, call.deadline);
+}
+
+absl::StatusOr<UnbindResult> BindingService::Unbind(absl::string_view team_id,
+                                                    absl::string_view channel_id,
+                                                    const CallContext& call) {
   absl::StatusOr<storage::Binding> unbound =
       store_->MarkUnbound(team_id, channel_id, {call.actor, clock_->Now(), ""});
   if (!unbound.ok()) return FromStore(unbound.status());
-  return unbound;
+  UnbindResult result{*std::move(unbound), {}};
+  absl::StatusOr<Secret> token =
+      sealer_->Unseal(result.binding.access_token, TokenContext(result.binding.channel_id));
+  if (verifier_->checks() == LineChecks::kOff || !token.ok()) {
+    result.retired_url.set_state(v1::RetiredUrl::UNKNOWN);
+    result.retired_url.set_next_step(
+        "Check the Webhook URL in LINE Developers and remove the retired one if it is there.");
+    return result;
+  }
+  result.retired_url =
+      checks_->DescribeRetired(*token, WebhookUrl(result.binding), call.deadline);
+  return result;
+}
+
+absl::StatusOr<v1::VerifyWebhookResponse> BindingService::VerifyWebhook(
+    absl::string_view team_id, absl::string_view channel_id, const CallContext& call) {
+  absl::StatusOr<storage::Binding> binding = Get(team_id, channel_id);
+  if (!binding.ok()) return binding.status();
+  return checks_->Verify(*binding, WebhookUrl(*binding), call.deadline);
 }
 
 absl::StatusOr<storage::Binding> BindingService::Get(absl::string_view team_id,
@@ -161,11 +207,35 @@ absl::StatusOr<storage::Binding> BindingService::Get(absl::string_view team_id,
 
 absl::StatusOr<storage::BindingPage> BindingService::List(absl::string_view team_id,
                                                           bool include_unbound,
+                                                          v1::BindingState state,
                                                           int64_t after_row_id, int page_size) {
-  absl::StatusOr<storage::BindingPage> page =
-      store_->ListTeam(team_id, include_unbound, after_row_id, page_size);
-  if (!page.ok()) return FromStore(page.status());
-  return page;
+  if (state == v1::BINDING_STATE_UNSPECIFIED) {
+    absl::StatusOr<storage::BindingPage> page =
+        store_->ListTeam(team_id, include_unbound, after_row_id, page_size);
+    if (!page.ok()) return FromStore(page.status());
+    return page;
+  }
+  // The state depends on more than stored columns (webhook activity), so the filter runs
+  // here, reading ahead until the page is full or the team's bindings run out.
+  const bool with_unbound = include_unbound || state == v1::UNBOUND;
+  storage::BindingPage result;
+  int64_t after = after_row_id;
+  while (true) {
+    absl::StatusOr<storage::BindingPage> page =
+        store_->ListTeam(team_id, with_unbound, after, page_size);
+    if (!page.ok()) return FromStore(page.status());
+    for (size_t i = 0; i < page->bindings.size(); ++i) {
+      storage::Binding& binding = page->bindings[i];
+      if (HealthOf(binding).state == state) result.bindings.push_back(std::move(binding));
+      if (static_cast<int>(result.bindings.size()) == page_size) {
+        const bool more = i + 1 < page->bindings.size() || page->next_after_row_id != 0;
+        result.next_after_row_id = more ? result.bindings.back().row_id : 0;
+        return result;
+      }
+    }
+    if (page->next_after_row_id == 0) return result;
+    after = page->next_after_row_id;
+  }
 }
 
 absl::StatusOr<storage::Binding> BindingService::UpdateCredentials(

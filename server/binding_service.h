@@ -7,11 +7,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "linechannel/v1/channel_service.pb.h"
 #include "server/binding_verifier.h"
 #include "server/clock.h"
 #include "server/random_source.h"
 #include "server/secret.h"
 #include "server/secret_sealer.h"
+#include "server/webhook_checks.h"
 #include "storage/binding_store.h"
 
 namespace linechannel::server {
@@ -31,12 +33,21 @@ struct BindRequest {
   Secret access_token;
   // As given; normalized by Bind.
   std::string line_id;
+  // Set the binding's URL on LINE too (see WebhookChecks::SetUp).
+  bool set_webhook_url = false;
+  bool overwrite_webhook_url = false;
 };
 
 struct BindResult {
   storage::Binding binding;
   // True when the same binding already existed and nothing changed.
   bool already_bound = false;
+  v1::WebhookSetup webhook_setup;
+};
+
+struct UnbindResult {
+  storage::Binding binding;
+  v1::RetiredUrl retired_url;
 };
 
 struct CredentialsRequest {
@@ -61,8 +72,8 @@ class BindingService {
   };
 
   BindingService(storage::BindingStore* store, const BindingVerifier* verifier,
-                 const SecretSealer* sealer, RandomSource* random, const Clock* clock,
-                 Options options);
+                 WebhookChecks* checks, const SecretSealer* sealer, RandomSource* random,
+                 const Clock* clock, Options options);
 
   // Proves the values with LINE, then binds. Repeating an existing binding of the team with
   // the same values returns it (already_bound). Errors: the verifier's; ALREADY_EXISTS
@@ -70,16 +81,24 @@ class BindingService {
   // holds the OA with other values: UpdateCredentials).
   absl::StatusOr<BindResult> Bind(const BindRequest& request, const CallContext& call);
 
-  // NOT_FOUND BINDING_NOT_FOUND if the team has no active binding of the channel.
-  absl::StatusOr<storage::Binding> Unbind(absl::string_view team_id, absl::string_view channel_id,
-                                          const CallContext& call);
+  // NOT_FOUND BINDING_NOT_FOUND if the team has no active binding of the channel. Then asks
+  // LINE whether it still calls the retired URL (never an error: UNKNOWN if LINE cannot say).
+  absl::StatusOr<UnbindResult> Unbind(absl::string_view team_id, absl::string_view channel_id,
+                                      const CallContext& call);
 
   // NOT_FOUND BINDING_NOT_FOUND, the same whether the channel is unbound or another team's.
   absl::StatusOr<storage::Binding> Get(absl::string_view team_id, absl::string_view channel_id);
 
-  // A page of the team's bindings, newest first.
+  // A page of the team's bindings, newest first; only those in `state` unless it is
+  // unspecified (UNBOUND implies include_unbound).
   absl::StatusOr<storage::BindingPage> List(absl::string_view team_id, bool include_unbound,
-                                            int64_t after_row_id, int page_size);
+                                            v1::BindingState state, int64_t after_row_id,
+                                            int page_size);
+
+  // Runs every VerifyWebhook check for the team's binding of the channel (NOT_FOUND as Get).
+  absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhook(absl::string_view team_id,
+                                                          absl::string_view channel_id,
+                                                          const CallContext& call);
 
   // Proves the new values with LINE (the verifier's errors), then replaces them. Giving the
   // values already stored changes nothing and writes no audit row. NOT_FOUND
@@ -101,9 +120,12 @@ class BindingService {
   absl::StatusOr<BindResult> AnswerExisting(const storage::Binding& existing,
                                             const BindRequest& request,
                                             const std::string& line_id) const;
+  // Sets up (or says how to set up) LINE's webhook settings for a bind's result.
+  void SetUpWebhook(const BindRequest& request, const CallContext& call, BindResult& result);
 
   storage::BindingStore* const store_;
   const BindingVerifier* const verifier_;
+  WebhookChecks* const checks_;
   const SecretSealer* const sealer_;
   RandomSource* const random_;
   const Clock* const clock_;

@@ -22,6 +22,8 @@
 #include "server/executor.h"
 #include "server/grpc_channel_service.h"
 #include "server/logger.h"
+#include "server/periodic_recheck.h"
+#include "server/webhook_checks.h"
 #include "server/random_source.h"
 #include "server/sealing_keys.h"
 #include "server/webhook_http_server.h"
@@ -77,7 +79,9 @@ struct ChannelServer::Parts {
   std::unique_ptr<SecretSealer> sealer;
   std::unique_ptr<CurlLineApi> line;
   std::unique_ptr<BindingVerifier> verifier;
+  std::unique_ptr<WebhookChecks> checks;
   std::unique_ptr<BindingService> bindings;
+  std::unique_ptr<PeriodicRecheck> recheck;
   std::unique_ptr<Executor> executor;
   std::unique_ptr<GrpcChannelService> grpc_service;
   std::unique_ptr<grpc::Server> grpc_server;
@@ -158,9 +162,18 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
   parts->line = std::make_unique<CurlLineApi>(CurlLineApi::Options{
       config.line_api_base_url, config.line_timeout, absl::Seconds(3), config.line_ca_file});
   parts->verifier = std::make_unique<BindingVerifier>(parts->line.get(), config.line_checks);
+  parts->checks = std::make_unique<WebhookChecks>(
+      parts->line.get(), parts->store.get(), parts->sealer.get(), &parts->clock,
+      WebhookChecks::Options{config.line_test_calls_per_hour});
   parts->bindings = std::make_unique<BindingService>(
-      parts->store.get(), parts->verifier.get(), parts->sealer.get(), &parts->random,
-      &parts->clock, BindingService::Options{parts->public_base_url});
+      parts->store.get(), parts->verifier.get(), parts->checks.get(), parts->sealer.get(),
+      &parts->random, &parts->clock, BindingService::Options{parts->public_base_url});
+  if (config.recheck_interval > absl::ZeroDuration() &&
+      config.line_checks != LineChecks::kOff) {
+    parts->recheck = std::make_unique<PeriodicRecheck>(
+        parts->store.get(), parts->bindings.get(), parts->checks.get(),
+        PeriodicRecheck::Options{config.recheck_interval, config.recheck_per_second});
+  }
   parts->executor = std::make_unique<Executor>(config.rpc_workers, config.rpc_queue);
   parts->grpc_service = std::make_unique<GrpcChannelService>(
       parts->bindings.get(), parts->store.get(), &parts->notifier, parts->executor.get());
@@ -212,6 +225,7 @@ void ChannelServer::Shutdown(absl::Duration grace) {
   parts_->executor.reset();
   parts_->grpc_server->Wait();
   parts_->retention.reset();
+  parts_->recheck.reset();
   parts_->store.reset();
 }
 

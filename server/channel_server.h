@@ -35,6 +35,11 @@ struct ServerConfig {
   absl::Duration webhook_header_timeout = absl::Seconds(10);
   absl::Duration webhook_body_timeout = absl::Seconds(10);
   absl::Duration webhook_idle_timeout = absl::Seconds(60);
+  // LINE test-webhook calls per channel per hour VerifyWebhook may make (LINE allows 60).
+  int line_test_calls_per_hour = 50;
+  // How often every binding is re-checked with LINE; zero turns the re-check off.
+  absl::Duration recheck_interval = absl::ZeroDuration();
+  double recheck_per_second = 2;
   // How long a database write waits for a lock another process holds before failing.
   absl::Duration store_busy_timeout = absl::Seconds(5);
   // How long events are kept; zero keeps them forever.

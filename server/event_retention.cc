@@ -8,10 +8,7 @@ EventRetention::EventRetention(storage::EventStore* store, const Clock* clock, O
     : store_(store), clock_(clock), options_(options), thread_([this] { Loop(); }) {}
 
 EventRetention::~EventRetention() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
+  stop_.Stop();
   thread_.join();
 }
 
@@ -19,10 +16,7 @@ absl::StatusOr<int> EventRetention::RunOnce() {
   const absl::Time cutoff = clock_->Now() - options_.keep;
   int total = 0;
   while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) break;
-    }
+    if (stop_.stopped()) break;
     absl::StatusOr<int> deleted = store_->DeleteEventsReceivedBefore(cutoff, options_.batch);
     if (!deleted.ok()) return deleted.status();
     total += *deleted;
@@ -32,18 +26,7 @@ absl::StatusOr<int> EventRetention::RunOnce() {
 }
 
 void EventRetention::Loop() {
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(
-                                   +[](EventRetention* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) {
-                                     return r->stopping_;
-                                   },
-                                   this),
-                               options_.interval)) {
-        return;
-      }
-    }
+  while (stop_.SleepFor(options_.interval)) {
     absl::StatusOr<int> deleted = RunOnce();
     if (!deleted.ok()) {
       LogLine(LogLevel::kWarning, "retention_failed").WithStatus(deleted.status());

@@ -3,11 +3,10 @@
 
 #include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/clock.h"
+#include "server/stop_signal.h"
 #include "storage/event_store.h"
 
 namespace linechannel::server {
@@ -38,8 +37,7 @@ class EventRetention {
   storage::EventStore* const store_;
   const Clock* const clock_;
   const Options options_;
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  StopSignal stop_;
   std::thread thread_;
 };
 

@@ -95,11 +95,14 @@ grpc::ServerUnaryReactor* GrpcChannelService::BindChannel(grpc::CallbackServerCo
     bind.channel_secret = Secret(request->channel_secret());
     bind.access_token = Secret(request->channel_access_token());
     bind.line_id = request->line_id();
+    bind.set_webhook_url = request->set_webhook_url();
+    bind.overwrite_webhook_url = request->overwrite_webhook_url();
     absl::StatusOr<BindResult> result = bindings_->Bind(bind, call);
     if (!result.ok()) return result.status();
     ToChannelProto(result->binding, bindings_->WebhookUrl(result->binding),
                    response->mutable_channel());
     response->set_already_bound(result->already_bound);
+    *response->mutable_webhook_setup() = std::move(result->webhook_setup);
     return absl::OkStatus();
   });
 }
@@ -113,10 +116,12 @@ grpc::ServerUnaryReactor* GrpcChannelService::UnbindChannel(
     return RunInline(context, info, [&] { return valid; });
   }
   return RunBlocking(context, info, [this, request, response](const CallContext& call) {
-    absl::StatusOr<storage::Binding> unbound =
+    absl::StatusOr<UnbindResult> unbound =
         bindings_->Unbind(request->team_id(), request->channel_id(), call);
     if (!unbound.ok()) return unbound.status();
-    ToChannelProto(*unbound, bindings_->WebhookUrl(*unbound), response->mutable_channel());
+    ToChannelProto(unbound->binding, bindings_->WebhookUrl(unbound->binding),
+                   response->mutable_channel());
+    *response->mutable_retired_url() = std::move(unbound->retired_url);
     return absl::OkStatus();
   });
 }
@@ -137,10 +142,16 @@ grpc::ServerUnaryReactor* GrpcChannelService::VerifyWebhook(
     grpc::CallbackServerContext* context, const v1::VerifyWebhookRequest* request,
     v1::VerifyWebhookResponse* response) {
   const RpcInfo info{"VerifyWebhook", request->team_id(), request->channel_id()};
-  return RunInline(context, info, [&]() -> absl::Status {
-    return ReasonedError(absl::StatusCode::kUnimplemented, "NOT_IMPLEMENTED",
-                         "VerifyWebhook is not available in this version of channeld yet; "
-                         "use GetWebhookUrl and LINE Developers' Verify button meanwhile");
+  if (absl::Status valid = ValidateBindingRef(request->team_id(), request->channel_id());
+      !valid.ok()) {
+    return RunInline(context, info, [&] { return valid; });
+  }
+  return RunBlocking(context, info, [this, request, response](const CallContext& call) {
+    absl::StatusOr<v1::VerifyWebhookResponse> verified =
+        bindings_->VerifyWebhook(request->team_id(), request->channel_id(), call);
+    if (!verified.ok()) return verified.status();
+    *response = *std::move(verified);
+    return absl::OkStatus();
   });
 }
 
@@ -165,8 +176,9 @@ grpc::ServerUnaryReactor* GrpcChannelService::ListChannels(
     int64_t after_row_id = 0;
     if (!request->page_token().empty()) DecodePageToken(request->page_token(), &after_row_id);
     const int page_size = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
-    absl::StatusOr<storage::BindingPage> page = bindings_->List(
-        request->team_id(), request->include_unbound(), after_row_id, page_size);
+    absl::StatusOr<storage::BindingPage> page =
+        bindings_->List(request->team_id(), request->include_unbound(), request->state(),
+                        after_row_id, page_size);
     if (!page.ok()) return page.status();
     for (const storage::Binding& binding : page->bindings) {
       ToChannelProto(binding, bindings_->WebhookUrl(binding), response->add_channels());

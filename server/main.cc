@@ -44,6 +44,12 @@ ABSL_FLAG(absl::Duration, webhook_idle_timeout, absl::Seconds(60),
           "How long a kept-alive webhook connection may wait for its next request.");
 ABSL_FLAG(absl::Duration, event_retention, absl::Hours(24 * 30),
           "How long webhook events are kept (0 keeps them forever).");
+ABSL_FLAG(int, line_test_calls_per_hour, 50,
+          "LINE test-webhook calls VerifyWebhook may make per channel per hour (LINE allows "
+          "60; keep some for people pressing Verify in LINE Developers).");
+ABSL_FLAG(absl::Duration, recheck_interval, absl::ZeroDuration(),
+          "Re-check every binding with LINE this often (token, URL, \"Use webhook\"); 0 is off.");
+ABSL_FLAG(double, recheck_per_second, 2, "Bindings re-checked per second at most.");
 ABSL_FLAG(absl::Duration, store_busy_timeout, absl::Seconds(5),
           "How long a database write waits for a lock held by another process.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
@@ -101,6 +107,18 @@ int main(int argc, char** argv) {
   config.webhook_idle_timeout = absl::GetFlag(FLAGS_webhook_idle_timeout);
   config.event_retention = absl::GetFlag(FLAGS_event_retention);
   config.store_busy_timeout = absl::GetFlag(FLAGS_store_busy_timeout);
+  config.line_test_calls_per_hour = absl::GetFlag(FLAGS_line_test_calls_per_hour);
+  config.recheck_interval = absl::GetFlag(FLAGS_recheck_interval);
+  config.recheck_per_second = absl::GetFlag(FLAGS_recheck_per_second);
+  if (config.line_test_calls_per_hour < 0 || config.line_test_calls_per_hour > 60) {
+    return Fail(absl::InvalidArgumentError(
+        "--line_test_calls_per_hour must be 0 to 60 (LINE allows 60 per hour per channel)"));
+  }
+  if (config.recheck_interval < absl::ZeroDuration() || config.recheck_per_second <= 0 ||
+      config.recheck_per_second > 50) {
+    return Fail(absl::InvalidArgumentError(
+        "--recheck_interval must not be negative and --recheck_per_second must be in (0, 50]"));
+  }
   const int64_t max_body = absl::GetFlag(FLAGS_webhook_max_body_bytes);
   if (max_body < 1024 || max_body > (int64_t{1} << 30)) {
     return Fail(absl::InvalidArgumentError("--webhook_max_body_bytes must be 1 KiB to 1 GiB"));

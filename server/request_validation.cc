@@ -181,6 +181,9 @@ absl::Status ValidateListChannels(const v1::ListChannelsRequest& request) {
     violations.push_back(
         {"page_size", absl::StrCat("must be 0 (for ", kDefaultPageSize, ") to ", kMaxPageSize)});
   }
+  if (!v1::BindingState_IsValid(request.state())) {
+    violations.push_back({"state", "must be ACTIVE, NEEDS_ATTENTION or UNBOUND (or unset)"});
+  }
   int64_t after = 0;
   if (!request.page_token().empty() && !DecodePageToken(request.page_token(), &after)) {
     violations.push_back({"page_token", "is not a page token from an earlier ListChannels answer"});

@@ -157,8 +157,9 @@ void AddTestChecks(const LineWebhookTest& test, const std::string& webhook_url,
              "channeld answers quickly (see its log).");
   } else if (test.status_code == 401) {
     AddCheck(response, v1::LINE_TEST_DELIVERED, v1::FAIL,
-             "LINE's test request reached us but was refused: its signature did not match.",
-             evidence, "See the signature check.");
+             "LINE's test request reached us but was refused (401): its signature did not "
+             "match, see the signature check.",
+             evidence);
     AddCheck(response, v1::SIGNATURE_VERIFIED, v1::FAIL,
              "The signature LINE made with the channel's secret does not match the stored "
              "secret: the channel secret was reissued.",
@@ -216,13 +217,18 @@ void AddRecentTraffic(const storage::WebhookActivity& activity,
 
 // The verdict, its summary, and the attention reasons (one per failed check).
 std::vector<std::string> Conclude(bool line_unavailable, v1::VerifyWebhookResponse& response) {
+  // One reason per failed check that says what to do; the others only explain those.
   std::vector<std::string> reasons;
+  std::vector<std::string> explanations;
   for (const v1::WebhookCheck& check : response.checks()) {
     if (check.result() != v1::FAIL) continue;
-    reasons.push_back(check.next_step().empty() ? check.summary()
-                                                : absl::StrCat(check.summary(), " ",
-                                                               check.next_step()));
+    if (check.next_step().empty()) {
+      explanations.push_back(check.summary());
+    } else {
+      reasons.push_back(absl::StrCat(check.summary(), " ", check.next_step()));
+    }
   }
+  if (reasons.empty()) reasons = std::move(explanations);
   if (!reasons.empty()) {
     response.set_verdict(v1::ACTION_NEEDED);
     response.set_summary(absl::StrCat(reasons.size() == 1 ? "One thing needs" : "Several things need",
@@ -400,6 +406,11 @@ v1::WebhookSetup WebhookChecks::SetUp(const Secret& access_token, const std::str
       return failed(set);
     }
     setup.set_action(foreign ? v1::WebhookSetup::REPLACED : v1::WebhookSetup::SET);
+    // LINE reports "Use webhook" only once a URL is set: read it again.
+    if (absl::StatusOr<LineWebhookEndpoint> now = line_->GetWebhookEndpoint(access_token, deadline);
+        now.ok()) {
+      setup.set_webhook_enabled(now->active);
+    }
   }
   if (!setup.webhook_enabled()) {
     setup.add_remaining_steps(absl::StrCat("Turn on \"Use webhook\" in ", kWebhookSettings,

@@ -38,32 +38,37 @@ absl::StatusOr<WebhookReceiver::Target> WebhookReceiver::Resolve(absl::string_vi
   return target;
 }
 
-void WebhookReceiver::RecordTrouble(const Target& target, storage::WebhookTrouble trouble) {
+void WebhookReceiver::RecordTroubleThenAnswer(const Target& target,
+                                              storage::WebhookTrouble trouble, Outcome outcome,
+                                              std::function<void(Outcome)> done) {
   const absl::Time now = clock_->Now();
   {
     absl::MutexLock lock(&mu_);
     absl::Time& last = last_recorded_[{target.row_id, static_cast<int>(trouble)}];
-    if (now - last < kTroubleRecordInterval) return;
+    if (now - last < kTroubleRecordInterval) return done(std::move(outcome));
     last = now;
   }
-  events_->RecordTrouble(target.row_id, trouble, now, [](absl::Status status) {
-    if (!status.ok()) {
-      LogLine(LogLevel::kWarning, "webhook_trouble_not_recorded").WithStatus(status);
-    }
-  });
+  events_->RecordTrouble(
+      target.row_id, trouble, now,
+      [outcome = std::move(outcome), done = std::move(done)](absl::Status status) {
+        if (!status.ok()) {
+          LogLine(LogLevel::kWarning, "webhook_trouble_not_recorded").WithStatus(status);
+        }
+        done(outcome);
+      });
 }
 
 void WebhookReceiver::Receive(const Target& target, std::optional<absl::string_view> signature,
                               std::string body, std::function<void(Outcome)> done) {
   if (!signature.has_value()) {
-    RecordTrouble(target, storage::WebhookTrouble::kBadSignature);
-    done({401, "missing x-line-signature header"});
-    return;
+    return RecordTroubleThenAnswer(target, storage::WebhookTrouble::kBadSignature,
+                                   {401, "missing x-line-signature header"}, std::move(done));
   }
   if (!IsValidWebhookSignature(target.channel_secret, body, *signature)) {
-    RecordTrouble(target, storage::WebhookTrouble::kBadSignature);
-    done({401, "x-line-signature does not match the body and this channel's secret"});
-    return;
+    return RecordTroubleThenAnswer(
+        target, storage::WebhookTrouble::kBadSignature,
+        {401, "x-line-signature does not match the body and this channel's secret"},
+        std::move(done));
   }
   absl::StatusOr<WebhookPayload> payload = ParseWebhookPayload(body);
   if (!payload.ok()) {
@@ -72,16 +77,16 @@ void WebhookReceiver::Receive(const Target& target, std::optional<absl::string_v
   }
   if (payload->destination.has_value() && !target.bot_user_id.empty() &&
       *payload->destination != target.bot_user_id) {
-    RecordTrouble(target, storage::WebhookTrouble::kDestinationMismatch);
     LogLine(LogLevel::kWarning, "webhook_destination_mismatch")
         .With("binding_id", target.binding_id)
         .With("team_id", target.team_id)
         .With("channel_id", target.channel_id)
         .With("destination", *payload->destination)
         .With("bot_user_id", target.bot_user_id);
-    done({403, absl::StrCat("destination ", *payload->destination,
-                            " is not the bot of this webhook URL")});
-    return;
+    return RecordTroubleThenAnswer(target, storage::WebhookTrouble::kDestinationMismatch,
+                                   {403, absl::StrCat("destination ", *payload->destination,
+                                                      " is not the bot of this webhook URL")},
+                                   std::move(done));
   }
 
   storage::EventBatch batch;

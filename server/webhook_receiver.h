@@ -62,8 +62,11 @@ class WebhookReceiver {
 
  private:
   // Records a trouble in the store at most once per binding and kind every few seconds, so a
-  // flood of bad requests cannot become a flood of writes.
-  void RecordTrouble(const Target& target, storage::WebhookTrouble trouble);
+  // flood of bad requests cannot become a flood of writes; then answers with `outcome`. A
+  // recorded trouble is answered only once it is stored, so whoever reads the binding's
+  // activity after seeing the answer (VerifyWebhook) finds it.
+  void RecordTroubleThenAnswer(const Target& target, storage::WebhookTrouble trouble,
+                               Outcome outcome, std::function<void(Outcome)> done);
 
   storage::BindingStore* const bindings_;
   storage::EventStore* const events_;

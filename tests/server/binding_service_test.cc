@@ -45,8 +45,10 @@ class BindingServiceTest : public ::testing::Test {
 
   void Build(LineChecks checks) {
     verifier_ = std::make_unique<BindingVerifier>(&line_, checks);
-    service_ = std::make_unique<BindingService>(store_.get(), verifier_.get(), sealer_.get(),
-                                                &random_, &clock_,
+    checks_ = std::make_unique<WebhookChecks>(&line_, store_.get(), sealer_.get(), &clock_,
+                                              WebhookChecks::Options{});
+    service_ = std::make_unique<BindingService>(store_.get(), verifier_.get(), checks_.get(),
+                                                sealer_.get(), &random_, &clock_,
                                                 BindingService::Options{"https://hooks.example"});
   }
 
@@ -78,6 +80,7 @@ class BindingServiceTest : public ::testing::Test {
   std::unique_ptr<storage::SqliteStore> store_;
   std::unique_ptr<SecretSealer> sealer_;
   std::unique_ptr<BindingVerifier> verifier_;
+  std::unique_ptr<WebhookChecks> checks_;
   std::unique_ptr<BindingService> service_;
 };
 
@@ -242,7 +245,7 @@ TEST_F(BindingServiceTest, AfterUnbindAnyTeamBindsWithANewWebhookUrl) {
   ASSERT_TRUE(first.ok());
   auto unbound = service_->Unbind("team-a", kChannel, {"op", absl::InfiniteFuture()});
   ASSERT_TRUE(unbound.ok()) << unbound.status();
-  EXPECT_FALSE(unbound->active());
+  EXPECT_FALSE(unbound->binding.active());
   ExpectReason(service_->Get("team-a", kChannel).status(), absl::StatusCode::kNotFound,
                "BINDING_NOT_FOUND");
   auto second = Bind(Request("team-b"));

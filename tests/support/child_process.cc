@@ -154,11 +154,15 @@ absl::StatusOr<int> ChildProcess::Stop(int signal, absl::Duration timeout) {
 }
 
 absl::StatusOr<int> ChildProcess::Wait(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
   if (!Reap(timeout)) {
     return absl::DeadlineExceededError(
         absl::StrCat("process ", pid_, " still running after ", absl::FormatDuration(timeout)));
   }
   absl::MutexLock lock(&mu_);
+  // The process is gone, but the reader may not have read the last of its output yet: callers
+  // that read Lines() next must see all of it.
+  mu_.AwaitWithDeadline(absl::Condition(&stdout_closed_), deadline);
   return wait_status_;
 }
 

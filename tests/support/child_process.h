@@ -49,7 +49,8 @@ class ChildProcess {
   // waitpid(2) reports it. DEADLINE_EXCEEDED if it is still running after `timeout`.
   absl::StatusOr<int> Stop(int signal, absl::Duration timeout = absl::Seconds(30));
 
-  // Waits for the process to exit by itself; same result as Stop().
+  // Waits for the process to exit by itself, and for the rest of its stdout to be read; same
+  // result as Stop().
   absl::StatusOr<int> Wait(absl::Duration timeout = absl::Seconds(30));
 
   pid_t pid() const { return pid_; }
