@@ -42,17 +42,36 @@ ErrorDetails DecodeErrorDetails(const absl::Status& status) {
   return out;
 }
 
-ChannelClient::ChannelClient(const Options& options)
-    : options_(options),
-      stub_(v1::ChannelService::NewStub(
-          grpc::CreateChannel(options.target, grpc::InsecureChannelCredentials()))) {}
+namespace {
 
-template <typename Request, typename Response, typename Method>
-absl::StatusOr<Response> ChannelClient::Call(Method method, const Request& request) {
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const ChannelClient::Options& options) {
+  if (options.tls_ca_pem.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = options.tls_ca_pem;
+  ssl.pem_cert_chain = options.tls_cert_pem;
+  ssl.pem_private_key = options.tls_key_pem;
+  return grpc::SslCredentials(ssl);
+}
+
+}  // namespace
+
+ChannelClient::ChannelClient(const Options& options) : options_(options) {
+  auto channel = grpc::CreateChannel(options.target, Credentials(options));
+  stub_ = v1::ChannelService::NewStub(channel);
+  admin_ = v1::AdminService::NewStub(channel);
+}
+
+void ChannelClient::Prepare(grpc::ClientContext& context, bool with_deadline) const {
+  if (with_deadline) context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+  if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
+}
+
+template <typename Request, typename Response, typename Stub, typename Method>
+absl::StatusOr<Response> ChannelClient::Call(Stub& stub, Method method, const Request& request) {
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+  Prepare(context, /*with_deadline=*/true);
   Response response;
-  const grpc::Status status = (stub_.get()->*method)(&context, request, &response);
+  const grpc::Status status = (stub.*method)(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
 }
@@ -60,53 +79,54 @@ absl::StatusOr<Response> ChannelClient::Call(Method method, const Request& reque
 absl::StatusOr<v1::BindChannelResponse> ChannelClient::BindChannel(
     const v1::BindChannelRequest& request) {
   return Call<v1::BindChannelRequest, v1::BindChannelResponse>(
-      &v1::ChannelService::Stub::BindChannel, request);
+      *stub_, &v1::ChannelService::Stub::BindChannel, request);
 }
 
 absl::StatusOr<v1::UnbindChannelResponse> ChannelClient::UnbindChannel(
     const v1::UnbindChannelRequest& request) {
   return Call<v1::UnbindChannelRequest, v1::UnbindChannelResponse>(
-      &v1::ChannelService::Stub::UnbindChannel, request);
+      *stub_, &v1::ChannelService::Stub::UnbindChannel, request);
 }
 
 absl::StatusOr<v1::GetWebhookUrlResponse> ChannelClient::GetWebhookUrl(
     const v1::GetWebhookUrlRequest& request) {
   return Call<v1::GetWebhookUrlRequest, v1::GetWebhookUrlResponse>(
-      &v1::ChannelService::Stub::GetWebhookUrl, request);
+      *stub_, &v1::ChannelService::Stub::GetWebhookUrl, request);
 }
 
 absl::StatusOr<v1::VerifyWebhookResponse> ChannelClient::VerifyWebhook(
     const v1::VerifyWebhookRequest& request) {
   return Call<v1::VerifyWebhookRequest, v1::VerifyWebhookResponse>(
-      &v1::ChannelService::Stub::VerifyWebhook, request);
+      *stub_, &v1::ChannelService::Stub::VerifyWebhook, request);
 }
 
 absl::StatusOr<v1::Channel> ChannelClient::GetChannel(const v1::GetChannelRequest& request) {
-  return Call<v1::GetChannelRequest, v1::Channel>(&v1::ChannelService::Stub::GetChannel,
+  return Call<v1::GetChannelRequest, v1::Channel>(*stub_, &v1::ChannelService::Stub::GetChannel,
                                                   request);
 }
 
 absl::StatusOr<v1::ListChannelsResponse> ChannelClient::ListChannels(
     const v1::ListChannelsRequest& request) {
   return Call<v1::ListChannelsRequest, v1::ListChannelsResponse>(
-      &v1::ChannelService::Stub::ListChannels, request);
+      *stub_, &v1::ChannelService::Stub::ListChannels, request);
 }
 
 absl::StatusOr<v1::UpdateCredentialsResponse> ChannelClient::UpdateCredentials(
     const v1::UpdateCredentialsRequest& request) {
   return Call<v1::UpdateCredentialsRequest, v1::UpdateCredentialsResponse>(
-      &v1::ChannelService::Stub::UpdateCredentials, request);
+      *stub_, &v1::ChannelService::Stub::UpdateCredentials, request);
 }
 
 absl::StatusOr<v1::ListEventsResponse> ChannelClient::ListEvents(
     const v1::ListEventsRequest& request) {
   return Call<v1::ListEventsRequest, v1::ListEventsResponse>(
-      &v1::ChannelService::Stub::ListEvents, request);
+      *stub_, &v1::ChannelService::Stub::ListEvents, request);
 }
 
 absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,
                                          const std::function<bool(const v1::Event&)>& on_event) {
   grpc::ClientContext context;
+  Prepare(context, /*with_deadline=*/false);
   std::unique_ptr<grpc::ClientReader<v1::Event>> reader = stub_->StreamEvents(&context, request);
   v1::Event event;
   while (reader->Read(&event)) {
@@ -117,6 +137,29 @@ absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,
     }
   }
   return FromGrpcStatus(reader->Finish());
+}
+
+absl::StatusOr<v1::RotateSealingKeyResponse> ChannelClient::RotateSealingKey() {
+  return Call<v1::RotateSealingKeyRequest, v1::RotateSealingKeyResponse>(
+      *admin_, &v1::AdminService::Stub::RotateSealingKey, v1::RotateSealingKeyRequest());
+}
+
+absl::StatusOr<v1::RetireSealingKeyResponse> ChannelClient::RetireSealingKey(
+    const std::string& key_id) {
+  v1::RetireSealingKeyRequest request;
+  request.set_key_id(key_id);
+  return Call<v1::RetireSealingKeyRequest, v1::RetireSealingKeyResponse>(
+      *admin_, &v1::AdminService::Stub::RetireSealingKey, request);
+}
+
+absl::StatusOr<v1::ListSealingKeysResponse> ChannelClient::ListSealingKeys() {
+  return Call<v1::ListSealingKeysRequest, v1::ListSealingKeysResponse>(
+      *admin_, &v1::AdminService::Stub::ListSealingKeys, v1::ListSealingKeysRequest());
+}
+
+absl::StatusOr<v1::ReloadCallersResponse> ChannelClient::ReloadCallers() {
+  return Call<v1::ReloadCallersRequest, v1::ReloadCallersResponse>(
+      *admin_, &v1::AdminService::Stub::ReloadCallers, v1::ReloadCallersRequest());
 }
 
 }  // namespace linechannel::client

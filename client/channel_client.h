@@ -1,17 +1,18 @@
 #ifndef LINECHANNEL_CLIENT_CHANNEL_CLIENT_H_
 #define LINECHANNEL_CLIENT_CHANNEL_CLIENT_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "linechannel/v1/admin_service.grpc.pb.h"
 #include "linechannel/v1/channel_service.grpc.pb.h"
 
 namespace linechannel::client {
@@ -38,22 +39,31 @@ class ChannelClient {
   struct Options {
     std::string target = "127.0.0.1:50051";
     absl::Duration timeout = absl::Seconds(30);
+    // Sent as "authorization: Bearer <token>" on every call.
+    std::string token;
+    // TLS: the CA that signed the server's certificate (PEM text); empty for plain gRPC.
+    std::string tls_ca_pem;
+    // A client certificate and key (PEM text), for servers that require one.
+    std::string tls_cert_pem;
+    std::string tls_key_pem;
   };
 
   explicit ChannelClient(const Options& options);
 
   absl::StatusOr<v1::BindChannelResponse> BindChannel(const v1::BindChannelRequest& request);
-  absl::StatusOr<v1::UnbindChannelResponse> UnbindChannel(
-      const v1::UnbindChannelRequest& request);
-  absl::StatusOr<v1::GetWebhookUrlResponse> GetWebhookUrl(
-      const v1::GetWebhookUrlRequest& request);
-  absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhook(
-      const v1::VerifyWebhookRequest& request);
+  absl::StatusOr<v1::UnbindChannelResponse> UnbindChannel(const v1::UnbindChannelRequest& request);
+  absl::StatusOr<v1::GetWebhookUrlResponse> GetWebhookUrl(const v1::GetWebhookUrlRequest& request);
+  absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhook(const v1::VerifyWebhookRequest& request);
   absl::StatusOr<v1::Channel> GetChannel(const v1::GetChannelRequest& request);
   absl::StatusOr<v1::ListChannelsResponse> ListChannels(const v1::ListChannelsRequest& request);
   absl::StatusOr<v1::UpdateCredentialsResponse> UpdateCredentials(
       const v1::UpdateCredentialsRequest& request);
   absl::StatusOr<v1::ListEventsResponse> ListEvents(const v1::ListEventsRequest& request);
+
+  absl::StatusOr<v1::RotateSealingKeyResponse> RotateSealingKey();
+  absl::StatusOr<v1::RetireSealingKeyResponse> RetireSealingKey(const std::string& key_id);
+  absl::StatusOr<v1::ListSealingKeysResponse> ListSealingKeys();
+  absl::StatusOr<v1::ReloadCallersResponse> ReloadCallers();
 
   // Streams events to `on_event` until the server ends the stream or `on_event` returns
   // false (then OK). No timeout applies: a stream lasts as long as the caller wants.
@@ -61,11 +71,13 @@ class ChannelClient {
                             const std::function<bool(const v1::Event&)>& on_event);
 
  private:
-  template <typename Request, typename Response, typename Method>
-  absl::StatusOr<Response> Call(Method method, const Request& request);
+  template <typename Request, typename Response, typename Stub, typename Method>
+  absl::StatusOr<Response> Call(Stub& stub, Method method, const Request& request);
+  void Prepare(grpc::ClientContext& context, bool with_deadline) const;
 
   const Options options_;
   std::unique_ptr<v1::ChannelService::Stub> stub_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
 };
 
 }  // namespace linechannel::client

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/channel_client.h"
@@ -20,11 +23,20 @@
 ABSL_FLAG(std::string, server, "",
           "channeld's gRPC address (default $CHANNELCTL_SERVER or 127.0.0.1:50051).");
 ABSL_FLAG(bool, json, false, "Print results and errors as JSON.");
+ABSL_FLAG(std::string, caller_token_file, "",
+          "File holding this caller's token (default $CHANNELCTL_CALLER_TOKEN_FILE, else "
+          "./data/admin.token when it exists: the embedded default's admin token).");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "Use TLS, trusting the server certificate signed by this CA (PEM).");
+ABSL_FLAG(std::string, tls_cert_file, "", "Client certificate (PEM), for servers that ask.");
+ABSL_FLAG(std::string, tls_key_file, "", "Client certificate's key (PEM).");
+ABSL_FLAG(std::string, key_id, "", "retire-key: the sealing key to retire.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "Give up on the server after this long.");
 ABSL_FLAG(std::string, team, "", "The team id.");
 ABSL_FLAG(std::string, channel_id, "", "The LINE channel ID.");
 ABSL_FLAG(std::string, app_name, "", "bind: the app's name in LINE Developers.");
-ABSL_FLAG(std::string, line_id, "", "bind: the OA's LINE ID (basic ID like @123abcde, or premium ID).");
+ABSL_FLAG(std::string, line_id, "",
+          "bind: the OA's LINE ID (basic ID like @123abcde, or premium ID).");
 ABSL_FLAG(bool, set_webhook_url, false,
           "bind: also set the webhook URL on LINE (unless LINE has another one).");
 ABSL_FLAG(bool, overwrite_webhook_url, false,
@@ -71,10 +83,19 @@ commands:
   events              --team [--channel_id] [--after=CURSOR] [--follow]
                       Webhook events, oldest first; --follow keeps printing new ones.
 
+admin commands (admin callers only):
+  keys                the sealing keys and how many stored values each seals
+  rotate-key          add a new sealing key, make it current, re-seal everything under it
+  retire-key          --key_id: remove a key nothing uses any more
+  reload-callers      re-read the server's callers file
+
 Secrets and tokens are read from files or standard input (-), never from the command line:
   channelctl bind --team=t1 --channel_id=1656000001 --app_name="Shop A" --line_id=@123abcde \
       --secret_file=secret.txt --token_file=token.txt
   printf '%s\n%s\n' "$SECRET" "$TOKEN" | channelctl bind ... --secret_file=- --token_file=-
+
+The caller token comes from --caller_token_file (or $CHANNELCTL_CALLER_TOKEN_FILE, or
+./data/admin.token).
 
 Exit status: 0 success, 1 the server refused or failed, 2 bad usage.)";
 
@@ -223,8 +244,41 @@ int Events(ChannelClient& client) {
   }
 }
 
+void PrintKeys(const google::protobuf::RepeatedPtrField<v1::SealingKey>& keys) {
+  for (const v1::SealingKey& key : keys) {
+    std::cout << key.key_id() << (key.current() ? " (current)" : "") << ": " << key.sealed_values()
+              << " sealed values\n";
+  }
+}
+
+int Admin(const std::string& command, ChannelClient& client) {
+  if (command == "keys") {
+    return Report(client.ListSealingKeys(),
+                  [](const v1::ListSealingKeysResponse& r) { PrintKeys(r.keys()); });
+  }
+  if (command == "rotate-key") {
+    return Report(client.RotateSealingKey(), [](const v1::RotateSealingKeyResponse& r) {
+      std::cout << "new current key " << r.new_key_id() << "; re-sealed " << r.resealed_values()
+                << " values\n";
+      PrintKeys(r.keys());
+    });
+  }
+  if (command == "retire-key") {
+    if (absl::GetFlag(FLAGS_key_id).empty()) return Usage("retire-key needs --key_id");
+    return Report(client.RetireSealingKey(absl::GetFlag(FLAGS_key_id)),
+                  [](const v1::RetireSealingKeyResponse& r) { PrintKeys(r.keys()); });
+  }
+  return Report(client.ReloadCallers(), [](const v1::ReloadCallersResponse& r) {
+    std::cout << "the server now knows " << r.callers() << " callers\n";
+  });
+}
+
 int Run(const std::string& command, ChannelClient& client) {
   if (command == "events") return Events(client);
+  if (command == "keys" || command == "rotate-key" || command == "retire-key" ||
+      command == "reload-callers") {
+    return Admin(command, client);
+  }
   if (command == "bind") return Bind(client);
   if (command == "update-credentials") return UpdateCredentials(client);
   if (command == "list") {
@@ -284,6 +338,27 @@ int Run(const std::string& command, ChannelClient& client) {
   return Usage("unknown command \"" + command + "\"");
 }
 
+// The caller token: --caller_token_file, $CHANNELCTL_CALLER_TOKEN_FILE, or the embedded default's
+// admin token; "" (calls will be refused as UNAUTHENTICATED) when there is none.
+absl::StatusOr<std::string> ReadToken() {
+  std::string path = absl::GetFlag(FLAGS_caller_token_file);
+  if (path.empty()) {
+    const char* from_env = std::getenv("CHANNELCTL_CALLER_TOKEN_FILE");
+    path = from_env != nullptr ? from_env : "";
+  }
+  if (path.empty()) {
+    if (!std::ifstream("./data/admin.token")) return std::string();
+    path = "./data/admin.token";
+  }
+  std::ifstream file(path);
+  if (!file) return absl::InvalidArgumentError("cannot read the token file " + path);
+  std::string token;
+  std::getline(file, token);
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.empty()) return absl::InvalidArgumentError("the token file " + path + " is empty");
+  return token;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -298,6 +373,20 @@ int main(int argc, char** argv) {
   if (options.target.empty()) {
     const char* from_env = std::getenv("CHANNELCTL_SERVER");
     options.target = from_env != nullptr ? from_env : "127.0.0.1:50051";
+  }
+  absl::StatusOr<std::string> token = ReadToken();
+  if (!token.ok()) return Usage(std::string(token.status().message()));
+  options.token = *token;
+  for (const auto& [flag, out] :
+       {std::pair{absl::GetFlag(FLAGS_tls_ca_file), &options.tls_ca_pem},
+        std::pair{absl::GetFlag(FLAGS_tls_cert_file), &options.tls_cert_pem},
+        std::pair{absl::GetFlag(FLAGS_tls_key_file), &options.tls_key_pem}}) {
+    if (flag.empty()) continue;
+    std::ifstream file(flag);
+    if (!file) return Usage("cannot read " + flag);
+    std::ostringstream text;
+    text << file.rdbuf();
+    *out = text.str();
   }
   ChannelClient client(options);
   return Run(positional[1], client);

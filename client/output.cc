@@ -52,9 +52,9 @@ std::string FormatChannelTable(const v1::ListChannelsResponse& page) {
   std::string out = absl::StrFormat("%-20s %-20s %-16s %-24s %s\n", "CHANNEL_ID", "LINE_ID",
                                     "STATE", "APP_NAME", "WEBHOOK_URL");
   for (const v1::Channel& c : page.channels()) {
-    absl::StrAppend(&out, absl::StrFormat("%-20s %-20s %-16s %-24s %s\n", c.channel_id(),
-                                          "@" + c.line_id(), v1::BindingState_Name(c.state()),
-                                          c.app_name(), c.webhook_url()));
+    absl::StrAppend(
+        &out, absl::StrFormat("%-20s %-20s %-16s %-24s %s\n", c.channel_id(), "@" + c.line_id(),
+                              v1::BindingState_Name(c.state()), c.app_name(), c.webhook_url()));
   }
   return out;
 }
@@ -145,12 +145,12 @@ std::string FormatRetiredUrl(const v1::RetiredUrl& retired) {
 
 std::string FormatEventLine(const v1::Event& e) {
   std::string source = e.source().type();
-  for (const std::string* id : {&e.source().user_id(), &e.source().group_id(),
-                                &e.source().room_id()}) {
+  for (const std::string* id :
+       {&e.source().user_id(), &e.source().group_id(), &e.source().room_id()}) {
     if (!id->empty()) absl::StrAppend(&source, ":", *id);
   }
-  return absl::StrFormat("%-10d %-27s %-12s %-12s %-27s %s%s\n", e.cursor(),
-                         Time(e.receive_time()), e.channel_id(), e.type(),
+  return absl::StrFormat("%-10d %-27s %-12s %-12s %-27s %s%s\n", e.cursor(), Time(e.receive_time()),
+                         e.channel_id(), e.type(),
                          e.webhook_event_id().empty() ? "-" : e.webhook_event_id(),
                          source.empty() ? "-" : source, e.redelivery() ? " (redelivery)" : "");
 }
@@ -175,8 +175,7 @@ std::string FormatError(const absl::Status& status) {
   if (!details.reason.empty()) absl::StrAppend(&out, " (", details.reason, ")");
   // With field violations the message repeats them all on one line; list them instead.
   absl::StrAppend(&out, ": ",
-                  details.field_violations.empty() ? status.message() : "invalid request",
-                  "\n");
+                  details.field_violations.empty() ? status.message() : "invalid request", "\n");
   for (const auto& [field, description] : details.field_violations) {
     absl::StrAppend(&out, "  ", field, ": ", description, "\n");
   }

@@ -107,9 +107,8 @@ absl::StatusOr<BindResult> BindingService::Bind(const BindRequest& request,
   }
   if (!absl::IsNotFound(own.status())) return FromStore(own.status());
 
-  absl::StatusOr<ProvenOa> proven =
-      verifier_->ProveNew(request.channel_id, request.channel_secret, request.access_token,
-                          line_id, call.deadline);
+  absl::StatusOr<ProvenOa> proven = verifier_->ProveNew(
+      request.channel_id, request.channel_secret, request.access_token, line_id, call.deadline);
   if (!proven.ok()) return proven.status();
 
   const absl::Time now = clock_->Now();
@@ -139,7 +138,8 @@ absl::StatusOr<BindResult> BindingService::Bind(const BindRequest& request,
 
   storage::Binding conflict;
   absl::StatusOr<storage::Binding> stored = store_->InsertActive(
-      binding, {call.actor, now, proven->verified ? "verified with LINE" : "not verified with LINE"},
+      binding,
+      {call.actor, now, proven->verified ? "verified with LINE" : "not verified with LINE"},
       &conflict);
   absl::StatusOr<BindResult> result;
   if (stored.ok()) {
@@ -167,8 +167,8 @@ void BindingService::SetUpWebhook(const BindRequest& request, const CallContext&
     result.webhook_setup.set_detail("LINE checks are off on this server, so LINE is not called");
     return;
   }
-  result.webhook_setup = checks_->SetUp(request.access_token, url,
-                                        request.overwrite_webhook_url, call.deadline);
+  result.webhook_setup =
+      checks_->SetUp(request.access_token, url, request.overwrite_webhook_url, call.deadline);
 }
 
 absl::StatusOr<UnbindResult> BindingService::Unbind(absl::string_view team_id,
@@ -186,8 +186,7 @@ absl::StatusOr<UnbindResult> BindingService::Unbind(absl::string_view team_id,
         "Check the Webhook URL in LINE Developers and remove the retired one if it is there.");
     return result;
   }
-  result.retired_url =
-      checks_->DescribeRetired(*token, WebhookUrl(result.binding), call.deadline);
+  result.retired_url = checks_->DescribeRetired(*token, WebhookUrl(result.binding), call.deadline);
   return result;
 }
 

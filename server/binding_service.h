@@ -3,9 +3,9 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "linechannel/v1/channel_service.pb.h"
 #include "server/binding_verifier.h"
@@ -20,9 +20,11 @@ namespace linechannel::server {
 
 // Who is calling and until when; passed down from the RPC edge.
 struct CallContext {
-  // Named in audit rows.
+  // The caller's name, written in audit rows.
   std::string actor = "anonymous";
   absl::Time deadline = absl::InfiniteFuture();
+  // For finding the request's log line.
+  std::string request_id;
 };
 
 struct BindRequest {

@@ -23,20 +23,20 @@ absl::StatusOr<LineChecks> ParseLineChecks(absl::string_view text) {
 
 absl::Status BindingVerifier::Failure(const absl::Status& status, Step step) const {
   if (absl::IsDeadlineExceeded(status)) {
-    return ReasonedError(absl::StatusCode::kDeadlineExceeded, reason::kDeadlineExceeded,
-                         absl::StrCat("the request's deadline passed while asking LINE: ",
-                                      status.message()));
+    return ReasonedError(
+        absl::StatusCode::kDeadlineExceeded, reason::kDeadlineExceeded,
+        absl::StrCat("the request's deadline passed while asking LINE: ", status.message()));
   }
   if (LineUnreachable(status)) {
     if (checks_ == LineChecks::kBestEffort) return absl::OkStatus();
     const bool limited = absl::IsResourceExhausted(status);
     return WithRetryDelay(
-        ReasonedError(absl::StatusCode::kUnavailable, reason::kLineUnavailable,
-                      absl::StrCat(limited ? "LINE is rate-limiting us"
-                                           : "LINE could not be reached",
-                                   ", so the values could not be checked and nothing was "
-                                   "stored; try again shortly. (",
-                                   status.message(), ")")),
+        ReasonedError(
+            absl::StatusCode::kUnavailable, reason::kLineUnavailable,
+            absl::StrCat(limited ? "LINE is rate-limiting us" : "LINE could not be reached",
+                         ", so the values could not be checked and nothing was "
+                         "stored; try again shortly. (",
+                         status.message(), ")")),
         limited ? absl::Seconds(30) : absl::Seconds(2));
   }
   if (step == Step::kSecret) {
@@ -68,13 +68,13 @@ absl::StatusOr<LineBotInfo> BindingVerifier::ProveTokenChannel(const std::string
     return LineBotInfo{};
   }
   if (token_info->client_id != channel_id) {
-    return ReasonedError(
-        absl::StatusCode::kFailedPrecondition, reason::kTokenChannelMismatch,
-        absl::StrCat("The channel access token belongs to channel ", token_info->client_id,
-                     ", not to channel ", channel_id, ". Copy the token from the Messaging API "
-                     "tab of channel ",
-                     channel_id, " in LINE Developers."),
-        {{"token_channel_id", token_info->client_id}});
+    return ReasonedError(absl::StatusCode::kFailedPrecondition, reason::kTokenChannelMismatch,
+                         absl::StrCat("The channel access token belongs to channel ",
+                                      token_info->client_id, ", not to channel ", channel_id,
+                                      ". Copy the token from the Messaging API "
+                                      "tab of channel ",
+                                      channel_id, " in LINE Developers."),
+                         {{"token_channel_id", token_info->client_id}});
   }
   absl::StatusOr<LineBotInfo> bot = line_->GetBotInfo(token, deadline);
   if (!bot.ok()) {
@@ -98,8 +98,8 @@ absl::StatusOr<ProvenOa> BindingVerifier::ProveNew(const std::string& channel_id
     return ProvenOa{};  // Best effort, LINE unreachable.
   }
   bool line_unreachable = false;
-  absl::StatusOr<LineBotInfo> bot = ProveTokenChannel(channel_id, token, deadline,
-                                                      &line_unreachable);
+  absl::StatusOr<LineBotInfo> bot =
+      ProveTokenChannel(channel_id, token, deadline, &line_unreachable);
   if (!bot.ok()) return bot.status();
   if (line_unreachable) return ProvenOa{};
 
@@ -125,12 +125,11 @@ absl::Status BindingVerifier::ProveSecret(const std::string& channel_id, const S
 }
 
 absl::Status BindingVerifier::ProveToken(const std::string& channel_id, const Secret& token,
-                                         absl::string_view bot_user_id,
-                                         absl::Time deadline) const {
+                                         absl::string_view bot_user_id, absl::Time deadline) const {
   if (checks_ == LineChecks::kOff) return absl::OkStatus();
   bool line_unreachable = false;
-  absl::StatusOr<LineBotInfo> bot = ProveTokenChannel(channel_id, token, deadline,
-                                                      &line_unreachable);
+  absl::StatusOr<LineBotInfo> bot =
+      ProveTokenChannel(channel_id, token, deadline, &line_unreachable);
   if (!bot.ok()) return bot.status();
   if (!line_unreachable && !bot_user_id.empty() && bot->user_id != bot_user_id) {
     return ReasonedError(

@@ -2,10 +2,10 @@
 #define LINECHANNEL_SERVER_BINDING_VERIFIER_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/line_api.h"
 #include "server/secret.h"
@@ -69,9 +69,8 @@ class BindingVerifier {
   // Turns a LINE client failure into the error the caller sees, or OK when best effort lets
   // binding go on without LINE.
   absl::Status Failure(const absl::Status& status, Step step) const;
-  absl::StatusOr<LineBotInfo> ProveTokenChannel(const std::string& channel_id,
-                                                const Secret& token, absl::Time deadline,
-                                                bool* line_unreachable) const;
+  absl::StatusOr<LineBotInfo> ProveTokenChannel(const std::string& channel_id, const Secret& token,
+                                                absl::Time deadline, bool* line_unreachable) const;
 
   LineApi* const line_;
   const LineChecks checks_;

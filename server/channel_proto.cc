@@ -43,7 +43,8 @@ void ToEventProto(const storage::StoredEvent& stored, v1::Event* out) {
   out->set_binding_id(stored.binding_id);
   out->set_webhook_event_id(e.webhook_event_id.value_or(""));
   out->set_type(e.type);
-  *out->mutable_timestamp() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(e.timestamp_ms);
+  *out->mutable_timestamp() =
+      google::protobuf::util::TimeUtil::MillisecondsToTimestamp(e.timestamp_ms);
   out->set_mode(e.mode);
   out->set_redelivery(e.redelivery);
   v1::EventSource* source = out->mutable_source();

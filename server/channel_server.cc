@@ -4,29 +4,36 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
-#include <chrono>
 #include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "grpc/health/v1/health.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "grpc/health/v1/health.pb.h"
+#include "server/admin_handler.h"
 #include "server/binding_service.h"
+#include "server/callers.h"
 #include "server/clock.h"
 #include "server/curl_line_api.h"
 #include "server/data_dir.h"
 #include "server/event_notifier.h"
 #include "server/event_retention.h"
 #include "server/executor.h"
+#include "server/grpc_admin_service.h"
 #include "server/grpc_channel_service.h"
+#include "server/http_server.h"
+#include "server/key_rotation.h"
 #include "server/logger.h"
+#include "server/metrics.h"
 #include "server/periodic_recheck.h"
-#include "server/webhook_checks.h"
+#include "server/private_file.h"
 #include "server/random_source.h"
+#include "server/rpc_gate.h"
 #include "server/sealing_keys.h"
-#include "server/webhook_http_server.h"
+#include "server/webhook_checks.h"
+#include "server/webhook_handler.h"
 #include "server/webhook_receiver.h"
 #include "storage/sqlite_store.h"
 
@@ -46,10 +53,10 @@ absl::Status CheckPublicBaseUrl(const std::string& url) {
         "public base URL \"", url, "\" must have no trailing '/', query, fragment or spaces"));
   }
   if (url.size() > kMaxPublicBaseUrlLength) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("public base URL is ", url.size(), " characters; at most ",
-                     kMaxPublicBaseUrlLength, " leave room for the webhook key within LINE's "
-                     "500-character limit"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "public base URL is ", url.size(), " characters; at most ", kMaxPublicBaseUrlLength,
+        " leave room for the webhook key within LINE's "
+        "500-character limit"));
   }
   return absl::OkStatus();
 }
@@ -63,101 +70,237 @@ void RegisterReflectionOnlyDescriptors() {
   google::rpc::ErrorInfo::descriptor();
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcCredentials(
+    const ServerConfig& config) {
+  if (config.grpc_tls_cert_file.empty() != config.grpc_tls_key_file.empty()) {
+    return absl::FailedPreconditionError(
+        "give both --grpc_tls_cert_file and --grpc_tls_key_file, or neither");
+  }
+  if (config.grpc_tls_cert_file.empty()) {
+    if (!config.grpc_tls_client_ca_file.empty()) {
+      return absl::FailedPreconditionError(
+          "--grpc_tls_client_ca_file needs --grpc_tls_cert_file and --grpc_tls_key_file");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions options(
+      config.grpc_tls_client_ca_file.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  for (const auto& [path, out] :
+       {std::pair{config.grpc_tls_cert_file, &pair.cert_chain},
+        std::pair{config.grpc_tls_key_file, &pair.private_key},
+        std::pair{config.grpc_tls_client_ca_file, &options.pem_root_certs}}) {
+    if (path.empty()) continue;
+    absl::StatusOr<std::string> pem = ReadPrivateFile(path);
+    if (!pem.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot read TLS file: ", pem.status().message()));
+    }
+    *out = *std::move(pem);
+  }
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  return grpc::SslServerCredentials(options);
+}
+
 }  // namespace
 
-// Declared in the order they start; destroyed in reverse. The webhook server outlives the store
-// so that commits finishing during shutdown can still post their (unsent) answers to it.
+// Declared in the order they start; destroyed in reverse. The HTTP servers outlive the store
+// so that commits finishing during shutdown can still post their (unsent) answers to them.
 struct ChannelServer::Parts {
   std::optional<DataDir> data_dir;
   RealClock clock;
   OpenSslRandom random;
+  Metrics metrics;
   EventNotifier notifier;
   std::unique_ptr<WebhookReceiver> receiver;
-  std::unique_ptr<WebhookHttpServer> webhook_server;
+  std::unique_ptr<WebhookHandler> webhook_handler;
+  std::unique_ptr<HttpServer> webhook_server;
+  std::unique_ptr<AdminHandler> admin_handler;
+  std::unique_ptr<HttpServer> admin_server;
   std::unique_ptr<storage::SqliteStore> store;
   std::unique_ptr<EventRetention> retention;
   std::unique_ptr<SecretSealer> sealer;
+  std::unique_ptr<KeyRotation> rotation;
+  std::unique_ptr<CallerDirectory> callers;
   std::unique_ptr<CurlLineApi> line;
   std::unique_ptr<BindingVerifier> verifier;
   std::unique_ptr<WebhookChecks> checks;
   std::unique_ptr<BindingService> bindings;
   std::unique_ptr<PeriodicRecheck> recheck;
   std::unique_ptr<Executor> executor;
-  std::unique_ptr<GrpcChannelService> grpc_service;
+  std::unique_ptr<RpcGate> gate;
+  std::unique_ptr<GrpcChannelService> channel_service;
+  std::unique_ptr<GrpcAdminService> admin_service;
   std::unique_ptr<grpc::Server> grpc_server;
   std::string grpc_address;
-  std::string webhook_address;
   std::string public_base_url;
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
+
+  absl::Status OpenStore(const ServerConfig& config);
+  absl::Status OpenSecrets(const ServerConfig& config);
+  absl::Status OpenCallers(const ServerConfig& config);
+  absl::Status StartHttp(const ServerConfig& config);
+  absl::Status StartGrpc(const ServerConfig& config);
 };
 
-absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const ServerConfig& config) {
-  auto parts = std::make_unique<Parts>();
-  if (!config.public_base_url.empty()) {
-    if (absl::Status url = CheckPublicBaseUrl(config.public_base_url); !url.ok()) return url;
+absl::Status ChannelServer::Parts::OpenStore(const ServerConfig& config) {
+  absl::StatusOr<DataDir> dir = DataDir::Open(config.data_dir);
+  if (!dir.ok()) return dir.status();
+  data_dir.emplace(*std::move(dir));
+  storage::SqliteStore::Options options;
+  options.path = data_dir->File("channeld.db");
+  options.busy_timeout = config.store_busy_timeout;
+  options.commit_observer = [metrics = &metrics](absl::Duration elapsed, int writes, bool ok) {
+    metrics->RecordCommit(elapsed, writes, ok);
+  };
+  absl::StatusOr<std::unique_ptr<storage::SqliteStore>> opened =
+      storage::SqliteStore::Open(options);
+  if (!opened.ok()) return opened.status();
+  store = *std::move(opened);
+  if (config.event_retention > absl::ZeroDuration()) {
+    EventRetention::Options retention_options;
+    retention_options.keep = config.event_retention;
+    retention = std::make_unique<EventRetention>(store.get(), &clock, retention_options);
   }
+  return absl::OkStatus();
+}
 
-  absl::StatusOr<DataDir> data_dir = DataDir::Open(config.data_dir);
-  if (!data_dir.ok()) return data_dir.status();
-  parts->data_dir.emplace(*std::move(data_dir));
-
-  storage::SqliteStore::Options store_options;
-  store_options.path = parts->data_dir->File("channeld.db");
-  store_options.busy_timeout = config.store_busy_timeout;
-  absl::StatusOr<std::unique_ptr<storage::SqliteStore>> store =
-      storage::SqliteStore::Open(store_options);
-  if (!store.ok()) return store.status();
-  parts->store = *std::move(store);
-
+absl::Status ChannelServer::Parts::OpenSecrets(const ServerConfig& config) {
   const std::string key_file =
-      config.key_file.empty() ? parts->data_dir->File("sealing.key") : config.key_file;
-  bool created_key_file = false;
-  absl::StatusOr<std::unique_ptr<SecretSealer>> sealer =
-      OpenSealer(key_file, *parts->store, &parts->random, &created_key_file);
-  if (!sealer.ok()) return sealer.status();
-  parts->sealer = *std::move(sealer);
-  if (created_key_file) {
+      config.key_file.empty() ? data_dir->File("sealing.key") : config.key_file;
+  bool created = false;
+  absl::StatusOr<std::unique_ptr<SecretSealer>> opened =
+      OpenSealer(key_file, *store, &random, &created);
+  if (!opened.ok()) return opened.status();
+  sealer = *std::move(opened);
+  if (created) {
     LogLine(LogLevel::kWarning, "key_file_created")
         .With("path", key_file)
-        .With("key_id", parts->sealer->keys().current_id())
+        .With("key_id", sealer->keys()->current_id())
         .With("message",
               "created a new sealing key file; back it up apart from the database: without it "
               "the stored secrets cannot be read");
   }
+  rotation = std::make_unique<KeyRotation>(key_file, sealer.get(), store.get(), &random);
+  return absl::OkStatus();
+}
 
-  if (config.event_retention > absl::ZeroDuration()) {
-    EventRetention::Options retention;
-    retention.keep = config.event_retention;
-    parts->retention =
-        std::make_unique<EventRetention>(parts->store.get(), &parts->clock, retention);
+absl::Status ChannelServer::Parts::OpenCallers(const ServerConfig& config) {
+  const std::string path =
+      config.callers_file.empty() ? data_dir->File("callers") : config.callers_file;
+  absl::StatusOr<std::unique_ptr<CallerDirectory>> opened = CallerDirectory::Open(path);
+  if (absl::IsNotFound(opened.status())) {
+    const std::string token_file = data_dir->File("admin.token");
+    if (absl::Status created = CreateCallersFileWithAdmin(path, token_file, random);
+        !created.ok()) {
+      return created;
+    }
+    LogLine(LogLevel::kWarning, "callers_file_created")
+        .With("path", path)
+        .With("admin_token_file", token_file)
+        .With("message",
+              "created a callers file with one admin caller; its token is in admin_token_file "
+              "(channelctl reads it from there by default). Add callers with channeld "
+              "add-caller.");
+    opened = CallerDirectory::Open(path);
   }
+  if (!opened.ok()) return absl::FailedPreconditionError(opened.status().message());
+  callers = *std::move(opened);
+  return absl::OkStatus();
+}
 
-  parts->receiver = std::make_unique<WebhookReceiver>(
-      parts->store.get(), parts->store.get(), parts->sealer.get(), &parts->clock,
-      &parts->notifier);
-  WebhookHttpServer::Options webhook;
+absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config) {
+  receiver =
+      std::make_unique<WebhookReceiver>(store.get(), store.get(), sealer.get(), &clock, &notifier);
+  webhook_handler = std::make_unique<WebhookHandler>(receiver.get(), &metrics);
+  HttpServer::Options webhook;
   webhook.listen = config.webhook_listen;
+  webhook.log_event = "webhook";
   webhook.threads = config.webhook_threads;
   webhook.max_body_bytes = config.webhook_max_body_bytes;
+  webhook.max_connections = config.webhook_max_connections;
   webhook.header_timeout = config.webhook_header_timeout;
   webhook.body_timeout = config.webhook_body_timeout;
   webhook.idle_timeout = config.webhook_idle_timeout;
-  absl::StatusOr<std::unique_ptr<WebhookHttpServer>> webhook_server =
-      WebhookHttpServer::Start(webhook, parts->receiver.get());
-  if (!webhook_server.ok()) return webhook_server.status();
-  parts->webhook_server = *std::move(webhook_server);
-  parts->webhook_address = parts->webhook_server->address();
-  parts->public_base_url = config.public_base_url.empty()
-                               ? "http://" + parts->webhook_address
-                               : config.public_base_url;
-  if (absl::StartsWith(parts->public_base_url, "http://")) {
+  webhook.tls_cert_file = config.webhook_tls_cert_file;
+  webhook.tls_key_file = config.webhook_tls_key_file;
+  webhook.on_answer = [m = &metrics](int status, absl::Duration latency) {
+    m->RecordWebhook(status, latency);
+  };
+  absl::StatusOr<std::unique_ptr<HttpServer>> started =
+      HttpServer::Start(webhook, webhook_handler.get());
+  if (!started.ok()) return started.status();
+  webhook_server = *std::move(started);
+
+  public_base_url = config.public_base_url.empty()
+                        ? absl::StrCat(config.webhook_tls_cert_file.empty() ? "http" : "https",
+                                       "://", webhook_server->address())
+                        : config.public_base_url;
+  if (absl::StartsWith(public_base_url, "http://")) {
     LogLine(LogLevel::kWarning, "config")
         .With("message",
               "webhook URLs use plain http; LINE only calls https URLs, so set "
               "--public_base_url to the https address that reaches this server")
-        .With("public_base_url", parts->public_base_url);
+        .With("public_base_url", public_base_url);
   }
+
+  if (config.admin_listen.empty()) return absl::OkStatus();
+  admin_handler = std::make_unique<AdminHandler>(&metrics);
+  HttpServer::Options admin;
+  admin.listen = config.admin_listen;
+  admin.log_event = "admin_http";
+  admin.threads = 1;
+  admin.max_connections = 64;
+  started = HttpServer::Start(admin, admin_handler.get());
+  if (!started.ok()) return started.status();
+  admin_server = *std::move(started);
+  return absl::OkStatus();
+}
+
+absl::Status ChannelServer::Parts::StartGrpc(const ServerConfig& config) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = GrpcCredentials(config);
+  if (!credentials.ok()) return credentials.status();
+  executor = std::make_unique<Executor>(config.rpc_workers, config.rpc_queue);
+  gate = std::make_unique<RpcGate>(callers.get(), executor.get(), &metrics);
+  channel_service = std::make_unique<GrpcChannelService>(
+      gate.get(), bindings.get(), store.get(), &notifier, executor.get(), config.max_event_streams);
+  admin_service = std::make_unique<GrpcAdminService>(gate.get(), rotation.get(), callers.get());
+
+  RegisterReflectionOnlyDescriptors();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.grpc_listen, *credentials, &port);
+  builder.RegisterService(channel_service.get());
+  builder.RegisterService(admin_service.get());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config.grpc_max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(config.grpc_max_message_bytes) * 4);
+  // One connection cannot hog the server with streams.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 128);
+  grpc_server = builder.BuildAndStart();
+  if (grpc_server == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for gRPC on ", config.grpc_listen,
+                     " (address in use or not an address of this machine)"));
+  }
+  grpc_address =
+      absl::StrCat(config.grpc_listen.substr(0, config.grpc_listen.rfind(':')), ":", port);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const ServerConfig& config) {
+  if (!config.public_base_url.empty()) {
+    if (absl::Status url = CheckPublicBaseUrl(config.public_base_url); !url.ok()) return url;
+  }
+  auto parts = std::make_unique<Parts>();
+  if (absl::Status s = parts->OpenStore(config); !s.ok()) return s;
+  if (absl::Status s = parts->OpenSecrets(config); !s.ok()) return s;
+  if (absl::Status s = parts->OpenCallers(config); !s.ok()) return s;
+  if (absl::Status s = parts->StartHttp(config); !s.ok()) return s;
 
   parts->line = std::make_unique<CurlLineApi>(CurlLineApi::Options{
       config.line_api_base_url, config.line_timeout, absl::Seconds(3), config.line_ca_file});
@@ -168,32 +311,12 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
   parts->bindings = std::make_unique<BindingService>(
       parts->store.get(), parts->verifier.get(), parts->checks.get(), parts->sealer.get(),
       &parts->random, &parts->clock, BindingService::Options{parts->public_base_url});
-  if (config.recheck_interval > absl::ZeroDuration() &&
-      config.line_checks != LineChecks::kOff) {
+  if (config.recheck_interval > absl::ZeroDuration() && config.line_checks != LineChecks::kOff) {
     parts->recheck = std::make_unique<PeriodicRecheck>(
         parts->store.get(), parts->bindings.get(), parts->checks.get(),
         PeriodicRecheck::Options{config.recheck_interval, config.recheck_per_second});
   }
-  parts->executor = std::make_unique<Executor>(config.rpc_workers, config.rpc_queue);
-  parts->grpc_service = std::make_unique<GrpcChannelService>(
-      parts->bindings.get(), parts->store.get(), &parts->notifier, parts->executor.get());
-
-  RegisterReflectionOnlyDescriptors();
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int grpc_port = 0;
-  builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port);
-  builder.RegisterService(parts->grpc_service.get());
-  parts->grpc_server = builder.BuildAndStart();
-  if (parts->grpc_server == nullptr || grpc_port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen for gRPC on ", config.grpc_listen,
-                     " (address in use or not an address of this machine)"));
-  }
-  const size_t colon = config.grpc_listen.rfind(':');
-  parts->grpc_address =
-      absl::StrCat(config.grpc_listen.substr(0, colon), ":", grpc_port);
+  if (absl::Status s = parts->StartGrpc(config); !s.ok()) return s;
   return std::unique_ptr<ChannelServer>(new ChannelServer(std::move(parts)));
 }
 
@@ -203,9 +326,15 @@ ChannelServer::~ChannelServer() { Shutdown(absl::Seconds(5)); }
 
 std::string ChannelServer::grpc_address() const { return parts_->grpc_address; }
 
-std::string ChannelServer::webhook_address() const { return parts_->webhook_address; }
+std::string ChannelServer::webhook_address() const { return parts_->webhook_server->address(); }
+
+std::string ChannelServer::admin_address() const {
+  return parts_->admin_server ? parts_->admin_server->address() : "";
+}
 
 std::string ChannelServer::public_base_url() const { return parts_->public_base_url; }
+
+absl::Status ChannelServer::ReloadCallers() { return parts_->callers->Reload(); }
 
 void ChannelServer::Shutdown(absl::Duration grace) {
   {
@@ -217,15 +346,21 @@ void ChannelServer::Shutdown(absl::Duration grace) {
   if (grpc::HealthCheckServiceInterface* health = parts_->grpc_server->GetHealthCheckService()) {
     health->SetServingStatus(false);
   }
+  if (parts_->admin_handler) parts_->admin_handler->SetShuttingDown();
+  parts_->gate->StopAdmitting();
   // Streams never end by themselves: end them now, so their callers reconnect elsewhere.
   parts_->notifier.Close();
   parts_->webhook_server->Shutdown(deadline - absl::Now());
-  parts_->grpc_server->Shutdown(absl::ToChronoTime(deadline));
+  // gRPC's own shutdown also waits for idle client connections to go away, which they may
+  // not do for seconds: wait for our running RPCs instead, then let gRPC close everything.
+  parts_->gate->WaitIdle(deadline);
+  parts_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now()));
   // Work already handed to the executor finishes before the store closes.
   parts_->executor.reset();
   parts_->grpc_server->Wait();
-  parts_->retention.reset();
   parts_->recheck.reset();
+  parts_->retention.reset();
+  if (parts_->admin_server) parts_->admin_server->Shutdown(absl::ZeroDuration());
   parts_->store.reset();
 }
 

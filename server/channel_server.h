@@ -15,6 +15,8 @@ struct ServerConfig {
   std::string grpc_listen = "127.0.0.1:50051";
   // Where the webhook endpoint listens; also the default public base URL's host.
   std::string webhook_listen = "127.0.0.1:8080";
+  // Where /metrics and /healthz are served; empty turns the admin port off.
+  std::string admin_listen = "127.0.0.1:9090";
   std::string data_dir = "./data";
   // Webhook URLs start with this; empty means "http://" + the webhook listen address.
   std::string public_base_url;
@@ -24,17 +26,32 @@ struct ServerConfig {
   absl::Duration line_timeout = absl::Seconds(10);
   // The sealing key file; empty means <data_dir>/sealing.key.
   std::string key_file;
+  // The callers file; empty means <data_dir>/callers. Created on first start with one admin
+  // caller whose token goes to <data_dir>/admin.token.
+  std::string callers_file;
   LineChecks line_checks = LineChecks::kRequired;
   // Threads for RPC work that may block, and how much of it may wait.
   int rpc_workers = 32;
   int rpc_queue = 1024;
+  size_t grpc_max_message_bytes = 1 << 20;
+  int max_event_streams = 256;
+
+  // TLS for the gRPC port: certificate chain and key (PEM); with a client CA, callers must
+  // also present a certificate it signed.
+  std::string grpc_tls_cert_file;
+  std::string grpc_tls_key_file;
+  std::string grpc_tls_client_ca_file;
 
   // The webhook endpoint.
   int webhook_threads = 2;
   size_t webhook_max_body_bytes = 1 << 20;
+  int webhook_max_connections = 1024;
   absl::Duration webhook_header_timeout = absl::Seconds(10);
   absl::Duration webhook_body_timeout = absl::Seconds(10);
   absl::Duration webhook_idle_timeout = absl::Seconds(60);
+  std::string webhook_tls_cert_file;
+  std::string webhook_tls_key_file;
+
   // LINE test-webhook calls per channel per hour VerifyWebhook may make (LINE allows 60).
   int line_test_calls_per_hour = 50;
   // How often every binding is re-checked with LINE; zero turns the re-check off.
@@ -46,25 +63,31 @@ struct ServerConfig {
   absl::Duration event_retention = absl::Hours(24 * 30);
 };
 
-// The running service: store, key ring, LINE client and gRPC server, wired together.
-// Start() either returns a serving server or an error that says what to fix; nothing is left
-// running on error. Thread-safe.
+// The running service: store, key ring, callers, LINE client, gRPC server, webhook endpoint
+// and admin port, wired together. Start() either returns a serving server or an error that
+// says what to fix; nothing is left running on error. Thread-safe.
 class ChannelServer {
  public:
   // Errors: FAILED_PRECONDITION for configuration an operator must fix (bad URL, another
-  // channeld on the data directory, a missing or wrong key file for an existing database);
-  // UNAVAILABLE when a port or file cannot be opened.
+  // channeld on the data directory, a missing or wrong key file for an existing database, a
+  // malformed callers file, unusable TLS files); UNAVAILABLE when a port or file cannot be
+  // opened.
   static absl::StatusOr<std::unique_ptr<ChannelServer>> Start(const ServerConfig& config);
   ~ChannelServer();
 
   // The addresses actually bound (a configured port 0 becomes the chosen port).
   std::string grpc_address() const;
   std::string webhook_address() const;
+  // Empty when the admin port is off.
+  std::string admin_address() const;
   std::string public_base_url() const;
 
-  // Turns health NOT_SERVING, stops taking new RPCs and webhooks, ends event streams, lets
-  // running requests finish until `grace` has passed (then cancels them), and closes the
-  // store. Idempotent.
+  // Re-reads the callers file (SIGHUP); on error the current callers stay.
+  absl::Status ReloadCallers();
+
+  // Turns health NOT_SERVING, refuses new webhooks and RPCs, ends event streams, lets running
+  // requests finish until `grace` has passed (then cancels them), and closes the store.
+  // Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:

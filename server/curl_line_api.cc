@@ -120,10 +120,10 @@ absl::Status StatusForAnswer(const CurlLineApi::Response& response, absl::string
       absl::StrCat("LINE ", call, " answered HTTP ", response.status,
                    said.empty() ? "" : absl::StrCat(" (", said, ")"), RequestIdSuffix(response));
   if (response.status == 429) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        message, response.retry_after.empty()
-                     ? ""
-                     : absl::StrCat("; retry after ", response.retry_after, " s")));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(message, response.retry_after.empty()
+                                  ? ""
+                                  : absl::StrCat("; retry after ", response.retry_after, " s")));
   }
   if (response.status >= 500) return absl::UnavailableError(message);
   switch (response.status) {
@@ -141,8 +141,7 @@ absl::Status StatusForAnswer(const CurlLineApi::Response& response, absl::string
 }
 
 absl::Status Unparseable(const CurlLineApi::Response& response, absl::string_view call) {
-  return absl::UnavailableError(absl::StrCat("LINE ", call,
-                                             " answered with a body we cannot read",
+  return absl::UnavailableError(absl::StrCat("LINE ", call, " answered with a body we cannot read",
                                              RequestIdSuffix(response)));
 }
 
@@ -384,8 +383,7 @@ absl::StatusOr<LineWebhookEndpoint> CurlLineApi::GetWebhookEndpoint(const Secret
 
 absl::Status CurlLineApi::SetWebhookEndpoint(const Secret& access_token, const std::string& url,
                                              absl::Time deadline) {
-  Request request{"PUT", "/v2/bot/channel/webhook/endpoint", {}, &access_token,
-                  EndpointJson(url)};
+  Request request{"PUT", "/v2/bot/channel/webhook/endpoint", {}, &access_token, EndpointJson(url)};
   auto response = Perform(request, deadline);
   if (!response.ok()) return response.status();
   if (response->status != 200) {
@@ -397,7 +395,10 @@ absl::Status CurlLineApi::SetWebhookEndpoint(const Secret& access_token, const s
 absl::StatusOr<LineWebhookTest> CurlLineApi::TestWebhookEndpoint(const Secret& access_token,
                                                                  const std::string& url,
                                                                  absl::Time deadline) {
-  Request request{"POST", "/v2/bot/channel/webhook/test", {}, &access_token,
+  Request request{"POST",
+                  "/v2/bot/channel/webhook/test",
+                  {},
+                  &access_token,
                   url.empty() ? "{}" : EndpointJson(url)};
   auto response = Perform(request, deadline);
   if (!response.ok()) return response.status();

@@ -34,8 +34,7 @@ class CurlLineApi : public LineApi {
                                   absl::Time deadline) override;
   absl::StatusOr<LineTokenInfo> VerifyAccessToken(const Secret& access_token,
                                                   absl::Time deadline) override;
-  absl::StatusOr<LineBotInfo> GetBotInfo(const Secret& access_token,
-                                         absl::Time deadline) override;
+  absl::StatusOr<LineBotInfo> GetBotInfo(const Secret& access_token, absl::Time deadline) override;
   absl::StatusOr<LineWebhookEndpoint> GetWebhookEndpoint(const Secret& access_token,
                                                          absl::Time deadline) override;
   absl::Status SetWebhookEndpoint(const Secret& access_token, const std::string& url,

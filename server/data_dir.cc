@@ -27,11 +27,12 @@ absl::StatusOr<DataDir> DataDir::Open(const std::string& path) {
     const int err = errno;
     close(fd);
     if (err == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "another channeld is already using data directory ", path,
-          "; stop it or give this one its own --data_dir"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("another channeld is already using data directory ", path,
+                       "; stop it or give this one its own --data_dir"));
     }
-    return absl::UnavailableError(absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(err)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(err)));
   }
   return DataDir(path, fd);
 }

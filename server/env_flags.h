@@ -1,9 +1,8 @@
 #ifndef LINECHANNEL_SERVER_ENV_FLAGS_H_
 #define LINECHANNEL_SERVER_ENV_FLAGS_H_
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace linechannel::server {
 

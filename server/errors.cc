@@ -74,9 +74,9 @@ absl::Status WithReason(absl::Status status) {
   if (status.ok() || ErrorReason(status)) return status;
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
-      return WithRetryDelay(ReasonedError(status.code(), reason::kStorageUnavailable,
-                                          status.message()),
-                            absl::Seconds(1));
+      return WithRetryDelay(
+          ReasonedError(status.code(), reason::kStorageUnavailable, status.message()),
+          absl::Seconds(1));
     case absl::StatusCode::kDeadlineExceeded:
       return ReasonedError(status.code(), reason::kDeadlineExceeded, status.message());
     case absl::StatusCode::kCancelled:

@@ -4,10 +4,10 @@
 #include <map>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace linechannel::server {
@@ -32,6 +32,10 @@ inline constexpr char kOverloaded[] = "OVERLOADED";
 inline constexpr char kDeadlineExceeded[] = "DEADLINE_EXCEEDED";
 inline constexpr char kCancelled[] = "CANCELLED";
 inline constexpr char kInternal[] = "INTERNAL";
+inline constexpr char kUnauthenticated[] = "UNAUTHENTICATED";
+inline constexpr char kTeamNotAllowed[] = "TEAM_NOT_ALLOWED";
+inline constexpr char kAdminOnly[] = "ADMIN_ONLY";
+inline constexpr char kShuttingDown[] = "SHUTTING_DOWN";
 }  // namespace reason
 
 // One invalid request field and why, in words a user can act on.

@@ -6,15 +6,19 @@
 
 namespace linechannel::server {
 
-EventStream::EventStream(storage::EventStore* store, EventNotifier* notifier,
-                         Executor* executor, storage::EventQuery query)
-    : store_(store), notifier_(notifier), executor_(executor), query_(std::move(query)) {}
+EventStream::EventStream(storage::EventStore* store, EventNotifier* notifier, Executor* executor,
+                         storage::EventQuery query, std::function<void()> on_done)
+    : store_(store),
+      notifier_(notifier),
+      executor_(executor),
+      on_done_(std::move(on_done)),
+      query_(std::move(query)) {}
 
 namespace {
 
 grpc::Status ShuttingDown() {
   return ToGrpcStatus(
-      ReasonedError(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
+      ReasonedError(absl::StatusCode::kUnavailable, reason::kShuttingDown,
                     "the server is shutting down; reconnect with the last cursor you received"));
 }
 
@@ -30,6 +34,8 @@ void EventStream::Begin() {
   absl::MutexLock lock(&mu_);
   subscription_ = subscription;
   begun_ = true;
+  // Tells the caller at once that the stream is open, before there is anything to send.
+  StartSendInitialMetadata();
   if (closed) return FinishLocked(ShuttingDown());
   if (!busy_ && !finished_) ScheduleReadLocked();
 }
@@ -120,6 +126,7 @@ void EventStream::OnDone() {
   }
   // After this no listener runs, so only executor tasks may still touch the stream.
   notifier_->Unsubscribe(subscription);
+  if (on_done_) on_done_();
   bool last = false;
   {
     absl::MutexLock lock(&mu_);

@@ -1,9 +1,10 @@
 #ifndef LINECHANNEL_SERVER_EVENT_STREAM_H_
 #define LINECHANNEL_SERVER_EVENT_STREAM_H_
 
-#include <deque>
-
 #include <grpcpp/grpcpp.h>
+
+#include <deque>
+#include <functional>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -23,8 +24,9 @@ namespace linechannel::server {
 // never held while calling into the notifier.
 class EventStream : public grpc::ServerWriteReactor<v1::Event> {
  public:
+  // `on_done` runs when gRPC is done with the stream, just before it deletes itself.
   EventStream(storage::EventStore* store, EventNotifier* notifier, Executor* executor,
-              storage::EventQuery query);
+              storage::EventQuery query, std::function<void()> on_done);
 
   // Starts the stream; call once, right after construction.
   void Begin();
@@ -47,6 +49,7 @@ class EventStream : public grpc::ServerWriteReactor<v1::Event> {
   storage::EventStore* const store_;
   EventNotifier* const notifier_;
   Executor* const executor_;
+  const std::function<void()> on_done_;
   absl::Mutex mu_;
   // Set together by Begin; OnDone waits for them, as a Close racing Begin may finish the
   // stream before Begin knows its subscription.

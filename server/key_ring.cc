@@ -1,17 +1,10 @@
 #include "server/key_ring.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <openssl/crypto.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "server/private_file.h"
 
 namespace linechannel::server {
 namespace {
@@ -26,28 +19,6 @@ bool ValidKeyId(absl::string_view id) {
 
 std::string NewKeyId(RandomSource& random) {
   return absl::StrCat("k", absl::BytesToHexString(random.Bytes(4)));
-}
-
-absl::Status ErrnoStatus(absl::string_view what, const std::string& path) {
-  const int err = errno;
-  const std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
-  if (err == ENOENT) return absl::NotFoundError(message);
-  if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
-  if (err == EEXIST) return absl::AlreadyExistsError(message);
-  return absl::UnavailableError(message);
-}
-
-// Writes all of `data` to `fd` and makes it durable.
-absl::Status WriteAndSync(int fd, const std::string& data, const std::string& path) {
-  size_t written = 0;
-  while (written < data.size()) {
-    const ssize_t n = write(fd, data.data() + written, data.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus("writing", path);
-    written += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0) return ErrnoStatus("syncing", path);
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -75,8 +46,8 @@ absl::StatusOr<KeyRing> KeyRing::Parse(absl::string_view text) {
       if (!ValidKeyId(words[1])) return error("a key id is 1-32 letters, digits, '-' or '_'");
       std::string bytes;
       if (!absl::Base64Unescape(words[2], &bytes) || bytes.size() != kKeyBytes) {
-        return error(absl::StrCat("key ", words[1], " is not ", kKeyBytes,
-                                  " bytes of standard base64"));
+        return error(
+            absl::StrCat("key ", words[1], " is not ", kKeyBytes, " bytes of standard base64"));
       }
       if (!ring.keys_.emplace(std::string(words[1]), Secret(std::move(bytes))).second) {
         return error(absl::StrCat("key ", words[1], " appears twice"));
@@ -147,23 +118,10 @@ absl::Status KeyRing::Remove(absl::string_view id) {
 }
 
 absl::StatusOr<KeyRing> ReadKeyFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("opening key file", path);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) != 0) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      absl::Status status = ErrnoStatus("reading key file", path);
-      close(fd);
-      return status;
-    }
-    text.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  absl::StatusOr<KeyRing> ring = KeyRing::Parse(text);
-  OPENSSL_cleanse(text.data(), text.size());
+  absl::StatusOr<std::string> text = ReadPrivateFile(path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<KeyRing> ring = KeyRing::Parse(*text);
+  Wipe(*text);
   if (!ring.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("key file ", path, ": ", ring.status().message()));
@@ -172,33 +130,19 @@ absl::StatusOr<KeyRing> ReadKeyFile(const std::string& path) {
 }
 
 absl::Status WriteKeyFile(const std::string& path, const KeyRing& ring) {
-  const std::string temp = path + ".tmp";
-  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return ErrnoStatus("creating", temp);
   std::string text = ring.Serialize();
-  absl::Status status = WriteAndSync(fd, text, temp);
-  OPENSSL_cleanse(text.data(), text.size());
-  close(fd);
-  if (status.ok() && rename(temp.c_str(), path.c_str()) != 0) {
-    status = ErrnoStatus("renaming to", path);
-  }
-  if (!status.ok()) unlink(temp.c_str());
+  absl::Status status = ReplacePrivateFile(path, text);
+  Wipe(text);
   return status;
 }
 
 absl::StatusOr<KeyRing> CreateKeyFile(const std::string& path, RandomSource& random) {
   KeyRing ring = KeyRing::Generate(random);
-  // O_EXCL: never replace a key file, which would make every stored secret unreadable.
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return ErrnoStatus("creating key file", path);
+  // Never replace a key file: that would make every stored secret unreadable.
   std::string text = ring.Serialize();
-  absl::Status status = WriteAndSync(fd, text, path);
-  OPENSSL_cleanse(text.data(), text.size());
-  close(fd);
-  if (!status.ok()) {
-    unlink(path.c_str());
-    return status;
-  }
+  absl::Status status = CreatePrivateFile(path, text);
+  Wipe(text);
+  if (!status.ok()) return status;
   return ring;
 }
 

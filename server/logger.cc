@@ -51,8 +51,7 @@ LogLine::LogLine(LogLevel level, absl::string_view event) {
 LogLine::~LogLine() {
   std::string line = "{";
   for (const auto& [key, value] : fields_) {
-    absl::StrAppend(&line, line.size() > 1 ? "," : "", Json(StringValue(key)), ":",
-                    Json(*value));
+    absl::StrAppend(&line, line.size() > 1 ? "," : "", Json(StringValue(key)), ":", Json(*value));
   }
   line += "}\n";
   // One write per line, so concurrent lines do not interleave.

@@ -6,22 +6,48 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "server/callers.h"
 #include "server/channel_server.h"
 #include "server/env_flags.h"
 #include "server/logger.h"
+#include "server/random_source.h"
 
 ABSL_FLAG(std::string, grpc_listen, "127.0.0.1:50051", "Address for the gRPC API (port 0: any).");
 ABSL_FLAG(std::string, webhook_listen, "127.0.0.1:8080",
           "Address for LINE's webhook calls (port 0: any).");
-ABSL_FLAG(std::string, data_dir, "./data", "Directory for the database and, by default, the key file.");
-ABSL_FLAG(std::string, public_base_url, "",
-          "Start of webhook URLs, e.g. https://line.example.com (default http://<webhook_listen>).");
+ABSL_FLAG(std::string, admin_listen, "127.0.0.1:9090",
+          "Address for GET /metrics and /healthz (empty: off). Keep it private.");
+ABSL_FLAG(std::string, data_dir, "./data",
+          "Directory for the database and, by default, the key file.");
+ABSL_FLAG(std::string, callers_file, "",
+          "Callers file (default <data_dir>/callers; created on first start with one admin "
+          "caller whose token goes to <data_dir>/admin.token). Re-read on SIGHUP.");
+ABSL_FLAG(std::string, caller_name, "", "add-caller: the new caller's name.");
+ABSL_FLAG(std::string, caller_teams, "",
+          "add-caller: the teams it may act for, comma-separated, or * for all (admin).");
+ABSL_FLAG(std::string, grpc_tls_cert_file, "", "TLS certificate chain (PEM) for the gRPC port.");
+ABSL_FLAG(std::string, grpc_tls_key_file, "", "TLS private key (PEM) for the gRPC port.");
+ABSL_FLAG(std::string, grpc_tls_client_ca_file, "",
+          "Require gRPC callers to present a certificate signed by this CA (PEM).");
+ABSL_FLAG(std::string, webhook_tls_cert_file, "",
+          "TLS certificate chain (PEM) for the webhook port (LINE needs HTTPS; or terminate TLS "
+          "at a proxy).");
+ABSL_FLAG(std::string, webhook_tls_key_file, "", "TLS private key (PEM) for the webhook port.");
+ABSL_FLAG(int64_t, grpc_max_message_bytes, 1 << 20, "Largest gRPC request accepted.");
+ABSL_FLAG(int, max_event_streams, 256,
+          "StreamEvents calls open at once before new ones are refused.");
+ABSL_FLAG(int, webhook_max_connections, 1024,
+          "Open webhook connections above this are answered 503 at once.");
+ABSL_FLAG(
+    std::string, public_base_url, "",
+    "Start of webhook URLs, e.g. https://line.example.com (default http://<webhook_listen>).");
 ABSL_FLAG(std::string, line_api_base_url, "https://api.line.me",
           "LINE's API; point it at the fake LINE platform in tests.");
 ABSL_FLAG(std::string, line_ca_file, "", "CA bundle for LINE's API (default: the system's).");
@@ -66,6 +92,30 @@ int Fail(const absl::Status& status) {
 
 }  // namespace
 
+// `channeld add-caller`: adds a caller to the callers file and prints its token once.
+int AddCaller() {
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  std::string path = absl::GetFlag(FLAGS_callers_file);
+  if (path.empty()) path = data_dir + "/callers";
+  const std::string name = absl::GetFlag(FLAGS_caller_name);
+  const std::string teams = absl::GetFlag(FLAGS_caller_teams);
+  if (name.empty() || teams.empty()) {
+    std::cerr << "channeld add-caller needs --caller_name and --caller_teams (team,team or *)\n";
+    return 2;
+  }
+  linechannel::server::OpenSslRandom random;
+  absl::StatusOr<linechannel::server::NewCaller> caller =
+      linechannel::server::MakeCaller(name, teams, random);
+  if (!caller.ok()) return Fail(caller.status());
+  if (absl::Status added = linechannel::server::AppendCaller(path, *caller, name); !added.ok()) {
+    return Fail(added);
+  }
+  std::cerr << "added caller " << name << " to " << path
+            << "; a running channeld picks it up on SIGHUP. Its token (shown once):\n";
+  std::cout << caller->token << std::endl;
+  return 0;
+}
+
 int main(int argc, char** argv) {
   using linechannel::server::LogLevel;
   using linechannel::server::LogLine;
@@ -77,7 +127,13 @@ int main(int argc, char** argv) {
       !env.ok()) {
     return Fail(env);
   }
-  absl::ParseCommandLine(argc, argv);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) {
+    if (positional.size() == 2 && std::string(positional[1]) == "add-caller") return AddCaller();
+    std::cerr << "channeld: unknown command \"" << positional[1]
+              << "\" (the only command is add-caller; --help lists the flags)\n";
+    return 2;
+  }
 
   // Signals are taken by sigwait below, never by a handler on some random thread: block them
   // before any thread starts so every thread inherits the mask.
@@ -85,6 +141,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   // Everything channeld creates (database, WAL, key file) is private to its user.
@@ -93,7 +150,29 @@ int main(int argc, char** argv) {
   linechannel::server::ServerConfig config;
   config.grpc_listen = absl::GetFlag(FLAGS_grpc_listen);
   config.webhook_listen = absl::GetFlag(FLAGS_webhook_listen);
+  config.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   config.data_dir = absl::GetFlag(FLAGS_data_dir);
+  config.callers_file = absl::GetFlag(FLAGS_callers_file);
+  config.grpc_tls_cert_file = absl::GetFlag(FLAGS_grpc_tls_cert_file);
+  config.grpc_tls_key_file = absl::GetFlag(FLAGS_grpc_tls_key_file);
+  config.grpc_tls_client_ca_file = absl::GetFlag(FLAGS_grpc_tls_client_ca_file);
+  config.webhook_tls_cert_file = absl::GetFlag(FLAGS_webhook_tls_cert_file);
+  config.webhook_tls_key_file = absl::GetFlag(FLAGS_webhook_tls_key_file);
+  config.max_event_streams = absl::GetFlag(FLAGS_max_event_streams);
+  config.webhook_max_connections = absl::GetFlag(FLAGS_webhook_max_connections);
+  const int64_t max_message = absl::GetFlag(FLAGS_grpc_max_message_bytes);
+  if (max_message < 4096 || max_message > (int64_t{64} << 20)) {
+    return Fail(absl::InvalidArgumentError("--grpc_max_message_bytes must be 4 KiB to 64 MiB"));
+  }
+  config.grpc_max_message_bytes = static_cast<size_t>(max_message);
+  if (config.max_event_streams < 1 || config.webhook_max_connections < 1) {
+    return Fail(absl::InvalidArgumentError(
+        "--max_event_streams and --webhook_max_connections must be at least 1"));
+  }
+  if (config.webhook_tls_cert_file.empty() != config.webhook_tls_key_file.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "give both --webhook_tls_cert_file and --webhook_tls_key_file, or neither"));
+  }
   config.public_base_url = absl::GetFlag(FLAGS_public_base_url);
   config.line_api_base_url = absl::GetFlag(FLAGS_line_api_base_url);
   config.line_ca_file = absl::GetFlag(FLAGS_line_ca_file);
@@ -145,17 +224,25 @@ int main(int argc, char** argv) {
   LogLine(LogLevel::kInfo, "started")
       .With("grpc", (*server)->grpc_address())
       .With("webhook", (*server)->webhook_address())
+      .With("admin", (*server)->admin_address())
       .With("public_base_url", (*server)->public_base_url())
       .With("data_dir", config.data_dir)
       .With("line_api", config.line_api_base_url)
       .With("line_checks", absl::GetFlag(FLAGS_line_checks));
   // The one line on stdout: scripts and tests wait for it.
   std::cout << "channeld ready grpc=" << (*server)->grpc_address()
-            << " webhook=" << (*server)->webhook_address() << std::endl;
+            << " webhook=" << (*server)->webhook_address()
+            << ((*server)->admin_address().empty() ? "" : " admin=") << (*server)->admin_address()
+            << std::endl;
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  LogLine(LogLevel::kInfo, "stopping").With("signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    const absl::Status reloaded = (*server)->ReloadCallers();
+    LogLine(reloaded.ok() ? LogLevel::kInfo : LogLevel::kError, "callers_reloaded")
+        .WithStatus(reloaded);
+  }
+  LogLine(LogLevel::kInfo, "stopping")
+      .With("signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   LogLine(LogLevel::kInfo, "stopped");
   return 0;

@@ -7,11 +7,9 @@ namespace linechannel::server {
 
 PeriodicRecheck::PeriodicRecheck(storage::BindingStore* store, BindingService* bindings,
                                  WebhookChecks* checks, Options options)
-    : store_(store),
-      bindings_(bindings),
-      checks_(checks),
-      options_(options),
-      thread_([this] { Loop(); }) {}
+    : store_(store), bindings_(bindings), checks_(checks), options_(options), thread_([this] {
+        Loop();
+      }) {}
 
 PeriodicRecheck::~PeriodicRecheck() {
   stop_.Stop();
@@ -31,8 +29,8 @@ int PeriodicRecheck::RunOnce() {
     if (batch->empty()) return checked;
     for (const storage::Binding& binding : *batch) {
       after = binding.row_id;
-      const absl::Status status = checks_->Recheck(
-          binding, bindings_->WebhookUrl(binding), absl::Now() + absl::Seconds(30));
+      const absl::Status status = checks_->Recheck(binding, bindings_->WebhookUrl(binding),
+                                                   absl::Now() + absl::Seconds(30));
       ++checked;
       if (!status.ok()) {
         LogLine(LogLevel::kWarning, "recheck_skipped")

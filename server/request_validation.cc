@@ -6,8 +6,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "server/errors.h"
 #include "simdjson.h"
 
@@ -85,8 +85,8 @@ void CheckAppName(absl::string_view app_name, Violations& out) {
     if ((byte & 0xc0) != 0x80) ++characters;
   }
   if (characters > kMaxAppNameCharacters) {
-    out.push_back({"app_name", absl::StrCat("must be at most ", kMaxAppNameCharacters,
-                                            " characters")});
+    out.push_back(
+        {"app_name", absl::StrCat("must be at most ", kMaxAppNameCharacters, " characters")});
   }
 }
 
@@ -96,12 +96,11 @@ void CheckChannelSecret(absl::string_view secret, Violations& out) {
   if (secret.empty()) {
     out.push_back({"channel_secret", absl::StrCat("required: ", where)});
   } else if (HasWhitespace(secret)) {
-    out.push_back({"channel_secret",
-                   "contains spaces or line breaks: copy it again without them"});
+    out.push_back({"channel_secret", "contains spaces or line breaks: copy it again without them"});
   } else if (secret.size() > 100) {
-    out.push_back({"channel_secret",
-                   absl::StrCat("looks like a channel access token, not a channel secret: ",
-                                where)});
+    out.push_back(
+        {"channel_secret",
+         absl::StrCat("looks like a channel access token, not a channel secret: ", where)});
   } else if (secret.size() != kChannelSecretLength || !AllOf(secret, IsHex)) {
     out.push_back({"channel_secret", absl::StrCat("is not a channel secret: ", where)});
   }
@@ -115,8 +114,8 @@ void CheckAccessToken(absl::string_view token, Violations& out) {
   } else if (absl::StartsWithIgnoreCase(token, "bearer ")) {
     out.push_back({"channel_access_token", "give the token without the \"Bearer \" prefix"});
   } else if (HasWhitespace(token)) {
-    out.push_back({"channel_access_token",
-                   "contains spaces or line breaks: copy it again without them"});
+    out.push_back(
+        {"channel_access_token", "contains spaces or line breaks: copy it again without them"});
   } else if (token.size() == kChannelSecretLength && AllOf(token, IsHex)) {
     out.push_back({"channel_access_token",
                    absl::StrCat("looks like a channel secret, not an access token: ", where)});
@@ -162,10 +161,10 @@ absl::Status ValidateUpdateCredentials(const v1::UpdateCredentialsRequest& reque
   CheckTeamId(request.team_id(), violations);
   CheckChannelId(request.channel_id(), violations);
   if (request.channel_secret().empty() && request.channel_access_token().empty()) {
-    violations.push_back({"channel_secret",
-                          "give the new channel secret, the new access token, or both"});
-    violations.push_back({"channel_access_token",
-                          "give the new channel secret, the new access token, or both"});
+    violations.push_back(
+        {"channel_secret", "give the new channel secret, the new access token, or both"});
+    violations.push_back(
+        {"channel_access_token", "give the new channel secret, the new access token, or both"});
   }
   if (!request.channel_secret().empty()) CheckChannelSecret(request.channel_secret(), violations);
   if (!request.channel_access_token().empty()) {

@@ -2,9 +2,9 @@
 #define LINECHANNEL_SERVER_REQUEST_VALIDATION_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "linechannel/v1/channel_service.pb.h"
 
 namespace linechannel::server {

@@ -10,9 +10,7 @@
 namespace linechannel::server {
 namespace {
 
-absl::Status Refuse(absl::string_view message) {
-  return absl::FailedPreconditionError(message);
-}
+absl::Status Refuse(absl::string_view message) { return absl::FailedPreconditionError(message); }
 
 }  // namespace
 
@@ -28,10 +26,10 @@ absl::StatusOr<std::unique_ptr<SecretSealer>> OpenSealer(const std::string& key_
     if (!samples->empty()) {
       std::vector<std::string> ids;
       for (const auto& s : *samples) ids.push_back(s.value.key_id);
-      return Refuse(absl::StrCat("key file ", key_file,
-                                 " is missing, but the database holds secrets sealed with key(s) ",
-                                 absl::StrJoin(ids, ", "),
-                                 ": restore the key file from backup (a new key cannot open them)"));
+      return Refuse(absl::StrCat(
+          "key file ", key_file, " is missing, but the database holds secrets sealed with key(s) ",
+          absl::StrJoin(ids, ", "),
+          ": restore the key file from backup (a new key cannot open them)"));
     }
     keys = CreateKeyFile(key_file, *random);
     if (!keys.ok()) return keys.status();
@@ -43,8 +41,8 @@ absl::StatusOr<std::unique_ptr<SecretSealer>> OpenSealer(const std::string& key_
   struct stat info;
   if (stat(key_file.c_str(), &info) == 0 && (info.st_mode & 077) != 0) {
     return Refuse(absl::StrCat("key file ", key_file, " is readable by other users (mode ",
-                               absl::StrFormat("%03o", info.st_mode & 0777),
-                               "); run: chmod 600 ", key_file));
+                               absl::StrFormat("%03o", info.st_mode & 0777), "); run: chmod 600 ",
+                               key_file));
   }
 
   auto sealer = std::make_unique<SecretSealer>(*std::move(keys), random);
@@ -53,8 +51,8 @@ absl::StatusOr<std::unique_ptr<SecretSealer>> OpenSealer(const std::string& key_
                                                                  : TokenContext(sample.channel_id);
     absl::StatusOr<Secret> opened = sealer->Unseal(sample.value, context);
     if (!opened.ok()) {
-      return Refuse(absl::StrCat("key file ", key_file, " does not fit the database: ",
-                                 opened.status().message()));
+      return Refuse(absl::StrCat("key file ", key_file,
+                                 " does not fit the database: ", opened.status().message()));
     }
   }
   return sealer;

@@ -30,11 +30,23 @@ std::string AssociatedData(absl::string_view key_id, absl::string_view context) 
 }  // namespace
 
 SecretSealer::SecretSealer(KeyRing keys, RandomSource* random)
-    : keys_(std::move(keys)), random_(random) {}
+    : random_(random), keys_(std::make_shared<const KeyRing>(std::move(keys))) {}
+
+std::shared_ptr<const KeyRing> SecretSealer::keys() const {
+  absl::MutexLock lock(&mu_);
+  return keys_;
+}
+
+void SecretSealer::ReplaceKeys(KeyRing keys) {
+  auto replacement = std::make_shared<const KeyRing>(std::move(keys));
+  absl::MutexLock lock(&mu_);
+  keys_ = std::move(replacement);
+}
 
 absl::StatusOr<storage::SealedValue> SecretSealer::Seal(const Secret& plaintext,
                                                         absl::string_view context) const {
-  const std::string& key_id = keys_.current_id();
+  const std::shared_ptr<const KeyRing> keys = this->keys();
+  const std::string& key_id = keys->current_id();
   const std::string aad = AssociatedData(key_id, context);
   const std::string nonce = random_->Bytes(kNonceBytes);
   const std::string& in = plaintext.Reveal();
@@ -47,17 +59,14 @@ absl::StatusOr<storage::SealedValue> SecretSealer::Seal(const Secret& plaintext,
   CipherContext ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
   int len = 0;
   int final_len = 0;
-  if (!ctx ||
-      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) != 1 ||
-      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(keys_.current_key().Reveal()),
+      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(keys->current_key().Reveal()),
                          Bytes(nonce)) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) !=
-          1 ||
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) != 1 ||
       EVP_EncryptUpdate(ctx.get(), body, &len, Bytes(in), static_cast<int>(in.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), body + len, &final_len) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
-                          body + in.size()) != 1) {
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, body + in.size()) != 1) {
     return absl::InternalError("sealing failed in OpenSSL");
   }
   return storage::SealedValue{key_id, std::move(out)};
@@ -65,11 +74,13 @@ absl::StatusOr<storage::SealedValue> SecretSealer::Seal(const Secret& plaintext,
 
 absl::StatusOr<Secret> SecretSealer::Unseal(const storage::SealedValue& sealed,
                                             absl::string_view context) const {
-  const Secret* key = keys_.Find(sealed.key_id);
+  const std::shared_ptr<const KeyRing> keys = this->keys();
+  const Secret* key = keys->Find(sealed.key_id);
   if (key == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "sealing key ", sealed.key_id, " is not in the key file: stored secrets sealed with it "
-        "cannot be opened"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("sealing key ", sealed.key_id,
+                     " is not in the key file: stored secrets sealed with it "
+                     "cannot be opened"));
   }
   const std::string& in = sealed.ciphertext;
   if (in.size() < 1 + kNonceBytes + kTagBytes || in[0] != kVersion) {
@@ -89,10 +100,9 @@ absl::StatusOr<Secret> SecretSealer::Unseal(const storage::SealedValue& sealed,
       ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) == 1 &&
       EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key->Reveal()), nonce) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) ==
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), MutableBytes(out), &len, body, static_cast<int>(body_size)) ==
           1 &&
-      EVP_DecryptUpdate(ctx.get(), MutableBytes(out), &len, body,
-                        static_cast<int>(body_size)) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, MutableBytes(tag)) == 1 &&
       EVP_DecryptFinal_ex(ctx.get(), MutableBytes(out) + len, &final_len) == 1;
   Secret plaintext(std::move(out));

@@ -1,9 +1,12 @@
 #ifndef LINECHANNEL_SERVER_SECRET_SEALER_H_
 #define LINECHANNEL_SERVER_SECRET_SEALER_H_
 
-#include "absl/strings/string_view.h"
+#include <memory>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "server/key_ring.h"
 #include "server/random_source.h"
 #include "server/secret.h"
@@ -14,7 +17,7 @@ namespace linechannel::server {
 // Seals secrets for storage with AES-256-GCM under the key ring's current key, and opens them
 // again under whichever key sealed them. Each sealed value is bound to a context string (for
 // example "channel_secret:1656000001") so that a ciphertext copied to another row or field
-// does not open. Thread-safe.
+// does not open. The ring can be replaced while in use (key rotation). Thread-safe.
 //
 // Sealed bytes: version (1 byte, 0x01) | nonce (12) | ciphertext | tag (16).
 class SecretSealer {
@@ -30,11 +33,16 @@ class SecretSealer {
   absl::StatusOr<Secret> Unseal(const storage::SealedValue& sealed,
                                 absl::string_view context) const;
 
-  const KeyRing& keys() const { return keys_; }
+  // The ring in use (a snapshot: a later ReplaceKeys does not change it).
+  std::shared_ptr<const KeyRing> keys() const;
+
+  // From now on seals use `keys`' current key and opens find keys in `keys`.
+  void ReplaceKeys(KeyRing keys);
 
  private:
-  const KeyRing keys_;
   RandomSource* const random_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const KeyRing> keys_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace linechannel::server

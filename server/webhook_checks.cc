@@ -13,7 +13,8 @@ namespace {
 using google::protobuf::util::TimeUtil;
 
 constexpr absl::Duration kTestWindow = absl::Hours(1);
-constexpr char kWebhookSettings[] = "LINE Developers > your channel > Messaging API > Webhook settings";
+constexpr char kWebhookSettings[] =
+    "LINE Developers > your channel > Messaging API > Webhook settings";
 
 std::string Time(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
@@ -56,8 +57,8 @@ LightResult RunLightChecks(LineApi& line, const storage::Binding& binding, const
     light.line_unavailable = true;
     light.unavailable_detail = std::string(info.status().message());
     AddCheck(response, v1::ACCESS_TOKEN_VALID, v1::SKIPPED,
-             "LINE could not be asked whether the access token works.",
-             light.unavailable_detail, "Try again in a few minutes.");
+             "LINE could not be asked whether the access token works.", light.unavailable_detail,
+             "Try again in a few minutes.");
   } else if (!info.ok()) {
     AddCheck(response, v1::ACCESS_TOKEN_VALID, v1::FAIL,
              "LINE rejected the stored access token: it was reissued, has expired or was "
@@ -81,8 +82,8 @@ LightResult RunLightChecks(LineApi& line, const storage::Binding& binding, const
   }
 
   if (!light.token_works) {
-    const std::string why = light.line_unavailable ? "LINE could not be asked."
-                                                   : "It needs a working access token.";
+    const std::string why =
+        light.line_unavailable ? "LINE could not be asked." : "It needs a working access token.";
     AddCheck(response, v1::WEBHOOK_URL_MATCHES, v1::SKIPPED, why);
     AddCheck(response, v1::WEBHOOK_ENABLED, v1::SKIPPED, why);
     return light;
@@ -108,13 +109,13 @@ LightResult RunLightChecks(LineApi& line, const storage::Binding& binding, const
       AddCheck(response, v1::WEBHOOK_URL_MATCHES, v1::PASS,
                "LINE's webhook URL for this channel is this binding's.", endpoint->endpoint);
     } else {
-      AddCheck(response, v1::WEBHOOK_URL_MATCHES, v1::FAIL,
-               absl::StrCat("LINE's webhook URL for this channel points elsewhere: ",
-                            endpoint->endpoint),
-               absl::StrCat("LINE has ", endpoint->endpoint, "; this binding's URL is ",
-                            webhook_url),
-               absl::StrCat("Replace it with ", webhook_url, " in ", kWebhookSettings,
-                            ", or bind again with set_webhook_url and overwrite_webhook_url."));
+      AddCheck(
+          response, v1::WEBHOOK_URL_MATCHES, v1::FAIL,
+          absl::StrCat("LINE's webhook URL for this channel points elsewhere: ",
+                       endpoint->endpoint),
+          absl::StrCat("LINE has ", endpoint->endpoint, "; this binding's URL is ", webhook_url),
+          absl::StrCat("Replace it with ", webhook_url, " in ", kWebhookSettings,
+                       ", or bind again with set_webhook_url and overwrite_webhook_url."));
     }
     if (endpoint->active) {
       AddCheck(response, v1::WEBHOOK_ENABLED, v1::PASS, "\"Use webhook\" is on.");
@@ -131,11 +132,10 @@ LightResult RunLightChecks(LineApi& line, const storage::Binding& binding, const
 // The checks that read LINE's test delivery, and what it says about the stored secret.
 void AddTestChecks(const LineWebhookTest& test, const std::string& webhook_url,
                    v1::VerifyWebhookResponse& response) {
-  const std::string evidence =
-      absl::StrCat("LINE's test: success=", test.success ? "true" : "false",
-                   " statusCode=", test.status_code, " reason=", test.reason,
-                   test.detail.empty() ? "" : absl::StrCat(" detail=", test.detail),
-                   test.timestamp.empty() ? "" : absl::StrCat(" at ", test.timestamp));
+  const std::string evidence = absl::StrCat(
+      "LINE's test: success=", test.success ? "true" : "false", " statusCode=", test.status_code,
+      " reason=", test.reason, test.detail.empty() ? "" : absl::StrCat(" detail=", test.detail),
+      test.timestamp.empty() ? "" : absl::StrCat(" at ", test.timestamp));
   if (test.success) {
     AddCheck(response, v1::LINE_TEST_DELIVERED, v1::PASS,
              "LINE's test request reached this binding's URL and got 200.", evidence);
@@ -195,13 +195,14 @@ void AddRecentTraffic(const storage::WebhookActivity& activity,
   if (activity.last_bad_signature) {
     SetTimestamp(*activity.last_bad_signature, response.mutable_last_bad_signature_time());
   }
-  const std::string evidence = absl::StrCat(
-      "last correctly signed request: ",
-      activity.last_signed_request ? Time(*activity.last_signed_request) : "never",
-      "; last bad signature: ",
-      activity.last_bad_signature ? Time(*activity.last_bad_signature) : "never");
+  const std::string evidence =
+      absl::StrCat("last correctly signed request: ",
+                   activity.last_signed_request ? Time(*activity.last_signed_request) : "never",
+                   "; last bad signature: ",
+                   activity.last_bad_signature ? Time(*activity.last_bad_signature) : "never");
   if (activity.last_bad_signature &&
-      (!activity.last_signed_request || *activity.last_bad_signature > *activity.last_signed_request)) {
+      (!activity.last_signed_request ||
+       *activity.last_bad_signature > *activity.last_signed_request)) {
     AddCheck(response, v1::RECENT_TRAFFIC, v1::WARNING,
              "Requests with a bad signature arrived after the last good one.", evidence,
              "If the channel secret was reissued, store the new one with UpdateCredentials.");
@@ -210,8 +211,7 @@ void AddRecentTraffic(const storage::WebhookActivity& activity,
              "No correctly signed request has arrived yet.", evidence,
              "Press Verify in LINE Developers, or send the OA a message.");
   } else {
-    AddCheck(response, v1::RECENT_TRAFFIC, v1::PASS, "Correctly signed requests arrive.",
-             evidence);
+    AddCheck(response, v1::RECENT_TRAFFIC, v1::PASS, "Correctly signed requests arrive.", evidence);
   }
 }
 
@@ -231,19 +231,20 @@ std::vector<std::string> Conclude(bool line_unavailable, v1::VerifyWebhookRespon
   if (reasons.empty()) reasons = std::move(explanations);
   if (!reasons.empty()) {
     response.set_verdict(v1::ACTION_NEEDED);
-    response.set_summary(absl::StrCat(reasons.size() == 1 ? "One thing needs" : "Several things need",
-                                      " fixing before LINE's messages arrive: ", reasons[0]));
+    response.set_summary(
+        absl::StrCat(reasons.size() == 1 ? "One thing needs" : "Several things need",
+                     " fixing before LINE's messages arrive: ", reasons[0]));
   } else if (line_unavailable) {
     response.set_verdict(v1::LINE_UNAVAILABLE);
-    response.set_summary("LINE could not be asked; nothing wrong was found so far. Try again in "
-                         "a few minutes.");
+    response.set_summary(
+        "LINE could not be asked; nothing wrong was found so far. Try again in "
+        "a few minutes.");
   } else {
     response.set_verdict(v1::OK);
-    const bool tested = std::any_of(response.checks().begin(), response.checks().end(),
-                                    [](const v1::WebhookCheck& c) {
-                                      return c.kind() == v1::LINE_TEST_DELIVERED &&
-                                             c.result() == v1::PASS;
-                                    });
+    const bool tested = std::any_of(
+        response.checks().begin(), response.checks().end(), [](const v1::WebhookCheck& c) {
+          return c.kind() == v1::LINE_TEST_DELIVERED && c.result() == v1::PASS;
+        });
     response.set_summary(tested ? "LINE's webhooks reach this binding and verify."
                                 : "Nothing wrong was found, but LINE's test delivery did not "
                                   "run (see that check).");
@@ -267,12 +268,11 @@ absl::StatusOr<v1::VerifyWebhookResponse> WebhookChecks::FromLastRecord(
   }
   const absl::Duration age = now - record->checked_at;
   cached.set_from_cache(true);
-  *cached.mutable_result_age() =
-      TimeUtil::MicrosecondsToDuration(absl::ToInt64Microseconds(age));
+  *cached.mutable_result_age() = TimeUtil::MicrosecondsToDuration(absl::ToInt64Microseconds(age));
   cached.set_summary(absl::StrCat(
       "LINE's test budget for this channel (", options_.test_calls_per_hour,
-      " per hour) is used up, so this is the result of the check ", absl::FormatDuration(absl::Trunc(age, absl::Seconds(1))),
-      " ago: ", cached.summary()));
+      " per hour) is used up, so this is the result of the check ",
+      absl::FormatDuration(absl::Trunc(age, absl::Seconds(1))), " ago: ", cached.summary()));
   return cached;
 }
 
@@ -290,13 +290,13 @@ absl::StatusOr<v1::VerifyWebhookResponse> WebhookChecks::Verify(const storage::B
 
   bool tested = false;
   if (!light.token_works) {
-    const std::string why = light.line_unavailable ? "LINE could not be asked."
-                                                   : "It needs a working access token.";
+    const std::string why =
+        light.line_unavailable ? "LINE could not be asked." : "It needs a working access token.";
     AddCheck(response, v1::LINE_TEST_DELIVERED, v1::SKIPPED, why);
     AddCheck(response, v1::SIGNATURE_VERIFIED, v1::SKIPPED, why);
   } else {
-    absl::StatusOr<bool> allowed = store_->TakeLineTestCall(
-        binding.channel_id, now, kTestWindow, options_.test_calls_per_hour);
+    absl::StatusOr<bool> allowed = store_->TakeLineTestCall(binding.channel_id, now, kTestWindow,
+                                                            options_.test_calls_per_hour);
     if (!allowed.ok()) return WithReason(allowed.status());
     absl::StatusOr<LineWebhookTest> test =
         *allowed ? line_->TestWebhookEndpoint(*token, webhook_url, deadline)
@@ -305,7 +305,8 @@ absl::StatusOr<v1::VerifyWebhookResponse> WebhookChecks::Verify(const storage::B
       // Our budget or LINE's own limit: the last full answer is the best there is.
       absl::StatusOr<v1::VerifyWebhookResponse> cached = FromLastRecord(binding, now);
       if (cached.ok()) {
-        absl::StatusOr<storage::Binding> fresh = store_->FindActive(binding.team_id, binding.channel_id);
+        absl::StatusOr<storage::Binding> fresh =
+            store_->FindActive(binding.team_id, binding.channel_id);
         if (fresh.ok()) {
           // The traffic check is ours, not LINE's: it can always be current.
           auto* checks = cached->mutable_checks();
@@ -354,8 +355,8 @@ absl::StatusOr<v1::VerifyWebhookResponse> WebhookChecks::Verify(const storage::B
   return response;
 }
 
-absl::Status WebhookChecks::Recheck(const storage::Binding& binding,
-                                    const std::string& webhook_url, absl::Time deadline) {
+absl::Status WebhookChecks::Recheck(const storage::Binding& binding, const std::string& webhook_url,
+                                    absl::Time deadline) {
   absl::StatusOr<Secret> token =
       sealer_->Unseal(binding.access_token, TokenContext(binding.channel_id));
   if (!token.ok()) return token.status();
@@ -393,8 +394,8 @@ v1::WebhookSetup WebhookChecks::SetUp(const Secret& access_token, const std::str
     setup.set_previous_url(current->endpoint);
     setup.set_webhook_enabled(current->active);
   }
-  const bool foreign = current.ok() && !current->endpoint.empty() &&
-                       current->endpoint != webhook_url;
+  const bool foreign =
+      current.ok() && !current->endpoint.empty() && current->endpoint != webhook_url;
   if (foreign && !overwrite) {
     setup.set_action(v1::WebhookSetup::LEFT_UNCHANGED);
     setup.add_remaining_steps(absl::StrCat(
@@ -422,8 +423,7 @@ v1::WebhookSetup WebhookChecks::SetUp(const Secret& access_token, const std::str
 }
 
 v1::RetiredUrl WebhookChecks::DescribeRetired(const Secret& access_token,
-                                              const std::string& retired_url,
-                                              absl::Time deadline) {
+                                              const std::string& retired_url, absl::Time deadline) {
   v1::RetiredUrl retired;
   absl::StatusOr<LineWebhookEndpoint> current = line_->GetWebhookEndpoint(access_token, deadline);
   if (absl::IsNotFound(current.status())) {

@@ -45,8 +45,8 @@ class WebhookChecks {
   // Sets `webhook_url` as the channel's URL on LINE unless LINE has another one and
   // `overwrite` is false; reports what it did and what the user must still do. Never fails:
   // LINE's failures are reported as action FAILED.
-  v1::WebhookSetup SetUp(const Secret& access_token, const std::string& webhook_url,
-                         bool overwrite, absl::Time deadline);
+  v1::WebhookSetup SetUp(const Secret& access_token, const std::string& webhook_url, bool overwrite,
+                         absl::Time deadline);
 
   // What the user must do when set-up was not asked for.
   static v1::WebhookSetup NotRequested(const std::string& webhook_url);

@@ -21,11 +21,11 @@ struct WebhookPayload {
 };
 
 // Reads LINE's webhook body: an object with an array `events` of objects, each with a string
-// `type` and an integer `timestamp`, and (in every current payload) a string `destination`. The other event fields are
-// read when present (webhookEventId, mode, deliveryContext.isRedelivery, source) and each
-// event's bytes are kept exactly as sent. Unknown event types and fields are accepted.
-// INVALID_ARGUMENT, saying what is wrong, for anything else: not JSON, not UTF-8, nested too
-// deeply, or not LINE's shape. Thread-safe.
+// `type` and an integer `timestamp`, and (in every current payload) a string `destination`. The
+// other event fields are read when present (webhookEventId, mode, deliveryContext.isRedelivery,
+// source) and each event's bytes are kept exactly as sent. Unknown event types and fields are
+// accepted. INVALID_ARGUMENT, saying what is wrong, for anything else: not JSON, not UTF-8, nested
+// too deeply, or not LINE's shape. Thread-safe.
 absl::StatusOr<WebhookPayload> ParseWebhookPayload(absl::string_view body);
 
 }  // namespace linechannel::server

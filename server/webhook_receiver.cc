@@ -16,11 +16,7 @@ constexpr absl::Duration kTroubleRecordInterval = absl::Seconds(10);
 WebhookReceiver::WebhookReceiver(storage::BindingStore* bindings, storage::EventStore* events,
                                  const SecretSealer* sealer, const Clock* clock,
                                  EventNotifier* notifier)
-    : bindings_(bindings),
-      events_(events),
-      sealer_(sealer),
-      clock_(clock),
-      notifier_(notifier) {}
+    : bindings_(bindings), events_(events), sealer_(sealer), clock_(clock), notifier_(notifier) {}
 
 absl::StatusOr<WebhookReceiver::Target> WebhookReceiver::Resolve(absl::string_view webhook_key) {
   absl::StatusOr<storage::Binding> binding = bindings_->FindActiveByWebhookKey(webhook_key);
@@ -38,9 +34,8 @@ absl::StatusOr<WebhookReceiver::Target> WebhookReceiver::Resolve(absl::string_vi
   return target;
 }
 
-void WebhookReceiver::RecordTroubleThenAnswer(const Target& target,
-                                              storage::WebhookTrouble trouble, Outcome outcome,
-                                              std::function<void(Outcome)> done) {
+void WebhookReceiver::RecordTroubleThenAnswer(const Target& target, storage::WebhookTrouble trouble,
+                                              Outcome outcome, std::function<void(Outcome)> done) {
   const absl::Time now = clock_->Now();
   {
     absl::MutexLock lock(&mu_);
@@ -95,16 +90,15 @@ void WebhookReceiver::Receive(const Target& target, std::optional<absl::string_v
   batch.channel_id = target.channel_id;
   batch.received_at = clock_->Now();
   batch.events = std::move(payload->events);
-  events_->AppendEvents(
-      std::move(batch),
-      [notifier = notifier_, done = std::move(done)](absl::StatusOr<storage::AppendResult> r) {
-        if (!r.ok()) {
-          done({503, absl::StrCat("events not stored, retry: ", r.status().message())});
-          return;
-        }
-        if (r->stored > 0) notifier->Publish(r->last_cursor);
-        done({200, "", r->stored, r->duplicates});
-      });
+  events_->AppendEvents(std::move(batch), [notifier = notifier_, done = std::move(done)](
+                                              absl::StatusOr<storage::AppendResult> r) {
+    if (!r.ok()) {
+      done({503, absl::StrCat("events not stored, retry: ", r.status().message())});
+      return;
+    }
+    if (r->stored > 0) notifier->Publish(r->last_cursor);
+    done({200, "", r->stored, r->duplicates});
+  });
 }
 
 }  // namespace linechannel::server

@@ -57,8 +57,8 @@ class WebhookReceiver {
   // header, if any. `done` runs exactly once, possibly on a storage thread, with 200 only
   // after every event is durably stored (or was already); 401 bad or missing signature,
   // 400 not LINE's body, 403 another bot's destination, 503 storage failure: nothing stored.
-  void Receive(const Target& target, std::optional<absl::string_view> signature,
-               std::string body, std::function<void(Outcome)> done);
+  void Receive(const Target& target, std::optional<absl::string_view> signature, std::string body,
+               std::function<void(Outcome)> done);
 
  private:
   // Records a trouble in the store at most once per binding and kind every few seconds, so a

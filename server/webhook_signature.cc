@@ -14,8 +14,7 @@ std::string WebhookSignature(const Secret& channel_secret, absl::string_view bod
   const std::string& key = channel_secret.Reveal();
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &mac_length);
-  return absl::Base64Escape(
-      absl::string_view(reinterpret_cast<const char*>(mac), mac_length));
+  return absl::Base64Escape(absl::string_view(reinterpret_cast<const char*>(mac), mac_length));
 }
 
 bool IsValidWebhookSignature(const Secret& channel_secret, absl::string_view body,

@@ -109,6 +109,14 @@ struct BindingPage {
   int64_t next_after_row_id = 0;
 };
 
+// A binding's sealed values, for re-sealing them under a new key.
+struct SealedRow {
+  int64_t row_id = 0;
+  std::string channel_id;
+  SealedValue channel_secret;
+  SealedValue access_token;
+};
+
 // One sealed value per sealing key in use, so the server can prove at start-up that it holds
 // every key the database needs.
 struct SealedSample {

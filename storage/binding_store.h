@@ -2,11 +2,13 @@
 #define LINECHANNEL_STORAGE_BINDING_STORE_H_
 
 #include <cstdint>
-#include "absl/strings/string_view.h"
+#include <map>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "storage/binding.h"
 
 namespace linechannel::storage {
@@ -52,8 +54,7 @@ class BindingStore {
   // Replaces the credentials of the active binding `row_id` and audits it as
   // "update_credentials". Returns the binding as now stored. NOT_FOUND if that binding is no
   // longer active (unbound meanwhile).
-  virtual absl::StatusOr<Binding> ReplaceCredentials(int64_t row_id,
-                                                     const CredentialUpdate& update,
+  virtual absl::StatusOr<Binding> ReplaceCredentials(int64_t row_id, const CredentialUpdate& update,
                                                      const Change& change) = 0;
 
   // The audit rows of binding `row_id`, oldest first.
@@ -61,6 +62,24 @@ class BindingStore {
 
   // One sealed value for each distinct key id that stored bindings (active or not) use.
   virtual absl::StatusOr<std::vector<SealedSample>> SampleSealedValues() = 0;
+
+  // Up to `limit` bindings (active or not) with row ids above `after_row_id`, in row order,
+  // with their sealed values.
+  virtual absl::StatusOr<std::vector<SealedRow>> ListSealed(int64_t after_row_id, int limit) = 0;
+
+  // Replaces each of `rows`' sealed values with the new one, in one transaction, but only
+  // where the stored value is still the `old` one (a credential update meanwhile wins).
+  // Returns how many values were replaced.
+  struct Reseal {
+    int64_t row_id = 0;
+    bool is_secret = true;  // channel_secret, or access_token.
+    SealedValue old_value;
+    SealedValue new_value;
+  };
+  virtual absl::StatusOr<int> ReplaceSealed(const std::vector<Reseal>& reseals) = 0;
+
+  // How many stored values (secrets and tokens of all bindings) each key id seals.
+  virtual absl::StatusOr<std::map<std::string, int64_t>> CountSealedByKey() = 0;
 
   // Records what a check with LINE at `checked_at` found wrong with binding `row_id` (empty:
   // nothing), replacing the previous check's findings. NOT_FOUND if the binding is unbound.

@@ -16,9 +16,10 @@ struct CommitQueue::Pending {
   absl::Status status;
 };
 
-CommitQueue::CommitQueue(SQLite::Database* db, int max_writes_per_transaction)
+CommitQueue::CommitQueue(SQLite::Database* db, int max_writes_per_transaction, Observer observer)
     : db_(db),
       max_writes_per_transaction_(max_writes_per_transaction),
+      observer_(std::move(observer)),
       committer_([this] { CommitLoop(); }) {}
 
 CommitQueue::~CommitQueue() {
@@ -57,9 +58,8 @@ void CommitQueue::CommitLoop() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](CommitQueue* q) ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu_) {
-            return q->stopping_ || !q->queue_.empty();
-          },
+          +[](CommitQueue* q)
+               ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu_) { return q->stopping_ || !q->queue_.empty(); },
           this));
       if (queue_.empty()) return;  // Stopping, and every write is answered.
       while (!queue_.empty() && static_cast<int>(batch.size()) < max_writes_per_transaction_) {
@@ -67,7 +67,9 @@ void CommitQueue::CommitLoop() {
         queue_.pop_front();
       }
     }
-    CommitBatch(batch);
+    const absl::Time start = absl::Now();
+    const bool committed = CommitBatch(batch);
+    if (observer_) observer_(absl::Now() - start, static_cast<int>(batch.size()), committed);
     for (Pending* pending : batch) {
       pending->done(std::move(pending->status));
       delete pending;
@@ -75,7 +77,7 @@ void CommitQueue::CommitLoop() {
   }
 }
 
-void CommitQueue::CommitBatch(std::deque<Pending*>& batch) {
+bool CommitQueue::CommitBatch(std::deque<Pending*>& batch) {
   // Fails every write of the batch that has not failed on its own: none of them is durable.
   const auto fail_all = [&batch](const absl::Status& status) {
     for (Pending* pending : batch) {
@@ -86,7 +88,7 @@ void CommitQueue::CommitBatch(std::deque<Pending*>& batch) {
     db_->exec("BEGIN IMMEDIATE");
   } catch (const SQLite::Exception& e) {
     fail_all(StatusFromSqlite(e, "starting a transaction"));
-    return;
+    return false;
   }
   for (Pending* pending : batch) {
     try {
@@ -102,7 +104,7 @@ void CommitQueue::CommitBatch(std::deque<Pending*>& batch) {
         fail_all(pending->status.ok()
                      ? absl::UnavailableError("storage: the transaction was rolled back")
                      : pending->status);
-        return;
+        return false;
       }
       if (pending->status.ok()) {
         db_->exec("RELEASE write");
@@ -119,11 +121,12 @@ void CommitQueue::CommitBatch(std::deque<Pending*>& batch) {
           // Nothing more to do: the connection reports the failure on its next use.
         }
       }
-      return;
+      return false;
     }
   }
   try {
     db_->exec("COMMIT");
+    return true;
   } catch (const SQLite::Exception& e) {
     fail_all(StatusFromSqlite(e, "committing"));
     if (!sqlite3_get_autocommit(db_->getHandle())) {
@@ -132,6 +135,7 @@ void CommitQueue::CommitBatch(std::deque<Pending*>& batch) {
       } catch (const SQLite::Exception&) {
       }
     }
+    return false;
   }
 }
 

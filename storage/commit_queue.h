@@ -9,6 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace linechannel::storage {
 
@@ -22,8 +23,12 @@ class CommitQueue {
   // still commit. It must only touch `db`, and quickly: every queued write waits for it.
   using Write = std::function<absl::Status(SQLite::Database& db)>;
 
+  // Told about every transaction: how long it took from BEGIN to COMMIT, how many writes it
+  // carried, and whether it committed. Runs on the committer thread; must be quick.
+  using Observer = std::function<void(absl::Duration elapsed, int writes, bool committed)>;
+
   // `db` must outlive the queue. At most `max_writes_per_transaction` writes share a commit.
-  CommitQueue(SQLite::Database* db, int max_writes_per_transaction);
+  CommitQueue(SQLite::Database* db, int max_writes_per_transaction, Observer observer = nullptr);
   // Finishes the writes already queued, then stops.
   ~CommitQueue();
 
@@ -46,10 +51,12 @@ class CommitQueue {
   struct Pending;
 
   void CommitLoop();
-  void CommitBatch(std::deque<Pending*>& batch);
+  // False if the transaction did not commit.
+  bool CommitBatch(std::deque<Pending*>& batch);
 
   SQLite::Database* const db_;
   const int max_writes_per_transaction_;
+  const Observer observer_;
   absl::Mutex mu_;
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

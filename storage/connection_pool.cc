@@ -5,11 +5,11 @@
 
 namespace linechannel::storage {
 
-absl::StatusOr<std::unique_ptr<SQLite::Database>> OpenConnection(
-    const ConnectionSettings& settings, bool read_only) {
+absl::StatusOr<std::unique_ptr<SQLite::Database>> OpenConnection(const ConnectionSettings& settings,
+                                                                 bool read_only) {
   try {
-    const int flags = read_only ? SQLite::OPEN_READWRITE
-                                : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
+    const int flags =
+        read_only ? SQLite::OPEN_READWRITE : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
     auto db = std::make_unique<SQLite::Database>(
         settings.path, flags | SQLite::OPEN_NOFOLLOW,
         static_cast<int>(absl::ToInt64Milliseconds(settings.busy_timeout)));

@@ -22,8 +22,8 @@ struct ConnectionSettings {
 
 // Opens a connection with the settings every connection needs: WAL, synchronous=FULL (what we
 // acknowledge is on disk), foreign keys, the busy timeout. `read_only` connections refuse writes.
-absl::StatusOr<std::unique_ptr<SQLite::Database>> OpenConnection(
-    const ConnectionSettings& settings, bool read_only);
+absl::StatusOr<std::unique_ptr<SQLite::Database>> OpenConnection(const ConnectionSettings& settings,
+                                                                 bool read_only);
 
 // A fixed set of read-only connections, lent out one caller at a time; WAL lets them read while
 // the writer commits. Thread-safe.

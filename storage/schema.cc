@@ -130,18 +130,18 @@ absl::Status MigrateSchema(SQLite::Database& db) {
     int version = db.execAndGet("PRAGMA user_version").getInt();
     if (application_id != 0 && application_id != kApplicationId) {
       return absl::FailedPreconditionError(
-          absl::StrCat("storage: ", db.getFilename(), " is not a channeld database (application_id ",
-                       application_id, ")"));
+          absl::StrCat("storage: ", db.getFilename(),
+                       " is not a channeld database (application_id ", application_id, ")"));
     }
     if (application_id == 0 && version != 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           "storage: ", db.getFilename(), " is a SQLite database of some other program"));
     }
     if (version > CurrentSchemaVersion()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "storage: ", db.getFilename(), " has schema version ", version,
-          " but this build of channeld knows versions up to ", CurrentSchemaVersion(),
-          "; run a newer channeld"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("storage: ", db.getFilename(), " has schema version ", version,
+                       " but this build of channeld knows versions up to ", CurrentSchemaVersion(),
+                       "; run a newer channeld"));
     }
     if (application_id == 0 && version == 0) {
       // A brand-new file must hold no tables of anyone else.

@@ -1,10 +1,9 @@
 #ifndef LINECHANNEL_STORAGE_SQLITE_ERRORS_H_
 #define LINECHANNEL_STORAGE_SQLITE_ERRORS_H_
 
-#include "absl/strings/string_view.h"
-
 #include "SQLiteCpp/Exception.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace linechannel::storage {
 

@@ -1,11 +1,11 @@
 #include "storage/sqlite_store.h"
 
+#include <sqlite3.h>
+
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <utility>
-
-#include <sqlite3.h>
 
 #include "SQLiteCpp/Statement.h"
 #include "absl/strings/str_cat.h"
@@ -81,8 +81,7 @@ void BindBlob(SQLite::Statement& statement, int index, const std::string& bytes)
 // The binding selected by `where` (which binds its parameters through `bind`); NOT_FOUND if
 // there is none.
 template <typename BindParams>
-absl::StatusOr<Binding> SelectOne(SQLite::Database& db, absl::string_view where,
-                                  BindParams bind) {
+absl::StatusOr<Binding> SelectOne(SQLite::Database& db, absl::string_view where, BindParams bind) {
   SQLite::Statement query(db, absl::StrCat("SELECT ", kBindingColumns, " FROM ", kBindingTables,
                                            " WHERE ", where, " LIMIT 1"));
   bind(query);
@@ -129,8 +128,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& op
   if (absl::Status migrated = MigrateSchema(**writer); !migrated.ok()) return migrated;
   auto readers = ConnectionPool::Open(settings, options.read_connections);
   if (!readers.ok()) return readers.status();
-  return std::unique_ptr<SqliteStore>(new SqliteStore(
-      *std::move(writer), *std::move(readers), options.max_writes_per_transaction));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(*std::move(writer), *std::move(readers), options));
 }
 
 struct SqliteStore::WriterStatements {
@@ -153,11 +152,11 @@ struct SqliteStore::WriterStatements {
 };
 
 SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
-                         std::unique_ptr<ConnectionPool> readers, int max_writes_per_transaction)
+                         std::unique_ptr<ConnectionPool> readers, const Options& options)
     : writer_(std::move(writer)),
       statements_(std::make_unique<WriterStatements>(*writer_)),
       readers_(std::move(readers)),
-      commits_(writer_.get(), max_writes_per_transaction) {}
+      commits_(writer_.get(), options.max_writes_per_transaction, options.commit_observer) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -199,15 +198,14 @@ absl::StatusOr<Binding> SqliteStore::InsertActive(const Binding& binding, const 
     } catch (const SQLite::Exception& e) {
       if ((e.getErrorCode() & 0xff) != SQLITE_CONSTRAINT) throw;
       // A unique index refused the row: report which active binding holds the OA.
-      auto holder = SelectOne(
-          db,
-          "b.unbound_at_us IS NULL AND (b.channel_id = ? OR b.line_id = ? OR "
-          "(b.bot_user_id IS NOT NULL AND b.bot_user_id = ?))",
-          [&](SQLite::Statement& q) {
-            q.bind(1, binding.channel_id);
-            q.bind(2, binding.line_id);
-            q.bind(3, binding.bot_user_id);
-          });
+      auto holder = SelectOne(db,
+                              "b.unbound_at_us IS NULL AND (b.channel_id = ? OR b.line_id = ? OR "
+                              "(b.bot_user_id IS NOT NULL AND b.bot_user_id = ?))",
+                              [&](SQLite::Statement& q) {
+                                q.bind(1, binding.channel_id);
+                                q.bind(2, binding.line_id);
+                                q.bind(3, binding.bot_user_id);
+                              });
       if (!holder.ok()) {
         return absl::AlreadyExistsError("storage: the binding id or webhook key is taken");
       }
@@ -250,11 +248,10 @@ absl::StatusOr<BindingPage> SqliteStore::ListTeam(absl::string_view team_id, boo
   if (limit <= 0) return absl::InvalidArgumentError("storage: limit must be positive");
   if (after_row_id <= 0) after_row_id = std::numeric_limits<int64_t>::max();
   return ReadWith<BindingPage>(*readers_, "listing bindings", [&](SQLite::Database& db) {
-    SQLite::Statement query(
-        db, absl::StrCat("SELECT ", kBindingColumns, " FROM ", kBindingTables,
-                         " WHERE b.team_id = ? AND b.row_id < ?",
-                         include_unbound ? "" : " AND b.unbound_at_us IS NULL",
-                         " ORDER BY b.row_id DESC LIMIT ?"));
+    SQLite::Statement query(db, absl::StrCat("SELECT ", kBindingColumns, " FROM ", kBindingTables,
+                                             " WHERE b.team_id = ? AND b.row_id < ?",
+                                             include_unbound ? "" : " AND b.unbound_at_us IS NULL",
+                                             " ORDER BY b.row_id DESC LIMIT ?"));
     query.bind(1, std::string(team_id));
     query.bind(2, after_row_id);
     query.bind(3, limit + 1);  // One more tells whether another page follows.
@@ -307,9 +304,8 @@ absl::StatusOr<Binding> SqliteStore::ReplaceCredentials(int64_t row_id,
     assignments.push_back("token_sealed = :token_sealed");
   }
   if (update.access_token_hint) assignments.push_back("token_hint = :token_hint");
-  const std::string sql =
-      absl::StrCat("UPDATE bindings SET ", absl::StrJoin(assignments, ", "),
-                   " WHERE row_id = :row_id AND unbound_at_us IS NULL");
+  const std::string sql = absl::StrCat("UPDATE bindings SET ", absl::StrJoin(assignments, ", "),
+                                       " WHERE row_id = :row_id AND unbound_at_us IS NULL");
 
   absl::StatusOr<Binding> result = absl::NotFoundError("no such binding");
   absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
@@ -387,6 +383,68 @@ absl::StatusOr<std::vector<SealedSample>> SqliteStore::SampleSealedValues() {
       });
 }
 
+absl::StatusOr<std::vector<SealedRow>> SqliteStore::ListSealed(int64_t after_row_id, int limit) {
+  return ReadWith<std::vector<SealedRow>>(
+      *readers_, "reading sealed values", [&](SQLite::Database& db) {
+        SQLite::Statement query(
+            db,
+            "SELECT row_id, channel_id, secret_key_id, secret_sealed, token_key_id, "
+            "token_sealed FROM bindings WHERE row_id > ? ORDER BY row_id LIMIT ?");
+        query.bind(1, after_row_id);
+        query.bind(2, limit);
+        std::vector<SealedRow> rows;
+        while (query.executeStep()) {
+          SealedRow row;
+          row.row_id = query.getColumn(0).getInt64();
+          row.channel_id = query.getColumn(1).getString();
+          row.channel_secret = {query.getColumn(2).getString(), ColumnBytes(query.getColumn(3))};
+          row.access_token = {query.getColumn(4).getString(), ColumnBytes(query.getColumn(5))};
+          rows.push_back(std::move(row));
+        }
+        return rows;
+      });
+}
+
+absl::StatusOr<int> SqliteStore::ReplaceSealed(const std::vector<Reseal>& reseals) {
+  int replaced = 0;
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement secret(db,
+                             "UPDATE bindings SET secret_key_id = ?, secret_sealed = ? "
+                             "WHERE row_id = ? AND secret_key_id = ? AND secret_sealed = ?");
+    SQLite::Statement token(db,
+                            "UPDATE bindings SET token_key_id = ?, token_sealed = ? "
+                            "WHERE row_id = ? AND token_key_id = ? AND token_sealed = ?");
+    for (const Reseal& r : reseals) {
+      SQLite::Statement& update = r.is_secret ? secret : token;
+      update.reset();
+      update.bind(1, r.new_value.key_id);
+      BindBlob(update, 2, r.new_value.ciphertext);
+      update.bind(3, r.row_id);
+      update.bind(4, r.old_value.key_id);
+      BindBlob(update, 5, r.old_value.ciphertext);
+      replaced += update.exec();
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return replaced;
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> SqliteStore::CountSealedByKey() {
+  return ReadWith<std::map<std::string, int64_t>>(
+      *readers_, "counting sealed values", [&](SQLite::Database& db) {
+        SQLite::Statement query(db,
+                                "SELECT key_id, count(*) FROM (SELECT secret_key_id AS key_id "
+                                "FROM bindings UNION ALL SELECT token_key_id FROM bindings) "
+                                "GROUP BY key_id");
+        std::map<std::string, int64_t> counts;
+        while (query.executeStep()) {
+          counts[query.getColumn(0).getString()] = query.getColumn(1).getInt64();
+        }
+        return counts;
+      });
+}
+
 absl::Status SqliteStore::SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
                                        absl::Time checked_at) {
   return commits_.Run([&](SQLite::Database& db) -> absl::Status {
@@ -417,7 +475,8 @@ absl::Status SqliteStore::SaveCheckRecord(int64_t row_id, const CheckRecord& rec
 
 absl::StatusOr<CheckRecord> SqliteStore::LastCheckRecord(int64_t row_id) {
   return ReadWith<CheckRecord>(
-      *readers_, "reading a check result", [&](SQLite::Database& db) -> absl::StatusOr<CheckRecord> {
+      *readers_, "reading a check result",
+      [&](SQLite::Database& db) -> absl::StatusOr<CheckRecord> {
         SQLite::Statement select(
             db, "SELECT checked_at_us, result FROM verify_results WHERE binding_row_id = ?");
         select.bind(1, row_id);
@@ -543,7 +602,8 @@ absl::StatusOr<std::vector<StoredEvent>> SqliteStore::ReadEvents(const EventQuer
       out.binding_id = select.getColumn(1).getString();
       out.team_id = select.getColumn(2).getString();
       out.channel_id = select.getColumn(3).getString();
-      if (!select.getColumn(4).isNull()) out.event.webhook_event_id = select.getColumn(4).getString();
+      if (!select.getColumn(4).isNull())
+        out.event.webhook_event_id = select.getColumn(4).getString();
       out.event.type = select.getColumn(5).getString();
       out.event.timestamp_ms = select.getColumn(6).getInt64();
       out.event.mode = select.getColumn(7).getString();
@@ -562,13 +622,12 @@ absl::StatusOr<std::vector<StoredEvent>> SqliteStore::ReadEvents(const EventQuer
 
 void SqliteStore::RecordTrouble(int64_t binding_row_id, WebhookTrouble trouble, absl::Time at,
                                 std::function<void(absl::Status)> done) {
-  const char* column = trouble == WebhookTrouble::kBadSignature
-                           ? "last_bad_signature_at_us"
-                           : "last_destination_mismatch_at_us";
-  const std::string sql = absl::StrCat(
-      "INSERT INTO webhook_activity (binding_row_id, ", column, ") VALUES (?, ?) ",
-      "ON CONFLICT (binding_row_id) DO UPDATE SET ", column, " = max(coalesce(", column,
-      ", 0), excluded.", column, ")");
+  const char* column = trouble == WebhookTrouble::kBadSignature ? "last_bad_signature_at_us"
+                                                                : "last_destination_mismatch_at_us";
+  const std::string sql =
+      absl::StrCat("INSERT INTO webhook_activity (binding_row_id, ", column, ") VALUES (?, ?) ",
+                   "ON CONFLICT (binding_row_id) DO UPDATE SET ", column, " = max(coalesce(",
+                   column, ", 0), excluded.", column, ")");
   commits_.Submit(
       [sql, binding_row_id, at](SQLite::Database& db) -> absl::Status {
         SQLite::Statement upsert(db, sql);
@@ -581,24 +640,25 @@ void SqliteStore::RecordTrouble(int64_t binding_row_id, WebhookTrouble trouble, 
 }
 
 absl::StatusOr<WebhookActivity> SqliteStore::ReadActivity(int64_t binding_row_id) {
-  return ReadWith<WebhookActivity>(*readers_, "reading webhook activity", [&](SQLite::Database& db) {
-    SQLite::Statement select(db,
-                             "SELECT last_signed_at_us, last_bad_signature_at_us, "
-                             "last_destination_mismatch_at_us FROM webhook_activity "
-                             "WHERE binding_row_id = ?");
-    select.bind(1, binding_row_id);
-    WebhookActivity activity;
-    if (select.executeStep()) {
-      const auto time = [&](int column) -> std::optional<absl::Time> {
-        if (select.getColumn(column).isNull()) return std::nullopt;
-        return FromMicros(select.getColumn(column).getInt64());
-      };
-      activity.last_signed_request = time(0);
-      activity.last_bad_signature = time(1);
-      activity.last_destination_mismatch = time(2);
-    }
-    return activity;
-  });
+  return ReadWith<WebhookActivity>(
+      *readers_, "reading webhook activity", [&](SQLite::Database& db) {
+        SQLite::Statement select(db,
+                                 "SELECT last_signed_at_us, last_bad_signature_at_us, "
+                                 "last_destination_mismatch_at_us FROM webhook_activity "
+                                 "WHERE binding_row_id = ?");
+        select.bind(1, binding_row_id);
+        WebhookActivity activity;
+        if (select.executeStep()) {
+          const auto time = [&](int column) -> std::optional<absl::Time> {
+            if (select.getColumn(column).isNull()) return std::nullopt;
+            return FromMicros(select.getColumn(column).getInt64());
+          };
+          activity.last_signed_request = time(0);
+          activity.last_bad_signature = time(1);
+          activity.last_destination_mismatch = time(2);
+        }
+        return activity;
+      });
 }
 
 absl::StatusOr<int> SqliteStore::DeleteEventsReceivedBefore(absl::Time cutoff, int limit) {

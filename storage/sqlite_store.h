@@ -25,6 +25,8 @@ class SqliteStore : public BindingStore, public EventStore {
     absl::Duration busy_timeout = absl::Seconds(5);
     int read_connections = 4;
     int max_writes_per_transaction = 256;
+    // Told about every transaction (for metrics).
+    CommitQueue::Observer commit_observer;
   };
 
   // Opens or creates the file and migrates it to the current schema. FAILED_PRECONDITION for a
@@ -45,6 +47,9 @@ class SqliteStore : public BindingStore, public EventStore {
                                              const Change& change) override;
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t row_id) override;
   absl::StatusOr<std::vector<SealedSample>> SampleSealedValues() override;
+  absl::StatusOr<std::vector<SealedRow>> ListSealed(int64_t after_row_id, int limit) override;
+  absl::StatusOr<int> ReplaceSealed(const std::vector<Reseal>& reseals) override;
+  absl::StatusOr<std::map<std::string, int64_t>> CountSealedByKey() override;
   absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
                             absl::Time checked_at) override;
   absl::Status SaveCheckRecord(int64_t row_id, const CheckRecord& record) override;
@@ -65,7 +70,7 @@ class SqliteStore : public BindingStore, public EventStore {
 
  private:
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<ConnectionPool> readers,
-              int max_writes_per_transaction);
+              const Options& options);
 
   // Statements of the webhook hot path, prepared once on the writer connection. Used only by
   // writes, which all run on the commit queue's one thread.

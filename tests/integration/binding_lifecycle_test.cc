@@ -25,19 +25,8 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-class BindingLifecycleTest : public ::testing::Test {
+class BindingLifecycleTest : public ServiceTest {
  protected:
-  void SetUp() override {
-    auto line = FakeLine::Start();
-    ASSERT_TRUE(line.ok()) << line.status();
-    line_ = *std::move(line);
-    auto channeld = Channeld::Start({line_->base_url(), ExtraFlags()});
-    ASSERT_TRUE(channeld.ok()) << channeld.status();
-    channeld_ = *std::move(channeld);
-  }
-
-  virtual std::vector<std::string> ExtraFlags() { return {}; }
-
   grpc::Status Bind(const v1::BindChannelRequest& request, v1::BindChannelResponse* response) {
     return channeld_->stub().BindChannel(Context().get(), request, response);
   }
@@ -66,9 +55,6 @@ class BindingLifecycleTest : public ::testing::Test {
     EXPECT_TRUE(status.ok()) << status.error_message();
     return {response.channels().begin(), response.channels().end()};
   }
-
-  std::unique_ptr<FakeLine> line_;
-  std::unique_ptr<Channeld> channeld_;
 };
 
 TEST_F(BindingLifecycleTest, BindGetUpdateUnbind) {
@@ -86,8 +72,7 @@ TEST_F(BindingLifecycleTest, BindGetUpdateUnbind) {
   EXPECT_TRUE(channel.verified_with_line());
   EXPECT_EQ(channel.channel_secret_hint(), "…d4d4");
   EXPECT_EQ(channel.access_token_hint(), "…111=");
-  EXPECT_THAT(channel.webhook_url(),
-              IsWebhookUrlOf("http://" + channeld_->webhook_address()));
+  EXPECT_THAT(channel.webhook_url(), IsWebhookUrlOf("http://" + channeld_->webhook_address()));
 
   // LINE really was asked: one stateless token, one verify, one bot info.
   auto calls = line_->Control("GET", "/fake/channels/" + Channel1().channel_id);
@@ -175,9 +160,10 @@ TEST_F(BindingLifecycleTest, EveryMismatchHasItsOwnReasonAndStoresNothing) {
   }
 
   // A token revoked in the console.
-  ASSERT_TRUE(line_->Control("PATCH", "/fake/channels/" + Channel3().channel_id,
-                             R"({"token_revoked":true})")
-                  .ok());
+  ASSERT_TRUE(
+      line_
+          ->Control("PATCH", "/fake/channels/" + Channel3().channel_id, R"({"token_revoked":true})")
+          .ok());
   v1::BindChannelResponse response;
   const grpc::Status revoked = Bind(BindRequestFor(Channel3(), "team-a"), &response);
   EXPECT_EQ(Reason(revoked), "TOKEN_REJECTED") << revoked.error_message();
@@ -196,9 +182,8 @@ TEST_F(BindingLifecycleTest, ThePremiumIdBindsToo) {
 }
 
 TEST_F(BindingLifecycleTest, LineDownSlowOrLimitingIsUnavailableAndStoresNothing) {
-  for (const char* fault :
-       {R"({"fail_status":500})", R"({"fail_status":503})", R"({"fail_status":429})",
-        R"({"delay_ms":5000})"}) {
+  for (const char* fault : {R"({"fail_status":500})", R"({"fail_status":503})",
+                            R"({"fail_status":429})", R"({"delay_ms":5000})"}) {
     ASSERT_TRUE(line_->Control("PATCH", "/fake/faults", fault).ok());
     v1::BindChannelResponse response;
     const grpc::Status status = Bind(BindRequestFor(Channel1(), "team-a"), &response);
@@ -295,8 +280,8 @@ TEST_F(BindingLifecycleTest, ListsPageByPage) {
     ++pages;
   } while (!request.page_token().empty());
   EXPECT_EQ(pages, 2);
-  EXPECT_THAT(seen, ElementsAre(Channel3().channel_id, Channel2().channel_id,
-                                Channel1().channel_id));
+  EXPECT_THAT(seen,
+              ElementsAre(Channel3().channel_id, Channel2().channel_id, Channel1().channel_id));
 }
 
 TEST_F(BindingLifecycleTest, ARestartKeepsEverything) {
@@ -370,7 +355,8 @@ TEST_F(BindingLifecycleTest, ConcurrentBindsOfOneOaFromFiftyTeamsHaveOneWinner) 
   EXPECT_EQ(outcomes["repeat"], kCalls / kTeams - 1);
   EXPECT_EQ(outcomes["refused"], kCalls - kCalls / kTeams);
   int active = 0;
-  for (int t = 0; t < kTeams; ++t) active += static_cast<int>(List(absl::StrCat("team-", t)).size());
+  for (int t = 0; t < kTeams; ++t)
+    active += static_cast<int>(List(absl::StrCat("team-", t)).size());
   EXPECT_EQ(active, 1);
 }
 
@@ -393,8 +379,8 @@ TEST_F(BindingLifecycleTest, NoSecretOrTokenIsEverAtRestOrInTheLog) {
 
   // Read the files while the server still runs (WAL not yet checkpointed) and after it stops.
   const std::string db = channeld_->data_dir() + "/channeld.db";
-  std::vector<std::string> snapshots = {ReadFile(db), ReadFile(db + "-wal"),
-                                        ReadFile(db + "-shm"), channeld_->ReadLog()};
+  std::vector<std::string> snapshots = {ReadFile(db), ReadFile(db + "-wal"), ReadFile(db + "-shm"),
+                                        channeld_->ReadLog()};
   ASSERT_TRUE(channeld_->Stop().ok());
   snapshots.push_back(ReadFile(db));
   snapshots.push_back(channeld_->ReadLog());
@@ -500,9 +486,9 @@ TEST_F(StartupTest, RefusesASecondServerOnTheSameDataDirectoryAndBadFlags) {
 TEST_F(StartupTest, FlagsCanComeFromTheEnvironment) {
   ChildProcess::Options options;
   TempDir dir;
-  options.argv = {CHANNELD_PATH, "--grpc_listen=127.0.0.1:0", "--data_dir=" + dir.File("d")};
-  options.env = {"CHANNELD_PUBLIC_BASE_URL=https://hooks.example.com",
-                 "CHANNELD_LINE_CHECKS=off"};
+  options.argv = {CHANNELD_PATH, "--grpc_listen=127.0.0.1:0", "--webhook_listen=127.0.0.1:0",
+                  "--admin_listen=127.0.0.1:0", "--data_dir=" + dir.File("d")};
+  options.env = {"CHANNELD_PUBLIC_BASE_URL=https://hooks.example.com", "CHANNELD_LINE_CHECKS=off"};
   options.stderr_path = dir.File("log");
   auto process = ChildProcess::Start(options);
   ASSERT_TRUE(process.ok());

@@ -23,17 +23,8 @@ struct CliResult {
   std::string err;
 };
 
-class ChannelctlTest : public ::testing::Test {
+class ChannelctlTest : public ServiceTest {
  protected:
-  void SetUp() override {
-    auto line = FakeLine::Start();
-    ASSERT_TRUE(line.ok()) << line.status();
-    line_ = *std::move(line);
-    auto channeld = Channeld::Start({line_->base_url(), {}});
-    ASSERT_TRUE(channeld.ok()) << channeld.status();
-    channeld_ = *std::move(channeld);
-  }
-
   std::string WriteFile(const std::string& name, const std::string& content) {
     const std::string path = dir_.File(name);
     std::ofstream(path, std::ios::binary) << content;
@@ -42,7 +33,8 @@ class ChannelctlTest : public ::testing::Test {
 
   CliResult Run(std::vector<std::string> args, const std::string& stdin_text = "") {
     ChildProcess::Options options;
-    options.argv = {CHANNELCTL_PATH, "--server=" + channeld_->grpc_address()};
+    options.argv = {CHANNELCTL_PATH, "--server=" + channeld_->grpc_address(),
+                    "--caller_token_file=" + channeld_->data_dir() + "/admin.token"};
     for (auto& a : args) options.argv.push_back(std::move(a));
     options.stderr_path = dir_.File(absl::StrCat("err", runs_));
     options.stdin_path = WriteFile(absl::StrCat("in", runs_), stdin_text);
@@ -66,8 +58,6 @@ class ChannelctlTest : public ::testing::Test {
 
   TempDir dir_;
   int runs_ = 0;
-  std::unique_ptr<FakeLine> line_;
-  std::unique_ptr<Channeld> channeld_;
 };
 
 TEST_F(ChannelctlTest, BindsFromStandardInputAndShowsTheBinding) {
@@ -78,23 +68,27 @@ TEST_F(ChannelctlTest, BindsFromStandardInputAndShowsTheBinding) {
   EXPECT_EQ(bound.exit_code, 0) << bound.err;
   EXPECT_THAT(bound.out, AllOf(HasSubstr("bound"), HasSubstr("state:               ACTIVE"),
                                HasSubstr("/line/webhook/"), HasSubstr("…d4d4")));
-  EXPECT_THAT(bound.out + bound.err, AllOf(Not(HasSubstr(Channel1().secret)),
-                                           Not(HasSubstr(Channel1().token))));
+  EXPECT_THAT(bound.out + bound.err,
+              AllOf(Not(HasSubstr(Channel1().secret)), Not(HasSubstr(Channel1().token))));
 
-  const CliResult url = Run({"webhook-url", "--team=team-a", "--channel_id=" + Channel1().channel_id});
+  const CliResult url =
+      Run({"webhook-url", "--team=team-a", "--channel_id=" + Channel1().channel_id});
   EXPECT_EQ(url.exit_code, 0);
   EXPECT_THAT(url.out, HasSubstr("http://127.0.0.1:"));
 
-  const CliResult json = Run({"--json", "get", "--team=team-a", "--channel_id=" + Channel1().channel_id});
+  const CliResult json =
+      Run({"--json", "get", "--team=team-a", "--channel_id=" + Channel1().channel_id});
   EXPECT_EQ(json.exit_code, 0);
   EXPECT_THAT(json.out, AllOf(HasSubstr("\"channelId\": \"1656000001\""),
                               HasSubstr("\"state\": \"ACTIVE\"")));
 
   const CliResult list = Run({"list", "--team=team-a"});
   EXPECT_EQ(list.exit_code, 0);
-  EXPECT_THAT(list.out, AllOf(HasSubstr("CHANNEL_ID"), HasSubstr("1656000001"), HasSubstr("@111aaaaa")));
+  EXPECT_THAT(list.out,
+              AllOf(HasSubstr("CHANNEL_ID"), HasSubstr("1656000001"), HasSubstr("@111aaaaa")));
 
-  const CliResult unbound = Run({"unbind", "--team=team-a", "--channel_id=" + Channel1().channel_id});
+  const CliResult unbound =
+      Run({"unbind", "--team=team-a", "--channel_id=" + Channel1().channel_id});
   EXPECT_EQ(unbound.exit_code, 0) << unbound.err;
   EXPECT_THAT(unbound.out, HasSubstr("UNBOUND"));
 }
@@ -106,9 +100,9 @@ TEST_F(ChannelctlTest, BindsFromFilesAndUpdatesCredentials) {
   const CliResult bound = Run(args);
   EXPECT_EQ(bound.exit_code, 0) << bound.err;
 
-  const CliResult updated = Run({"update-credentials", "--team=team-a",
-                                 "--channel_id=" + Channel2().channel_id,
-                                 "--token_file=" + WriteFile("token2", Channel2().token + "\n")});
+  const CliResult updated =
+      Run({"update-credentials", "--team=team-a", "--channel_id=" + Channel2().channel_id,
+           "--token_file=" + WriteFile("token2", Channel2().token + "\n")});
   EXPECT_EQ(updated.exit_code, 0) << updated.err;
   EXPECT_THAT(updated.out, HasSubstr("credentials updated"));
 }
@@ -131,11 +125,10 @@ TEST_F(ChannelctlTest, ServerRefusalsExitOneWithCodeReasonAndFields) {
                                  "--line_id=@ok", "--secret_file=-", "--token_file=-"},
                                 "not-a-secret\nBearer abc\n");
   EXPECT_EQ(invalid.exit_code, 1);
-  EXPECT_THAT(invalid.err, AllOf(HasSubstr("INVALID_ARGUMENT (INVALID_FIELDS)"),
-                                 HasSubstr("  team_id: "), HasSubstr("  channel_id: "),
-                                 HasSubstr("  channel_secret: "),
-                                 HasSubstr("  channel_access_token: "),
-                                 Not(HasSubstr("not-a-secret"))));
+  EXPECT_THAT(invalid.err,
+              AllOf(HasSubstr("INVALID_ARGUMENT (INVALID_FIELDS)"), HasSubstr("  team_id: "),
+                    HasSubstr("  channel_id: "), HasSubstr("  channel_secret: "),
+                    HasSubstr("  channel_access_token: "), Not(HasSubstr("not-a-secret"))));
 
   const CliResult json = Run({"--json", "get", "--team=team-b", "--channel_id=1656000001"});
   EXPECT_EQ(json.exit_code, 1);

@@ -1,6 +1,7 @@
 #include "tests/integration/harness.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/client_interceptor.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
@@ -16,28 +18,75 @@
 namespace linechannel::testing {
 
 const FixtureChannel& Channel1() {
-  static const auto* c = new FixtureChannel{
-      "1656000001", "a1a1a1a1b2b2b2b2c3c3c3c3d4d4d4d4",
-      "TOKEN1+longlived/" + std::string(150, 'A') + "1111=", "U11111111111111111111111111111111",
-      "@111aaaaa"};
+  static const auto* c = new FixtureChannel{"1656000001", "a1a1a1a1b2b2b2b2c3c3c3c3d4d4d4d4",
+                                            "TOKEN1+longlived/" + std::string(150, 'A') + "1111=",
+                                            "U11111111111111111111111111111111", "@111aaaaa"};
   return *c;
 }
 
 const FixtureChannel& Channel2() {
-  static const auto* c = new FixtureChannel{
-      "1656000002", "e5e5e5e5f6f6f6f6a7a7a7a7b8b8b8b8",
-      "TOKEN2+longlived/" + std::string(150, 'B') + "2222=", "U22222222222222222222222222222222",
-      "@222bbbbb"};
+  static const auto* c = new FixtureChannel{"1656000002", "e5e5e5e5f6f6f6f6a7a7a7a7b8b8b8b8",
+                                            "TOKEN2+longlived/" + std::string(150, 'B') + "2222=",
+                                            "U22222222222222222222222222222222", "@222bbbbb"};
   return *c;
 }
 
 const FixtureChannel& Channel3() {
-  static const auto* c = new FixtureChannel{
-      "1656000003", "0c0c0c0c1d1d1d1d2e2e2e2e3f3f3f3f",
-      "TOKEN3+longlived/" + std::string(150, 'C') + "3333=", "U33333333333333333333333333333333",
-      "@333ccccc"};
+  static const auto* c = new FixtureChannel{"1656000003", "0c0c0c0c1d1d1d1d2e2e2e2e3f3f3f3f",
+                                            "TOKEN3+longlived/" + std::string(150, 'C') + "3333=",
+                                            "U33333333333333333333333333333333", "@333ccccc"};
   return *c;
 }
+
+namespace {
+
+// Adds "authorization: Bearer <token>" to every call of a channel.
+class BearerInterceptor : public grpc::experimental::Interceptor {
+ public:
+  explicit BearerInterceptor(std::string token) : token_(std::move(token)) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->insert({"authorization", "Bearer " + token_});
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string token_;
+};
+
+class BearerInterceptorFactory : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit BearerInterceptorFactory(std::string token) : token_(std::move(token)) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new BearerInterceptor(token_);
+  }
+
+ private:
+  const std::string token_;
+};
+
+std::shared_ptr<grpc::Channel> ChannelWithToken(const std::string& address,
+                                                const std::string& token,
+                                                const std::string& tls_ca_pem) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  grpc::ChannelArguments args;
+  if (!tls_ca_pem.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = tls_ca_pem;
+    credentials = grpc::SslCredentials(ssl);
+    // The test certificates are for "localhost"; the server listens on 127.0.0.1.
+    args.SetSslTargetNameOverride("localhost");
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
+  if (!token.empty()) factories.push_back(std::make_unique<BearerInterceptorFactory>(token));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(address, credentials, args,
+                                                                 std::move(factories));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<FakeLine>> FakeLine::Start(std::vector<std::string> extra_args) {
   ChildProcess::Options options;
@@ -78,11 +127,13 @@ absl::StatusOr<std::unique_ptr<Channeld>> Channeld::Start(Options options) {
 absl::Status Channeld::Launch() {
   ChildProcess::Options options;
   // A restart listens where the first start did, so webhook URLs stay the same.
-  options.argv = {CHANNELD_PATH,
-                  "--grpc_listen=" + (grpc_address_.empty() ? "127.0.0.1:0" : grpc_address_),
-                  "--webhook_listen=" +
-                      (webhook_address_.empty() ? "127.0.0.1:0" : webhook_address_),
-                  "--data_dir=" + data_dir_, "--line_timeout=3s"};
+  options.argv = {
+      CHANNELD_PATH,
+      "--grpc_listen=" + (grpc_address_.empty() ? "127.0.0.1:0" : grpc_address_),
+      "--webhook_listen=" + (webhook_address_.empty() ? "127.0.0.1:0" : webhook_address_),
+      "--admin_listen=" + (admin_address_.empty() ? "127.0.0.1:0" : admin_address_),
+      "--data_dir=" + data_dir_,
+      "--line_timeout=3s"};
   if (!options_.line_api_base_url.empty()) {
     options.argv.push_back("--line_api_base_url=" + options_.line_api_base_url);
   }
@@ -99,17 +150,54 @@ absl::Status Channeld::Launch() {
   if (!port.ok()) return port.status();
   auto webhook_port = PortAfter(*line, "webhook=");
   if (!webhook_port.ok()) return webhook_port.status();
+  auto admin_port = PortAfter(*line, "admin=");
+  if (!admin_port.ok()) return admin_port.status();
   process_ = *std::move(process);
   grpc_address_ = absl::StrCat("127.0.0.1:", *port);
   webhook_address_ = absl::StrCat("127.0.0.1:", *webhook_port);
-  stub_ = v1::ChannelService::NewStub(
-      grpc::CreateChannel(grpc_address_, grpc::InsecureChannelCredentials()));
+  admin_address_ = absl::StrCat("127.0.0.1:", *admin_port);
+  admin_token_ = std::string(absl::StripAsciiWhitespace(ReadFile(data_dir_ + "/admin.token")));
+  stub_ = StubWithToken(admin_token_);
+  admin_stub_ = AdminStubWithToken(admin_token_);
   return absl::OkStatus();
+}
+
+std::unique_ptr<v1::ChannelService::Stub> Channeld::StubWithToken(const std::string& token) const {
+  return v1::ChannelService::NewStub(
+      ChannelWithToken(grpc_address_, token, options_.grpc_tls_ca_pem));
+}
+
+std::unique_ptr<v1::AdminService::Stub> Channeld::AdminStubWithToken(
+    const std::string& token) const {
+  return v1::AdminService::NewStub(
+      ChannelWithToken(grpc_address_, token, options_.grpc_tls_ca_pem));
+}
+
+absl::StatusOr<std::string> Channeld::AddCaller(const std::string& name, const std::string& teams) {
+  ChildProcess::Options options;
+  options.argv = {CHANNELD_PATH, "add-caller", "--data_dir=" + data_dir_, "--caller_name=" + name,
+                  "--caller_teams=" + teams};
+  options.stderr_path = dir_.File("add-caller.log");
+  auto process = ChildProcess::Start(options);
+  if (!process.ok()) return process.status();
+  auto exit = (*process)->Wait();
+  if (!exit.ok()) return exit.status();
+  const std::vector<std::string> lines = (*process)->Lines();
+  if (*exit != 0 || lines.empty()) {
+    return absl::InternalError("add-caller failed: " + ReadFile(options.stderr_path));
+  }
+  grpc::ClientContext context;
+  v1::ReloadCallersRequest request;
+  v1::ReloadCallersResponse response;
+  const grpc::Status reloaded = admin_stub_->ReloadCallers(&context, request, &response);
+  if (!reloaded.ok()) return absl::InternalError("reload: " + reloaded.error_message());
+  return lines[0];
 }
 
 absl::StatusOr<int> Channeld::Stop() {
   if (process_ == nullptr) return absl::FailedPreconditionError("not running");
   stub_.reset();
+  admin_stub_.reset();
   auto status = process_->Stop(SIGTERM);
   process_.reset();
   return status;
@@ -124,6 +212,15 @@ absl::Status Channeld::Restart() {
 }
 
 std::string Channeld::ReadLog() const { return ReadFile(log_path()); }
+
+void ServiceTest::SetUp() {
+  auto line = FakeLine::Start();
+  ASSERT_TRUE(line.ok()) << line.status();
+  line_ = *std::move(line);
+  auto channeld = Channeld::Start({line_->base_url(), Flags()});
+  ASSERT_TRUE(channeld.ok()) << channeld.status();
+  channeld_ = *std::move(channeld);
+}
 
 std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) {
   auto context = std::make_unique<grpc::ClientContext>();

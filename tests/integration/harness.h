@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
+#include "linechannel/v1/admin_service.grpc.pb.h"
 #include "linechannel/v1/channel_service.grpc.pb.h"
 #include "tests/support/child_process.h"
 #include "tests/support/http_client.h"
@@ -46,6 +48,8 @@ class Channeld {
   struct Options {
     std::string line_api_base_url;
     std::vector<std::string> extra_flags;
+    // Calls over TLS trusting this CA (PEM text) for the gRPC port.
+    std::string grpc_tls_ca_pem;
   };
   static absl::StatusOr<std::unique_ptr<Channeld>> Start(Options options);
   ~Channeld();
@@ -56,10 +60,23 @@ class Channeld {
   absl::StatusOr<int> Stop();
 
   const std::string& grpc_address() const { return grpc_address_; }
+  // "127.0.0.1:port" of /metrics and /healthz.
+  const std::string& admin_address() const { return admin_address_; }
+  // The admin caller's token, from the file the first start wrote.
+  const std::string& admin_token() const { return admin_token_; }
   // "127.0.0.1:port" of the webhook endpoint.
   const std::string& webhook_address() const { return webhook_address_; }
+  // Calls as the admin caller.
   v1::ChannelService::Stub& stub() { return *stub_; }
+  v1::AdminService::Stub& admin_stub() { return *admin_stub_; }
+  // Calls with this token, or with none when it is empty.
+  std::unique_ptr<v1::ChannelService::Stub> StubWithToken(const std::string& token) const;
+  std::unique_ptr<v1::AdminService::Stub> AdminStubWithToken(const std::string& token) const;
+  // Adds a caller (channeld add-caller), makes the server re-read its callers, and returns
+  // the new caller's token.
+  absl::StatusOr<std::string> AddCaller(const std::string& name, const std::string& teams);
   const std::string& data_dir() const { return data_dir_; }
+  pid_t pid() const { return process_ == nullptr ? -1 : process_->pid(); }
   std::string log_path() const { return dir_.File("channeld.log"); }
   std::string ReadLog() const;
 
@@ -73,7 +90,21 @@ class Channeld {
   std::unique_ptr<ChildProcess> process_;
   std::string grpc_address_;
   std::string webhook_address_;
+  std::string admin_address_;
+  std::string admin_token_;
   std::unique_ptr<v1::ChannelService::Stub> stub_;
+  std::unique_ptr<v1::AdminService::Stub> admin_stub_;
+};
+
+// The fake LINE platform and a channeld that uses it, started fresh for each test (the
+// processes stop with the fixture). Subclasses add channeld flags with Flags().
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  virtual std::vector<std::string> Flags() { return {}; }
+
+  std::unique_ptr<FakeLine> line_;
+  std::unique_ptr<Channeld> channeld_;
 };
 
 // A client context with a deadline, so a hung server fails the test instead of hanging it.

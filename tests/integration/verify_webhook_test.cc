@@ -21,19 +21,8 @@ using ::testing::Not;
 
 constexpr char kTeam[] = "team-a";
 
-class VerifyWebhookTest : public ::testing::Test {
+class VerifyWebhookTest : public ServiceTest {
  protected:
-  void SetUp() override {
-    auto line = FakeLine::Start();
-    ASSERT_TRUE(line.ok()) << line.status();
-    line_ = *std::move(line);
-    auto channeld = Channeld::Start({line_->base_url(), Flags()});
-    ASSERT_TRUE(channeld.ok()) << channeld.status();
-    channeld_ = *std::move(channeld);
-  }
-
-  virtual std::vector<std::string> Flags() { return {}; }
-
   v1::BindChannelResponse Bind(bool set_webhook_url = true, bool overwrite = false,
                                const FixtureChannel& channel = Channel1()) {
     v1::BindChannelRequest request = BindRequestFor(channel, kTeam);
@@ -75,11 +64,6 @@ class VerifyWebhookTest : public ::testing::Test {
     auto state = line_->Control("GET", "/fake/channels/" + channel.channel_id);
     return state.ok() ? JsonField(state->body, pointer) : "";
   }
-
-
-
-  std::unique_ptr<FakeLine> line_;
-  std::unique_ptr<Channeld> channeld_;
 };
 
 TEST_F(VerifyWebhookTest, AllGood) {
@@ -191,9 +175,9 @@ TEST_F(VerifyWebhookLineLimitTest, LinesOwnRateLimitIsAnsweredFromTheLastResult)
   ASSERT_EQ(Verify().verdict(), v1::OK);
   // People pressed Verify in the console: LINE's 60 test calls for the hour are gone.
   for (int i = 0; i < 59; ++i) {
-    auto test = HttpCall("POST", line_->base_url() + "/v2/bot/channel/webhook/test", "{}",
-                         {{"Authorization", "Bearer " + Channel1().token},
-                          {"Content-Type", "application/json"}});
+    auto test = HttpCall(
+        "POST", line_->base_url() + "/v2/bot/channel/webhook/test", "{}",
+        {{"Authorization", "Bearer " + Channel1().token}, {"Content-Type", "application/json"}});
     ASSERT_TRUE(test.ok() && test->status == 200) << i;
   }
   const auto r = Verify();

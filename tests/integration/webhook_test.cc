@@ -4,14 +4,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <boost/asio.hpp>
 #include <map>
 #include <set>
-#include <boost/asio.hpp>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "SQLiteCpp/Database.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
@@ -25,30 +25,21 @@ using ::testing::SizeIs;
 
 constexpr char kTeam[] = "team-a";
 
-class WebhookTest : public ::testing::Test {
+class WebhookTest : public ServiceTest {
  protected:
   void SetUp() override {
-    auto line = FakeLine::Start();
-    ASSERT_TRUE(line.ok()) << line.status();
-    line_ = *std::move(line);
-    StartChanneld();
-    url_ = BindAndRegister(Channel1());
+    ServiceTest::SetUp();
+    if (!HasFatalFailure()) url_ = BindAndRegister(Channel1());
   }
 
-  virtual std::vector<std::string> Flags() { return {"--webhook_max_body_bytes=262144"}; }
-
-  void StartChanneld() {
-    auto channeld = Channeld::Start({line_->base_url(), Flags()});
-    ASSERT_TRUE(channeld.ok()) << channeld.status();
-    channeld_ = *std::move(channeld);
-  }
+  std::vector<std::string> Flags() override { return {"--webhook_max_body_bytes=262144"}; }
 
   // Binds the channel to kTeam and points LINE's webhook URL for it at us, as the user would
   // in the console. Returns the webhook URL.
   std::string BindAndRegister(const FixtureChannel& channel) {
     v1::BindChannelResponse bound;
-    const grpc::Status status = channeld_->stub().BindChannel(
-        Context().get(), BindRequestFor(channel, kTeam), &bound);
+    const grpc::Status status =
+        channeld_->stub().BindChannel(Context().get(), BindRequestFor(channel, kTeam), &bound);
     EXPECT_TRUE(status.ok()) << status.error_message();
     const std::string url = bound.channel().webhook_url();
     auto patched = line_->Control("PATCH", "/fake/channels/" + channel.channel_id,
@@ -58,10 +49,9 @@ class WebhookTest : public ::testing::Test {
   }
 
   // Makes LINE send a webhook for the channel; returns the fake's report.
-  std::string Send(const std::string& request_json,
-                   const FixtureChannel& channel = Channel1()) {
-    auto sent = line_->Control("POST", "/fake/channels/" + channel.channel_id + "/webhooks",
-                               request_json);
+  std::string Send(const std::string& request_json, const FixtureChannel& channel = Channel1()) {
+    auto sent =
+        line_->Control("POST", "/fake/channels/" + channel.channel_id + "/webhooks", request_json);
     EXPECT_TRUE(sent.ok());
     EXPECT_EQ(sent->status, 200) << sent->body;
     return sent->body;
@@ -75,8 +65,7 @@ class WebhookTest : public ::testing::Test {
     request.set_page_size(1000);
     while (true) {
       v1::ListEventsResponse response;
-      const grpc::Status status =
-          channeld_->stub().ListEvents(Context().get(), request, &response);
+      const grpc::Status status = channeld_->stub().ListEvents(Context().get(), request, &response);
       EXPECT_TRUE(status.ok()) << status.error_message();
       if (!status.ok() || response.events().empty()) break;
       events.insert(events.end(), response.events().begin(), response.events().end());
@@ -110,8 +99,6 @@ class WebhookTest : public ::testing::Test {
                         R"("message":{"id":"1","type":"text","text":"hi"}})");
   }
 
-  std::unique_ptr<FakeLine> line_;
-  std::unique_ptr<Channeld> channeld_;
   std::string url_;
 };
 
@@ -161,9 +148,9 @@ TEST_F(WebhookTest, RedeliveriesAndSimultaneousCopiesAreStoredOnce) {
   ASSERT_EQ(id.size(), 26u) << report;
 
   // LINE redelivers it (isRedelivery true, same webhookEventId): 200, nothing new.
-  auto redelivered = line_->Control("POST", "/fake/channels/" + Channel1().channel_id +
-                                                "/webhooks/redeliver",
-                                    absl::StrCat(R"({"webhook_event_id":")", id, R"("})"));
+  auto redelivered =
+      line_->Control("POST", "/fake/channels/" + Channel1().channel_id + "/webhooks/redeliver",
+                     absl::StrCat(R"({"webhook_event_id":")", id, R"("})"));
   ASSERT_TRUE(redelivered.ok());
   EXPECT_EQ(JsonField(redelivered->body, "/status"), "200") << redelivered->body;
 
@@ -204,30 +191,53 @@ TEST_F(WebhookTest, EveryRefusalHasItsStatusAndStoresNothing) {
     int status;
   };
   const std::string base = "http://" + channeld_->webhook_address();
-  const std::string other_body = Body(Channel2().bot_user_id, MessageEvent("01J000000000000000000000R2"));
+  const std::string other_body =
+      Body(Channel2().bot_user_id, MessageEvent("01J000000000000000000000R2"));
   const std::string not_json = "this is not json";
   const std::string not_shape = R"({"destination":"U","events":{}})";
   const std::vector<Case> cases = {
-      {"unknown key", "POST", base + "/line/webhook/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", good,
-       {{"x-line-signature", signature}}, 404},
+      {"unknown key",
+       "POST",
+       base + "/line/webhook/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+       good,
+       {{"x-line-signature", signature}},
+       404},
       {"garbage key", "POST", base + "/line/webhook/%2e%2e", good, {}, 404},
       {"other path", "POST", base + "/callback", good, {{"x-line-signature", signature}}, 404},
       {"GET", "GET", url_, "", {}, 405},
       {"no signature", "POST", url_, good, {}, 401},
-      {"wrong signature", "POST", url_, good,
-       {{"x-line-signature", TestSignature(Channel2().secret, good)}}, 401},
-      {"signature of other bytes", "POST", url_, good + " ",
-       {{"x-line-signature", signature}}, 401},
-      {"upper-case header name", "POST", url_, good + " ",
-       {{"X-LINE-SIGNATURE", signature}}, 401},
-      {"not JSON", "POST", url_, not_json,
-       {{"x-line-signature", TestSignature(Channel1().secret, not_json)}}, 400},
-      {"not LINE's shape", "POST", url_, not_shape,
-       {{"x-line-signature", TestSignature(Channel1().secret, not_shape)}}, 400},
-      {"another bot's destination", "POST", url_, other_body,
-       {{"x-line-signature", TestSignature(Channel1().secret, other_body)}}, 403},
-      {"too large", "POST", url_, std::string(300000, ' '), {{"x-line-signature", signature}},
-       413},
+      {"wrong signature",
+       "POST",
+       url_,
+       good,
+       {{"x-line-signature", TestSignature(Channel2().secret, good)}},
+       401},
+      {"signature of other bytes",
+       "POST",
+       url_,
+       good + " ",
+       {{"x-line-signature", signature}},
+       401},
+      {"upper-case header name", "POST", url_, good + " ", {{"X-LINE-SIGNATURE", signature}}, 401},
+      {"not JSON",
+       "POST",
+       url_,
+       not_json,
+       {{"x-line-signature", TestSignature(Channel1().secret, not_json)}},
+       400},
+      {"not LINE's shape",
+       "POST",
+       url_,
+       not_shape,
+       {{"x-line-signature", TestSignature(Channel1().secret, not_shape)}},
+       400},
+      {"another bot's destination",
+       "POST",
+       url_,
+       other_body,
+       {{"x-line-signature", TestSignature(Channel1().secret, other_body)}},
+       403},
+      {"too large", "POST", url_, std::string(300000, ' '), {{"x-line-signature", signature}}, 413},
   };
   for (const Case& c : cases) {
     auto response = HttpCall(c.method, c.url, c.body, c.headers);
@@ -283,10 +293,9 @@ TEST_F(WebhookTest, KeepAliveServesManyRequestsOnOneConnection) {
   for (int i = 0; i < 3; ++i) {
     const std::string body =
         Body(Channel1().bot_user_id, MessageEvent(absl::StrCat("01J0000000000000000000KA0", i)));
-    const std::string request =
-        absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: x\r\nContent-Length: ", body.size(),
-                     "\r\nx-line-signature: ", TestSignature(Channel1().secret, body), "\r\n\r\n",
-                     body);
+    const std::string request = absl::StrCat(
+        "POST ", path, " HTTP/1.1\r\nHost: x\r\nContent-Length: ", body.size(),
+        "\r\nx-line-signature: ", TestSignature(Channel1().secret, body), "\r\n\r\n", body);
     boost::asio::write(socket, boost::asio::buffer(request));
     std::string answer(512, '\0');
     const size_t n = socket.read_some(boost::asio::buffer(answer));
@@ -365,9 +374,10 @@ TEST_F(WebhookTest, StreamsAreLimitedToTheTeamAndChannel) {
   ASSERT_TRUE(channeld_->stub()
                   .BindChannel(Context().get(), BindRequestFor(Channel2(), "team-b"), &other)
                   .ok());
-  ASSERT_TRUE(line_->Control("PATCH", "/fake/channels/" + Channel2().channel_id,
-                             absl::StrCat(R"({"webhook_endpoint":")",
-                                          other.channel().webhook_url(), R"("})"))
+  ASSERT_TRUE(line_
+                  ->Control("PATCH", "/fake/channels/" + Channel2().channel_id,
+                            absl::StrCat(R"({"webhook_endpoint":")", other.channel().webhook_url(),
+                                         R"("})"))
                   .ok());
   Send(R"({"generate":{"count":2}})", Channel2());
   Send(R"({"generate":{"count":3}})", Channel1());
@@ -418,7 +428,8 @@ TEST_F(WebhookTimeoutTest, StalledClientsAreCutAndOthersAreServed) {
   // One client stops half way through its headers, another after its headers.
   boost::asio::ip::tcp::socket header_staller(io);
   header_staller.connect(endpoint);
-  boost::asio::write(header_staller, boost::asio::buffer(std::string("POST /line/webhook/x HTTP/1.1\r\nHo")));
+  boost::asio::write(header_staller,
+                     boost::asio::buffer(std::string("POST /line/webhook/x HTTP/1.1\r\nHo")));
   boost::asio::ip::tcp::socket body_staller(io);
   body_staller.connect(endpoint);
   const std::string path = url_.substr(url_.find("/line/"));

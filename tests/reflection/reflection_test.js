@@ -37,9 +37,9 @@ function fixtureChannel(index) {
   return JSON.parse(fs.readFileSync(fixturePath, 'utf8')).channels[index];
 }
 
-function unary(client, method, request) {
+function unary(client, method, request, metadata = new grpc.Metadata()) {
   return new Promise((resolve) => {
-    client[method](request, { deadline: Date.now() + 30000 }, (error, response) =>
+    client[method](request, metadata, { deadline: Date.now() + 30000 }, (error, response) =>
       resolve({ error, response }));
   });
 }
@@ -68,16 +68,21 @@ async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reflection-'));
   const ready = await start(
     [channeldPath, '--grpc_listen=127.0.0.1:0', '--webhook_listen=127.0.0.1:0',
-      `--data_dir=${dataDir}`, `--line_api_base_url=${lineUrl}`], 'channeld ready');
+      '--admin_listen=127.0.0.1:0', `--data_dir=${dataDir}`, `--line_api_base_url=${lineUrl}`],
+    'channeld ready');
   const address = /grpc=(\S+)/.exec(ready)[1];
   const credentials = grpc.credentials.createInsecure();
   const reflection = new GrpcReflection(address, credentials);
+  // ChannelService needs the caller token the first start wrote; reflection and health do not.
+  const token = fs.readFileSync(path.join(dataDir, 'admin.token'), 'utf8').trim();
+  const auth = new grpc.Metadata();
+  auth.set('authorization', `Bearer ${token}`);
 
   // grpcurl list
   const services = await reflection.listServices();
   console.log('services:', services.join(', '));
-  for (const name of ['linechannel.v1.ChannelService', 'grpc.health.v1.Health',
-    'grpc.reflection.v1alpha.ServerReflection']) {
+  for (const name of ['linechannel.v1.ChannelService', 'linechannel.v1.AdminService',
+    'grpc.health.v1.Health', 'grpc.reflection.v1alpha.ServerReflection']) {
     assert.ok(services.includes(name), `${name} is listed`);
   }
 
@@ -113,14 +118,16 @@ async function main() {
     channel_secret: channel.channel_secret, channel_access_token: channel.access_token,
     line_id: channel.basic_id,
   };
-  const bound = await unary(service, 'BindChannel', request);
+  const unauthenticated = await unary(service, 'BindChannel', request);
+  assert.equal(unauthenticated.error && unauthenticated.error.code, grpc.status.UNAUTHENTICATED);
+  const bound = await unary(service, 'BindChannel', request, auth);
   assert.ifError(bound.error);
   assert.equal(bound.response.channel.state, 'ACTIVE');
   assert.match(bound.response.channel.webhook_url, /\/line\/webhook\/[A-Za-z0-9_-]{32}$/);
   console.log('bound:', bound.response.channel.webhook_url);
 
   // The same OA from another team: ALREADY_EXISTS, rendered with its ErrorInfo.
-  const refused = await unary(service, 'BindChannel', { ...request, team_id: 'team-b' });
+  const refused = await unary(service, 'BindChannel', { ...request, team_id: 'team-b' }, auth);
   assert.ok(refused.error, 'another team is refused');
   assert.equal(refused.error.code, grpc.status.ALREADY_EXISTS);
   const rendered = await renderError(reflection, refused.error);
@@ -132,7 +139,7 @@ async function main() {
   assert.match(rendered.message, /Unbind it in that team first/);
 
   // An invalid request: BadRequest names the fields.
-  const invalid = await unary(service, 'BindChannel', { team_id: 'team-a' });
+  const invalid = await unary(service, 'BindChannel', { team_id: 'team-a' }, auth);
   const invalidRendered = await renderError(reflection, invalid.error);
   const badRequest = invalidRendered.details.find((d) => d['@type'].endsWith('/google.rpc.BadRequest'));
   assert.ok(badRequest, 'a BadRequest detail');

@@ -28,14 +28,14 @@ constexpr char kBotUser[] = "U0123456789abcdef0123456789abcdef";
 
 constexpr char kOtherChannel[] = "1656000002";
 constexpr char kOtherSecret[] = "fedcba9876543210fedcba9876543210";
-constexpr char kOtherToken[] = "long-lived-token-of-channel-two-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+constexpr char kOtherToken[] =
+    "long-lived-token-of-channel-two-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
 
 class BindingServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     line_.AddChannel(kChannel, {kSecret, kToken, {kBotUser, "@123abcde", "@shop-a", "Shop A"}});
-    line_.AddChannel(kOtherChannel,
-                     {kOtherSecret, kOtherToken, {"U2", "@999zzzzz", "", "Shop B"}});
+    line_.AddChannel(kOtherChannel, {kOtherSecret, kOtherToken, {"U2", "@999zzzzz", "", "Shop B"}});
     storage::SqliteStore::Options options;
     options.path = dir_.File("test.db");
     store_ = *storage::SqliteStore::Open(options);
@@ -291,7 +291,8 @@ TEST_F(BindingServiceTest, UpdateRefusesCredentialsLineDoesNotConfirm) {
                absl::StatusCode::kFailedPrecondition, "SECRET_REJECTED");
 
   // A token of the same channel but, impossibly, another bot.
-  line_.AddChannel(kChannel, {kSecret, "token-of-impostor-bot-zzzzzzzzzzzzzzzzzzzzzzz",
+  line_.AddChannel(kChannel, {kSecret,
+                              "token-of-impostor-bot-zzzzzzzzzzzzzzzzzzzzzzz",
                               {"Uimpostor", "@123abcde", "", "X"}});
   CredentialsRequest other_bot{"team-a", kChannel, std::nullopt,
                                Secret("token-of-impostor-bot-zzzzzzzzzzzzzzzzzzzzzzz")};

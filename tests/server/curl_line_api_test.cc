@@ -63,7 +63,8 @@ TEST(CurlLineApiTest, VerifiesATokenAndReadsItsChannel) {
 
 TEST(CurlLineApiTest, AnExpiredTokenIsUnauthenticated) {
   ScriptedHttpServer server([](const Request&) {
-    return Response{400, R"({"error":"invalid_request","error_description":"access token expired"})"};
+    return Response{400,
+                    R"({"error":"invalid_request","error_description":"access token expired"})"};
   });
   CurlLineApi line = Client(server);
   auto info = line.VerifyAccessToken(Secret("tok"), Soon());
@@ -90,7 +91,9 @@ TEST(CurlLineApiTest, GetsBotInfoWithABearerToken) {
 
 TEST(CurlLineApiTest, BotErrorsCarryMessageAndDetails) {
   ScriptedHttpServer server([](const Request&) {
-    return Response{401, R"({"message":"Authentication failed.","details":[{"message":"bad","property":"token"}]})"};
+    return Response{
+        401,
+        R"({"message":"Authentication failed.","details":[{"message":"bad","property":"token"}]})"};
   });
   CurlLineApi line = Client(server);
   auto bot = line.GetBotInfo(Secret("t"), Soon());
@@ -102,13 +105,11 @@ TEST(CurlLineApiTest, MapsEveryOtherAnswer) {
   struct Case {
     int status;
     absl::StatusCode code;
-  } cases[] = {{429, absl::StatusCode::kResourceExhausted},
-               {500, absl::StatusCode::kUnavailable},
-               {503, absl::StatusCode::kUnavailable},
-               {403, absl::StatusCode::kPermissionDenied},
-               {404, absl::StatusCode::kNotFound},
-               {400, absl::StatusCode::kInvalidArgument},
-               {418, absl::StatusCode::kInvalidArgument}};
+  } cases[] = {
+      {429, absl::StatusCode::kResourceExhausted}, {500, absl::StatusCode::kUnavailable},
+      {503, absl::StatusCode::kUnavailable},       {403, absl::StatusCode::kPermissionDenied},
+      {404, absl::StatusCode::kNotFound},          {400, absl::StatusCode::kInvalidArgument},
+      {418, absl::StatusCode::kInvalidArgument}};
   for (const Case& c : cases) {
     ScriptedHttpServer server([&](const Request&) {
       return Response{c.status, R"({"message":"nope"})", {{"Retry-After", "30"}}};
@@ -119,8 +120,9 @@ TEST(CurlLineApiTest, MapsEveryOtherAnswer) {
 }
 
 TEST(CurlLineApiTest, ARateLimitSaysWhenToRetry) {
-  ScriptedHttpServer server(
-      [](const Request&) { return Response{429, "{}", {{"Retry-After", "30"}}}; });
+  ScriptedHttpServer server([](const Request&) {
+    return Response{429, "{}", {{"Retry-After", "30"}}};
+  });
   CurlLineApi line = Client(server);
   auto status = line.VerifyAccessToken(Secret("t"), Soon()).status();
   EXPECT_TRUE(absl::IsResourceExhausted(status));
@@ -132,15 +134,15 @@ TEST(CurlLineApiTest, AnUnreadableSuccessIsUnavailable) {
     ScriptedHttpServer server([&](const Request&) { return Response{200, body}; });
     CurlLineApi line = Client(server);
     EXPECT_TRUE(absl::IsUnavailable(line.GetBotInfo(Secret("t"), Soon()).status())) << body;
-    EXPECT_TRUE(absl::IsUnavailable(line.VerifyAccessToken(Secret("t"), Soon()).status()))
-        << body;
+    EXPECT_TRUE(absl::IsUnavailable(line.VerifyAccessToken(Secret("t"), Soon()).status())) << body;
     EXPECT_TRUE(absl::IsUnavailable(line.CheckChannelSecret("1", Secret("s"), Soon()))) << body;
   }
 }
 
 TEST(CurlLineApiTest, ANumericClientIdIsAccepted) {
-  ScriptedHttpServer server(
-      [](const Request&) { return Response{200, R"({"client_id":1656000001})"}; });
+  ScriptedHttpServer server([](const Request&) {
+    return Response{200, R"({"client_id":1656000001})"};
+  });
   CurlLineApi line = Client(server);
   auto info = line.VerifyAccessToken(Secret("t"), Soon());
   ASSERT_TRUE(info.ok());
@@ -153,37 +155,36 @@ TEST(CurlLineApiTest, NoServerIsUnavailable) {
     ScriptedHttpServer closed([](const Request&) { return Response{}; });
     port = closed.port();
   }
-  CurlLineApi line({"http://127.0.0.1:" + std::to_string(port), absl::Seconds(2),
-                    absl::Seconds(1), ""});
+  CurlLineApi line(
+      {"http://127.0.0.1:" + std::to_string(port), absl::Seconds(2), absl::Seconds(1), ""});
   const absl::Status status = line.CheckChannelSecret("1", Secret("s"), Soon());
   EXPECT_TRUE(absl::IsUnavailable(status)) << status;
   EXPECT_THAT(status.message(), HasSubstr("POST /oauth2/v3/token"));
 }
 
 TEST(CurlLineApiTest, ASlowLineTimesOutAtTheCallTimeout) {
-  ScriptedHttpServer server(
-      [](const Request&) { return Response{200, "{}", {}, absl::Milliseconds(1500)}; });
+  ScriptedHttpServer server([](const Request&) {
+    return Response{200, "{}", {}, absl::Milliseconds(1500)};
+  });
   CurlLineApi line({server.base_url(), absl::Milliseconds(200), absl::Seconds(1), ""});
   const absl::Status status = line.GetBotInfo(Secret("t"), Soon()).status();
   EXPECT_TRUE(absl::IsUnavailable(status)) << status;
 }
 
 TEST(CurlLineApiTest, TheCallersDeadlineBoundsTheCall) {
-  ScriptedHttpServer server(
-      [](const Request&) { return Response{200, "{}", {}, absl::Milliseconds(1500)}; });
+  ScriptedHttpServer server([](const Request&) {
+    return Response{200, "{}", {}, absl::Milliseconds(1500)};
+  });
   CurlLineApi line = Client(server);
-  const absl::Status slow = line.GetBotInfo(Secret("t"), absl::Now() + absl::Milliseconds(200))
-                                .status();
+  const absl::Status slow =
+      line.GetBotInfo(Secret("t"), absl::Now() + absl::Milliseconds(200)).status();
   EXPECT_TRUE(absl::IsDeadlineExceeded(slow)) << slow;
-  const absl::Status passed = line.GetBotInfo(Secret("t"), absl::Now() - absl::Seconds(1))
-                                  .status();
+  const absl::Status passed = line.GetBotInfo(Secret("t"), absl::Now() - absl::Seconds(1)).status();
   EXPECT_TRUE(absl::IsDeadlineExceeded(passed)) << passed;
 }
 
 TEST(CurlLineApiTest, ReusesConnections) {
-  ScriptedHttpServer server([](const Request&) {
-    return Response{200, R"({"client_id":"1"})"};
-  });
+  ScriptedHttpServer server([](const Request&) { return Response{200, R"({"client_id":"1"})"}; });
   CurlLineApi line = Client(server);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(line.VerifyAccessToken(Secret("t"), Soon()).ok());
   EXPECT_EQ(server.requests().size(), 5u);

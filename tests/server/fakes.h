@@ -79,7 +79,8 @@ class FakeLineApi : public LineApi {
     if (!failure_.ok()) return failure_;
     const auto it = channels_.find(channel_id);
     if (it == channels_.end() || it->second.secret != secret.Reveal()) {
-      return absl::UnauthenticatedError("LINE issue stateless token answered HTTP 400 (invalid_client)");
+      return absl::UnauthenticatedError(
+          "LINE issue stateless token answered HTTP 400 (invalid_client)");
     }
     return absl::OkStatus();
   }
@@ -91,7 +92,8 @@ class FakeLineApi : public LineApi {
     for (const auto& [id, channel] : channels_) {
       if (channel.token == token.Reveal()) return LineTokenInfo{id, 86400, "P"};
     }
-    return absl::UnauthenticatedError("LINE verify access token answered HTTP 400 (invalid_request)");
+    return absl::UnauthenticatedError(
+        "LINE verify access token answered HTTP 400 (invalid_request)");
   }
 
   absl::StatusOr<LineBotInfo> GetBotInfo(const Secret& token, absl::Time) override {
@@ -104,8 +106,7 @@ class FakeLineApi : public LineApi {
     return absl::UnauthenticatedError("LINE get bot info answered HTTP 401");
   }
 
-  absl::StatusOr<LineWebhookEndpoint> GetWebhookEndpoint(const Secret& token,
-                                                         absl::Time) override {
+  absl::StatusOr<LineWebhookEndpoint> GetWebhookEndpoint(const Secret& token, absl::Time) override {
     ++calls_;
     absl::MutexLock lock(&mu_);
     if (!failure_.ok()) return failure_;

@@ -22,7 +22,7 @@ TEST(SecretSealerTest, SealsAndOpensUnderTheCurrentKey) {
   const Secret secret("0123456789abcdef0123456789abcdef");
   auto sealed = sealer.Seal(secret, "channel_secret:1");
   ASSERT_TRUE(sealed.ok());
-  EXPECT_EQ(sealed->key_id, sealer.keys().current_id());
+  EXPECT_EQ(sealed->key_id, sealer.keys()->current_id());
   EXPECT_THAT(sealed->ciphertext, Not(HasSubstr(secret.Reveal())));
   // Version byte, 12-byte nonce, the text, 16-byte tag.
   EXPECT_EQ(sealed->ciphertext.size(), 1 + 12 + secret.size() + 16);

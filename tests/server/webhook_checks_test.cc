@@ -72,7 +72,6 @@ class WebhookChecksTest : public ::testing::Test {
     line_.AddChannel(kChannel, channel);
   }
 
-
   testing::TempDir dir_;
   FakeLineApi line_;
   FakeClock clock_;
@@ -102,7 +101,8 @@ TEST_F(WebhookChecksTest, ARevokedTokenFailsAndSkipsWhatNeedsIt) {
   const auto r = Verify();
   EXPECT_EQ(r.verdict(), v1::ACTION_NEEDED);
   EXPECT_EQ(testing::CheckOf(r, v1::ACCESS_TOKEN_VALID).result(), v1::FAIL);
-  EXPECT_THAT(testing::CheckOf(r, v1::ACCESS_TOKEN_VALID).next_step(), HasSubstr("UpdateCredentials"));
+  EXPECT_THAT(testing::CheckOf(r, v1::ACCESS_TOKEN_VALID).next_step(),
+              HasSubstr("UpdateCredentials"));
   EXPECT_EQ(testing::CheckOf(r, v1::WEBHOOK_URL_MATCHES).result(), v1::SKIPPED);
   EXPECT_EQ(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).result(), v1::SKIPPED);
   const BindingHealth health = HealthOf(Binding());
@@ -130,7 +130,8 @@ TEST_F(WebhookChecksTest, NoUrlAndUseWebhookOffAreEachFound) {
   Change([](auto& c) { c.webhook = {kUrl, false}; });
   r = Verify();
   EXPECT_EQ(testing::CheckOf(r, v1::WEBHOOK_ENABLED).result(), v1::FAIL);
-  EXPECT_THAT(testing::CheckOf(r, v1::WEBHOOK_ENABLED).next_step(), HasSubstr("Turn on \"Use webhook\""));
+  EXPECT_THAT(testing::CheckOf(r, v1::WEBHOOK_ENABLED).next_step(),
+              HasSubstr("Turn on \"Use webhook\""));
   EXPECT_EQ(r.verdict(), v1::ACTION_NEEDED);
 }
 
@@ -138,7 +139,8 @@ TEST_F(WebhookChecksTest, A401FromOurEndpointMeansTheSecretWasReissued) {
   Change([](auto& c) { c.test = {false, "", 401, "ERROR_STATUS_CODE", "401 Unauthorized"}; });
   const auto r = Verify();
   EXPECT_EQ(testing::CheckOf(r, v1::SIGNATURE_VERIFIED).result(), v1::FAIL);
-  EXPECT_THAT(testing::CheckOf(r, v1::SIGNATURE_VERIFIED).next_step(), HasSubstr("UpdateCredentials"));
+  EXPECT_THAT(testing::CheckOf(r, v1::SIGNATURE_VERIFIED).next_step(),
+              HasSubstr("UpdateCredentials"));
   EXPECT_THAT(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).evidence(), HasSubstr("statusCode=401"));
   // One reason for the two failed checks: the one that says what to do.
   EXPECT_THAT(HealthOf(Binding()).reasons, SizeIs(1));
@@ -148,7 +150,8 @@ TEST_F(WebhookChecksTest, DeliveryFailuresNameTheirCause) {
   Change([](auto& c) { c.test = {false, "", 0, "COULD_NOT_CONNECT", "Connection refused"}; });
   auto r = Verify();
   EXPECT_EQ(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).result(), v1::FAIL);
-  EXPECT_THAT(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).next_step(), HasSubstr("reachable from the internet"));
+  EXPECT_THAT(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).next_step(),
+              HasSubstr("reachable from the internet"));
   EXPECT_EQ(testing::CheckOf(r, v1::SIGNATURE_VERIFIED).result(), v1::SKIPPED);
 
   Change([](auto& c) { c.test = {false, "", 0, "REQUEST_TIMEOUT", ""}; });
@@ -163,7 +166,8 @@ TEST_F(WebhookChecksTest, LineDownIsLineUnavailableAndKeepsThePreviousFindings) 
   const auto r = Verify();
   EXPECT_EQ(r.verdict(), v1::LINE_UNAVAILABLE);
   EXPECT_EQ(testing::CheckOf(r, v1::ACCESS_TOKEN_VALID).result(), v1::SKIPPED);
-  EXPECT_THAT(HealthOf(Binding()).reasons, SizeIs(1));  // Not cleared by a check that could not run.
+  EXPECT_THAT(HealthOf(Binding()).reasons,
+              SizeIs(1));  // Not cleared by a check that could not run.
 }
 
 TEST_F(WebhookChecksTest, TheTestBudgetIsNeverExceededAndTheLastResultIsRepeated) {

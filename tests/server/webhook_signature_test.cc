@@ -75,7 +75,8 @@ TEST(WebhookSignatureTest, TheSdksNegativeCasesAreRejected) {
   }
   EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), v.body, flipped));
   // A signature of the wrong length, and the SDKs' literal "invalid_signature".
-  EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), v.body, v.signature.substr(0, 43)));
+  EXPECT_FALSE(
+      IsValidWebhookSignature(Secret(v.channel_secret), v.body, v.signature.substr(0, 43)));
   EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), v.body, v.signature + "="));
   EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), v.body, "invalid_signature"));
   // No header at all arrives as an empty value here.
@@ -83,7 +84,8 @@ TEST(WebhookSignatureTest, TheSdksNegativeCasesAreRejected) {
   // The raw 32-byte MAC or hex are not LINE's encoding.
   std::string raw;
   ASSERT_TRUE(absl::Base64Unescape(v.signature, &raw));
-  EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), v.body, absl::BytesToHexString(raw)));
+  EXPECT_FALSE(
+      IsValidWebhookSignature(Secret(v.channel_secret), v.body, absl::BytesToHexString(raw)));
 }
 
 }  // namespace

@@ -194,8 +194,7 @@ TEST_F(SqliteEventStoreTest, RetentionDeletesOnlyOldEventsInBatches) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event(absl::StrCat("old", i))}, kT0).ok());
   }
-  ASSERT_TRUE(
-      Append(binding_a_, "team-a", "100", {Event("new")}, kT0 + absl::Hours(48)).ok());
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("new")}, kT0 + absl::Hours(48)).ok());
   const absl::Time cutoff = kT0 + absl::Hours(1);
   EXPECT_EQ(*store_->DeleteEventsReceivedBefore(cutoff, 4), 4);
   EXPECT_EQ(*store_->DeleteEventsReceivedBefore(cutoff, 4), 4);

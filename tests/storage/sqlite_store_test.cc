@@ -178,15 +178,13 @@ TEST_F(SqliteStoreTest, EveryChangeIsAuditedInItsTransaction) {
 
   auto audit = store_->ListAudit(stored->row_id);
   ASSERT_TRUE(audit.ok());
-  EXPECT_THAT(*audit,
-              ElementsAre(AllOf(Field(&AuditRecord::action, "bind"),
-                                Field(&AuditRecord::actor, "tester")),
-                          AllOf(Field(&AuditRecord::action, "update_credentials"),
-                                Field(&AuditRecord::actor, "op2"),
-                                Field(&AuditRecord::detail, "token")),
-                          AllOf(Field(&AuditRecord::action, "unbind"),
-                                Field(&AuditRecord::actor, "op3"),
-                                Field(&AuditRecord::at, kT0 + absl::Minutes(2)))));
+  EXPECT_THAT(
+      *audit,
+      ElementsAre(AllOf(Field(&AuditRecord::action, "bind"), Field(&AuditRecord::actor, "tester")),
+                  AllOf(Field(&AuditRecord::action, "update_credentials"),
+                        Field(&AuditRecord::actor, "op2"), Field(&AuditRecord::detail, "token")),
+                  AllOf(Field(&AuditRecord::action, "unbind"), Field(&AuditRecord::actor, "op3"),
+                        Field(&AuditRecord::at, kT0 + absl::Minutes(2)))));
 
   // An unbound binding's credentials cannot change any more.
   EXPECT_TRUE(absl::IsNotFound(
@@ -306,8 +304,7 @@ TEST(SqliteSchemaTest, RefusesAFileThatIsNotSqlite) {
   const std::string path = dir.File("garbage.db");
   {
     std::FILE* f = std::fopen(path.c_str(), "w");
-    std::fputs("this is not a database, just text that is long enough to have a header......",
-               f);
+    std::fputs("this is not a database, just text that is long enough to have a header......", f);
     std::fclose(f);
   }
   SqliteStore::Options options;

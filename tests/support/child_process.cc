@@ -26,8 +26,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(Options option
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addopen(
-      &actions, STDIN_FILENO,
-      options.stdin_path.empty() ? "/dev/null" : options.stdin_path.c_str(), O_RDONLY, 0);
+      &actions, STDIN_FILENO, options.stdin_path.empty() ? "/dev/null" : options.stdin_path.c_str(),
+      O_RDONLY, 0);
   if (!options.stderr_path.empty()) {
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, options.stderr_path.c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -113,8 +113,8 @@ absl::StatusOr<std::string> ChildProcess::WaitForLine(const std::string& needle,
       return p->self->stdout_closed_ || p->self->lines_.size() > p->seen;
     };
     if (!mu_.AwaitWithDeadline(absl::Condition(changed, &progress), deadline)) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "no line containing \"", needle, "\" within ", absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat("no line containing \"", needle, "\" within ",
+                                                      absl::FormatDuration(timeout)));
     }
   }
 }

@@ -27,7 +27,8 @@ TEST(SignatureVectorsTest, SigningReproducesEveryVector) {
     EXPECT_EQ(fake_line::SignWebhookBody(vector.channel_secret, vector.body), vector.signature)
         << vector.source;
     // The test's own HMAC, used everywhere else, must agree too.
-    EXPECT_EQ(IndependentSignature(vector.channel_secret, vector.body), vector.signature) << vector.source;
+    EXPECT_EQ(IndependentSignature(vector.channel_secret, vector.body), vector.signature)
+        << vector.source;
   }
 }
 
@@ -42,8 +43,9 @@ TEST_F(SignatureVectorsOnTheWireTest, SendsEveryVectorWithItsSignature) {
     const std::string id = absl::StrCat("900000000", i);
     HttpReply added = client().PostJson(
         "/fake/channels",
-        absl::StrCat(R"({"channel_id": ")", id, R"(", "channel_secret": )", Quote(vector.channel_secret),
-                     R"(, "access_token": "vector-)", i, R"(", "bot_user_id": "Uvector",
+        absl::StrCat(R"({"channel_id": ")", id, R"(", "channel_secret": )",
+                     Quote(vector.channel_secret), R"(, "access_token": "vector-)", i,
+                     R"(", "bot_user_id": "Uvector",
                      "basic_id": "@vector", "webhook_endpoint": )",
                      Quote(receiver.Url()), "}"));
     ASSERT_EQ(added.status, 200) << added.body;

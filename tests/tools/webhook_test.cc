@@ -7,9 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "tests/support/test_certificates.h"
 #include "tests/tools/fake_line_test_base.h"
 #include "tests/tools/independent_signature.h"
-#include "tests/tools/test_certificates.h"
 #include "tests/tools/webhook_receiver.h"
 
 namespace linechannel::testing {

@@ -1,4 +1,4 @@
-#include "tests/tools/test_certificates.h"
+#include "tests/support/test_certificates.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -26,8 +26,10 @@ bool AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
   return ok;
 }
 
+enum class Role { kCa, kServer, kClient };
+
 CertPtr MakeCertificate(EVP_PKEY* key, const char* common_name, long serial, X509* issuer,
-                        EVP_PKEY* issuer_key, bool is_ca) {
+                        EVP_PKEY* issuer_key, Role role) {
   CertPtr cert(X509_new(), X509_free);
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
@@ -40,13 +42,16 @@ CertPtr MakeCertificate(EVP_PKEY* key, const char* common_name, long serial, X50
   X509* signer = issuer == nullptr ? cert.get() : issuer;
   X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
   bool ok = true;
-  if (is_ca) {
+  if (role == Role::kCa) {
     ok = AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE") &&
          AddExtension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
-  } else {
+  } else if (role == Role::kServer) {
     ok = AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE") &&
          AddExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth") &&
          AddExtension(cert.get(), signer, NID_subject_alt_name, "DNS:localhost");
+  } else {
+    ok = AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE") &&
+         AddExtension(cert.get(), signer, NID_ext_key_usage, "clientAuth");
   }
   if (!ok || X509_sign(cert.get(), issuer_key, EVP_sha256()) == 0)
     return CertPtr(nullptr, X509_free);
@@ -67,11 +72,17 @@ std::string ToPem(Writer write) {
 absl::StatusOr<TestPki> GenerateTestPki() {
   KeyPtr ca_key(EVP_EC_gen("P-256"), EVP_PKEY_free);
   KeyPtr server_key(EVP_EC_gen("P-256"), EVP_PKEY_free);
-  if (!ca_key || !server_key) return absl::InternalError("EC key generation failed");
-  CertPtr ca = MakeCertificate(ca_key.get(), "fake_line test CA", 1, nullptr, ca_key.get(), true);
+  KeyPtr client_key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  if (!ca_key || !server_key || !client_key) return absl::InternalError("EC key generation failed");
+  CertPtr ca =
+      MakeCertificate(ca_key.get(), "linechannel test CA", 1, nullptr, ca_key.get(), Role::kCa);
   if (!ca) return absl::InternalError("CA certificate generation failed");
-  CertPtr server = MakeCertificate(server_key.get(), "localhost", 2, ca.get(), ca_key.get(), false);
+  CertPtr server =
+      MakeCertificate(server_key.get(), "localhost", 2, ca.get(), ca_key.get(), Role::kServer);
   if (!server) return absl::InternalError("server certificate generation failed");
+  CertPtr client =
+      MakeCertificate(client_key.get(), "test client", 3, ca.get(), ca_key.get(), Role::kClient);
+  if (!client) return absl::InternalError("client certificate generation failed");
 
   TestPki pki;
   pki.ca_certificate_pem = ToPem([&](BIO* bio) { return PEM_write_bio_X509(bio, ca.get()) == 1; });
@@ -81,8 +92,15 @@ absl::StatusOr<TestPki> GenerateTestPki() {
     return PEM_write_bio_PrivateKey(bio, server_key.get(), nullptr, nullptr, 0, nullptr, nullptr) ==
            1;
   });
+  pki.client_certificate_pem =
+      ToPem([&](BIO* bio) { return PEM_write_bio_X509(bio, client.get()) == 1; });
+  pki.client_private_key_pem = ToPem([&](BIO* bio) {
+    return PEM_write_bio_PrivateKey(bio, client_key.get(), nullptr, nullptr, 0, nullptr, nullptr) ==
+           1;
+  });
   if (pki.ca_certificate_pem.empty() || pki.server_certificate_pem.empty() ||
-      pki.server_private_key_pem.empty()) {
+      pki.server_private_key_pem.empty() || pki.client_certificate_pem.empty() ||
+      pki.client_private_key_pem.empty()) {
     return absl::InternalError("PEM encoding failed");
   }
   return pki;
