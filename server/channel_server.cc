@@ -35,6 +35,7 @@
 #include "server/webhook_checks.h"
 #include "server/webhook_handler.h"
 #include "server/webhook_receiver.h"
+#include "storage/fault_injection.h"
 #include "storage/sqlite_store.h"
 
 namespace linechannel::server {
@@ -147,6 +148,13 @@ struct ChannelServer::Parts {
 };
 
 absl::Status ChannelServer::Parts::OpenStore(const ServerConfig& config) {
+  if (config.test_hooks) {
+    storage::InstallFaultInjection();
+    LogLine(LogLevel::kWarning, "test_hooks_on")
+        .With("message",
+              "test hooks are on: storage faults can be injected through the admin "
+              "port. Never run production like this.");
+  }
   absl::StatusOr<DataDir> dir = DataDir::Open(config.data_dir);
   if (!dir.ok()) return dir.status();
   data_dir.emplace(*std::move(dir));
@@ -248,7 +256,7 @@ absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config) {
   }
 
   if (config.admin_listen.empty()) return absl::OkStatus();
-  admin_handler = std::make_unique<AdminHandler>(&metrics);
+  admin_handler = std::make_unique<AdminHandler>(&metrics, config.test_hooks);
   HttpServer::Options admin;
   admin.listen = config.admin_listen;
   admin.log_event = "admin_http";

@@ -59,6 +59,8 @@ struct ServerConfig {
   double recheck_per_second = 2;
   // How long a database write waits for a lock another process holds before failing.
   absl::Duration store_busy_timeout = absl::Seconds(5);
+  // Test hooks (storage fault injection on the admin port). Never in production.
+  bool test_hooks = false;
   // How long events are kept; zero keeps them forever.
   absl::Duration event_retention = absl::Hours(24 * 30);
 };

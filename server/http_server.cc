@@ -124,7 +124,9 @@ class Session {
     HttpHead head;
     head.method = std::string(request.method_string());
     const absl::string_view target(request.target().data(), request.target().size());
-    head.path = std::string(target.substr(0, target.find('?')));
+    const size_t question = target.find('?');
+    head.path = std::string(target.substr(0, question));
+    if (question != absl::string_view::npos) head.query = std::string(target.substr(question + 1));
     head.has_body =
         parser_->chunked() || (parser_->content_length() && *parser_->content_length() > 0);
     if (parser_->content_length()) head.content_length = *parser_->content_length();

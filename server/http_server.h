@@ -20,6 +20,8 @@ struct HttpHead {
   std::string method;
   // The target without its query.
   std::string path;
+  // What follows '?', if anything.
+  std::string query;
   bool has_body = false;
   std::optional<uint64_t> content_length;
 };

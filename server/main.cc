@@ -1,6 +1,7 @@
 // channeld: the LINE channel-binding service. Flags and wiring only; see channel_server.h.
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -78,6 +79,8 @@ ABSL_FLAG(absl::Duration, recheck_interval, absl::ZeroDuration(),
 ABSL_FLAG(double, recheck_per_second, 2, "Bindings re-checked per second at most.");
 ABSL_FLAG(absl::Duration, store_busy_timeout, absl::Seconds(5),
           "How long a database write waits for a lock held by another process.");
+ABSL_FLAG(bool, enable_test_hooks, false,
+          "Tests only: lets the admin port inject storage faults. Never in production.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long running requests may finish after SIGTERM.");
 
@@ -146,6 +149,12 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   // Everything channeld creates (database, WAL, key file) is private to its user.
   umask(077);
+  // One descriptor per webhook connection: allow as many as the system lets this process have.
+  rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   linechannel::server::ServerConfig config;
   config.grpc_listen = absl::GetFlag(FLAGS_grpc_listen);
@@ -186,6 +195,7 @@ int main(int argc, char** argv) {
   config.webhook_idle_timeout = absl::GetFlag(FLAGS_webhook_idle_timeout);
   config.event_retention = absl::GetFlag(FLAGS_event_retention);
   config.store_busy_timeout = absl::GetFlag(FLAGS_store_busy_timeout);
+  config.test_hooks = absl::GetFlag(FLAGS_enable_test_hooks);
   config.line_test_calls_per_hour = absl::GetFlag(FLAGS_line_test_calls_per_hour);
   config.recheck_interval = absl::GetFlag(FLAGS_recheck_interval);
   config.recheck_per_second = absl::GetFlag(FLAGS_recheck_per_second);
