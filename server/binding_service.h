@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "linechannel/v1/channel_service.pb.h"
+#include "server/binding_cache.h"
 #include "server/binding_verifier.h"
 #include "server/clock.h"
 #include "server/random_source.h"
@@ -75,7 +76,7 @@ class BindingService {
 
   BindingService(storage::BindingStore* store, const BindingVerifier* verifier,
                  WebhookChecks* checks, const SecretSealer* sealer, RandomSource* random,
-                 const Clock* clock, Options options);
+                 const Clock* clock, BindingCache* cache, Options options);
 
   // Proves the values with LINE, then binds. Repeating an existing binding of the team with
   // the same values returns it (already_bound). Errors: the verifier's; ALREADY_EXISTS
@@ -131,6 +132,7 @@ class BindingService {
   const SecretSealer* const sealer_;
   RandomSource* const random_;
   const Clock* const clock_;
+  BindingCache* const cache_;
   const Options options_;
 };
 

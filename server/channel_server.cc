@@ -13,6 +13,7 @@
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.pb.h"
 #include "server/admin_handler.h"
+#include "server/binding_cache.h"
 #include "server/binding_service.h"
 #include "server/callers.h"
 #include "server/clock.h"
@@ -115,6 +116,7 @@ struct ChannelServer::Parts {
   OpenSslRandom random;
   Metrics metrics;
   EventNotifier notifier;
+  std::unique_ptr<BindingCache> cache;
   std::unique_ptr<WebhookReceiver> receiver;
   std::unique_ptr<WebhookHandler> webhook_handler;
   std::unique_ptr<HttpServer> webhook_server;
@@ -192,7 +194,8 @@ absl::Status ChannelServer::Parts::OpenSecrets(const ServerConfig& config) {
               "created a new sealing key file; back it up apart from the database: without it "
               "the stored secrets cannot be read");
   }
-  rotation = std::make_unique<KeyRotation>(key_file, sealer.get(), store.get(), &random);
+  rotation =
+      std::make_unique<KeyRotation>(key_file, sealer.get(), store.get(), &random, cache.get());
   return absl::OkStatus();
 }
 
@@ -221,8 +224,8 @@ absl::Status ChannelServer::Parts::OpenCallers(const ServerConfig& config) {
 }
 
 absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config) {
-  receiver =
-      std::make_unique<WebhookReceiver>(store.get(), store.get(), sealer.get(), &clock, &notifier);
+  receiver = std::make_unique<WebhookReceiver>(store.get(), store.get(), sealer.get(), &clock,
+                                               &notifier, cache.get());
   webhook_handler = std::make_unique<WebhookHandler>(receiver.get(), &metrics);
   HttpServer::Options webhook;
   webhook.listen = config.webhook_listen;
@@ -305,6 +308,7 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
     if (absl::Status url = CheckPublicBaseUrl(config.public_base_url); !url.ok()) return url;
   }
   auto parts = std::make_unique<Parts>();
+  parts->cache = std::make_unique<BindingCache>(config.binding_cache_size);
   if (absl::Status s = parts->OpenStore(config); !s.ok()) return s;
   if (absl::Status s = parts->OpenSecrets(config); !s.ok()) return s;
   if (absl::Status s = parts->OpenCallers(config); !s.ok()) return s;
@@ -314,11 +318,12 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
       config.line_api_base_url, config.line_timeout, absl::Seconds(3), config.line_ca_file});
   parts->verifier = std::make_unique<BindingVerifier>(parts->line.get(), config.line_checks);
   parts->checks = std::make_unique<WebhookChecks>(
-      parts->line.get(), parts->store.get(), parts->sealer.get(), &parts->clock,
+      parts->line.get(), parts->store.get(), parts->sealer.get(), &parts->clock, parts->cache.get(),
       WebhookChecks::Options{config.line_test_calls_per_hour});
   parts->bindings = std::make_unique<BindingService>(
       parts->store.get(), parts->verifier.get(), parts->checks.get(), parts->sealer.get(),
-      &parts->random, &parts->clock, BindingService::Options{parts->public_base_url});
+      &parts->random, &parts->clock, parts->cache.get(),
+      BindingService::Options{parts->public_base_url});
   if (config.recheck_interval > absl::ZeroDuration() && config.line_checks != LineChecks::kOff) {
     parts->recheck = std::make_unique<PeriodicRecheck>(
         parts->store.get(), parts->bindings.get(), parts->checks.get(),

@@ -8,6 +8,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "server/binding_cache.h"
 #include "server/random_source.h"
 #include "server/secret_sealer.h"
 #include "storage/binding_store.h"
@@ -32,7 +33,7 @@ class KeyRotation {
   };
 
   KeyRotation(std::string key_file, SecretSealer* sealer, storage::BindingStore* store,
-              RandomSource* random);
+              RandomSource* random, BindingCache* cache);
 
   // UNAVAILABLE if the key file or the store cannot be written; values already re-sealed stay
   // re-sealed (the old key still opens the rest), so running it again finishes the job.
@@ -52,6 +53,7 @@ class KeyRotation {
   SecretSealer* const sealer_;
   storage::BindingStore* const store_;
   RandomSource* const random_;
+  BindingCache* const cache_;
   absl::Mutex mu_;
 };
 

@@ -79,6 +79,8 @@ ABSL_FLAG(absl::Duration, recheck_interval, absl::ZeroDuration(),
 ABSL_FLAG(double, recheck_per_second, 2, "Bindings re-checked per second at most.");
 ABSL_FLAG(absl::Duration, store_busy_timeout, absl::Seconds(5),
           "How long a database write waits for a lock held by another process.");
+ABSL_FLAG(int64_t, binding_cache_size, 100000,
+          "Active bindings kept in memory so hot reads skip the database (0: off).");
 ABSL_FLAG(bool, enable_test_hooks, false,
           "Tests only: lets the admin port inject storage faults. Never in production.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
@@ -196,6 +198,11 @@ int main(int argc, char** argv) {
   config.event_retention = absl::GetFlag(FLAGS_event_retention);
   config.store_busy_timeout = absl::GetFlag(FLAGS_store_busy_timeout);
   config.test_hooks = absl::GetFlag(FLAGS_enable_test_hooks);
+  const int64_t cache_size = absl::GetFlag(FLAGS_binding_cache_size);
+  if (cache_size < 0 || cache_size > 10'000'000) {
+    return Fail(absl::InvalidArgumentError("--binding_cache_size must be 0 to 10,000,000"));
+  }
+  config.binding_cache_size = static_cast<size_t>(cache_size);
   config.line_test_calls_per_hour = absl::GetFlag(FLAGS_line_test_calls_per_hour);
   config.recheck_interval = absl::GetFlag(FLAGS_recheck_interval);
   config.recheck_per_second = absl::GetFlag(FLAGS_recheck_per_second);

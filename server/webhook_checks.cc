@@ -255,8 +255,14 @@ std::vector<std::string> Conclude(bool line_unavailable, v1::VerifyWebhookRespon
 }  // namespace
 
 WebhookChecks::WebhookChecks(LineApi* line, storage::BindingStore* store,
-                             const SecretSealer* sealer, const Clock* clock, Options options)
-    : line_(line), store_(store), sealer_(sealer), clock_(clock), options_(options) {}
+                             const SecretSealer* sealer, const Clock* clock, BindingCache* cache,
+                             Options options)
+    : line_(line),
+      store_(store),
+      sealer_(sealer),
+      clock_(clock),
+      cache_(cache),
+      options_(options) {}
 
 absl::StatusOr<v1::VerifyWebhookResponse> WebhookChecks::FromLastRecord(
     const storage::Binding& binding, absl::Time now) {
@@ -341,9 +347,9 @@ absl::StatusOr<v1::VerifyWebhookResponse> WebhookChecks::Verify(const storage::B
 
   const std::vector<std::string> reasons = Conclude(light.line_unavailable, response);
   if (!light.line_unavailable || !reasons.empty()) {
-    if (absl::Status set = store_->SetAttention(binding.row_id, reasons, now); !set.ok()) {
-      return WithReason(set);
-    }
+    absl::Status set = store_->SetAttention(binding.row_id, reasons, now);
+    cache_->Forget(binding.team_id, binding.channel_id, binding.webhook_key);
+    if (!set.ok()) return WithReason(set);
   }
   if (tested) {
     if (absl::Status saved =
@@ -365,7 +371,9 @@ absl::Status WebhookChecks::Recheck(const storage::Binding& binding, const std::
       RunLightChecks(*line_, binding, *token, webhook_url, deadline, response);
   if (light.line_unavailable) return absl::UnavailableError(light.unavailable_detail);
   std::vector<std::string> reasons = Conclude(false, response);
-  return store_->SetAttention(binding.row_id, reasons, clock_->Now());
+  absl::Status set = store_->SetAttention(binding.row_id, reasons, clock_->Now());
+  cache_->Forget(binding.team_id, binding.channel_id, binding.webhook_key);
+  return set;
 }
 
 v1::WebhookSetup WebhookChecks::NotRequested(const std::string& webhook_url) {

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "linechannel/v1/channel_service.pb.h"
+#include "server/binding_cache.h"
 #include "server/clock.h"
 #include "server/line_api.h"
 #include "server/secret.h"
@@ -26,7 +27,7 @@ class WebhookChecks {
   };
 
   WebhookChecks(LineApi* line, storage::BindingStore* store, const SecretSealer* sealer,
-                const Clock* clock, Options options);
+                const Clock* clock, BindingCache* cache, Options options);
 
   // Every check for `binding` (active), whose webhook URL is `webhook_url`. Records the
   // findings as the binding's attention reasons. When the test budget is spent, answers with
@@ -63,6 +64,7 @@ class WebhookChecks {
   storage::BindingStore* const store_;
   const SecretSealer* const sealer_;
   const Clock* const clock_;
+  BindingCache* const cache_;
   const Options options_;
 };
 

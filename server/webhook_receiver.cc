@@ -1,6 +1,7 @@
 #include "server/webhook_receiver.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/binding_health.h"
 #include "server/binding_service.h"
 #include "server/logger.h"
 #include "server/webhook_payload.h"
@@ -15,10 +16,17 @@ constexpr absl::Duration kTroubleRecordInterval = absl::Seconds(10);
 
 WebhookReceiver::WebhookReceiver(storage::BindingStore* bindings, storage::EventStore* events,
                                  const SecretSealer* sealer, const Clock* clock,
-                                 EventNotifier* notifier)
-    : bindings_(bindings), events_(events), sealer_(sealer), clock_(clock), notifier_(notifier) {}
+                                 EventNotifier* notifier, BindingCache* cache)
+    : bindings_(bindings),
+      events_(events),
+      sealer_(sealer),
+      clock_(clock),
+      notifier_(notifier),
+      cache_(cache) {}
 
 absl::StatusOr<WebhookReceiver::Target> WebhookReceiver::Resolve(absl::string_view webhook_key) {
+  if (std::optional<Target> cached = cache_->FindTarget(webhook_key)) return *std::move(cached);
+  const uint64_t epoch = cache_->epoch();
   absl::StatusOr<storage::Binding> binding = bindings_->FindActiveByWebhookKey(webhook_key);
   if (!binding.ok()) return binding.status();
   absl::StatusOr<Secret> secret =
@@ -29,8 +37,11 @@ absl::StatusOr<WebhookReceiver::Target> WebhookReceiver::Resolve(absl::string_vi
   target.binding_id = binding->binding_id;
   target.team_id = binding->team_id;
   target.channel_id = binding->channel_id;
+  target.webhook_key = binding->webhook_key;
   target.bot_user_id = binding->bot_user_id;
   target.channel_secret = *std::move(secret);
+  target.troubled = HealthOf(*binding).state != v1::ACTIVE;
+  cache_->PutTarget(webhook_key, target, epoch);
   return target;
 }
 
@@ -45,10 +56,12 @@ void WebhookReceiver::RecordTroubleThenAnswer(const Target& target, storage::Web
   }
   events_->RecordTrouble(
       target.row_id, trouble, now,
-      [outcome = std::move(outcome), done = std::move(done)](absl::Status status) {
+      [this, target, outcome = std::move(outcome), done = std::move(done)](absl::Status status) {
         if (!status.ok()) {
           LogLine(LogLevel::kWarning, "webhook_trouble_not_recorded").WithStatus(status);
         }
+        // The binding's health changed: cached reads must see it.
+        cache_->Forget(target.team_id, target.channel_id, target.webhook_key);
         done(outcome);
       });
 }
@@ -90,15 +103,19 @@ void WebhookReceiver::Receive(const Target& target, std::optional<absl::string_v
   batch.channel_id = target.channel_id;
   batch.received_at = clock_->Now();
   batch.events = std::move(payload->events);
-  events_->AppendEvents(std::move(batch), [notifier = notifier_, done = std::move(done)](
-                                              absl::StatusOr<storage::AppendResult> r) {
-    if (!r.ok()) {
-      done({503, absl::StrCat("events not stored, retry: ", r.status().message())});
-      return;
-    }
-    if (r->stored > 0) notifier->Publish(r->last_cursor);
-    done({200, "", r->stored, r->duplicates});
-  });
+  events_->AppendEvents(
+      std::move(batch),
+      [this, troubled = target.troubled, team = target.team_id, channel = target.channel_id,
+       key = target.webhook_key, done = std::move(done)](absl::StatusOr<storage::AppendResult> r) {
+        if (!r.ok()) {
+          done({503, absl::StrCat("events not stored, retry: ", r.status().message())});
+          return;
+        }
+        if (r->stored > 0) notifier_->Publish(r->last_cursor);
+        // A good request after troubles heals the binding: cached reads must see it.
+        if (troubled) cache_->Forget(team, channel, key);
+        done({200, "", r->stored, r->duplicates});
+      });
 }
 
 }  // namespace linechannel::server

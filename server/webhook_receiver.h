@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "server/binding_cache.h"
 #include "server/clock.h"
 #include "server/event_notifier.h"
 #include "server/secret.h"
@@ -27,15 +28,7 @@ namespace linechannel::server {
 class WebhookReceiver {
  public:
   // The binding a webhook URL names, with what checking a request needs.
-  struct Target {
-    int64_t row_id = 0;
-    std::string binding_id;
-    std::string team_id;
-    std::string channel_id;
-    // Empty for bindings made with LINE checks off: the destination cannot be checked.
-    std::string bot_user_id;
-    Secret channel_secret;
-  };
+  using Target = WebhookTarget;
 
   // The answer to one request.
   struct Outcome {
@@ -47,7 +40,8 @@ class WebhookReceiver {
   };
 
   WebhookReceiver(storage::BindingStore* bindings, storage::EventStore* events,
-                  const SecretSealer* sealer, const Clock* clock, EventNotifier* notifier);
+                  const SecretSealer* sealer, const Clock* clock, EventNotifier* notifier,
+                  BindingCache* cache);
 
   // The active binding of `webhook_key`. NOT_FOUND (answer 404) for a key that was never
   // bound or is unbound; UNAVAILABLE (503) when storage cannot answer.
@@ -73,6 +67,7 @@ class WebhookReceiver {
   const SecretSealer* const sealer_;
   const Clock* const clock_;
   EventNotifier* const notifier_;
+  BindingCache* const cache_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::pair<int64_t, int>, absl::Time> last_recorded_ ABSL_GUARDED_BY(mu_);
 };

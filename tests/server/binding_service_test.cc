@@ -45,10 +45,10 @@ class BindingServiceTest : public ::testing::Test {
 
   void Build(LineChecks checks) {
     verifier_ = std::make_unique<BindingVerifier>(&line_, checks);
-    checks_ = std::make_unique<WebhookChecks>(&line_, store_.get(), sealer_.get(), &clock_,
+    checks_ = std::make_unique<WebhookChecks>(&line_, store_.get(), sealer_.get(), &clock_, &cache_,
                                               WebhookChecks::Options{});
     service_ = std::make_unique<BindingService>(store_.get(), verifier_.get(), checks_.get(),
-                                                sealer_.get(), &random_, &clock_,
+                                                sealer_.get(), &random_, &clock_, &cache_,
                                                 BindingService::Options{"https://hooks.example"});
   }
 
@@ -76,6 +76,7 @@ class BindingServiceTest : public ::testing::Test {
   testing::TempDir dir_;
   FakeLineApi line_;
   FakeClock clock_;
+  BindingCache cache_{1000};
   OpenSslRandom random_;
   std::unique_ptr<storage::SqliteStore> store_;
   std::unique_ptr<SecretSealer> sealer_;
