@@ -3,10 +3,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "absl/strings/str_format.h"
 
 namespace linechannel::server {
 namespace {
@@ -25,24 +25,67 @@ const char* LevelName(LogLevel level) {
   return "info";
 }
 
-// JSON text of one value; protobuf does the escaping.
-std::string Json(const google::protobuf::Value& value) {
-  std::string out;
-  if (!google::protobuf::util::MessageToJsonString(value, &out).ok()) return "null";
-  return out;
-}
-
-google::protobuf::Value StringValue(absl::string_view text) {
-  google::protobuf::Value value;
-  value.set_string_value(std::string(text));
-  return value;
+// Length of the well-formed UTF-8 sequence at the start of `text`, or 0 if there is none
+// (overlong forms, surrogates and code points past U+10FFFF included).
+size_t Utf8SequenceLength(absl::string_view text) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const auto continuation = [&](size_t i) { return i < text.size() && (byte(i) & 0xC0) == 0x80; };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    if (!continuation(1) || !continuation(2)) return 0;
+    if (lead == 0xE0 && byte(1) < 0xA0) return 0;   // Overlong.
+    if (lead == 0xED && byte(1) >= 0xA0) return 0;  // Surrogate.
+    return 3;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
+    if (lead == 0xF0 && byte(1) < 0x90) return 0;   // Overlong.
+    if (lead == 0xF4 && byte(1) >= 0x90) return 0;  // Past U+10FFFF.
+    return 4;
+  }
+  return 0;
 }
 
 }  // namespace
 
+std::string JsonString(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  while (!text.empty()) {
+    const unsigned char c = static_cast<unsigned char>(text[0]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7F) {
+      absl::StrAppendFormat(&out, "\\u%04x", c);
+    } else if (c >= 0x80) {
+      const size_t length = Utf8SequenceLength(text);
+      if (length == 0) {
+        out += "\xEF\xBF\xBD";  // U+FFFD for one stray byte.
+        text.remove_prefix(1);
+      } else {
+        out.append(text.data(), length);
+        text.remove_prefix(length);
+      }
+      continue;
+    } else {
+      out += static_cast<char>(c);
+    }
+    text.remove_prefix(1);
+  }
+  out += '"';
+  return out;
+}
+
 void SetLogDestination(int fd) { log_fd.store(fd); }
 
 LogLine::LogLine(LogLevel level, absl::string_view event) {
+  fields_.reserve(12);
   With("ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()));
   With("level", LevelName(level));
   With("event", event);
@@ -51,7 +94,7 @@ LogLine::LogLine(LogLevel level, absl::string_view event) {
 LogLine::~LogLine() {
   std::string line = "{";
   for (const auto& [key, value] : fields_) {
-    absl::StrAppend(&line, line.size() > 1 ? "," : "", Json(StringValue(key)), ":", Json(*value));
+    absl::StrAppend(&line, line.size() > 1 ? "," : "", JsonString(key), ":", value);
   }
   line += "}\n";
   // One write per line, so concurrent lines do not interleave.
@@ -64,40 +107,34 @@ LogLine::~LogLine() {
   }
 }
 
-void LogLine::Set(absl::string_view key, google::protobuf::Value value) {
+void LogLine::Set(absl::string_view key, std::string json_value) {
   for (auto& field : fields_) {
     if (field.first == key) {
-      *field.second = std::move(value);
+      field.second = std::move(json_value);
       return;
     }
   }
-  fields_.emplace_back(std::string(key),
-                       std::make_unique<google::protobuf::Value>(std::move(value)));
+  fields_.emplace_back(std::string(key), std::move(json_value));
 }
 
 LogLine& LogLine::With(absl::string_view key, absl::string_view value) {
-  Set(key, StringValue(value));
+  Set(key, JsonString(value));
   return *this;
 }
 
 LogLine& LogLine::With(absl::string_view key, int64_t value) {
-  google::protobuf::Value v;
-  v.set_number_value(static_cast<double>(value));
-  Set(key, std::move(v));
+  Set(key, absl::StrCat(value));
   return *this;
 }
 
 LogLine& LogLine::With(absl::string_view key, double value) {
-  google::protobuf::Value v;
-  v.set_number_value(value);
-  Set(key, std::move(v));
+  // JSON has no NaN or infinity.
+  Set(key, std::isfinite(value) ? absl::StrFormat("%.6g", value) : "null");
   return *this;
 }
 
 LogLine& LogLine::With(absl::string_view key, bool value) {
-  google::protobuf::Value v;
-  v.set_bool_value(value);
-  Set(key, std::move(v));
+  Set(key, value ? "true" : "false");
   return *this;
 }
 

@@ -2,7 +2,6 @@
 #define LINECHANNEL_SERVER_LOGGER_H_
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,10 +9,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-
-namespace google::protobuf {
-class Value;
-}
 
 namespace linechannel::server {
 
@@ -31,6 +26,7 @@ class LogLine {
   LogLine(const LogLine&) = delete;
   LogLine& operator=(const LogLine&) = delete;
 
+  // A key given twice keeps its first place and its last value.
   LogLine& With(absl::string_view key, absl::string_view value);
   LogLine& With(absl::string_view key, const char* value) {
     return With(key, absl::string_view(value));
@@ -44,11 +40,16 @@ class LogLine {
   LogLine& WithStatus(const absl::Status& status);
 
  private:
-  void Set(absl::string_view key, google::protobuf::Value value);
+  void Set(absl::string_view key, std::string json_value);
 
-  // In the order added, so every line starts with ts, level and event.
-  std::vector<std::pair<std::string, std::unique_ptr<google::protobuf::Value>>> fields_;
+  // Key and the value's JSON text, in the order added. Built by hand rather than through a
+  // JSON library: a line is logged per request, and this is on the webhook's hot path.
+  std::vector<std::pair<std::string, std::string>> fields_;
 };
+
+// `text` as a JSON string literal, quotes included. Bytes that are not UTF-8 become U+FFFD,
+// so a line stays valid JSON whatever a client sent.
+std::string JsonString(absl::string_view text);
 
 // Sends log lines to `fd` instead of stderr (tests).
 void SetLogDestination(int fd);

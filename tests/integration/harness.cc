@@ -6,9 +6,6 @@
 #include <openssl/hmac.h>
 #include <signal.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -275,13 +272,6 @@ std::string TestSignature(const std::string& secret, const std::string& body) {
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &length);
   return absl::Base64Escape(absl::string_view(reinterpret_cast<const char*>(mac), length));
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 }  // namespace linechannel::testing

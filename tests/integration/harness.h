@@ -122,9 +122,6 @@ v1::BindChannelRequest BindRequestFor(const FixtureChannel& channel, const std::
 // tests do not trust the server's own signing code.
 std::string TestSignature(const std::string& secret, const std::string& body);
 
-// Reads a whole file ("" if it cannot be read).
-std::string ReadFile(const std::string& path);
-
 }  // namespace linechannel::testing
 
 #endif  // LINECHANNEL_TESTS_INTEGRATION_HARNESS_H_
