@@ -116,6 +116,11 @@ CREATE TABLE verify_results (
   result BLOB NOT NULL
 ) STRICT;
 )sql",
+      // 4: start-up samples one sealed value per key id; without these it sorts every binding.
+      R"sql(
+CREATE INDEX bindings_by_secret_key ON bindings(secret_key_id);
+CREATE INDEX bindings_by_token_key ON bindings(token_key_id);
+)sql",
   };
   return *migrations;
 }

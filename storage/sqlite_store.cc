@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <tuple>
 #include <utility>
 
 #include "SQLiteCpp/Statement.h"
@@ -362,22 +363,30 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteStore::ListAudit(int64_t row_id) 
 absl::StatusOr<std::vector<SealedSample>> SqliteStore::SampleSealedValues() {
   return ReadWith<std::vector<SealedSample>>(
       *readers_, "reading sealed values", [&](SQLite::Database& db) {
-        // One row per key id and field; SQLite returns the bare columns of some row of each
-        // group, which is all we need.
-        SQLite::Statement query(
-            db,
-            "SELECT channel_id, 'channel_secret', secret_key_id, secret_sealed FROM bindings "
-            "GROUP BY secret_key_id "
-            "UNION ALL "
-            "SELECT channel_id, 'access_token', token_key_id, token_sealed FROM bindings "
-            "GROUP BY token_key_id");
         std::vector<SealedSample> samples;
-        while (query.executeStep()) {
-          SealedSample s;
-          s.channel_id = query.getColumn(0).getString();
-          s.field = query.getColumn(1).getString();
-          s.value = {query.getColumn(2).getString(), ColumnBytes(query.getColumn(3))};
-          samples.push_back(std::move(s));
+        for (const auto& [field, key_column, sealed_column] :
+             {std::tuple{"channel_secret", "secret_key_id", "secret_sealed"},
+              std::tuple{"access_token", "token_key_id", "token_sealed"}}) {
+          // Walks the key-id index from one distinct id to the next, so the cost follows the
+          // number of keys, not of bindings.
+          SQLite::Statement query(
+              db, absl::StrCat("WITH RECURSIVE ids(id) AS (SELECT min(", key_column,
+                               ") FROM bindings UNION ALL SELECT (SELECT min(", key_column,
+                               ") FROM bindings WHERE ", key_column,
+                               " > ids.id) FROM ids WHERE ids.id IS NOT NULL) "
+                               "SELECT b.",
+                               key_column, ", b.channel_id, b.", sealed_column,
+                               " FROM ids JOIN bindings b ON b.row_id = (SELECT row_id FROM "
+                               "bindings WHERE ",
+                               key_column, " = ids.id LIMIT 1)"));
+          while (query.executeStep()) {
+            SealedSample s;
+            s.field = field;
+            s.value.key_id = query.getColumn(0).getString();
+            s.channel_id = query.getColumn(1).getString();
+            s.value.ciphertext = ColumnBytes(query.getColumn(2));
+            samples.push_back(std::move(s));
+          }
         }
         return samples;
       });

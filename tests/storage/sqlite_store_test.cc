@@ -17,7 +17,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::SizeIs;
+using ::testing::UnorderedElementsAre;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
@@ -248,13 +250,27 @@ TEST_F(SqliteStoreTest, EverythingSurvivesReopening) {
 TEST_F(SqliteStoreTest, SamplesOneSealedValuePerKeyAndField) {
   ASSERT_TRUE(Insert(MakeBinding("t1", "100")).ok());
   Binding other_key = MakeBinding("t1", "200");
-  other_key.channel_secret.key_id = "k2";
+  other_key.channel_secret = {"k2", "sealed-under-k2"};
   ASSERT_TRUE(Insert(other_key).ok());
   ASSERT_TRUE(Insert(MakeBinding("t1", "300")).ok());
   auto samples = store_->SampleSealedValues();
-  ASSERT_TRUE(samples.ok());
-  // channel_secret under k1 and k2, access_token under k1.
-  EXPECT_THAT(*samples, SizeIs(3));
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  // channel_secret under k1 and k2, access_token under k1; each sample is a real row's value.
+  std::vector<std::string> seen;
+  for (const SealedSample& s : *samples) {
+    seen.push_back(absl::StrCat(s.field, "/", s.value.key_id));
+    auto holder = store_->FindActive("t1", s.channel_id);
+    ASSERT_TRUE(holder.ok()) << s.channel_id;
+    EXPECT_EQ(s.value, s.field == "channel_secret" ? holder->channel_secret : holder->access_token);
+  }
+  EXPECT_THAT(seen,
+              UnorderedElementsAre("channel_secret/k1", "channel_secret/k2", "access_token/k1"));
+}
+
+TEST_F(SqliteStoreTest, SamplesNothingFromAnEmptyStore) {
+  auto samples = store_->SampleSealedValues();
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  EXPECT_THAT(*samples, IsEmpty());
 }
 
 TEST(SqliteSchemaTest, FreshFileGetsCurrentVersionAndReopeningChangesNothing) {
