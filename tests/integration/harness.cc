@@ -266,6 +266,24 @@ v1::BindChannelRequest BindRequestFor(const FixtureChannel& channel, const std::
   return request;
 }
 
+std::vector<v1::Event> ListAllEvents(v1::ChannelService::Stub& stub, const std::string& team_id,
+                                     const std::string& channel_id) {
+  std::vector<v1::Event> events;
+  v1::ListEventsRequest request;
+  request.set_team_id(team_id);
+  request.set_channel_id(channel_id);
+  request.set_page_size(1000);
+  while (true) {
+    v1::ListEventsResponse response;
+    const grpc::Status status = stub.ListEvents(Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok() || response.events().empty()) break;
+    events.insert(events.end(), response.events().begin(), response.events().end());
+    request.set_after_cursor(response.next_cursor());
+  }
+  return events;
+}
+
 std::string TestSignature(const std::string& secret, const std::string& body) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int length = 0;

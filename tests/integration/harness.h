@@ -118,6 +118,11 @@ std::vector<std::string> ViolatedFields(const grpc::Status& status);
 // A bind request for a fixture channel, as `team`.
 v1::BindChannelRequest BindRequestFor(const FixtureChannel& channel, const std::string& team);
 
+// Every event a team's bindings hold (of one channel, if `channel_id` is set), read through
+// ListEvents page by page. A failed call fails the test and ends the list.
+std::vector<v1::Event> ListAllEvents(v1::ChannelService::Stub& stub, const std::string& team_id,
+                                     const std::string& channel_id = "");
+
 // LINE's signature of `body` under `secret`, computed here with OpenSSL directly so that the
 // tests do not trust the server's own signing code.
 std::string TestSignature(const std::string& secret, const std::string& body);

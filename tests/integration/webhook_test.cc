@@ -58,20 +58,7 @@ class WebhookTest : public ServiceTest {
   }
 
   std::vector<v1::Event> Events(const std::string& channel_id = "") {
-    std::vector<v1::Event> events;
-    v1::ListEventsRequest request;
-    request.set_team_id(kTeam);
-    request.set_channel_id(channel_id);
-    request.set_page_size(1000);
-    while (true) {
-      v1::ListEventsResponse response;
-      const grpc::Status status = channeld_->stub().ListEvents(Context().get(), request, &response);
-      EXPECT_TRUE(status.ok()) << status.error_message();
-      if (!status.ok() || response.events().empty()) break;
-      events.insert(events.end(), response.events().begin(), response.events().end());
-      request.set_after_cursor(response.next_cursor());
-    }
-    return events;
+    return ListAllEvents(channeld_->stub(), kTeam, channel_id);
   }
 
   HttpResponse Post(const std::string& body, const std::map<std::string, std::string>& headers,

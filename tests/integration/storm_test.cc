@@ -1,0 +1,497 @@
+// Storms against the real channeld: a thousand simultaneous binds of one OA from fifty teams,
+// bind/unbind races of one OA, and every webhook event delivered eleven times (three
+// redeliveries in different batches plus eight simultaneous copies).
+//
+// Parameters (environment): STORM_ROUNDS (20) rounds of STORM_BINDS (1000) binds;
+// STORM_RACE_ITERATIONS (60) bind+unbind pairs per racing team; STORM_EVENTS (10000) events.
+//
+// channeld runs with its default --rpc_workers (32) and --rpc_queue (1024): a burst of 1,000
+// calls leaves at most 968 waiting, so the defaults must take the whole burst without a
+// RESOURCE_EXHAUSTED.
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "SQLiteCpp/Database.h"
+#include "SQLiteCpp/Statement.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/barrier.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+
+namespace linechannel::testing {
+namespace {
+
+using ::testing::IsEmpty;
+
+int EnvInt(const char* name, int fallback) {
+  const char* value = std::getenv(name);
+  int parsed = 0;
+  if (value == nullptr || !absl::SimpleAtoi(value, &parsed) || parsed <= 0) return fallback;
+  return parsed;
+}
+
+// Separate connections (not one shared subchannel), so the calls of a storm really arrive on
+// several HTTP/2 connections at once.
+std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+std::string CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return absl::StrCat("code ", static_cast<int>(code));
+  }
+}
+
+// "OK", or the code and the ErrorInfo reason, e.g. "ALREADY_EXISTS/OA_BOUND_TO_OTHER_TEAM".
+std::string Answer(const grpc::Status& status) {
+  if (status.ok()) return "OK";
+  const std::string reason = Reason(status);
+  return absl::StrCat(CodeName(status.error_code()), reason.empty() ? "" : "/", reason);
+}
+
+class StormTest : public ServiceTest {
+ protected:
+  std::unique_ptr<grpc::ClientContext> AuthContext(absl::Duration timeout = absl::Seconds(120)) {
+    std::unique_ptr<grpc::ClientContext> context = Context(timeout);
+    context->AddMetadata("authorization", "Bearer " + channeld_->admin_token());
+    return context;
+  }
+
+  std::string DbPath() const { return channeld_->data_dir() + "/channeld.db"; }
+};
+
+TEST_F(StormTest, AThousandSimultaneousBindsOfOneOaMakeOneBinding) {
+  const int rounds = EnvInt("STORM_ROUNDS", 20);
+  const int calls = EnvInt("STORM_BINDS", 1000);
+  constexpr int kTeams = 50;
+  constexpr int kChannels = 8;
+  std::vector<std::unique_ptr<v1::ChannelService::Stub>> stubs;
+  for (int i = 0; i < kChannels; ++i) {
+    stubs.push_back(v1::ChannelService::NewStub(OwnChannel(channeld_->grpc_address())));
+  }
+  std::map<std::string, int> totals;
+  std::set<std::string> binding_ids;
+  absl::Duration slowest;
+  const absl::Time storm_start = absl::Now();
+  for (int round = 0; round < rounds; ++round) {
+    struct Call {
+      std::string team;
+      v1::BindChannelRequest request;
+      v1::BindChannelResponse response;
+      std::unique_ptr<grpc::ClientContext> context;
+      grpc::Status status;
+    };
+    std::vector<Call> storm(calls);
+    for (int i = 0; i < calls; ++i) {
+      storm[i].team = absl::StrFormat("storm-team-%02d", i % kTeams);
+      storm[i].request = BindRequestFor(Channel1(), storm[i].team);
+      storm[i].request.set_app_name("Storm app");  // The same values from every team.
+      storm[i].context = AuthContext();
+    }
+    absl::BlockingCounter done(calls);
+    const absl::Time start = absl::Now();
+    for (int i = 0; i < calls; ++i) {
+      Call& call = storm[i];
+      stubs[i % kChannels]->async()->BindChannel(call.context.get(), &call.request, &call.response,
+                                                 [&call, &done](grpc::Status status) {
+                                                   call.status = std::move(status);
+                                                   done.DecrementCount();
+                                                 });
+    }
+    done.Wait();  // Every call has its deadline, so this ends.
+    const absl::Duration took = absl::Now() - start;
+    slowest = std::max(slowest, took);
+
+    std::map<std::string, int> answers;
+    std::vector<const Call*> created;
+    for (const Call& call : storm) {
+      ++answers[Answer(call.status)];
+      if (call.status.ok() && !call.response.already_bound()) created.push_back(&call);
+    }
+    for (const auto& [answer, count] : answers) totals[answer] += count;
+    std::printf("storm round %d: %d binds in %s: %s\n", round + 1, calls,
+                absl::FormatDuration(took).c_str(),
+                absl::StrJoin(answers, " ", absl::PairFormatter("=")).c_str());
+    ASSERT_EQ(created.size(), 1u) << "round " << round + 1 << ": "
+                                  << absl::StrJoin(answers, " ", absl::PairFormatter("="));
+    const std::string winner = created[0]->team;
+    const std::string binding_id = created[0]->response.channel().binding_id();
+    EXPECT_TRUE(binding_ids.insert(binding_id).second) << "binding id reused: " << binding_id;
+    int winner_ok = 0;
+    for (const Call& call : storm) {
+      if (call.team == winner) {
+        // The winning team's repeats of its own bind are answered with its binding.
+        EXPECT_TRUE(call.status.ok()) << "round " << round + 1 << " winner " << winner << ": "
+                                      << Answer(call.status) << " " << call.status.error_message();
+        if (call.status.ok()) ++winner_ok;
+        EXPECT_EQ(call.response.channel().binding_id(), binding_id);
+        EXPECT_EQ(call.response.channel().team_id(), winner);
+      } else {
+        EXPECT_EQ(call.status.error_code(), grpc::StatusCode::ALREADY_EXISTS)
+            << "round " << round + 1 << " team " << call.team << ": " << Answer(call.status) << " "
+            << call.status.error_message();
+        EXPECT_EQ(Reason(call.status), "OA_BOUND_TO_OTHER_TEAM") << call.status.error_message();
+      }
+    }
+    EXPECT_EQ(winner_ok, calls / kTeams);
+    if (HasFailure()) break;
+
+    // Between rounds the winner unbinds, through the admin caller's stub.
+    v1::UnbindChannelRequest unbind;
+    unbind.set_team_id(winner);
+    unbind.set_channel_id(Channel1().channel_id);
+    v1::UnbindChannelResponse unbound;
+    const grpc::Status status = channeld_->stub().UnbindChannel(Context().get(), unbind, &unbound);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(unbound.channel().binding_id(), binding_id);
+  }
+  std::printf("storm: %d rounds of %d binds in %s (slowest round %s): %s\n", rounds, calls,
+              absl::FormatDuration(absl::Now() - storm_start).c_str(),
+              absl::FormatDuration(slowest).c_str(),
+              absl::StrJoin(totals, " ", absl::PairFormatter("=")).c_str());
+
+  // The store agrees: one binding and one bind audit row per round, all unbound now.
+  SQLite::Database db(DbPath(), SQLite::OPEN_READONLY);
+  SQLite::Statement count(db,
+                          "SELECT count(*), sum(unbound_at_us IS NULL) FROM bindings "
+                          "WHERE channel_id = ?");
+  count.bind(1, Channel1().channel_id);
+  ASSERT_TRUE(count.executeStep());
+  EXPECT_EQ(count.getColumn(0).getInt(), rounds);
+  EXPECT_EQ(count.getColumn(1).getInt(), 0);
+  SQLite::Statement audit(db,
+                          "SELECT action, count(*) FROM audit_log WHERE channel_id = ? "
+                          "GROUP BY action ORDER BY action");
+  audit.bind(1, Channel1().channel_id);
+  std::map<std::string, int> actions;
+  while (audit.executeStep()) actions[audit.getColumn(0).getString()] = audit.getColumn(1).getInt();
+  EXPECT_EQ(actions, (std::map<std::string, int>{{"bind", rounds}, {"unbind", rounds}}));
+}
+
+TEST_F(StormTest, BindUnbindRacesNeverLeaveTwoActiveBindings) {
+  const int iterations = EnvInt("STORM_RACE_ITERATIONS", 60);
+  constexpr int kRacers = 8;
+  std::atomic<bool> racing{true};
+  std::atomic<int> checks{0};
+  std::atomic<int> created{0};
+  absl::Mutex mu;
+  std::vector<std::string> problems;   // Guarded by mu.
+  std::map<std::string, int> answers;  // Guarded by mu.
+  const auto note = [&](const std::string& what, const grpc::Status& status) {
+    absl::MutexLock lock(&mu);
+    ++answers[absl::StrCat(what, " ", Answer(status))];
+  };
+
+  // A reader of our own watches the database the whole time: never two active bindings.
+  std::thread watcher([&] {
+    try {
+      SQLite::Database db(DbPath(), SQLite::OPEN_READONLY);
+      SQLite::Statement active(db,
+                               "SELECT count(*) FROM bindings WHERE unbound_at_us IS NULL AND "
+                               "(channel_id = ? OR line_id = ? OR bot_user_id = ?)");
+      active.bind(1, Channel2().channel_id);
+      active.bind(2, Channel2().line_id.substr(1));
+      active.bind(3, Channel2().bot_user_id);
+      while (racing) {
+        active.reset();
+        if (active.executeStep() && active.getColumn(0).getInt() > 1) {
+          absl::MutexLock lock(&mu);
+          problems.push_back(absl::StrCat(active.getColumn(0).getInt(), " active bindings"));
+        }
+        ++checks;
+        absl::SleepFor(absl::Milliseconds(1));  // Pacing: leave the CPU to the racers.
+      }
+    } catch (const std::exception& e) {
+      absl::MutexLock lock(&mu);
+      problems.push_back(absl::StrCat("watcher: ", e.what()));
+    }
+  });
+
+  std::vector<std::thread> racers;
+  for (int r = 0; r < kRacers; ++r) {
+    racers.emplace_back([&, r] {
+      auto stub = v1::ChannelService::NewStub(OwnChannel(channeld_->grpc_address()));
+      const std::string team = absl::StrCat("race-team-", r);
+      std::mt19937 random(r);
+      for (int i = 0; i < iterations; ++i) {
+        // Only this thread acts for its team, so each answer is known in advance but for
+        // which team holds the OA.
+        if (random() % 5 == 0) {
+          v1::UnbindChannelRequest unbind;
+          unbind.set_team_id(team);
+          unbind.set_channel_id(Channel2().channel_id);
+          v1::UnbindChannelResponse unbound;
+          const grpc::Status status = stub->UnbindChannel(AuthContext().get(), unbind, &unbound);
+          note("unbind-unbound", status);
+          if (status.error_code() != grpc::StatusCode::NOT_FOUND) {
+            absl::MutexLock lock(&mu);
+            problems.push_back(absl::StrCat(team, " unbind of nothing: ", Answer(status)));
+          }
+          continue;
+        }
+        v1::BindChannelRequest request = BindRequestFor(Channel2(), team);
+        request.set_app_name("Race app");
+        v1::BindChannelResponse bound;
+        const grpc::Status status = stub->BindChannel(AuthContext().get(), request, &bound);
+        note("bind", status);
+        if (status.ok() && !bound.already_bound()) {
+          ++created;
+          v1::UnbindChannelRequest unbind;
+          unbind.set_team_id(team);
+          unbind.set_channel_id(Channel2().channel_id);
+          v1::UnbindChannelResponse unbound;
+          const grpc::Status unbound_status =
+              stub->UnbindChannel(AuthContext().get(), unbind, &unbound);
+          note("unbind", unbound_status);
+          if (!unbound_status.ok() ||
+              unbound.channel().binding_id() != bound.channel().binding_id()) {
+            absl::MutexLock lock(&mu);
+            problems.push_back(absl::StrCat(team,
+                                            " unbind of its binding: ", Answer(unbound_status), " ",
+                                            unbound_status.error_message()));
+          }
+        } else if (status.error_code() != grpc::StatusCode::ALREADY_EXISTS ||
+                   Reason(status) != "OA_BOUND_TO_OTHER_TEAM") {
+          absl::MutexLock lock(&mu);
+          problems.push_back(absl::StrCat(team, " bind: ", Answer(status), " ",
+                                          status.error_message(),
+                                          bound.already_bound() ? " (already_bound)" : ""));
+        }
+      }
+    });
+  }
+  for (std::thread& t : racers) t.join();
+  racing = false;
+  watcher.join();
+  std::printf("race: %d racers x %d calls, %d bindings made, %d database checks: %s\n", kRacers,
+              iterations, created.load(), checks.load(),
+              absl::StrJoin(answers, " ", absl::PairFormatter("=")).c_str());
+  EXPECT_THAT(problems, IsEmpty());
+  EXPECT_GT(created.load(), 0);
+
+  // The audit trail alternates bind, unbind of that same binding, bind, ...: at no moment were
+  // two bindings of the OA active.
+  SQLite::Database db(DbPath(), SQLite::OPEN_READONLY);
+  SQLite::Statement audit(db,
+                          "SELECT action, binding_row_id FROM audit_log WHERE channel_id = ? "
+                          "ORDER BY id");
+  audit.bind(1, Channel2().channel_id);
+  int64_t open_row = 0;
+  int binds = 0;
+  while (audit.executeStep()) {
+    const std::string action = audit.getColumn(0).getString();
+    const int64_t row = audit.getColumn(1).getInt64();
+    if (action == "bind") {
+      EXPECT_EQ(open_row, 0) << "binding row " << row << " made while row " << open_row
+                             << " was active";
+      open_row = row;
+      ++binds;
+    } else if (action == "unbind") {
+      EXPECT_EQ(row, open_row) << "unbind of row " << row << " while row " << open_row
+                               << " was the active one";
+      open_row = 0;
+    }
+  }
+  EXPECT_EQ(open_row, 0);
+  EXPECT_EQ(binds, created.load());
+}
+
+class EventStormTest : public StormTest {
+ protected:
+  static std::string Event(const std::string& id, bool redelivery) {
+    return absl::StrCat(R"({"type":"message","mode":"active","timestamp":1700000000000,)",
+                        R"("source":{"type":"user","userId":"Ustorm"},"webhookEventId":")", id,
+                        R"(","deliveryContext":{"isRedelivery":)", redelivery ? "true" : "false",
+                        R"(},"message":{"id":"1","type":"text","text":"storm"}})");
+  }
+
+  // One body with the events ids[begin, end).
+  static std::string Body(const std::vector<std::string>& ids, size_t begin, size_t end,
+                          bool redelivery) {
+    std::string events;
+    for (size_t i = begin; i < end && i < ids.size(); ++i) {
+      absl::StrAppend(&events, events.empty() ? "" : ",", Event(ids[i], redelivery));
+    }
+    return absl::StrCat(R"({"destination":")", Channel1().bot_user_id, R"(","events":[)", events,
+                        "]}");
+  }
+
+  static int Post(const std::string& url, const std::string& body) {
+    auto response = HttpCall("POST", url, body,
+                             {{"x-line-signature", TestSignature(Channel1().secret, body)},
+                              {"content-type", "application/json; charset=utf-8"}},
+                             absl::Seconds(60));
+    return response.ok() ? response->status : 0;
+  }
+
+  static int64_t Metric(const std::string& text, const std::string& name) {
+    const size_t at = text.find("\n" + name + " ");
+    int64_t value = -1;
+    if (at == std::string::npos) return value;
+    const size_t start = at + name.size() + 2;
+    (void)absl::SimpleAtoi(text.substr(start, text.find('\n', start) - start), &value);
+    return value;
+  }
+};
+
+TEST_F(EventStormTest, EveryEventElevenTimesIsStoredOnce) {
+  const int count = EnvInt("STORM_EVENTS", 10000);
+  constexpr int kCopies = 8;
+  constexpr int kWorkers = 8;
+  v1::BindChannelResponse bound;
+  ASSERT_TRUE(channeld_->stub()
+                  .BindChannel(Context().get(), BindRequestFor(Channel1(), "team-storm"), &bound)
+                  .ok());
+  const std::string url = bound.channel().webhook_url();
+  std::vector<std::string> ids;
+  for (int i = 0; i < count; ++i) ids.push_back(absl::StrFormat("01JSTORM%018d", i));
+
+  absl::Mutex mu;
+  std::map<int, int> statuses;  // Guarded by mu.
+  const auto record = [&](int status) {
+    absl::MutexLock lock(&mu);
+    ++statuses[status];
+  };
+  const absl::Time start = absl::Now();
+
+  // First delivery: eight copies of each batch of 100 at the same moment.
+  constexpr size_t kBatch = 100;
+  const size_t batches = (ids.size() + kBatch - 1) / kBatch;
+  std::vector<std::unique_ptr<absl::Barrier>> barriers;
+  for (size_t b = 0; b < batches; ++b) barriers.push_back(std::make_unique<absl::Barrier>(kCopies));
+  std::vector<std::thread> copies;
+  for (int c = 0; c < kCopies; ++c) {
+    copies.emplace_back([&] {
+      for (size_t b = 0; b < batches; ++b) {
+        const std::string body = Body(ids, b * kBatch, (b + 1) * kBatch, false);
+        barriers[b]->Block();
+        record(Post(url, body));
+      }
+    });
+  }
+  for (std::thread& t : copies) t.join();
+  const absl::Time copies_done = absl::Now();
+
+  // Then three redeliveries of every event, in other batches, mixed together: batches of 100
+  // from the end, batches of 250 shifted by 50, and batches of 7 in random order.
+  std::vector<std::pair<size_t, size_t>> work;
+  for (size_t b = batches; b-- > 0;) work.push_back({b * kBatch, (b + 1) * kBatch});
+  work.push_back({0, 50});
+  for (size_t begin = 50; begin < ids.size(); begin += 250) work.push_back({begin, begin + 250});
+  std::vector<std::pair<size_t, size_t>> sevens;
+  for (size_t begin = 0; begin < ids.size(); begin += 7) sevens.push_back({begin, begin + 7});
+  std::mt19937 random(7);
+  std::shuffle(sevens.begin(), sevens.end(), random);
+  work.insert(work.end(), sevens.begin(), sevens.end());
+  std::shuffle(work.begin(), work.end(), random);
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kWorkers; ++w) {
+    workers.emplace_back([&] {
+      for (size_t i; (i = next++) < work.size();) {
+        record(Post(url, Body(ids, work[i].first, work[i].second, true)));
+      }
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  const absl::Time end = absl::Now();
+
+  EXPECT_EQ(statuses,
+            (std::map<int, int>{{200, static_cast<int>(batches * kCopies + work.size())}}));
+
+  std::map<std::string, int> stored;
+  v1::ListEventsRequest list;
+  list.set_team_id("team-storm");
+  list.set_page_size(1000);
+  while (true) {
+    v1::ListEventsResponse page;
+    const grpc::Status status = channeld_->stub().ListEvents(Context().get(), list, &page);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    if (page.events().empty()) break;
+    for (const v1::Event& e : page.events()) ++stored[e.webhook_event_id()];
+    list.set_after_cursor(page.next_cursor());
+  }
+  int duplicates = 0;
+  for (const auto& [id, n] : stored) duplicates += n - 1;
+  EXPECT_EQ(static_cast<int>(stored.size()), count);
+  EXPECT_EQ(duplicates, 0);
+  for (const std::string& id : ids) {
+    if (stored.count(id) == 0) {
+      ADD_FAILURE() << "event " << id << " is not stored";
+      break;
+    }
+  }
+
+  // The counters saw the same: each event stored once and skipped ten times.
+  auto metrics = HttpCall("GET", "http://" + channeld_->admin_address() + "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(Metric(metrics->body, "channeld_events_stored_total"), count);
+  EXPECT_EQ(Metric(metrics->body, "channeld_events_duplicate_total"),
+            static_cast<int64_t>(count) * (kCopies + 3 - 1));
+  std::printf(
+      "event storm: %d events x (%d simultaneous copies + 3 redeliveries) = %d requests, "
+      "%lld deliveries of events: stored %zu, duplicates %d; copies took %s, redeliveries %s\n",
+      count, kCopies, static_cast<int>(batches * kCopies + work.size()),
+      static_cast<long long>(count) * (kCopies + 3), stored.size(), duplicates,
+      absl::FormatDuration(copies_done - start).c_str(),
+      absl::FormatDuration(end - copies_done).c_str());
+}
+
+}  // namespace
+}  // namespace linechannel::testing
