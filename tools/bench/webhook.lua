@@ -1,0 +1,77 @@
+-- wrk script for channeld's webhook endpoint (tools/bench/run drives it; see README.md here).
+--
+--   wrk -t2 -c64 -d10s -s webhook.lua http://HOST:PORT -- FILE THREADS
+--   wrk -t2 -c64 -d10s -s webhook.lua http://HOST:PORT -- trivial THREADS
+--
+-- FILE holds pre-signed requests from webhooks.py, one per line: path TAB signature TAB body.
+-- Thread i of THREADS sends lines i, i + THREADS, ... once each, so no two requests carry the
+-- same webhookEventId; a thread that runs out starts its share again (its requests are then
+-- duplicates, which the server answers 200 without storing) and the count of such requests is
+-- reported as "wrapped". "trivial" sends GET /healthz: the webhook server's cheapest answer
+-- (404 today, no disk), the baseline for the ingest rate.
+--
+-- done() prints one line: BENCH_JSON {...} with the counts and latency percentiles (us).
+
+local thread_count = 0
+local threads = {}
+
+function setup(thread)
+  thread:set("thread_index", thread_count)
+  thread_count = thread_count + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local source = args[1]
+  local stride = tonumber(args[2]) or 1
+  requests = {}
+  wrapped = 0
+  position = 1
+  if source == nil or source == "trivial" then
+    requests[1] = wrk.format("GET", "/healthz", { ["User-Agent"] = "LineBotWebhook/2.0" }, nil)
+    return
+  end
+  local line_number = 0
+  for line in io.lines(source) do
+    if line_number % stride == thread_index then
+      local path, signature, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+      requests[#requests + 1] = wrk.format("POST", path, {
+        ["Content-Type"] = "application/json; charset=utf-8",
+        ["User-Agent"] = "LineBotWebhook/2.0",
+        ["x-line-signature"] = signature,
+      }, body)
+    end
+    line_number = line_number + 1
+  end
+  unique = #requests
+end
+
+function request()
+  if position > #requests then
+    position = 1
+    cycled = unique ~= nil
+  end
+  local r = requests[position]
+  position = position + 1
+  if cycled then wrapped = wrapped + 1 end
+  return r
+end
+
+function done(summary, latency, requests_summary)
+  local wrapped_total, unique_total = 0, 0
+  for _, thread in ipairs(threads) do
+    wrapped_total = wrapped_total + (thread:get("wrapped") or 0)
+    unique_total = unique_total + (thread:get("unique") or 0)
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,' ..
+    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+    '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"p999":%d,"mean":%.1f,"max":%d},' ..
+    '"unique_requests":%d,"wrapped":%d}\n',
+    summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency:percentile(99.9), latency.mean, latency.max,
+    unique_total, wrapped_total))
+end
