@@ -1,8 +1,11 @@
-// Storage faults injected into the running channeld (its test hooks): every affected webhook
-// gets 503 and every write RPC a retryable error, nothing unstored is acknowledged, and the
-// service recovers by itself once the fault clears.
+// Storage faults injected into the running channeld (its test hooks), or a write lock another
+// process holds past the busy timeout: every affected webhook gets 503 and every write RPC a
+// retryable error, nothing unstored is acknowledged, and the service recovers by itself once
+// the fault clears.
 
 #include <grpcpp/grpcpp.h>
+
+#include <memory>
 
 #include "SQLiteCpp/Database.h"
 #include "absl/strings/str_cat.h"
@@ -20,9 +23,23 @@ constexpr char kTeam[] = "team-a";
 
 class StorageFaultTest : public ServiceTest, public ::testing::WithParamInterface<std::string> {
  protected:
-  std::vector<std::string> Flags() override { return {"--enable_test_hooks"}; }
+  std::vector<std::string> Flags() override {
+    return {"--enable_test_hooks", "--store_busy_timeout=300ms"};
+  }
 
+  // "lock_held" is a real one: another connection holds the write lock until "none".
   void SetFault(const std::string& fault) {
+    if (fault == "lock_held") {
+      blocker_ = std::make_unique<SQLite::Database>(channeld_->data_dir() + "/channeld.db",
+                                                    SQLite::OPEN_READWRITE);
+      blocker_->exec("BEGIN IMMEDIATE");
+      return;
+    }
+    if (fault == "none" && blocker_ != nullptr) {
+      blocker_->exec("ROLLBACK");
+      blocker_.reset();
+      return;
+    }
     auto set = HttpCall("POST", absl::StrCat("http://", channeld_->admin_address(),
                                              "/test/storage_fault?fault=", fault));
     ASSERT_TRUE(set.ok() && set->status == 200) << fault;
@@ -46,6 +63,8 @@ class StorageFaultTest : public ServiceTest, public ::testing::WithParamInterfac
     EXPECT_TRUE(channeld_->stub().ListEvents(Context().get(), request, &response).ok());
     return response.events_size();
   }
+
+  std::unique_ptr<SQLite::Database> blocker_;
 };
 
 bool HasRetryInfo(const grpc::Status& status) {
@@ -109,7 +128,7 @@ TEST_P(StorageFaultTest, NothingUnstoredIsAcknowledgedAndTheServiceRecovers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryFault, StorageFaultTest,
-                         ::testing::Values("disk_full", "io_error", "read_only"));
+                         ::testing::Values("disk_full", "io_error", "read_only", "lock_held"));
 
 }  // namespace
 }  // namespace linechannel::testing
