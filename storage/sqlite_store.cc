@@ -129,8 +129,14 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& op
   if (absl::Status migrated = MigrateSchema(**writer); !migrated.ok()) return migrated;
   auto readers = ConnectionPool::Open(settings, options.read_connections);
   if (!readers.ok()) return readers.status();
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(*std::move(writer), *std::move(readers), options));
+  std::unique_ptr<SQLite::Database> checkpoint_connection;
+  if (options.checkpoint_wal_pages > 0) {
+    auto opened = OpenConnection(settings, /*read_only=*/false);
+    if (!opened.ok()) return opened.status();
+    checkpoint_connection = *std::move(opened);
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(*std::move(writer), *std::move(readers),
+                                                      std::move(checkpoint_connection), options));
 }
 
 struct SqliteStore::WriterStatements {
@@ -153,13 +159,24 @@ struct SqliteStore::WriterStatements {
 };
 
 SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
-                         std::unique_ptr<ConnectionPool> readers, const Options& options)
+                         std::unique_ptr<ConnectionPool> readers,
+                         std::unique_ptr<SQLite::Database> checkpoint_connection,
+                         const Options& options)
     : writer_(std::move(writer)),
       statements_(std::make_unique<WriterStatements>(*writer_)),
       readers_(std::move(readers)),
+      checkpointer_(checkpoint_connection == nullptr
+                        ? nullptr
+                        : std::make_unique<Checkpointer>(writer_.get(),
+                                                         std::move(checkpoint_connection),
+                                                         options.checkpoint_wal_pages)),
       commits_(writer_.get(), options.max_writes_per_transaction, options.commit_observer) {}
 
 SqliteStore::~SqliteStore() = default;
+
+int64_t SqliteStore::checkpoints() const {
+  return checkpointer_ == nullptr ? 0 : checkpointer_->checkpoints();
+}
 
 absl::StatusOr<Binding> SqliteStore::InsertActive(const Binding& binding, const Change& change,
                                                   Binding* conflict) {

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "storage/binding_store.h"
+#include "storage/checkpointer.h"
 #include "storage/commit_queue.h"
 #include "storage/connection_pool.h"
 #include "storage/event_store.h"
@@ -25,6 +26,10 @@ class SqliteStore : public BindingStore, public EventStore {
     absl::Duration busy_timeout = absl::Seconds(5);
     int read_connections = 4;
     int max_writes_per_transaction = 256;
+    // The log is copied back into the database file, on a thread of its own, once a commit
+    // leaves this many pages in it; 0 leaves it to SQLite's automatic checkpoint, inside the
+    // commit that crosses 1000 pages.
+    int checkpoint_wal_pages = 1000;
     // Told about every transaction (for metrics).
     CommitQueue::Observer commit_observer;
   };
@@ -65,12 +70,15 @@ class SqliteStore : public BindingStore, public EventStore {
   absl::StatusOr<WebhookActivity> ReadActivity(int64_t binding_row_id) override;
   absl::StatusOr<int> DeleteEventsReceivedBefore(absl::Time cutoff, int limit) override;
 
+  // Background checkpoints run so far (0 when SQLite checkpoints by itself).
+  int64_t checkpoints() const;
+
   // Runs SQLite's integrity check; OK if it reports "ok", DATA_LOSS with its findings if not.
   absl::Status CheckIntegrity();
 
  private:
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<ConnectionPool> readers,
-              const Options& options);
+              std::unique_ptr<SQLite::Database> checkpoint_connection, const Options& options);
 
   // Statements of the webhook hot path, prepared once on the writer connection. Used only by
   // writes, which all run on the commit queue's one thread.
@@ -79,6 +87,8 @@ class SqliteStore : public BindingStore, public EventStore {
   std::unique_ptr<SQLite::Database> writer_;
   std::unique_ptr<WriterStatements> statements_;
   std::unique_ptr<ConnectionPool> readers_;
+  // Destroyed after the commit queue has finished its last writes.
+  std::unique_ptr<Checkpointer> checkpointer_;
   CommitQueue commits_;
 };
 

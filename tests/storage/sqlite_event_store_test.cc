@@ -1,4 +1,5 @@
 #include <atomic>
+#include <filesystem>
 #include <future>
 #include <thread>
 #include <vector>
@@ -67,6 +68,19 @@ class SqliteEventStoreTest : public ::testing::Test {
     store_->AppendEvents({binding, team, channel, at, std::move(events)},
                          [&](absl::StatusOr<AppendResult> r) { promise.set_value(r); });
     return promise.get_future().get();
+  }
+
+  // `batches` commits of 20 events of about 2 KiB each, for binding A.
+  void AppendLargeBatches(int batches) {
+    for (int batch = 0; batch < batches; ++batch) {
+      std::vector<NewEvent> events;
+      for (int i = 0; i < 20; ++i) {
+        NewEvent e = Event(absl::StrCat("ev-", batch, "-", i));
+        e.raw_json += std::string(2000, ' ');
+        events.push_back(std::move(e));
+      }
+      ASSERT_TRUE(Append(binding_a_, "team-a", "100", std::move(events)).ok());
+    }
   }
 
   std::vector<StoredEvent> Read(const std::string& team, const std::string& channel = "",
@@ -207,6 +221,40 @@ TEST_F(SqliteEventStoreTest, RetentionDeletesOnlyOldEventsInBatches) {
   ASSERT_TRUE(store_->DeleteEventsReceivedBefore(kT0 + absl::Hours(100), 10).ok());
   auto result = Append(binding_a_, "team-a", "100", {Event("after")});
   EXPECT_GT(result->last_cursor, left[0].cursor);
+}
+
+TEST_F(SqliteEventStoreTest, TheLogIsCopiedIntoTheDatabaseFileOffTheCommitThread) {
+  store_.reset();
+  SqliteStore::Options options;
+  options.path = dir_.File("checkpointed.db");
+  options.checkpoint_wal_pages = 64;
+  store_ = *SqliteStore::Open(options);
+  binding_a_ = Bind("team-a", "100");
+  const auto file_size = [&] { return std::filesystem::file_size(options.path); };
+  const uintmax_t empty_size = file_size();
+  AppendLargeBatches(20);
+  // SQLite's automatic checkpoint is off on the writer, so only the checkpointer's thread can
+  // have moved the committed pages into the database file.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (file_size() < empty_size + 400 * 1024 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_GE(file_size(), empty_size + 400 * 1024);
+  EXPECT_GT(store_->checkpoints(), 0);
+  EXPECT_THAT(Read("team-a"), SizeIs(400));
+  EXPECT_TRUE(store_->CheckIntegrity().ok());
+}
+
+TEST_F(SqliteEventStoreTest, WithoutTheCheckpointerSqliteCheckpointsByItself) {
+  store_.reset();
+  SqliteStore::Options options;
+  options.path = dir_.File("auto.db");
+  options.checkpoint_wal_pages = 0;
+  store_ = *SqliteStore::Open(options);
+  binding_a_ = Bind("team-a", "100");
+  AppendLargeBatches(120);  // Past SQLite's 1000-page threshold.
+  EXPECT_EQ(store_->checkpoints(), 0);
+  EXPECT_GT(std::filesystem::file_size(options.path), 1024u * 1024);
 }
 
 TEST_F(SqliteEventStoreTest, EventsSurviveReopening) {
