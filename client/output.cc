@@ -134,7 +134,8 @@ std::string FormatWebhookSetup(const v1::WebhookSetup& setup) {
 std::string FormatRetiredUrl(const v1::RetiredUrl& retired) {
   switch (retired.state()) {
     case v1::RetiredUrl::STILL_SET_ON_LINE:
-      return absl::StrCat("LINE still calls the retired URL. ", retired.next_step(), "\n");
+      // The server's next step already says that LINE still calls it, and what to do.
+      return absl::StrCat(retired.next_step(), "\n");
     case v1::RetiredUrl::NOT_SET_ON_LINE:
       return "LINE no longer calls the retired URL.\n";
     default:
