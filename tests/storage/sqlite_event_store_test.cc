@@ -26,11 +26,15 @@ class SqliteEventStoreTest : public ::testing::Test {
     binding_b_ = Bind("team-b", "200");
   }
 
-  void Open() {
+  // Opens `file` in the test's directory, with the checkpointer's threshold (0: SQLite's own
+  // automatic checkpoint); returns its path.
+  std::string Open(const std::string& file = "events.db", int checkpoint_wal_pages = 1000) {
     store_.reset();
     SqliteStore::Options options;
-    options.path = dir_.File("events.db");
+    options.path = dir_.File(file);
+    options.checkpoint_wal_pages = checkpoint_wal_pages;
     store_ = *SqliteStore::Open(options);
+    return options.path;
   }
 
   int64_t Bind(const std::string& team, const std::string& channel) {
@@ -224,13 +228,9 @@ TEST_F(SqliteEventStoreTest, RetentionDeletesOnlyOldEventsInBatches) {
 }
 
 TEST_F(SqliteEventStoreTest, TheLogIsCopiedIntoTheDatabaseFileOffTheCommitThread) {
-  store_.reset();
-  SqliteStore::Options options;
-  options.path = dir_.File("checkpointed.db");
-  options.checkpoint_wal_pages = 64;
-  store_ = *SqliteStore::Open(options);
+  const std::string path = Open("checkpointed.db", /*checkpoint_wal_pages=*/64);
   binding_a_ = Bind("team-a", "100");
-  const auto file_size = [&] { return std::filesystem::file_size(options.path); };
+  const auto file_size = [&] { return std::filesystem::file_size(path); };
   const uintmax_t empty_size = file_size();
   AppendLargeBatches(20);
   // SQLite's automatic checkpoint is off on the writer, so only the checkpointer's thread can
@@ -246,15 +246,11 @@ TEST_F(SqliteEventStoreTest, TheLogIsCopiedIntoTheDatabaseFileOffTheCommitThread
 }
 
 TEST_F(SqliteEventStoreTest, WithoutTheCheckpointerSqliteCheckpointsByItself) {
-  store_.reset();
-  SqliteStore::Options options;
-  options.path = dir_.File("auto.db");
-  options.checkpoint_wal_pages = 0;
-  store_ = *SqliteStore::Open(options);
+  const std::string path = Open("auto.db", /*checkpoint_wal_pages=*/0);
   binding_a_ = Bind("team-a", "100");
   AppendLargeBatches(120);  // Past SQLite's 1000-page threshold.
   EXPECT_EQ(store_->checkpoints(), 0);
-  EXPECT_GT(std::filesystem::file_size(options.path), 1024u * 1024);
+  EXPECT_GT(std::filesystem::file_size(path), 1024u * 1024);
 }
 
 TEST_F(SqliteEventStoreTest, EventsSurviveReopening) {
