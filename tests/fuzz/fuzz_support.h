@@ -72,7 +72,6 @@ class InputReader {
   // One length byte, then that many bytes.
   std::string Short() { return Bytes(Byte()); }
   std::string Rest() { return Bytes(rest_.size()); }
-  size_t remaining() const { return rest_.size(); }
 
  private:
   absl::string_view rest_;

@@ -224,6 +224,14 @@ void CheckPageToken(int64_t row_id, absl::string_view token) {
   }
 }
 
+// A refusal of a request that carries a secret and a token: its shape, and neither echoed.
+template <typename Request>
+void CheckRefusalHidesCredentials(const absl::Status& status, const Request& request) {
+  const std::vector<Violation> violations = CheckRefusal(status, request);
+  CheckNoEcho(violations, "channel_secret", request.channel_secret());
+  CheckNoEcho(violations, "channel_access_token", request.channel_access_token());
+}
+
 void CheckBind(const v1::BindChannelRequest& request) {
   const absl::Status status = server::ValidateBindChannel(request);
   CheckLineId(request.line_id(), status.ok());
@@ -237,9 +245,7 @@ void CheckBind(const v1::BindChannelRequest& request) {
     FUZZ_CHECK(simdjson::validate_utf8(request.app_name().data(), request.app_name().size()));
     return;
   }
-  const std::vector<Violation> violations = CheckRefusal(status, request);
-  CheckNoEcho(violations, "channel_secret", request.channel_secret());
-  CheckNoEcho(violations, "channel_access_token", request.channel_access_token());
+  CheckRefusalHidesCredentials(status, request);
 }
 
 void CheckUpdate(const v1::UpdateCredentialsRequest& request) {
@@ -248,9 +254,7 @@ void CheckUpdate(const v1::UpdateCredentialsRequest& request) {
     FUZZ_CHECK(!request.channel_secret().empty() || !request.channel_access_token().empty());
     return;
   }
-  const std::vector<Violation> violations = CheckRefusal(status, request);
-  CheckNoEcho(violations, "channel_secret", request.channel_secret());
-  CheckNoEcho(violations, "channel_access_token", request.channel_access_token());
+  CheckRefusalHidesCredentials(status, request);
 }
 
 void CheckList(const v1::ListChannelsRequest& request) {

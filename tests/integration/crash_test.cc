@@ -46,13 +46,6 @@ constexpr char kEventTeam[] = "team-events";
 constexpr char kTeamX[] = "team-x";
 constexpr char kTeamY[] = "team-y";
 
-int EnvInt(const char* name, int fallback) {
-  const char* value = std::getenv(name);
-  int parsed = 0;
-  if (value == nullptr || !absl::SimpleAtoi(value, &parsed) || parsed < 0) return fallback;
-  return parsed;
-}
-
 // A gRPC channel of our own (the harness's stubs are replaced on every restart) that reconnects
 // quickly after a restart instead of backing off for seconds.
 std::shared_ptr<grpc::Channel> FastReconnectChannel(const std::string& address) {
@@ -62,6 +55,12 @@ std::shared_ptr<grpc::Channel> FastReconnectChannel(const std::string& address) 
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+// A call the kill cut short: it may or may not have taken effect.
+bool AnswerWasLost(const grpc::Status& answer) {
+  return answer.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         answer.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
 }
 
 std::unique_ptr<grpc::ClientContext> AuthContext(const std::string& token,
@@ -365,6 +364,11 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossKills) {
   std::set<std::string> acked_bindings;        // Created binding ids; only the bind sender.
   std::set<std::string> acked_unbinds;         // Unbound binding ids; only the bind sender.
   int binds_acked = 0, unbinds_acked = 0, lost_answers = 0, refusals = 0;
+  const auto note_unexpected = [&](const std::string& call, const grpc::Status& answer) {
+    absl::MutexLock lock(&mu);
+    unexpected.push_back(absl::StrCat(call, ": ", answer.error_code(), " ", Reason(answer), " ",
+                                      answer.error_message()));
+  };
   std::thread bind_sender([&] {
     std::mt19937 random(seed_ + 1);
     const std::shared_ptr<grpc::Channel> grpc_channel = FastReconnectChannel(grpc_address);
@@ -397,15 +401,11 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossKills) {
                    Reason(answer) == "OA_BOUND_TO_OTHER_TEAM") {
           model.BindRefused(team);
           ++refusals;
-        } else if (answer.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                   answer.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+        } else if (AnswerWasLost(answer)) {
           model.BindLost(team);
           ++lost_answers;
         } else {
-          absl::MutexLock lock(&mu);
-          unexpected.push_back(absl::StrCat("bind ", channel.channel_id, " as ", team, ": ",
-                                            answer.error_code(), " ", Reason(answer), " ",
-                                            answer.error_message()));
+          note_unexpected(absl::StrCat("bind ", channel.channel_id, " as ", team), answer);
           model.BindLost(team);
         }
       } else {
@@ -425,15 +425,11 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossKills) {
         } else if (answer.error_code() == grpc::StatusCode::NOT_FOUND) {
           model.UnbindNotFound(holder);
           ++refusals;
-        } else if (answer.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                   answer.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+        } else if (AnswerWasLost(answer)) {
           model.UnbindLost(holder);
           ++lost_answers;
         } else {
-          absl::MutexLock lock(&mu);
-          unexpected.push_back(absl::StrCat("unbind ", channel.channel_id, " as ", holder, ": ",
-                                            answer.error_code(), " ", Reason(answer), " ",
-                                            answer.error_message()));
+          note_unexpected(absl::StrCat("unbind ", channel.channel_id, " as ", holder), answer);
           model.UnbindLost(holder);
         }
       }

@@ -6,8 +6,11 @@
 #include <openssl/hmac.h>
 #include <signal.h>
 
+#include <cstdlib>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -264,6 +267,13 @@ v1::BindChannelRequest BindRequestFor(const FixtureChannel& channel, const std::
   request.set_channel_access_token(channel.token);
   request.set_line_id(channel.line_id);
   return request;
+}
+
+int EnvInt(const char* name, int fallback, int min) {
+  const char* value = std::getenv(name);
+  int parsed = 0;
+  if (value == nullptr || !absl::SimpleAtoi(value, &parsed) || parsed < min) return fallback;
+  return parsed;
 }
 
 std::vector<v1::Event> ListAllEvents(v1::ChannelService::Stub& stub, const std::string& team_id,

@@ -107,6 +107,10 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<Channeld> channeld_;
 };
 
+// The integer in environment variable `name` (a test's size), or `fallback` if it is unset,
+// not a number, or below `min`.
+int EnvInt(const char* name, int fallback, int min = 0);
+
 // A client context with a deadline, so a hung server fails the test instead of hanging it.
 std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(30));
 

@@ -55,14 +55,7 @@ class StorageFaultTest : public ServiceTest, public ::testing::WithParamInterfac
     return response.ok() ? response->status : 0;
   }
 
-  int StoredEvents() {
-    v1::ListEventsRequest request;
-    request.set_team_id(kTeam);
-    request.set_page_size(1000);
-    v1::ListEventsResponse response;
-    EXPECT_TRUE(channeld_->stub().ListEvents(Context().get(), request, &response).ok());
-    return response.events_size();
-  }
+  int StoredEvents() { return static_cast<int>(ListAllEvents(channeld_->stub(), kTeam).size()); }
 
   std::unique_ptr<SQLite::Database> blocker_;
 };

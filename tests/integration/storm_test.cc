@@ -25,6 +25,7 @@
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
+#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -42,13 +43,6 @@ namespace {
 
 using ::testing::IsEmpty;
 
-int EnvInt(const char* name, int fallback) {
-  const char* value = std::getenv(name);
-  int parsed = 0;
-  if (value == nullptr || !absl::SimpleAtoi(value, &parsed) || parsed <= 0) return fallback;
-  return parsed;
-}
-
 // Separate connections (not one shared subchannel), so the calls of a storm really arrive on
 // several HTTP/2 connections at once.
 std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
@@ -58,44 +52,7 @@ std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
 }
 
 std::string CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    default:
-      return absl::StrCat("code ", static_cast<int>(code));
-  }
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
 
 // "OK", or the code and the ErrorInfo reason, e.g. "ALREADY_EXISTS/OA_BOUND_TO_OTHER_TEAM".
@@ -117,8 +74,8 @@ class StormTest : public ServiceTest {
 };
 
 TEST_F(StormTest, AThousandSimultaneousBindsOfOneOaMakeOneBinding) {
-  const int rounds = EnvInt("STORM_ROUNDS", 20);
-  const int calls = EnvInt("STORM_BINDS", 1000);
+  const int rounds = EnvInt("STORM_ROUNDS", 20, /*min=*/1);
+  const int calls = EnvInt("STORM_BINDS", 1000, /*min=*/1);
   constexpr int kTeams = 50;
   constexpr int kChannels = 8;
   std::vector<std::unique_ptr<v1::ChannelService::Stub>> stubs;
@@ -225,7 +182,7 @@ TEST_F(StormTest, AThousandSimultaneousBindsOfOneOaMakeOneBinding) {
 }
 
 TEST_F(StormTest, BindUnbindRacesNeverLeaveTwoActiveBindings) {
-  const int iterations = EnvInt("STORM_RACE_ITERATIONS", 60);
+  const int iterations = EnvInt("STORM_RACE_ITERATIONS", 60, /*min=*/1);
   constexpr int kRacers = 8;
   std::atomic<bool> racing{true};
   std::atomic<int> checks{0};
@@ -391,7 +348,7 @@ class EventStormTest : public StormTest {
 };
 
 TEST_F(EventStormTest, EveryEventElevenTimesIsStoredOnce) {
-  const int count = EnvInt("STORM_EVENTS", 10000);
+  const int count = EnvInt("STORM_EVENTS", 10000, /*min=*/1);
   constexpr int kCopies = 8;
   constexpr int kWorkers = 8;
   v1::BindChannelResponse bound;
@@ -456,16 +413,8 @@ TEST_F(EventStormTest, EveryEventElevenTimesIsStoredOnce) {
             (std::map<int, int>{{200, static_cast<int>(batches * kCopies + work.size())}}));
 
   std::map<std::string, int> stored;
-  v1::ListEventsRequest list;
-  list.set_team_id("team-storm");
-  list.set_page_size(1000);
-  while (true) {
-    v1::ListEventsResponse page;
-    const grpc::Status status = channeld_->stub().ListEvents(Context().get(), list, &page);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    if (page.events().empty()) break;
-    for (const v1::Event& e : page.events()) ++stored[e.webhook_event_id()];
-    list.set_after_cursor(page.next_cursor());
+  for (const v1::Event& e : ListAllEvents(channeld_->stub(), "team-storm")) {
+    ++stored[e.webhook_event_id()];
   }
   int duplicates = 0;
   for (const auto& [id, n] : stored) duplicates += n - 1;

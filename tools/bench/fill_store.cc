@@ -80,16 +80,6 @@ class Db {
     return value;
   }
 
-  std::string Text(const std::string& sql) {
-    sqlite3_stmt* statement = Prepare(sql);
-    std::string value;
-    if (sqlite3_step(statement) == SQLITE_ROW && sqlite3_column_text(statement, 0) != nullptr) {
-      value = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
-    }
-    sqlite3_finalize(statement);
-    return value;
-  }
-
   sqlite3_stmt* Prepare(const std::string& sql) {
     sqlite3_stmt* statement = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
@@ -123,7 +113,6 @@ class Generator {
  public:
   explicit Generator(uint64_t seed) : rng_(seed) {}
 
-  uint64_t Next() { return rng_(); }
   uint64_t Below(uint64_t n) { return rng_() % n; }
 
   std::string Hex(size_t n) {
@@ -167,11 +156,25 @@ class Generator {
   // Message text as LINE escapes it: ASCII words, hiragana/katakana/kanji as \uXXXX and emoji
   // as surrogate pairs, until `bytes` escaped bytes.
   std::string Text(size_t bytes) {
-    static const char* const kPieces[] = {
-        "Hello ", "thanks ", "order ", "#", "12 ", "please ", "ok ", "when ", "open? ",
-        "\\u3053\\u3093\\u306b\\u3061\\u306f", "\\u3042\\u308a\\u304c\\u3068\\u3046",
-        "\\u6ce8\\u6587", "\\u4e88\\u7d04", "\\u30c1\\u30b1\\u30c3\\u30c8", "\\u3002",
-        "\\ud83d\\udc4b", "\\ud83c\\udf63", "\\ud83d\\ude4f", " "};
+    static const char* const kPieces[] = {"Hello ",
+                                          "thanks ",
+                                          "order ",
+                                          "#",
+                                          "12 ",
+                                          "please ",
+                                          "ok ",
+                                          "when ",
+                                          "open? ",
+                                          "\\u3053\\u3093\\u306b\\u3061\\u306f",
+                                          "\\u3042\\u308a\\u304c\\u3068\\u3046",
+                                          "\\u6ce8\\u6587",
+                                          "\\u4e88\\u7d04",
+                                          "\\u30c1\\u30b1\\u30c3\\u30c8",
+                                          "\\u3002",
+                                          "\\ud83d\\udc4b",
+                                          "\\ud83c\\udf63",
+                                          "\\ud83d\\ude4f",
+                                          " "};
     std::string out;
     while (out.size() < bytes) out += kPieces[Below(sizeof(kPieces) / sizeof(kPieces[0]))];
     return out;
@@ -183,11 +186,12 @@ class Generator {
     const size_t target = 400 + Below(301);
     const uint64_t kind = Below(100);
     std::string head = absl::StrCat("{\"type\":\"");
-    std::string common = absl::StrCat(
-        ",\"timestamp\":", timestamp_ms, ",\"mode\":\"active\",\"webhookEventId\":\"",
-        webhook_event_id, "\",\"deliveryContext\":{\"isRedelivery\":",
-        redelivery ? "true" : "false", "},\"source\":{\"type\":\"user\",\"userId\":\"", user_id,
-        "\"},\"replyToken\":\"", Hex(32), "\"");
+    std::string common =
+        absl::StrCat(",\"timestamp\":", timestamp_ms, ",\"mode\":\"active\",\"webhookEventId\":\"",
+                     webhook_event_id,
+                     "\",\"deliveryContext\":{\"isRedelivery\":", redelivery ? "true" : "false",
+                     "},\"source\":{\"type\":\"user\",\"userId\":\"", user_id,
+                     "\"},\"replyToken\":\"", Hex(32), "\"");
     std::string json;
     if (kind < 92) {
       *type = "message";
@@ -198,12 +202,12 @@ class Generator {
       json += "\"}}";
     } else if (kind < 96) {
       *type = "follow";
-      json = absl::StrCat(head, "follow\"", common, ",\"follow\":{\"isUnblocked\":",
-                          Below(2) ? "true" : "false", "}}");
+      json = absl::StrCat(head, "follow\"", common,
+                          ",\"follow\":{\"isUnblocked\":", Below(2) ? "true" : "false", "}}");
     } else {
       *type = "postback";
-      json = absl::StrCat(head, "postback\"", common, ",\"postback\":{\"data\":\"action=buy&itemid=",
-                          Below(100000), "&note=");
+      json = absl::StrCat(head, "postback\"", common,
+                          ",\"postback\":{\"data\":\"action=buy&itemid=", Below(100000), "&note=");
       while (json.size() + 3 < target) json += static_cast<char>('a' + Below(26));
       json += "\"}}";
     }
@@ -354,7 +358,8 @@ int Main() {
   const int64_t span_us = int64_t{absl::GetFlag(FLAGS_days)} * 86400 * 1000000;
   // Receive times increase with the cursor, as they do in the server, ending a minute ago.
   const int64_t begin_us = now_us - span_us;
-  const int64_t step_us = add_events > 0 ? std::max<int64_t>(1, (span_us - 60000000) / add_events) : 1;
+  const int64_t step_us =
+      add_events > 0 ? std::max<int64_t>(1, (span_us - 60000000) / add_events) : 1;
   uint64_t raw_bytes = 0;
   db.Exec("BEGIN");
   for (int64_t i = 0; i < add_events; ++i) {
@@ -415,9 +420,8 @@ int Main() {
                    "{\"added_bindings\":%d,\"added_events\":%d,\"bindings\":%d,\"events\":%d,"
                    "\"bindings_seconds\":%.1f,\"events_seconds\":%.1f,\"index_seconds\":%.1f,"
                    "\"total_seconds\":%.1f,\"avg_raw_json_bytes\":%.1f,\"db_bytes\":%d}",
-                   add_bindings, add_events, have_bindings + add_bindings,
-                   have_events + add_events, bindings_seconds, events_seconds, index_seconds,
-                   Since(started),
+                   add_bindings, add_events, have_bindings + add_bindings, have_events + add_events,
+                   bindings_seconds, events_seconds, index_seconds, Since(started),
                    add_events > 0 ? static_cast<double>(raw_bytes) / add_events : 0.0,
                    pages * page_size)
             << std::endl;

@@ -75,10 +75,18 @@ std::string JsonString(absl::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += absl::StrFormat("\\u%04x", c);
@@ -100,11 +108,23 @@ std::string HistogramJson(const Histogram& h) {
 
 // "OK", or the code with the ErrorInfo reason, e.g. "ALREADY_EXISTS/OA_BOUND_TO_OTHER_TEAM".
 std::string Outcome(const grpc::Status& status) {
-  static const char* const kCodes[] = {
-      "OK",        "CANCELLED",         "UNKNOWN",        "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  static const char* const kCodes[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   const int code = static_cast<int>(status.error_code());
   std::string out = code >= 0 && code <= 16 ? kCodes[code] : absl::StrCat("CODE_", code);
   if (status.ok()) return out;
@@ -182,8 +202,7 @@ class Client {
       // A channel of its own per stub: without it equal channels share one connection.
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
       args.SetInt("bench.channel_index", i);
-      auto channel =
-          grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+      auto channel = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
       services_.push_back(v1::ChannelService::NewStub(channel));
       health_.push_back(grpc::health::v1::Health::NewStub(channel));
     }
@@ -221,56 +240,68 @@ void ClosedLoop(int concurrency, Clock::time_point stop,
   workers.Wait();
 }
 
+// Starts one unary call: `start(context, request, response, callback)` is a stub's async()
+// method. The context, request and response live until `done(status, response)` has run.
+template <typename Request, typename Response, typename Start>
+void StartCall(Client& client, Request request, Start start,
+               std::function<void(const grpc::Status&, const Response&)> done) {
+  struct Call {
+    grpc::ClientContext context;
+    Request request;
+    Response response;
+  };
+  auto* call = new Call;
+  call->request = std::move(request);
+  client.Prepare(call->context, true);
+  start(&call->context, &call->request, &call->response,
+        [call, done = std::move(done)](grpc::Status status) {
+          done(status, call->response);
+          delete call;
+        });
+}
+
 // Issues BindChannel for `oa` and calls `done(status, response)`.
 void Bind(Client& client, size_t i, const Oa& oa,
           std::function<void(const grpc::Status&, const v1::BindChannelResponse&)> done) {
-  struct Call {
-    grpc::ClientContext context;
-    v1::BindChannelRequest request;
-    v1::BindChannelResponse response;
-  };
-  auto* call = new Call;
-  client.Prepare(call->context, true);
-  call->request.set_team_id(oa.team_id);
-  call->request.set_app_name(oa.app_name);
-  call->request.set_channel_id(oa.channel_id);
-  call->request.set_channel_secret(oa.secret);
-  call->request.set_channel_access_token(oa.token);
-  call->request.set_line_id(oa.line_id);
-  client.service(i)->async()->BindChannel(
-      &call->context, &call->request, &call->response,
-      [call, done = std::move(done)](grpc::Status status) {
-        done(status, call->response);
-        delete call;
-      });
+  v1::BindChannelRequest request;
+  request.set_team_id(oa.team_id);
+  request.set_app_name(oa.app_name);
+  request.set_channel_id(oa.channel_id);
+  request.set_channel_secret(oa.secret);
+  request.set_channel_access_token(oa.token);
+  request.set_line_id(oa.line_id);
+  auto* async = client.service(i)->async();
+  StartCall<v1::BindChannelRequest, v1::BindChannelResponse>(
+      client, std::move(request),
+      [async](auto* context, auto* req, auto* resp, auto callback) {
+        async->BindChannel(context, req, resp, std::move(callback));
+      },
+      std::move(done));
 }
 
-void Unbind(Client& client, size_t i, const Oa& oa,
-            std::function<void(const grpc::Status&)> done) {
-  struct Call {
-    grpc::ClientContext context;
-    v1::UnbindChannelRequest request;
-    v1::UnbindChannelResponse response;
-  };
-  auto* call = new Call;
-  client.Prepare(call->context, true);
-  call->request.set_team_id(oa.team_id);
-  call->request.set_channel_id(oa.channel_id);
-  client.service(i)->async()->UnbindChannel(&call->context, &call->request, &call->response,
-                                            [call, done = std::move(done)](grpc::Status status) {
-                                              done(status);
-                                              delete call;
-                                            });
+void Unbind(Client& client, size_t i, const Oa& oa, std::function<void(const grpc::Status&)> done) {
+  v1::UnbindChannelRequest request;
+  request.set_team_id(oa.team_id);
+  request.set_channel_id(oa.channel_id);
+  auto* async = client.service(i)->async();
+  StartCall<v1::UnbindChannelRequest, v1::UnbindChannelResponse>(
+      client, std::move(request),
+      [async](auto* context, auto* req, auto* resp, auto callback) {
+        async->UnbindChannel(context, req, resp, std::move(callback));
+      },
+      [done = std::move(done)](const grpc::Status& status, const v1::UnbindChannelResponse&) {
+        done(status);
+      });
 }
 
 int RunHealth(Client& client) {
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
   const auto begin = Clock::now();
-  const auto measure_from =
-      begin + std::chrono::duration_cast<Clock::duration>(
-                  std::chrono::duration<double>(absl::GetFlag(FLAGS_warmup)));
-  const auto stop = measure_from + std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(absl::GetFlag(FLAGS_duration)));
+  const auto measure_from = begin + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(absl::GetFlag(FLAGS_warmup)));
+  const auto stop =
+      measure_from + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(absl::GetFlag(FLAGS_duration)));
   Histogram latency;
   Outcomes outcomes;
   ClosedLoop(concurrency, stop, [&](int worker, std::function<void()> done) {
@@ -283,17 +314,17 @@ int RunHealth(Client& client) {
     auto* call = new Call;
     client.Prepare(call->context, false);
     call->start = Clock::now();
-    client.health(worker)->async()->Check(
-        &call->context, &call->request, &call->response,
-        [&, call, done = std::move(done)](grpc::Status status) {
-          const auto end = Clock::now();
-          if (call->start >= measure_from && end <= stop) {
-            outcomes.Add(Outcome(status));
-            if (status.ok()) latency.Record(MicrosBetween(call->start, end));
-          }
-          delete call;
-          done();
-        });
+    client.health(worker)->async()->Check(&call->context, &call->request, &call->response,
+                                          [&, call, done = std::move(done)](grpc::Status status) {
+                                            const auto end = Clock::now();
+                                            if (call->start >= measure_from && end <= stop) {
+                                              outcomes.Add(Outcome(status));
+                                              if (status.ok())
+                                                latency.Record(MicrosBetween(call->start, end));
+                                            }
+                                            delete call;
+                                            done();
+                                          });
   });
   const double seconds = Seconds(stop - measure_from);
   std::cout << absl::StrFormat(
@@ -362,18 +393,17 @@ int RunBindBurst(Client& client) {
 
 int RunCycles(Client& client) {
   const std::vector<Oa> oas = ReadOas(absl::GetFlag(FLAGS_oas));
-  const int concurrency =
-      std::min(absl::GetFlag(FLAGS_concurrency), static_cast<int>(oas.size()));
+  const int concurrency = std::min(absl::GetFlag(FLAGS_concurrency), static_cast<int>(oas.size()));
   if (concurrency < 1) {
     std::cerr << "bench_grpc_load: --oas has no OAs\n";
     return 2;
   }
   const auto begin = Clock::now();
-  const auto measure_from =
-      begin + std::chrono::duration_cast<Clock::duration>(
-                  std::chrono::duration<double>(absl::GetFlag(FLAGS_warmup)));
-  const auto stop = measure_from + std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(absl::GetFlag(FLAGS_duration)));
+  const auto measure_from = begin + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(absl::GetFlag(FLAGS_warmup)));
+  const auto stop =
+      measure_from + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(absl::GetFlag(FLAGS_duration)));
   Histogram bind_latency, unbind_latency, cycle_latency;
   Outcomes bind_outcomes, unbind_outcomes;
   std::atomic<int64_t> cycles{0};
@@ -389,7 +419,7 @@ int RunCycles(Client& client) {
     const auto start = Clock::now();
     Bind(client, worker, *oa,
          [&, start, worker, oa, done = std::move(done)](const grpc::Status& status,
-                                                          const v1::BindChannelResponse&) {
+                                                        const v1::BindChannelResponse&) {
            const auto bound = Clock::now();
            const bool measured = start >= measure_from && bound <= stop;
            if (measured) {
@@ -535,8 +565,7 @@ int RunCheck(Client& client) {
                    "{\"mode\":\"check\",\"GetChannel\":%s,\"GetWebhookUrl\":%s,"
                    "\"HealthCheck\":%s,\"authorized\":%s,\"webhook_url\":%s}",
                    JsonString(Outcome(s1)), JsonString(Outcome(s2)), JsonString(Outcome(s3)),
-                   client.has_token() ? "true" : "false",
-                   JsonString(url_response.webhook_url()))
+                   client.has_token() ? "true" : "false", JsonString(url_response.webhook_url()))
             << std::endl;
   return s1.ok() && s2.ok() && s3.ok() ? 0 : 1;
 }
