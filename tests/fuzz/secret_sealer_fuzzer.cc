@@ -16,9 +16,9 @@
 // opens only if OpenSSL, called here directly with the ring's key and the documented
 // associated data ("linechannel.sealed.v1|<key id>|<context>"), opens it to the same plaintext
 // (a value the fuzzer copied from an earlier Seal is genuine); otherwise FAILED_PRECONDITION
-// exactly when the key id is not in the ring, DATA_LOSS for everything else; error messages
-// never show a key (raw or base64) or a known plaintext (beyond the key id they were given and
-// the sealer's own fixed words).
+// exactly when the key id is not in the ring, DATA_LOSS for everything else; an error message
+// is one of the sealer's fixed sentences with the key id it was given, so it cannot show a key
+// or a plaintext.
 
 #include <openssl/evp.h>
 
@@ -100,22 +100,6 @@ Fixture& TheFixture() {
   return *fixture;
 }
 
-// The sealer's own words around the key id in its errors: a plaintext that is a piece of them
-// is not a leak.
-bool IsFixedTextPiece(absl::string_view value) {
-  static const char* const kFixedTexts[] = {
-      "sealing key ",
-      " is not in the key file: stored secrets sealed with it cannot be opened",
-      "a sealed value is malformed",
-      "a sealed value does not open with key ",
-      ": the key file holds a different key under that id, or the database was altered",
-  };
-  for (const char* text : kFixedTexts) {
-    if (Contains(text, value)) return true;
-  }
-  return false;
-}
-
 // Opens `sealed` with OpenSSL directly (version byte, 12-byte nonce, body, 16-byte tag), not
 // through the sealer: the oracle for values the harness did not seal itself.
 std::optional<std::string> OpenIndependently(const storage::SealedValue& sealed,
@@ -149,25 +133,24 @@ std::optional<std::string> OpenIndependently(const storage::SealedValue& sealed,
   return out;
 }
 
-void CheckMessage(const absl::Status& status, absl::string_view key_id,
-                  const std::vector<Known>& known) {
-  const std::string message(status.message());
-  for (int i = 0; i < 3; ++i) {
-    const std::string key = KeyBytes(i);
-    // The message names the key id it was given, which may be anything: a key the fuzzer
-    // copied into the key id is not a leak.
-    const std::string base64 = absl::Base64Escape(key);
-    if ((Contains(message, key) && !Contains(key_id, key)) ||
-        (Contains(message, base64) && !Contains(key_id, base64))) {
-      Fail("an Unseal error shows key %s: %s", kRingIds[i], message.c_str());
-    }
+// An Unseal error is one of the sealer's fixed sentences, with at most the key id it was given
+// put in: anything more could be a key or a plaintext. (Looking for known plaintexts inside
+// the message instead cannot tell a leak from a key id that, with the words around it,
+// happens to spell one: "k1: the k".)
+void CheckMessage(const absl::Status& status, absl::string_view key_id) {
+  const std::string expected[] = {
+      absl::StrCat("sealing key ", key_id,
+                   " is not in the key file: stored secrets sealed with it cannot be opened"),
+      "a sealed value is malformed",
+      absl::StrCat(
+          "a sealed value does not open with key ", key_id,
+          ": the key file holds a different key under that id, or the database was altered"),
+  };
+  for (const std::string& sentence : expected) {
+    if (status.message() == sentence) return;
   }
-  for (const Known& k : known) {
-    if (k.plaintext.size() >= 8 && Contains(message, k.plaintext) &&
-        !Contains(key_id, k.plaintext) && !IsFixedTextPiece(k.plaintext)) {
-      Fail("an Unseal error shows a sealed plaintext: %s", message.c_str());
-    }
-  }
+  Fail("an Unseal error is not one of the sealer's sentences: %s",
+       std::string(status.message()).c_str());
 }
 
 // Unseals and checks the answer against what is known to have been sealed.
@@ -206,7 +189,7 @@ void CheckUnseal(const storage::SealedValue& sealed, const std::string& context,
   } else {
     FUZZ_CHECK(absl::IsDataLoss(opened.status()));
   }
-  CheckMessage(opened.status(), sealed.key_id, known);
+  CheckMessage(opened.status(), sealed.key_id);
 }
 
 void Edit(InputReader& in, std::string& bytes) {
