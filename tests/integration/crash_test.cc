@@ -267,9 +267,10 @@ class ChannelModel {
 class CrashTest : public ServiceTest {
  protected:
   void SetUp() override {
-    events_ = EnvInt("CRASH_TEST_EVENTS", 1000);
-    kills_ = EnvInt("CRASH_TEST_KILLS", 5);
-    senders_ = std::max(1, EnvInt("CRASH_TEST_SENDERS", 4));
+    // A run without kills or events would prove nothing, so those fall back to the defaults.
+    events_ = EnvInt("CRASH_TEST_EVENTS", 1000, /*min=*/1);
+    kills_ = EnvInt("CRASH_TEST_KILLS", 5, /*min=*/1);
+    senders_ = EnvInt("CRASH_TEST_SENDERS", 4, /*min=*/1);
     binds_ = EnvInt("CRASH_TEST_BINDS", 50);
     deadline_ = absl::Now() + absl::Seconds(EnvInt("CRASH_TEST_DEADLINE_S", 600));
     seed_ = static_cast<uint32_t>(
@@ -495,6 +496,7 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossKills) {
   bind_sender.join();
   ASSERT_EQ(stopped_early, "");
   ASSERT_FALSE(abort) << "the run did not finish before CRASH_TEST_DEADLINE_S";
+  ASSERT_EQ(kills, kills_);
   EXPECT_THAT(store_problems, ::testing::IsEmpty());
   EXPECT_THAT(unexpected, ::testing::IsEmpty());
 

@@ -130,13 +130,11 @@ TEST_F(StormTest, AThousandSimultaneousBindsOfOneOaMakeOneBinding) {
     const std::string winner = created[0]->team;
     const std::string binding_id = created[0]->response.channel().binding_id();
     EXPECT_TRUE(binding_ids.insert(binding_id).second) << "binding id reused: " << binding_id;
-    int winner_ok = 0;
     for (const Call& call : storm) {
       if (call.team == winner) {
         // The winning team's repeats of its own bind are answered with its binding.
         EXPECT_TRUE(call.status.ok()) << "round " << round + 1 << " winner " << winner << ": "
                                       << Answer(call.status) << " " << call.status.error_message();
-        if (call.status.ok()) ++winner_ok;
         EXPECT_EQ(call.response.channel().binding_id(), binding_id);
         EXPECT_EQ(call.response.channel().team_id(), winner);
       } else {
@@ -146,7 +144,6 @@ TEST_F(StormTest, AThousandSimultaneousBindsOfOneOaMakeOneBinding) {
         EXPECT_EQ(Reason(call.status), "OA_BOUND_TO_OTHER_TEAM") << call.status.error_message();
       }
     }
-    EXPECT_EQ(winner_ok, calls / kTeams);
     if (HasFailure()) break;
 
     // Between rounds the winner unbinds, through the admin caller's stub.
@@ -281,6 +278,7 @@ TEST_F(StormTest, BindUnbindRacesNeverLeaveTwoActiveBindings) {
               absl::StrJoin(answers, " ", absl::PairFormatter("=")).c_str());
   EXPECT_THAT(problems, IsEmpty());
   EXPECT_GT(created.load(), 0);
+  EXPECT_GT(checks.load(), 0) << "the watcher never looked at the database";
 
   // The audit trail alternates bind, unbind of that same binding, bind, ...: at no moment were
   // two bindings of the OA active.
