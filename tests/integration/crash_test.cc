@@ -92,14 +92,6 @@ std::string FakeChannelJson(const FixtureChannel& c) {
                       R"("})");
 }
 
-std::string EventBody(const std::string& destination, const std::string& id, bool redelivery) {
-  return absl::StrCat(R"({"destination":")", destination,
-                      R"(","events":[{"type":"message","mode":"active","timestamp":1700000000000,)",
-                      R"("source":{"type":"user","userId":"Ucrash"},"webhookEventId":")", id,
-                      R"(","deliveryContext":{"isRedelivery":)", redelivery ? "true" : "false",
-                      R"(},"message":{"id":"1","type":"text","text":"crash )", id, R"("}}]})");
-}
-
 // Everything wrong with the database file, read with a read-only connection of our own: the
 // integrity check, foreign keys, and the binding invariants (one active binding per OA, every
 // binding with its audit rows, no duplicate event). Empty when all is well.
@@ -325,11 +317,10 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossKills) {
         const std::string id = absl::StrFormat("01JCRASH%02dE%012d", s, i);
         absl::Duration backoff = absl::Milliseconds(10);
         for (int attempt = 0; !abort; ++attempt) {
-          const std::string body = EventBody(Channel1().bot_user_id, id, attempt > 0);
-          auto response = HttpCall("POST", webhook_url, body,
-                                   {{"x-line-signature", TestSignature(Channel1().secret, body)},
-                                    {"content-type", "application/json; charset=utf-8"}},
-                                   absl::Seconds(10));
+          const std::string body =
+              WebhookBody(Channel1().bot_user_id, MessageEventJson(id, attempt > 0));
+          auto response =
+              PostSignedWebhook(webhook_url, Channel1().secret, body, absl::Seconds(10));
           ++attempts;
           const int code = response.ok() ? response->status : 0;
           {

@@ -302,4 +302,30 @@ std::string TestSignature(const std::string& secret, const std::string& body) {
   return absl::Base64Escape(absl::string_view(reinterpret_cast<const char*>(mac), length));
 }
 
+std::string MessageEventJson(const std::string& webhook_event_id, bool redelivery) {
+  return absl::StrCat(R"({"type":"message","mode":"active","timestamp":1700000000000,)",
+                      R"("source":{"type":"user","userId":"Uabc"},"webhookEventId":")",
+                      webhook_event_id, R"(","deliveryContext":{"isRedelivery":)",
+                      redelivery ? "true" : "false",
+                      R"(},"message":{"id":"1","type":"text","text":"hi"}})");
+}
+
+std::string WebhookBody(const std::string& destination, const std::string& events) {
+  return absl::StrCat(R"({"destination":")", destination, R"(","events":[)", events, "]}");
+}
+
+absl::StatusOr<HttpResponse> PostSignedWebhook(const std::string& url, const std::string& secret,
+                                               const std::string& body, absl::Duration timeout) {
+  return HttpCall("POST", url, body,
+                  {{"x-line-signature", TestSignature(secret, body)},
+                   {"content-type", "application/json; charset=utf-8"}},
+                  timeout);
+}
+
+int PostSignedWebhookStatus(const std::string& url, const std::string& secret,
+                            const std::string& body, absl::Duration timeout) {
+  const absl::StatusOr<HttpResponse> response = PostSignedWebhook(url, secret, body, timeout);
+  return response.ok() ? response->status : 0;
+}
+
 }  // namespace linechannel::testing

@@ -131,6 +131,19 @@ std::vector<v1::Event> ListAllEvents(v1::ChannelService::Stub& stub, const std::
 // tests do not trust the server's own signing code.
 std::string TestSignature(const std::string& secret, const std::string& body);
 
+// One LINE text message event as LINE sends it, with `webhook_event_id`.
+std::string MessageEventJson(const std::string& webhook_event_id, bool redelivery = false);
+// A webhook body for the bot user ID `destination` holding `events` (comma-joined JSON).
+std::string WebhookBody(const std::string& destination, const std::string& events);
+// POSTs `body` to `url` signed with `secret`, as LINE does: the answer, or the error of a
+// request that got none.
+absl::StatusOr<HttpResponse> PostSignedWebhook(const std::string& url, const std::string& secret,
+                                               const std::string& body,
+                                               absl::Duration timeout = absl::Seconds(30));
+// The same, reduced to the HTTP status: 0 when no answer came.
+int PostSignedWebhookStatus(const std::string& url, const std::string& secret,
+                            const std::string& body, absl::Duration timeout = absl::Seconds(30));
+
 }  // namespace linechannel::testing
 
 #endif  // LINECHANNEL_TESTS_INTEGRATION_HARNESS_H_

@@ -188,16 +188,8 @@ class HostileInputTest : public ServiceTest {
     port_ = std::stoi(address.substr(address.rfind(':') + 1));
   }
 
-  static std::string Event(const std::string& id) {
-    return absl::StrCat(R"({"type":"message","mode":"active","timestamp":1700000000000,)",
-                        R"("source":{"type":"user","userId":"Uabc"},"webhookEventId":")", id,
-                        R"(","deliveryContext":{"isRedelivery":false},)",
-                        R"("message":{"id":"1","type":"text","text":"hi"}})");
-  }
-
   static std::string Body(const std::string& events) {
-    return absl::StrCat(R"({"destination":")", Channel1().bot_user_id, R"(","events":[)", events,
-                        "]}");
+    return WebhookBody(Channel1().bot_user_id, events);
   }
 
   // A whole signed webhook request for the bound channel, as raw HTTP.
@@ -210,10 +202,7 @@ class HostileInputTest : public ServiceTest {
 
   // POSTs a body with a valid signature; the HTTP status (0 without an answer).
   int PostSigned(const std::string& body, absl::Duration timeout = absl::Seconds(30)) {
-    auto response =
-        HttpCall("POST", url_, body, {{"x-line-signature", TestSignature(Channel1().secret, body)}},
-                 timeout);
-    return response.ok() ? response->status : 0;
+    return PostSignedWebhookStatus(url_, Channel1().secret, body, timeout);
   }
 
   int StoredEvents() { return static_cast<int>(ListAllEvents(channeld_->stub(), kTeam).size()); }
@@ -228,7 +217,8 @@ class HostileInputTest : public ServiceTest {
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
     const int before = StoredEvents();
-    EXPECT_EQ(PostSigned(Body(Event(absl::StrCat("01JHEALTHY", ++healthy_checks_)))), 200);
+    EXPECT_EQ(PostSigned(Body(MessageEventJson(absl::StrCat("01JHEALTHY", ++healthy_checks_)))),
+              200);
     EXPECT_EQ(StoredEvents(), before + 1);
   }
 
@@ -409,7 +399,7 @@ TEST_F(HostileInputTest, SlowlorisDoesNotHoldUpRealWebhooks) {
   for (int s = 0; s < 2; ++s) {
     senders.emplace_back([&, s] {
       for (int i = 0; absl::Now() < until; ++i) {
-        const std::string body = Body(Event(absl::StrFormat("01JREAL%d-%06d", s, i)));
+        const std::string body = Body(MessageEventJson(absl::StrFormat("01JREAL%d-%06d", s, i)));
         const absl::Time start = absl::Now();
         // LINE gives up after 2 s: that is the bound every real webhook must meet.
         auto response = HttpCall("POST", url_, body,
@@ -561,14 +551,15 @@ TEST_F(HostileInputTest, StalledRequestsAreCutWithoutAnAnswer) {
 }
 
 TEST_F(HostileInputTest, PipelinedGarbageAfterAGoodRequestGets400AfterIts200) {
-  const std::string request = SignedRequest(Body(Event("01JPIPELINED")));
+  const std::string request = SignedRequest(Body(MessageEventJson("01JPIPELINED")));
   const RawResult result = RawExchange(port_, absl::StrCat(request, "GARBAGE\r\n\r\n"));
   EXPECT_THAT(result.Statuses(), ElementsAre(200, 400)) << result.received;
   EXPECT_TRUE(result.closed);
   // Two good ones then garbage on one connection: both stored, then 400.
-  const RawResult two = RawExchange(
-      port_, absl::StrCat(SignedRequest(Body(Event("01JPIPELINED2"))),
-                          SignedRequest(Body(Event("01JPIPELINED3"))), "\x01\x02\x03\r\n\r\n"));
+  const RawResult two =
+      RawExchange(port_, absl::StrCat(SignedRequest(Body(MessageEventJson("01JPIPELINED2"))),
+                                      SignedRequest(Body(MessageEventJson("01JPIPELINED3"))),
+                                      "\x01\x02\x03\r\n\r\n"));
   EXPECT_THAT(two.Statuses(), ElementsAre(200, 200, 400)) << two.received;
   EXPECT_EQ(StoredEvents(), 3);
   ExpectHealthy("pipelined garbage");

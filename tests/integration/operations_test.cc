@@ -38,21 +38,11 @@ class OperationsTest : public ServiceTest {
     return bound.channel().webhook_url();
   }
 
-  static std::string Event(const std::string& id) {
-    return absl::StrCat(R"({"type":"message","mode":"active","timestamp":1700000000000,)",
-                        R"("source":{"type":"user","userId":"Uabc"},"webhookEventId":")", id,
-                        R"(","deliveryContext":{"isRedelivery":false},)",
-                        R"("message":{"id":"1","type":"text","text":"hi"}})");
-  }
-
   // POSTs one signed event for Channel1; the HTTP status, or 0 without an answer.
   int PostEvent(const std::string& url, const std::string& id) {
-    const std::string body = absl::StrCat(R"({"destination":")", Channel1().bot_user_id,
-                                          R"(","events":[)", Event(id), "]}");
-    auto response =
-        HttpCall("POST", url, body, {{"x-line-signature", TestSignature(Channel1().secret, body)}},
-                 absl::Seconds(10));
-    return response.ok() ? response->status : 0;
+    return PostSignedWebhookStatus(url, Channel1().secret,
+                                   WebhookBody(Channel1().bot_user_id, MessageEventJson(id)),
+                                   absl::Seconds(10));
   }
 
   std::set<std::string> StoredIds() {

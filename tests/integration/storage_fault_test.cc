@@ -46,13 +46,8 @@ class StorageFaultTest : public ServiceTest, public ::testing::WithParamInterfac
   }
 
   int PostEvent(const std::string& url, const std::string& id) {
-    const std::string body = absl::StrCat(
-        R"({"destination":")", Channel1().bot_user_id, R"(","events":[{"type":"message",)",
-        R"("timestamp":1700000000000,"mode":"active","webhookEventId":")", id,
-        R"(","deliveryContext":{"isRedelivery":false}}]})");
-    auto response =
-        HttpCall("POST", url, body, {{"x-line-signature", TestSignature(Channel1().secret, body)}});
-    return response.ok() ? response->status : 0;
+    return PostSignedWebhookStatus(url, Channel1().secret,
+                                   WebhookBody(Channel1().bot_user_id, MessageEventJson(id)));
   }
 
   int StoredEvents() { return static_cast<int>(ListAllEvents(channeld_->stub(), kTeam).size()); }

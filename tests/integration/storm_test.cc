@@ -309,30 +309,18 @@ TEST_F(StormTest, BindUnbindRacesNeverLeaveTwoActiveBindings) {
 
 class EventStormTest : public StormTest {
  protected:
-  static std::string Event(const std::string& id, bool redelivery) {
-    return absl::StrCat(R"({"type":"message","mode":"active","timestamp":1700000000000,)",
-                        R"("source":{"type":"user","userId":"Ustorm"},"webhookEventId":")", id,
-                        R"(","deliveryContext":{"isRedelivery":)", redelivery ? "true" : "false",
-                        R"(},"message":{"id":"1","type":"text","text":"storm"}})");
-  }
-
   // One body with the events ids[begin, end).
   static std::string Body(const std::vector<std::string>& ids, size_t begin, size_t end,
                           bool redelivery) {
     std::string events;
     for (size_t i = begin; i < end && i < ids.size(); ++i) {
-      absl::StrAppend(&events, events.empty() ? "" : ",", Event(ids[i], redelivery));
+      absl::StrAppend(&events, events.empty() ? "" : ",", MessageEventJson(ids[i], redelivery));
     }
-    return absl::StrCat(R"({"destination":")", Channel1().bot_user_id, R"(","events":[)", events,
-                        "]}");
+    return WebhookBody(Channel1().bot_user_id, events);
   }
 
   static int Post(const std::string& url, const std::string& body) {
-    auto response = HttpCall("POST", url, body,
-                             {{"x-line-signature", TestSignature(Channel1().secret, body)},
-                              {"content-type", "application/json; charset=utf-8"}},
-                             absl::Seconds(60));
-    return response.ok() ? response->status : 0;
+    return PostSignedWebhookStatus(url, Channel1().secret, body, absl::Seconds(60));
   }
 
   static int64_t Metric(const std::string& text, const std::string& name) {

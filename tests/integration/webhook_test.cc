@@ -75,17 +75,6 @@ class WebhookTest : public ServiceTest {
             static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)))};
   }
 
-  static std::string Body(const std::string& destination, const std::string& events) {
-    return absl::StrCat(R"({"destination":")", destination, R"(","events":[)", events, "]}");
-  }
-
-  static std::string MessageEvent(const std::string& id) {
-    return absl::StrCat(R"({"type":"message","mode":"active","timestamp":1700000000000,)",
-                        R"("source":{"type":"user","userId":"Uabc"},"webhookEventId":")", id,
-                        R"(","deliveryContext":{"isRedelivery":false},)",
-                        R"("message":{"id":"1","type":"text","text":"hi"}})");
-  }
-
   std::string url_;
 };
 
@@ -142,7 +131,8 @@ TEST_F(WebhookTest, RedeliveriesAndSimultaneousCopiesAreStoredOnce) {
   EXPECT_EQ(JsonField(redelivered->body, "/status"), "200") << redelivered->body;
 
   // Eight copies of one body at the same moment.
-  const std::string body = Body(Channel1().bot_user_id, MessageEvent("01J0000000000000000000SAME"));
+  const std::string body =
+      WebhookBody(Channel1().bot_user_id, MessageEventJson("01J0000000000000000000SAME"));
   const std::string signature = TestSignature(Channel1().secret, body);
   std::vector<int> statuses(8);
   std::vector<std::thread> threads;
@@ -166,7 +156,8 @@ TEST_F(WebhookTest, RedeliveriesAndSimultaneousCopiesAreStoredOnce) {
 }
 
 TEST_F(WebhookTest, EveryRefusalHasItsStatusAndStoresNothing) {
-  const std::string good = Body(Channel1().bot_user_id, MessageEvent("01J000000000000000000000R1"));
+  const std::string good =
+      WebhookBody(Channel1().bot_user_id, MessageEventJson("01J000000000000000000000R1"));
   const std::string signature = TestSignature(Channel1().secret, good);
 
   struct Case {
@@ -179,7 +170,7 @@ TEST_F(WebhookTest, EveryRefusalHasItsStatusAndStoresNothing) {
   };
   const std::string base = "http://" + channeld_->webhook_address();
   const std::string other_body =
-      Body(Channel2().bot_user_id, MessageEvent("01J000000000000000000000R2"));
+      WebhookBody(Channel2().bot_user_id, MessageEventJson("01J000000000000000000000R2"));
   const std::string not_json = "this is not json";
   const std::string not_shape = R"({"destination":"U","events":{}})";
   const std::vector<Case> cases = {
@@ -278,8 +269,8 @@ TEST_F(WebhookTest, KeepAliveServesManyRequestsOnOneConnection) {
   socket.connect(WebhookEndpoint());
   const std::string path = url_.substr(url_.find("/line/"));
   for (int i = 0; i < 3; ++i) {
-    const std::string body =
-        Body(Channel1().bot_user_id, MessageEvent(absl::StrCat("01J0000000000000000000KA0", i)));
+    const std::string body = WebhookBody(
+        Channel1().bot_user_id, MessageEventJson(absl::StrCat("01J0000000000000000000KA0", i)));
     const std::string request = absl::StrCat(
         "POST ", path, " HTTP/1.1\r\nHost: x\r\nContent-Length: ", body.size(),
         "\r\nx-line-signature: ", TestSignature(Channel1().secret, body), "\r\n\r\n", body);
