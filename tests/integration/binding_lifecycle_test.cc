@@ -378,7 +378,7 @@ TEST_F(BindingLifecycleTest, NoSecretOrTokenIsEverAtRestOrInTheLog) {
   ASSERT_TRUE(channeld_->stub().UpdateCredentials(Context().get(), update, &updated).ok());
 
   // Read the files while the server still runs (WAL not yet checkpointed) and after it stops.
-  const std::string db = channeld_->data_dir() + "/channeld.db";
+  const std::string db = channeld_->db_path();
   std::vector<std::string> snapshots = {ReadFile(db), ReadFile(db + "-wal"), ReadFile(db + "-shm"),
                                         channeld_->ReadLog()};
   ASSERT_TRUE(channeld_->Stop().ok());

@@ -85,13 +85,6 @@ std::vector<FixtureChannel> ExtraChannels() {
   return channels;
 }
 
-std::string FakeChannelJson(const FixtureChannel& c) {
-  return absl::StrCat(R"({"channel_id":")", c.channel_id, R"(","channel_secret":")", c.secret,
-                      R"(","access_token":")", c.token, R"(","bot_user_id":")", c.bot_user_id,
-                      R"(","basic_id":")", c.line_id, R"(","display_name":"Crash )", c.channel_id,
-                      R"("})");
-}
-
 // Everything wrong with the database file, read with a read-only connection of our own: the
 // integrity check, foreign keys, and the binding invariants (one active binding per OA, every
 // binding with its audit rows, no duplicate event). Empty when all is well.
@@ -282,14 +275,9 @@ class CrashTest : public ServiceTest {
 
 TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossKills) {
   // The channels of the bind sender, and the events' channel bound once before any kill.
-  std::string add;
   const std::vector<FixtureChannel> channels = ExtraChannels();
-  for (const FixtureChannel& c : channels) {
-    absl::StrAppend(&add, add.empty() ? "" : ",", FakeChannelJson(c));
-  }
-  auto added =
-      line_->Control("POST", "/fake/channels", absl::StrCat(R"({"channels":[)", add, "]}"));
-  ASSERT_TRUE(added.ok() && added->status == 200) << (added.ok() ? added->body : "");
+  const absl::Status added = line_->AddChannels(channels, "Crash");
+  ASSERT_TRUE(added.ok()) << added;
   v1::BindChannelResponse events_binding;
   grpc::Status status = channeld_->stub().BindChannel(
       Context().get(), BindRequestFor(Channel1(), kEventTeam), &events_binding);
@@ -297,7 +285,7 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossKills) {
   const std::string webhook_url = events_binding.channel().webhook_url();
   const std::string grpc_address = channeld_->grpc_address();
   const std::string token = channeld_->admin_token();
-  const std::string db_path = channeld_->data_dir() + "/channeld.db";
+  const std::string db_path = channeld_->db_path();
 
   std::atomic<bool> abort{false};
   std::atomic<int> acknowledged{0};

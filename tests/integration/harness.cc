@@ -110,6 +110,25 @@ absl::StatusOr<HttpResponse> FakeLine::Control(const std::string& method, const 
   return HttpCall(method, base_url_ + path, body, {{"Content-Type", "application/json"}});
 }
 
+absl::Status FakeLine::AddChannels(const std::vector<FixtureChannel>& channels,
+                                   const std::string& display_name) {
+  std::string json;
+  for (const FixtureChannel& c : channels) {
+    absl::StrAppend(&json, json.empty() ? "" : ",", R"({"channel_id":")", c.channel_id,
+                    R"(","channel_secret":")", c.secret, R"(","access_token":")", c.token,
+                    R"(","bot_user_id":")", c.bot_user_id, R"(","basic_id":")", c.line_id,
+                    R"(","display_name":")", display_name, " ", c.channel_id, R"("})");
+  }
+  absl::StatusOr<HttpResponse> added =
+      Control("POST", "/fake/channels", absl::StrCat(R"({"channels":[)", json, "]}"));
+  if (!added.ok()) return added.status();
+  if (added->status != 200) {
+    return absl::InternalError(
+        absl::StrCat("fake LINE refused the channels: HTTP ", added->status, " ", added->body));
+  }
+  return absl::OkStatus();
+}
+
 Channeld::Channeld(Options options) : options_(std::move(options)) {
   data_dir_ = dir_.File("data");
 }

@@ -35,6 +35,9 @@ class FakeLine {
   // A call to its control API, e.g. Control("PATCH", "/fake/faults", R"({"fail_status":500})").
   absl::StatusOr<HttpResponse> Control(const std::string& method, const std::string& path,
                                        const std::string& body = "");
+  // Makes LINE know more OAs beyond its fixture, each named "<display_name> <channel id>".
+  absl::Status AddChannels(const std::vector<FixtureChannel>& channels,
+                           const std::string& display_name);
 
  private:
   std::unique_ptr<ChildProcess> process_;
@@ -76,6 +79,8 @@ class Channeld {
   // the new caller's token.
   absl::StatusOr<std::string> AddCaller(const std::string& name, const std::string& teams);
   const std::string& data_dir() const { return data_dir_; }
+  // The SQLite file in the data directory, for tests that look at the store directly.
+  std::string db_path() const { return data_dir_ + "/channeld.db"; }
   pid_t pid() const { return process_ == nullptr ? -1 : process_->pid(); }
   std::string log_path() const { return dir_.File("channeld.log"); }
   std::string ReadLog() const;

@@ -642,13 +642,8 @@ class FieldLimitsTest : public ServiceTest {
     limit_.line_id = "@" + std::string("limits.oa-") + std::string(20, 'z');
     ASSERT_EQ(limit_.token.size(), 2048u);
     ASSERT_EQ(limit_.line_id.size(), 31u);
-    auto added = line_->Control(
-        "POST", "/fake/channels",
-        absl::StrCat(R"({"channel_id":")", limit_.channel_id, R"(","channel_secret":")",
-                     limit_.secret, R"(","access_token":")", limit_.token, R"(","bot_user_id":")",
-                     limit_.bot_user_id, R"(","basic_id":")", limit_.line_id,
-                     R"(","display_name":"Limits"})"));
-    ASSERT_TRUE(added.ok() && added->status == 200) << (added.ok() ? added->body : "");
+    const absl::Status added = line_->AddChannels({limit_}, "Limits");
+    ASSERT_TRUE(added.ok()) << added;
   }
 
   // 64 characters of every kind a team id may have.

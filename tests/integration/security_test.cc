@@ -208,7 +208,7 @@ TEST_F(SecurityTest, AuditRowsNameTheCaller) {
   unbind.set_channel_id(Channel1().channel_id);
   v1::UnbindChannelResponse unbound;
   ASSERT_TRUE(channeld_->stub().UnbindChannel(Context().get(), unbind, &unbound).ok());
-  SQLite::Database db(channeld_->data_dir() + "/channeld.db", SQLite::OPEN_READONLY);
+  SQLite::Database db(channeld_->db_path(), SQLite::OPEN_READONLY);
   SQLite::Statement audit(db, "SELECT action, actor FROM audit_log ORDER BY id");
   std::vector<std::string> rows;
   while (audit.executeStep()) {
@@ -259,7 +259,7 @@ TEST_F(SecurityTest, CanarySecretsAndTokensAppearNowhere) {
 
   auto metrics = HttpCall("GET", "http://" + channeld_->admin_address() + "/metrics");
   ASSERT_TRUE(metrics.ok());
-  const std::string db = channeld_->data_dir() + "/channeld.db";
+  const std::string db = channeld_->db_path();
   std::vector<std::pair<std::string, std::string>> places = {
       {"refusal", refusal.error_message() + refusal.error_details()},
       {"update refusal", update_refusal.error_message() + update_refusal.error_details()},

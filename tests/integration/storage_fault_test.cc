@@ -30,8 +30,7 @@ class StorageFaultTest : public ServiceTest, public ::testing::WithParamInterfac
   // "lock_held" is a real one: another connection holds the write lock until "none".
   void SetFault(const std::string& fault) {
     if (fault == "lock_held") {
-      blocker_ = std::make_unique<SQLite::Database>(channeld_->data_dir() + "/channeld.db",
-                                                    SQLite::OPEN_READWRITE);
+      blocker_ = std::make_unique<SQLite::Database>(channeld_->db_path(), SQLite::OPEN_READWRITE);
       blocker_->exec("BEGIN IMMEDIATE");
       return;
     }
@@ -111,7 +110,7 @@ TEST_P(StorageFaultTest, NothingUnstoredIsAcknowledgedAndTheServiceRecovers) {
   EXPECT_EQ(channel.state(), v1::ACTIVE);  // The refused unbind left the binding as it was.
 
   ASSERT_TRUE(channeld_->Stop().ok());
-  SQLite::Database db(channeld_->data_dir() + "/channeld.db", SQLite::OPEN_READONLY);
+  SQLite::Database db(channeld_->db_path(), SQLite::OPEN_READONLY);
   EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
 }
 

@@ -69,8 +69,6 @@ class StormTest : public ServiceTest {
     context->AddMetadata("authorization", "Bearer " + channeld_->admin_token());
     return context;
   }
-
-  std::string DbPath() const { return channeld_->data_dir() + "/channeld.db"; }
 };
 
 TEST_F(StormTest, AThousandSimultaneousBindsOfOneOaMakeOneBinding) {
@@ -161,7 +159,7 @@ TEST_F(StormTest, AThousandSimultaneousBindsOfOneOaMakeOneBinding) {
               absl::StrJoin(totals, " ", absl::PairFormatter("=")).c_str());
 
   // The store agrees: one binding and one bind audit row per round, all unbound now.
-  SQLite::Database db(DbPath(), SQLite::OPEN_READONLY);
+  SQLite::Database db(channeld_->db_path(), SQLite::OPEN_READONLY);
   SQLite::Statement count(db,
                           "SELECT count(*), sum(unbound_at_us IS NULL) FROM bindings "
                           "WHERE channel_id = ?");
@@ -195,7 +193,7 @@ TEST_F(StormTest, BindUnbindRacesNeverLeaveTwoActiveBindings) {
   // A reader of our own watches the database the whole time: never two active bindings.
   std::thread watcher([&] {
     try {
-      SQLite::Database db(DbPath(), SQLite::OPEN_READONLY);
+      SQLite::Database db(channeld_->db_path(), SQLite::OPEN_READONLY);
       SQLite::Statement active(db,
                                "SELECT count(*) FROM bindings WHERE unbound_at_us IS NULL AND "
                                "(channel_id = ? OR line_id = ? OR bot_user_id = ?)");
@@ -282,7 +280,7 @@ TEST_F(StormTest, BindUnbindRacesNeverLeaveTwoActiveBindings) {
 
   // The audit trail alternates bind, unbind of that same binding, bind, ...: at no moment were
   // two bindings of the OA active.
-  SQLite::Database db(DbPath(), SQLite::OPEN_READONLY);
+  SQLite::Database db(channeld_->db_path(), SQLite::OPEN_READONLY);
   SQLite::Statement audit(db,
                           "SELECT action, binding_row_id FROM audit_log WHERE channel_id = ? "
                           "ORDER BY id");

@@ -379,7 +379,7 @@ class WebhookStorageTest : public WebhookTest {
 TEST_F(WebhookStorageTest, StorageThatCannotCommitGets503AndRecoversByItself) {
   {
     // Another process holds the database's write lock longer than the busy timeout.
-    SQLite::Database blocker(channeld_->data_dir() + "/channeld.db", SQLite::OPEN_READWRITE);
+    SQLite::Database blocker(channeld_->db_path(), SQLite::OPEN_READWRITE);
     blocker.exec("BEGIN IMMEDIATE");
     const std::string report = Send(R"({"generate":{"count":2}})");
     EXPECT_EQ(JsonField(report, "/status"), "503") << report;
