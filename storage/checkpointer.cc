@@ -2,14 +2,11 @@
 
 #include <sqlite3.h>
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace linechannel::storage {
 namespace {
 
-// SQLite's own default threshold for its automatic checkpoint.
-constexpr int kSqliteAutoCheckpointPages = 1000;
 // When the log cannot be emptied (a reader still uses old pages), commits keep asking; this
 // keeps the checkpointer from copying in a tight loop meanwhile.
 constexpr absl::Duration kMinPause = absl::Milliseconds(20);
@@ -26,7 +23,7 @@ Checkpointer::Checkpointer(SQLite::Database* writer, std::unique_ptr<SQLite::Dat
 }
 
 Checkpointer::~Checkpointer() {
-  sqlite3_wal_autocheckpoint(writer_->getHandle(), kSqliteAutoCheckpointPages);
+  sqlite3_wal_autocheckpoint(writer_->getHandle(), kSqliteDefaultPages);
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -34,10 +31,7 @@ Checkpointer::~Checkpointer() {
   thread_.join();
 }
 
-int64_t Checkpointer::checkpoints() const {
-  absl::MutexLock lock(&mu_);
-  return checkpoints_;
-}
+int64_t Checkpointer::checkpoints() const { return checkpoints_.load(); }
 
 int Checkpointer::AfterCommit(void* self, sqlite3* /*db*/, const char* /*database*/, int pages) {
   auto* checkpointer = static_cast<Checkpointer*>(self);
@@ -63,11 +57,9 @@ void Checkpointer::Loop() {
     // durable, and the next commit over the threshold asks again.
     sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                               nullptr);
-    {
-      absl::MutexLock lock(&mu_);
-      ++checkpoints_;
-    }
-    absl::SleepFor(kMinPause);
+    ++checkpoints_;
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), kMinPause)) return;
   }
 }
 

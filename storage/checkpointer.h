@@ -1,6 +1,7 @@
 #ifndef LINECHANNEL_STORAGE_CHECKPOINTER_H_
 #define LINECHANNEL_STORAGE_CHECKPOINTER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -20,6 +21,9 @@ namespace linechannel::storage {
 // checkpoint here never blocks the writer: it copies what is committed while commits go on.
 class Checkpointer {
  public:
+  // SQLite's own threshold for its automatic checkpoint, in pages of the log.
+  static constexpr int kSqliteDefaultPages = 1000;
+
   // Takes over checkpointing from `writer` (its automatic checkpoint is turned off) and
   // checkpoints on `connection` whenever a commit leaves at least `wal_pages` pages in the log.
   // Both connections must outlive the checkpointer.
@@ -45,7 +49,7 @@ class Checkpointer {
   mutable absl::Mutex mu_;
   bool wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t checkpoints_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<int64_t> checkpoints_{0};
   std::thread thread_;
 };
 

@@ -28,8 +28,8 @@ class SqliteStore : public BindingStore, public EventStore {
     int max_writes_per_transaction = 256;
     // The log is copied back into the database file, on a thread of its own, once a commit
     // leaves this many pages in it; 0 leaves it to SQLite's automatic checkpoint, inside the
-    // commit that crosses 1000 pages.
-    int checkpoint_wal_pages = 1000;
+    // commit that crosses Checkpointer::kSqliteDefaultPages.
+    int checkpoint_wal_pages = Checkpointer::kSqliteDefaultPages;
     // Told about every transaction (for metrics).
     CommitQueue::Observer commit_observer;
   };

@@ -17,10 +17,9 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
-#include "server/clock.h"
 #include "server/logger.h"
 #include "server/random_source.h"
+#include "tests/server/fakes.h"
 
 namespace linechannel::fuzz {
 
@@ -77,14 +76,9 @@ class InputReader {
   absl::string_view rest_;
 };
 
-// A clock that never moves: the harnesses must not depend on the wall clock.
-class FixedClock : public server::Clock {
- public:
-  absl::Time Now() const override { return absl::FromUnixSeconds(1700000000); }
-};
-
 // Predictable "random" bytes: a counter run through a simple mixer. Never for real keys.
-// Thread-safe.
+// Thread-safe. Not tests/server/fakes.h's CountingRandom: its bytes repeat every 256, so the
+// sealer's 12-byte nonces would repeat within a run.
 class CounterRandom : public server::RandomSource {
  public:
   std::string Bytes(size_t n) override {
@@ -105,10 +99,6 @@ class CounterRandom : public server::RandomSource {
 inline void SilenceServerLogs() {
   const int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
   if (fd >= 0) server::SetLogDestination(fd);
-}
-
-inline bool Contains(absl::string_view haystack, absl::string_view needle) {
-  return haystack.find(needle) != absl::string_view::npos;
 }
 
 }  // namespace linechannel::fuzz

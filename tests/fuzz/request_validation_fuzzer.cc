@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -114,10 +115,15 @@ bool Build(InputReader& in, int how, Message& message) {
   return true;
 }
 
-struct Violation {
-  std::string field;
-  std::string description;
-};
+using Violation = server::FieldViolation;
+
+// The google.rpc.BadRequest a refusal carries, if it carries one.
+std::optional<google::rpc::BadRequest> BadRequestOf(const absl::Status& status) {
+  const auto payload = status.GetPayload("type.googleapis.com/google.rpc.BadRequest");
+  google::rpc::BadRequest bad_request;
+  if (!payload || !bad_request.ParseFromString(std::string(*payload))) return std::nullopt;
+  return bad_request;
+}
 
 // Every description the checks give to the probe requests below: fixed texts. A secret that
 // happens to be a piece of one of them (the fuzzer learns these strings from comparisons) is
@@ -129,27 +135,25 @@ std::set<std::string>& FixedTexts() {
 
 bool IsFixedTextPiece(absl::string_view value) {
   for (const std::string& text : FixedTexts()) {
-    if (Contains(text, value)) return true;
+    if (absl::StrContains(text, value)) return true;
   }
   return false;
 }
 
-// Checks the shape of a refusal and returns its violations; `fields` are the request's.
+// Checks the shape of a refusal and returns its violations.
 std::vector<Violation> CheckRefusal(const absl::Status& status, const Message& request) {
   if (!absl::IsInvalidArgument(status)) {
     Fail("a request check gave %s, not INVALID_ARGUMENT", status.ToString().c_str());
   }
   FUZZ_CHECK(server::ErrorReason(status) == std::string(server::reason::kInvalidFields));
-  const auto payload = status.GetPayload("type.googleapis.com/google.rpc.BadRequest");
-  if (!payload) Fail("INVALID_ARGUMENT without a BadRequest: %s", status.ToString().c_str());
-  google::rpc::BadRequest bad_request;
-  FUZZ_CHECK(bad_request.ParseFromString(std::string(*payload)));
-  FUZZ_CHECK(bad_request.field_violations_size() > 0);
+  const std::optional<google::rpc::BadRequest> bad_request = BadRequestOf(status);
+  if (!bad_request) Fail("INVALID_ARGUMENT without a BadRequest: %s", status.ToString().c_str());
+  FUZZ_CHECK(bad_request->field_violations_size() > 0);
 
   std::vector<Violation> violations;
   std::set<std::string> named;
   std::vector<std::string> parts;
-  for (const auto& v : bad_request.field_violations()) {
+  for (const auto& v : bad_request->field_violations()) {
     if (request.GetDescriptor()->FindFieldByName(v.field()) == nullptr) {
       Fail("violation names \"%s\", not a field of %s", v.field().c_str(),
            request.GetDescriptor()->name().c_str());
@@ -168,7 +172,7 @@ void CheckNoEcho(const std::vector<Violation>& violations, absl::string_view wha
                  absl::string_view value) {
   if (value.size() < 8) return;
   for (const Violation& v : violations) {
-    if (Contains(v.description, value) && !IsFixedTextPiece(value)) {
+    if (absl::StrContains(v.description, value) && !IsFixedTextPiece(value)) {
       Fail("the %s violation's description shows the %s given: %s", v.field.c_str(),
            std::string(what).c_str(), v.description.c_str());
     }
@@ -184,8 +188,6 @@ bool AllOf(absl::string_view value, bool (*allowed)(unsigned char)) {
 bool IsLineIdChar(unsigned char c) {
   return absl::ascii_isdigit(c) || absl::ascii_islower(c) || c == '.' || c == '-' || c == '_';
 }
-bool IsHex(unsigned char c) { return absl::ascii_isxdigit(c); }
-bool IsDigit(unsigned char c) { return absl::ascii_isdigit(c); }
 bool IsTokenChar(unsigned char c) { return c > 0x20 && c < 0x7f; }
 
 void CheckLineId(absl::string_view line_id, bool validated) {
@@ -236,11 +238,12 @@ void CheckBind(const v1::BindChannelRequest& request) {
   const absl::Status status = server::ValidateBindChannel(request);
   CheckLineId(request.line_id(), status.ok());
   if (status.ok()) {
-    FUZZ_CHECK(request.channel_secret().size() == 32 && AllOf(request.channel_secret(), IsHex));
+    FUZZ_CHECK(request.channel_secret().size() == 32 &&
+               AllOf(request.channel_secret(), absl::ascii_isxdigit));
     FUZZ_CHECK(!request.channel_access_token().empty() &&
                request.channel_access_token().size() <= 2048 &&
                AllOf(request.channel_access_token(), IsTokenChar));
-    FUZZ_CHECK(!request.channel_id().empty() && AllOf(request.channel_id(), IsDigit));
+    FUZZ_CHECK(!request.channel_id().empty() && AllOf(request.channel_id(), absl::ascii_isdigit));
     FUZZ_CHECK(!request.team_id().empty() && request.team_id().size() <= 64);
     FUZZ_CHECK(simdjson::validate_utf8(request.app_name().data(), request.app_name().size()));
     return;
@@ -298,11 +301,9 @@ void CheckEventQuery(const std::string& team_id, const std::string& channel_id,
 }
 
 void CollectFixedTexts(const absl::Status& status) {
-  const auto payload = status.GetPayload("type.googleapis.com/google.rpc.BadRequest");
-  if (!payload) return;
-  google::rpc::BadRequest bad_request;
-  bad_request.ParseFromString(std::string(*payload));
-  for (const auto& v : bad_request.field_violations()) FixedTexts().insert(v.description());
+  const std::optional<google::rpc::BadRequest> bad_request = BadRequestOf(status);
+  if (!bad_request) return;
+  for (const auto& v : bad_request->field_violations()) FixedTexts().insert(v.description());
 }
 
 // Runs each check on requests that reach each of its refusals, to learn their fixed texts.
@@ -348,7 +349,8 @@ void LearnFixedTexts() {
   CollectFixedTexts(server::ValidateEventQuery("", "x", -1, -1));
   for (const std::string& text : FixedTexts()) {
     for (const std::string& value : {long_secret, hex_secret, std::string(2049, 'a')}) {
-      if (Contains(text, value)) Fail("a request check shows a probe secret: %s", text.c_str());
+      if (absl::StrContains(text, value))
+        Fail("a request check shows a probe secret: %s", text.c_str());
     }
   }
 }

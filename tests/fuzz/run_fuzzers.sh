@@ -43,12 +43,18 @@ while getopts "b:n:t:j:k:BMRh" opt; do
     M) do_merge=0 ;;
     R) do_fuzz=0; do_build=0 ;;
     k) keep_bytes=$OPTARG ;;
-    *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${TARGETS_ALL[@]}")
+for t in "${targets[@]}"; do
+  if [ ! -d "$FUZZ_DIR/corpus/$t" ] || ! [[ " ${TARGETS_ALL[*]} " == *" $t "* ]]; then
+    printf '== unknown target %s (one of: %s)\n' "$t" "${TARGETS_ALL[*]}" >&2
+    exit 2
+  fi
+done
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -146,10 +152,6 @@ fuzz_one() {
 mkdir -p "$build_dir/fuzz-runs"
 running=0
 for t in "${targets[@]}"; do
-  if [ ! -d "$FUZZ_DIR/corpus/$t" ] || ! [[ " ${TARGETS_ALL[*]} " == *" $t "* ]]; then
-    log "unknown target $t (one of: ${TARGETS_ALL[*]})"
-    exit 2
-  fi
   fuzz_one "$t" &
   running=$((running + 1))
   if [ $running -ge "$jobs" ]; then

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/key_ring.h"
 #include "server/secret.h"
@@ -255,7 +256,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(sealed.ok());
       FUZZ_CHECK(sealed->key_id == "k1");
       FUZZ_CHECK(sealed->ciphertext.size() == 1 + 12 + plaintext.size() + 16);
-      FUZZ_CHECK(!fuzz::Contains(sealed->ciphertext, plaintext) || plaintext.size() < 8);
+      FUZZ_CHECK(!absl::StrContains(sealed->ciphertext, plaintext) || plaintext.size() < 8);
       std::vector<Known> with_this = known;
       with_this.push_back({*sealed, context, plaintext});
       fuzz::CheckUnseal(*sealed, context, with_this);

@@ -18,7 +18,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -79,7 +78,7 @@ void RemoveTempDir() {
 // the process exits).
 struct Fixture {
   CounterRandom random;
-  FixedClock clock;
+  server::FakeClock clock{absl::FromUnixSeconds(1700000000)};
   server::EventNotifier notifier;
   server::Metrics metrics;
   // Small, so that the fuzzer also reaches lookups of keys the cache does not hold.

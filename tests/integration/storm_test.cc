@@ -51,15 +51,12 @@ std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
-std::string CodeName(grpc::StatusCode code) {
-  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
-}
-
 // "OK", or the code and the ErrorInfo reason, e.g. "ALREADY_EXISTS/OA_BOUND_TO_OTHER_TEAM".
 std::string Answer(const grpc::Status& status) {
   if (status.ok()) return "OK";
   const std::string reason = Reason(status);
-  return absl::StrCat(CodeName(status.error_code()), reason.empty() ? "" : "/", reason);
+  return absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+                      reason.empty() ? "" : "/", reason);
 }
 
 class StormTest : public ServiceTest {

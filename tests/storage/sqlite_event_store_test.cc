@@ -28,7 +28,8 @@ class SqliteEventStoreTest : public ::testing::Test {
 
   // Opens `file` in the test's directory, with the checkpointer's threshold (0: SQLite's own
   // automatic checkpoint); returns its path.
-  std::string Open(const std::string& file = "events.db", int checkpoint_wal_pages = 1000) {
+  std::string Open(const std::string& file = "events.db",
+                   int checkpoint_wal_pages = Checkpointer::kSqliteDefaultPages) {
     store_.reset();
     SqliteStore::Options options;
     options.path = dir_.File(file);
@@ -227,7 +228,7 @@ TEST_F(SqliteEventStoreTest, RetentionDeletesOnlyOldEventsInBatches) {
   EXPECT_GT(result->last_cursor, left[0].cursor);
 }
 
-TEST_F(SqliteEventStoreTest, TheLogIsCopiedIntoTheDatabaseFileOffTheCommitThread) {
+TEST_F(SqliteEventStoreTest, TheCheckpointerCopiesTheLogIntoTheDatabaseFile) {
   const std::string path = Open("checkpointed.db", /*checkpoint_wal_pages=*/64);
   binding_a_ = Bind("team-a", "100");
   const auto file_size = [&] { return std::filesystem::file_size(path); };

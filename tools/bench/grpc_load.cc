@@ -30,6 +30,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -40,6 +41,7 @@
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "linechannel/v1/channel_service.grpc.pb.h"
+#include "server/logger.h"
 #include "tools/bench/histogram.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "channeld's gRPC address.");
@@ -62,6 +64,7 @@ namespace {
 
 namespace v1 = ::linechannel::v1;
 using Clock = std::chrono::steady_clock;
+using server::JsonString;
 constexpr auto kCallDeadline = std::chrono::seconds(60);
 
 uint64_t MicrosBetween(Clock::time_point a, Clock::time_point b) {
@@ -70,33 +73,6 @@ uint64_t MicrosBetween(Clock::time_point a, Clock::time_point b) {
 }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string HistogramJson(const Histogram& h) {
   return absl::StrFormat(
@@ -108,25 +84,7 @@ std::string HistogramJson(const Histogram& h) {
 
 // "OK", or the code with the ErrorInfo reason, e.g. "ALREADY_EXISTS/OA_BOUND_TO_OTHER_TEAM".
 std::string Outcome(const grpc::Status& status) {
-  static const char* const kCodes[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int code = static_cast<int>(status.error_code());
-  std::string out = code >= 0 && code <= 16 ? kCodes[code] : absl::StrCat("CODE_", code);
+  std::string out = absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
   if (status.ok()) return out;
   google::rpc::Status details;
   if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
@@ -240,78 +198,67 @@ void ClosedLoop(int concurrency, Clock::time_point stop,
   workers.Wait();
 }
 
-// Starts one unary call: `start(context, request, response, callback)` is a stub's async()
-// method. The context, request and response live until `done(status, response)` has run.
-template <typename Request, typename Response, typename Start>
-void StartCall(Client& client, Request request, Start start,
-               std::function<void(const grpc::Status&, const Response&)> done) {
-  struct Call {
-    grpc::ClientContext context;
-    Request request;
-    Response response;
-  };
-  auto* call = new Call;
-  call->request = std::move(request);
-  client.Prepare(call->context, true);
-  start(&call->context, &call->request, &call->response,
-        [call, done = std::move(done)](grpc::Status status) {
-          done(status, call->response);
-          delete call;
-        });
-}
+// One unary call in flight: what gRPC needs to live until its callback has run.
+template <typename Request, typename Response>
+struct Call {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+  Clock::time_point start;
+};
 
 // Issues BindChannel for `oa` and calls `done(status, response)`.
 void Bind(Client& client, size_t i, const Oa& oa,
           std::function<void(const grpc::Status&, const v1::BindChannelResponse&)> done) {
-  v1::BindChannelRequest request;
-  request.set_team_id(oa.team_id);
-  request.set_app_name(oa.app_name);
-  request.set_channel_id(oa.channel_id);
-  request.set_channel_secret(oa.secret);
-  request.set_channel_access_token(oa.token);
-  request.set_line_id(oa.line_id);
-  auto* async = client.service(i)->async();
-  StartCall<v1::BindChannelRequest, v1::BindChannelResponse>(
-      client, std::move(request),
-      [async](auto* context, auto* req, auto* resp, auto callback) {
-        async->BindChannel(context, req, resp, std::move(callback));
-      },
-      std::move(done));
+  auto* call = new Call<v1::BindChannelRequest, v1::BindChannelResponse>;
+  client.Prepare(call->context, true);
+  call->request.set_team_id(oa.team_id);
+  call->request.set_app_name(oa.app_name);
+  call->request.set_channel_id(oa.channel_id);
+  call->request.set_channel_secret(oa.secret);
+  call->request.set_channel_access_token(oa.token);
+  call->request.set_line_id(oa.line_id);
+  client.service(i)->async()->BindChannel(&call->context, &call->request, &call->response,
+                                          [call, done = std::move(done)](grpc::Status status) {
+                                            done(status, call->response);
+                                            delete call;
+                                          });
 }
 
 void Unbind(Client& client, size_t i, const Oa& oa, std::function<void(const grpc::Status&)> done) {
-  v1::UnbindChannelRequest request;
-  request.set_team_id(oa.team_id);
-  request.set_channel_id(oa.channel_id);
-  auto* async = client.service(i)->async();
-  StartCall<v1::UnbindChannelRequest, v1::UnbindChannelResponse>(
-      client, std::move(request),
-      [async](auto* context, auto* req, auto* resp, auto callback) {
-        async->UnbindChannel(context, req, resp, std::move(callback));
-      },
-      [done = std::move(done)](const grpc::Status& status, const v1::UnbindChannelResponse&) {
-        done(status);
-      });
+  auto* call = new Call<v1::UnbindChannelRequest, v1::UnbindChannelResponse>;
+  client.Prepare(call->context, true);
+  call->request.set_team_id(oa.team_id);
+  call->request.set_channel_id(oa.channel_id);
+  client.service(i)->async()->UnbindChannel(&call->context, &call->request, &call->response,
+                                            [call, done = std::move(done)](grpc::Status status) {
+                                              done(status);
+                                              delete call;
+                                            });
+}
+
+// The part of a run that counts: after --warmup seconds, for --duration seconds.
+struct MeasureWindow {
+  Clock::time_point from;
+  Clock::time_point stop;
+};
+MeasureWindow WindowFromNow() {
+  const auto seconds = [](double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  };
+  const Clock::time_point from = Clock::now() + seconds(absl::GetFlag(FLAGS_warmup));
+  return {from, from + seconds(absl::GetFlag(FLAGS_duration))};
 }
 
 int RunHealth(Client& client) {
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
-  const auto begin = Clock::now();
-  const auto measure_from = begin + std::chrono::duration_cast<Clock::duration>(
-                                        std::chrono::duration<double>(absl::GetFlag(FLAGS_warmup)));
-  const auto stop =
-      measure_from + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(absl::GetFlag(FLAGS_duration)));
+  const MeasureWindow window = WindowFromNow();
+  const Clock::time_point measure_from = window.from, stop = window.stop;
   Histogram latency;
   Outcomes outcomes;
   ClosedLoop(concurrency, stop, [&](int worker, std::function<void()> done) {
-    struct Call {
-      grpc::ClientContext context;
-      grpc::health::v1::HealthCheckRequest request;
-      grpc::health::v1::HealthCheckResponse response;
-      Clock::time_point start;
-    };
-    auto* call = new Call;
+    auto* call =
+        new Call<grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse>;
     client.Prepare(call->context, false);
     call->start = Clock::now();
     client.health(worker)->async()->Check(&call->context, &call->request, &call->response,
@@ -398,12 +345,8 @@ int RunCycles(Client& client) {
     std::cerr << "bench_grpc_load: --oas has no OAs\n";
     return 2;
   }
-  const auto begin = Clock::now();
-  const auto measure_from = begin + std::chrono::duration_cast<Clock::duration>(
-                                        std::chrono::duration<double>(absl::GetFlag(FLAGS_warmup)));
-  const auto stop =
-      measure_from + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(absl::GetFlag(FLAGS_duration)));
+  const MeasureWindow window = WindowFromNow();
+  const Clock::time_point measure_from = window.from, stop = window.stop;
   Histogram bind_latency, unbind_latency, cycle_latency;
   Outcomes bind_outcomes, unbind_outcomes;
   std::atomic<int64_t> cycles{0};
