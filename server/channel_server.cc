@@ -12,32 +12,32 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.pb.h"
-#include "server/admin_handler.h"
-#include "server/binding_cache.h"
-#include "server/binding_service.h"
-#include "server/callers.h"
-#include "server/clock.h"
-#include "server/curl_line_api.h"
-#include "server/data_dir.h"
-#include "server/event_notifier.h"
-#include "server/event_retention.h"
-#include "server/executor.h"
-#include "server/grpc_admin_service.h"
-#include "server/grpc_channel_service.h"
-#include "server/http_server.h"
-#include "server/key_rotation.h"
-#include "server/logger.h"
-#include "server/metrics.h"
-#include "server/periodic_recheck.h"
-#include "server/private_file.h"
-#include "server/random_source.h"
-#include "server/rpc_gate.h"
-#include "server/sealing_keys.h"
-#include "server/webhook_checks.h"
-#include "server/webhook_handler.h"
-#include "server/webhook_receiver.h"
-#include "storage/fault_injection.h"
-#include "storage/sqlite_store.h"
+#include "server/http/admin_handler.h"
+#include "server/binding/binding_cache.h"
+#include "server/binding/binding_service.h"
+#include "server/grpc/callers.h"
+#include "server/base/clock.h"
+#include "server/line/curl_line_api.h"
+#include "server/base/data_dir.h"
+#include "server/webhook/event_notifier.h"
+#include "server/webhook/event_retention.h"
+#include "server/base/executor.h"
+#include "server/grpc/grpc_admin_service.h"
+#include "server/grpc/grpc_channel_service.h"
+#include "server/http/http_server.h"
+#include "server/binding/key_rotation.h"
+#include "server/base/logger.h"
+#include "server/base/metrics.h"
+#include "server/binding/periodic_recheck.h"
+#include "server/crypto/private_file.h"
+#include "server/crypto/random_source.h"
+#include "server/grpc/rpc_gate.h"
+#include "server/binding/sealing_keys.h"
+#include "server/binding/line_webhook_settings.h"
+#include "server/webhook/webhook_handler.h"
+#include "server/webhook/webhook_receiver.h"
+#include "storage/sqlite/fault_injection.h"
+#include "storage/sqlite/sqlite_store.h"
 
 namespace linechannel::server {
 namespace {
@@ -129,7 +129,7 @@ struct ChannelServer::Parts {
   std::unique_ptr<CallerDirectory> callers;
   std::unique_ptr<CurlLineApi> line;
   std::unique_ptr<BindingVerifier> verifier;
-  std::unique_ptr<WebhookChecks> checks;
+  std::unique_ptr<LineWebhookSettings> checks;
   std::unique_ptr<BindingService> bindings;
   std::unique_ptr<PeriodicRecheck> recheck;
   std::unique_ptr<Executor> executor;
@@ -317,9 +317,9 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
   parts->line = std::make_unique<CurlLineApi>(CurlLineApi::Options{
       config.line_api_base_url, config.line_timeout, absl::Seconds(3), config.line_ca_file});
   parts->verifier = std::make_unique<BindingVerifier>(parts->line.get(), config.line_checks);
-  parts->checks = std::make_unique<WebhookChecks>(
+  parts->checks = std::make_unique<LineWebhookSettings>(
       parts->line.get(), parts->store.get(), parts->sealer.get(), &parts->clock, parts->cache.get(),
-      WebhookChecks::Options{config.line_test_calls_per_hour});
+      LineWebhookSettings::Options{config.line_test_calls_per_hour});
   parts->bindings = std::make_unique<BindingService>(
       parts->store.get(), parts->verifier.get(), parts->checks.get(), parts->sealer.get(),
       &parts->random, &parts->clock, parts->cache.get(),

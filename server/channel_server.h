@@ -6,66 +6,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/binding_verifier.h"
+#include "server/server_config.h"
 
 namespace linechannel::server {
-
-// Everything channeld is configured with; main.cc fills it from flags.
-struct ServerConfig {
-  std::string grpc_listen = "127.0.0.1:50051";
-  // Where the webhook endpoint listens; also the default public base URL's host.
-  std::string webhook_listen = "127.0.0.1:8080";
-  // Where /metrics and /healthz are served; empty turns the admin port off.
-  std::string admin_listen = "127.0.0.1:9090";
-  std::string data_dir = "./data";
-  // Webhook URLs start with this; empty means "http://" + the webhook listen address.
-  std::string public_base_url;
-  std::string line_api_base_url = "https://api.line.me";
-  // CA bundle for LINE's API; empty for the system's.
-  std::string line_ca_file;
-  absl::Duration line_timeout = absl::Seconds(10);
-  // The sealing key file; empty means <data_dir>/sealing.key.
-  std::string key_file;
-  // The callers file; empty means <data_dir>/callers. Created on first start with one admin
-  // caller whose token goes to <data_dir>/admin.token.
-  std::string callers_file;
-  LineChecks line_checks = LineChecks::kRequired;
-  // Threads for RPC work that may block, and how much of it may wait.
-  int rpc_workers = 32;
-  int rpc_queue = 1024;
-  size_t grpc_max_message_bytes = 1 << 20;
-  int max_event_streams = 256;
-
-  // TLS for the gRPC port: certificate chain and key (PEM); with a client CA, callers must
-  // also present a certificate it signed.
-  std::string grpc_tls_cert_file;
-  std::string grpc_tls_key_file;
-  std::string grpc_tls_client_ca_file;
-
-  // The webhook endpoint.
-  int webhook_threads = 2;
-  size_t webhook_max_body_bytes = 1 << 20;
-  int webhook_max_connections = 1024;
-  absl::Duration webhook_header_timeout = absl::Seconds(10);
-  absl::Duration webhook_body_timeout = absl::Seconds(10);
-  absl::Duration webhook_idle_timeout = absl::Seconds(60);
-  std::string webhook_tls_cert_file;
-  std::string webhook_tls_key_file;
-
-  // LINE test-webhook calls per channel per hour VerifyWebhook may make (LINE allows 60).
-  int line_test_calls_per_hour = 50;
-  // How often every binding is re-checked with LINE; zero turns the re-check off.
-  absl::Duration recheck_interval = absl::ZeroDuration();
-  double recheck_per_second = 2;
-  // How long a database write waits for a lock another process holds before failing.
-  absl::Duration store_busy_timeout = absl::Seconds(5);
-  // Active bindings kept in memory for reads (0 turns the cache off).
-  size_t binding_cache_size = 100000;
-  // Test hooks (storage fault injection on the admin port). Never in production.
-  bool test_hooks = false;
-  // How long events are kept; zero keeps them forever.
-  absl::Duration event_retention = absl::Hours(24 * 30);
-};
 
 // The running service: store, key ring, callers, LINE client, gRPC server, webhook endpoint
 // and admin port, wired together. Start() either returns a serving server or an error that

@@ -14,11 +14,11 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "server/callers.h"
+#include "server/grpc/callers.h"
 #include "server/channel_server.h"
-#include "server/env_flags.h"
-#include "server/logger.h"
-#include "server/random_source.h"
+#include "server/base/env_flags.h"
+#include "server/base/logger.h"
+#include "server/crypto/random_source.h"
 
 ABSL_FLAG(std::string, grpc_listen, "127.0.0.1:50051", "Address for the gRPC API (port 0: any).");
 ABSL_FLAG(std::string, webhook_listen, "127.0.0.1:8080",
@@ -97,6 +97,49 @@ int Fail(const absl::Status& status) {
 
 }  // namespace
 
+// The flags as a ServerConfig; only --line_checks can fail here (an unknown word). Sizes are
+// taken as given, so that ValidateServerConfig sees (and refuses) negative ones.
+absl::StatusOr<linechannel::server::ServerConfig> ConfigFromFlags() {
+  linechannel::server::ServerConfig config;
+  config.grpc_listen = absl::GetFlag(FLAGS_grpc_listen);
+  config.webhook_listen = absl::GetFlag(FLAGS_webhook_listen);
+  config.admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  config.data_dir = absl::GetFlag(FLAGS_data_dir);
+  config.callers_file = absl::GetFlag(FLAGS_callers_file);
+  config.grpc_tls_cert_file = absl::GetFlag(FLAGS_grpc_tls_cert_file);
+  config.grpc_tls_key_file = absl::GetFlag(FLAGS_grpc_tls_key_file);
+  config.grpc_tls_client_ca_file = absl::GetFlag(FLAGS_grpc_tls_client_ca_file);
+  config.webhook_tls_cert_file = absl::GetFlag(FLAGS_webhook_tls_cert_file);
+  config.webhook_tls_key_file = absl::GetFlag(FLAGS_webhook_tls_key_file);
+  config.max_event_streams = absl::GetFlag(FLAGS_max_event_streams);
+  config.webhook_max_connections = absl::GetFlag(FLAGS_webhook_max_connections);
+  config.grpc_max_message_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_grpc_max_message_bytes));
+  config.public_base_url = absl::GetFlag(FLAGS_public_base_url);
+  config.line_api_base_url = absl::GetFlag(FLAGS_line_api_base_url);
+  config.line_ca_file = absl::GetFlag(FLAGS_line_ca_file);
+  config.line_timeout = absl::GetFlag(FLAGS_line_timeout);
+  config.key_file = absl::GetFlag(FLAGS_key_file);
+  config.rpc_workers = absl::GetFlag(FLAGS_rpc_workers);
+  config.rpc_queue = absl::GetFlag(FLAGS_rpc_queue);
+  config.webhook_threads = absl::GetFlag(FLAGS_webhook_threads);
+  config.webhook_max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_webhook_max_body_bytes));
+  config.webhook_header_timeout = absl::GetFlag(FLAGS_webhook_header_timeout);
+  config.webhook_body_timeout = absl::GetFlag(FLAGS_webhook_body_timeout);
+  config.webhook_idle_timeout = absl::GetFlag(FLAGS_webhook_idle_timeout);
+  config.event_retention = absl::GetFlag(FLAGS_event_retention);
+  config.store_busy_timeout = absl::GetFlag(FLAGS_store_busy_timeout);
+  config.test_hooks = absl::GetFlag(FLAGS_enable_test_hooks);
+  config.binding_cache_size = static_cast<size_t>(absl::GetFlag(FLAGS_binding_cache_size));
+  config.line_test_calls_per_hour = absl::GetFlag(FLAGS_line_test_calls_per_hour);
+  config.recheck_interval = absl::GetFlag(FLAGS_recheck_interval);
+  config.recheck_per_second = absl::GetFlag(FLAGS_recheck_per_second);
+  absl::StatusOr<linechannel::server::LineChecks> checks =
+      linechannel::server::ParseLineChecks(absl::GetFlag(FLAGS_line_checks));
+  if (!checks.ok()) return checks.status();
+  config.line_checks = *checks;
+  return config;
+}
+
 // `channeld add-caller`: adds a caller to the callers file and prints its token once.
 int AddCaller() {
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -158,84 +201,12 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &files);
   }
 
-  linechannel::server::ServerConfig config;
-  config.grpc_listen = absl::GetFlag(FLAGS_grpc_listen);
-  config.webhook_listen = absl::GetFlag(FLAGS_webhook_listen);
-  config.admin_listen = absl::GetFlag(FLAGS_admin_listen);
-  config.data_dir = absl::GetFlag(FLAGS_data_dir);
-  config.callers_file = absl::GetFlag(FLAGS_callers_file);
-  config.grpc_tls_cert_file = absl::GetFlag(FLAGS_grpc_tls_cert_file);
-  config.grpc_tls_key_file = absl::GetFlag(FLAGS_grpc_tls_key_file);
-  config.grpc_tls_client_ca_file = absl::GetFlag(FLAGS_grpc_tls_client_ca_file);
-  config.webhook_tls_cert_file = absl::GetFlag(FLAGS_webhook_tls_cert_file);
-  config.webhook_tls_key_file = absl::GetFlag(FLAGS_webhook_tls_key_file);
-  config.max_event_streams = absl::GetFlag(FLAGS_max_event_streams);
-  config.webhook_max_connections = absl::GetFlag(FLAGS_webhook_max_connections);
-  const int64_t max_message = absl::GetFlag(FLAGS_grpc_max_message_bytes);
-  if (max_message < 4096 || max_message > (int64_t{64} << 20)) {
-    return Fail(absl::InvalidArgumentError("--grpc_max_message_bytes must be 4 KiB to 64 MiB"));
-  }
-  config.grpc_max_message_bytes = static_cast<size_t>(max_message);
-  if (config.max_event_streams < 1 || config.webhook_max_connections < 1) {
-    return Fail(absl::InvalidArgumentError(
-        "--max_event_streams and --webhook_max_connections must be at least 1"));
-  }
-  if (config.webhook_tls_cert_file.empty() != config.webhook_tls_key_file.empty()) {
-    return Fail(absl::InvalidArgumentError(
-        "give both --webhook_tls_cert_file and --webhook_tls_key_file, or neither"));
-  }
-  config.public_base_url = absl::GetFlag(FLAGS_public_base_url);
-  config.line_api_base_url = absl::GetFlag(FLAGS_line_api_base_url);
-  config.line_ca_file = absl::GetFlag(FLAGS_line_ca_file);
-  config.line_timeout = absl::GetFlag(FLAGS_line_timeout);
-  config.key_file = absl::GetFlag(FLAGS_key_file);
-  config.rpc_workers = absl::GetFlag(FLAGS_rpc_workers);
-  config.rpc_queue = absl::GetFlag(FLAGS_rpc_queue);
-  config.webhook_threads = absl::GetFlag(FLAGS_webhook_threads);
-  config.webhook_header_timeout = absl::GetFlag(FLAGS_webhook_header_timeout);
-  config.webhook_body_timeout = absl::GetFlag(FLAGS_webhook_body_timeout);
-  config.webhook_idle_timeout = absl::GetFlag(FLAGS_webhook_idle_timeout);
-  config.event_retention = absl::GetFlag(FLAGS_event_retention);
-  config.store_busy_timeout = absl::GetFlag(FLAGS_store_busy_timeout);
-  config.test_hooks = absl::GetFlag(FLAGS_enable_test_hooks);
-  const int64_t cache_size = absl::GetFlag(FLAGS_binding_cache_size);
-  if (cache_size < 0 || cache_size > 10'000'000) {
-    return Fail(absl::InvalidArgumentError("--binding_cache_size must be 0 to 10,000,000"));
-  }
-  config.binding_cache_size = static_cast<size_t>(cache_size);
-  config.line_test_calls_per_hour = absl::GetFlag(FLAGS_line_test_calls_per_hour);
-  config.recheck_interval = absl::GetFlag(FLAGS_recheck_interval);
-  config.recheck_per_second = absl::GetFlag(FLAGS_recheck_per_second);
-  if (config.line_test_calls_per_hour < 0 || config.line_test_calls_per_hour > 60) {
-    return Fail(absl::InvalidArgumentError(
-        "--line_test_calls_per_hour must be 0 to 60 (LINE allows 60 per hour per channel)"));
-  }
-  if (config.recheck_interval < absl::ZeroDuration() || config.recheck_per_second <= 0 ||
-      config.recheck_per_second > 50) {
-    return Fail(absl::InvalidArgumentError(
-        "--recheck_interval must not be negative and --recheck_per_second must be in (0, 50]"));
-  }
-  const int64_t max_body = absl::GetFlag(FLAGS_webhook_max_body_bytes);
-  if (max_body < 1024 || max_body > (int64_t{1} << 30)) {
-    return Fail(absl::InvalidArgumentError("--webhook_max_body_bytes must be 1 KiB to 1 GiB"));
-  }
-  config.webhook_max_body_bytes = static_cast<size_t>(max_body);
-  if (config.webhook_threads < 1) {
-    return Fail(absl::InvalidArgumentError("--webhook_threads must be at least 1"));
-  }
-  if (config.event_retention < absl::ZeroDuration()) {
-    return Fail(absl::InvalidArgumentError("--event_retention must not be negative"));
-  }
-  absl::StatusOr<linechannel::server::LineChecks> checks =
-      linechannel::server::ParseLineChecks(absl::GetFlag(FLAGS_line_checks));
-  if (!checks.ok()) return Fail(checks.status());
-  config.line_checks = *checks;
-  if (config.rpc_workers < 1 || config.rpc_queue < 1) {
-    return Fail(absl::InvalidArgumentError("--rpc_workers and --rpc_queue must be at least 1"));
-  }
+  absl::StatusOr<linechannel::server::ServerConfig> config = ConfigFromFlags();
+  if (!config.ok()) return Fail(config.status());
+  if (absl::Status valid = ValidateServerConfig(*config); !valid.ok()) return Fail(valid);
 
   absl::StatusOr<std::unique_ptr<linechannel::server::ChannelServer>> server =
-      linechannel::server::ChannelServer::Start(config);
+      linechannel::server::ChannelServer::Start(*config);
   if (!server.ok()) return Fail(server.status());
 
   LogLine(LogLevel::kInfo, "started")
@@ -243,8 +214,8 @@ int main(int argc, char** argv) {
       .With("webhook", (*server)->webhook_address())
       .With("admin", (*server)->admin_address())
       .With("public_base_url", (*server)->public_base_url())
-      .With("data_dir", config.data_dir)
-      .With("line_api", config.line_api_base_url)
+      .With("data_dir", config->data_dir)
+      .With("line_api", config->line_api_base_url)
       .With("line_checks", absl::GetFlag(FLAGS_line_checks));
   // The one line on stdout: scripts and tests wait for it.
   std::cout << "channeld ready grpc=" << (*server)->grpc_address()

@@ -17,8 +17,8 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "server/logger.h"
-#include "server/random_source.h"
+#include "server/base/logger.h"
+#include "server/crypto/random_source.h"
 #include "tests/server/fakes.h"
 
 namespace linechannel::fuzz {

@@ -1,4 +1,4 @@
-// Fuzzes the ChannelService request checks (server/request_validation.h) on requests built
+// Fuzzes the ChannelService request checks (server/grpc/request_validation.h) on requests built
 // from the input, plus NormalizeLineId and the ListChannels page tokens.
 //
 // Input: selector (1 byte), then the request.
@@ -45,8 +45,9 @@
 #include "google/protobuf/text_format.h"
 #include "google/rpc/error_details.pb.h"
 #include "linechannel/v1/channel_service.pb.h"
-#include "server/errors.h"
-#include "server/request_validation.h"
+#include "server/base/errors.h"
+#include "server/binding/line_id.h"
+#include "server/grpc/request_validation.h"
 #include "simdjson.h"
 #include "tests/fuzz/fuzz_support.h"
 

@@ -32,9 +32,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "server/key_ring.h"
-#include "server/secret.h"
-#include "server/secret_sealer.h"
+#include "server/crypto/key_ring.h"
+#include "server/crypto/secret.h"
+#include "server/crypto/secret_sealer.h"
 #include "storage/binding.h"
 #include "tests/fuzz/fuzz_support.h"
 

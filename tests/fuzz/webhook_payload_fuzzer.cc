@@ -15,7 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "server/webhook_payload.h"
+#include "server/webhook/webhook_payload.h"
 #include "simdjson.h"
 #include "tests/fuzz/fuzz_support.h"
 

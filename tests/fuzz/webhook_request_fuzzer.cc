@@ -30,12 +30,12 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "server/binding_cache.h"
-#include "server/event_notifier.h"
-#include "server/secret.h"
-#include "server/webhook_payload.h"
-#include "server/webhook_receiver.h"
-#include "server/webhook_signature.h"
+#include "server/binding/binding_cache.h"
+#include "server/webhook/event_notifier.h"
+#include "server/crypto/secret.h"
+#include "server/webhook/webhook_payload.h"
+#include "server/webhook/webhook_receiver.h"
+#include "server/crypto/webhook_signature.h"
 #include "storage/event_store.h"
 #include "tests/fuzz/fuzz_support.h"
 

@@ -8,9 +8,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "server/clock.h"
-#include "server/line_api.h"
-#include "server/random_source.h"
+#include "server/base/clock.h"
+#include "server/line/line_api.h"
+#include "server/crypto/random_source.h"
 
 namespace linechannel::server {
 

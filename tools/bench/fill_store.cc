@@ -32,11 +32,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "server/binding_service.h"
-#include "server/key_ring.h"
-#include "server/random_source.h"
-#include "server/secret.h"
-#include "server/secret_sealer.h"
+#include "server/crypto/sealing_contexts.h"
+#include "server/crypto/key_ring.h"
+#include "server/crypto/random_source.h"
+#include "server/crypto/secret.h"
+#include "server/crypto/secret_sealer.h"
 
 ABSL_FLAG(std::string, data_dir, "", "The stopped channeld's data dir.");
 ABSL_FLAG(int64_t, bindings, 1000000, "Active bindings wanted in all (existing ones count).");

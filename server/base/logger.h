@@ -1,0 +1,59 @@
+#ifndef LINECHANNEL_SERVER_BASE_LOGGER_H_
+#define LINECHANNEL_SERVER_BASE_LOGGER_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace linechannel::server {
+
+// One structured log line: a JSON object on stderr, written when the LogLine dies, starting
+// with "ts", "level" and "event". Values are plain strings and numbers: a Secret has no way
+// in, so secrets cannot be logged by accident. Lines from many threads never interleave.
+//
+//   LogLine(LogLevel::kInfo, "rpc").With("method", "BindChannel").With("latency_ms", 12.5);
+enum class LogLevel { kInfo, kWarning, kError };
+
+class LogLine {
+ public:
+  LogLine(LogLevel level, absl::string_view event);
+  ~LogLine();
+  LogLine(const LogLine&) = delete;
+  LogLine& operator=(const LogLine&) = delete;
+
+  // A key given twice keeps its first place and its last value.
+  LogLine& With(absl::string_view key, absl::string_view value);
+  LogLine& With(absl::string_view key, const char* value) {
+    return With(key, absl::string_view(value));
+  }
+  LogLine& With(absl::string_view key, int64_t value);
+  LogLine& With(absl::string_view key, int value) { return With(key, int64_t{value}); }
+  LogLine& With(absl::string_view key, double value);
+  LogLine& With(absl::string_view key, bool value);
+  LogLine& With(absl::string_view key, absl::Duration value);  // As milliseconds.
+  // "code" and "error" of a failed status; nothing for OK.
+  LogLine& WithStatus(const absl::Status& status);
+
+ private:
+  void Set(absl::string_view key, std::string json_value);
+
+  // Key and the value's JSON text, in the order added. Built by hand rather than through a
+  // JSON library: a line is logged per request, and this is on the webhook's hot path.
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+// `text` as a JSON string literal, quotes included. Bytes that are not UTF-8 become U+FFFD,
+// so a line stays valid JSON whatever a client sent.
+std::string JsonString(absl::string_view text);
+
+// Sends log lines to `fd` instead of stderr (tests).
+void SetLogDestination(int fd);
+
+}  // namespace linechannel::server
+
+#endif  // LINECHANNEL_SERVER_BASE_LOGGER_H_

@@ -1,0 +1,144 @@
+#include "server/base/metrics.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace linechannel::server {
+namespace {
+
+// Label values are method names, codes and ids: escape what the text format requires anyway.
+std::string Escape(absl::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+void Header(std::string& out, absl::string_view name, absl::string_view type,
+            absl::string_view help) {
+  absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+}
+
+void Sample(std::string& out, absl::string_view name, absl::string_view labels, double value) {
+  absl::StrAppend(&out, name, labels.empty() ? "" : absl::StrCat("{", labels, "}"), " ",
+                  absl::StrFormat("%.17g", value), "\n");
+}
+
+}  // namespace
+
+void Metrics::Histogram::Add(absl::Duration d) {
+  const double seconds = absl::ToDoubleSeconds(d);
+  size_t i = 0;
+  while (i < kBuckets.size() && seconds > kBuckets[i]) ++i;
+  ++counts[i];
+  sum += seconds;
+  ++count;
+}
+
+void Metrics::RecordRpc(absl::string_view method, absl::StatusCode code, absl::Duration latency) {
+  const std::string by_method = absl::StrCat("method=\"", Escape(method), "\"");
+  const std::string labels =
+      absl::StrCat(by_method, ",code=\"", absl::StatusCodeToString(code), "\"");
+  absl::MutexLock lock(&mu_);
+  ++rpc_requests_[labels];
+  rpc_latency_[by_method].Add(latency);
+}
+
+void Metrics::RecordWebhook(int http_status, absl::Duration latency) {
+  absl::MutexLock lock(&mu_);
+  ++webhook_requests_[absl::StrCat("status=\"", http_status, "\"")];
+  webhook_latency_.Add(latency);
+}
+
+void Metrics::RecordEvents(int stored, int duplicates) {
+  absl::MutexLock lock(&mu_);
+  events_stored_ += static_cast<uint64_t>(stored);
+  events_duplicate_ += static_cast<uint64_t>(duplicates);
+}
+
+void Metrics::RecordBadSignature(absl::string_view binding_id) {
+  const std::string labels = absl::StrCat("binding_id=\"", Escape(binding_id), "\"");
+  absl::MutexLock lock(&mu_);
+  ++bad_signatures_[labels];
+}
+
+void Metrics::RecordCommit(absl::Duration latency, int writes, bool ok) {
+  absl::MutexLock lock(&mu_);
+  if (!ok) {
+    ++commit_failures_;
+    return;
+  }
+  ++commits_;
+  committed_writes_ += static_cast<uint64_t>(writes);
+  commit_latency_.Add(latency);
+}
+
+void Metrics::SetEventStreams(int open) {
+  absl::MutexLock lock(&mu_);
+  event_streams_ = open;
+}
+
+std::string Metrics::RenderPrometheus() const {
+  std::string out;
+  const auto histogram = [&out](absl::string_view name, absl::string_view labels,
+                                const Histogram& h) {
+    uint64_t cumulative = 0;
+    const std::string prefix = labels.empty() ? "" : absl::StrCat(labels, ",");
+    for (size_t i = 0; i <= kBuckets.size(); ++i) {
+      cumulative += h.counts[i];
+      const std::string le =
+          i < kBuckets.size() ? absl::StrFormat("%g", kBuckets[i]) : std::string("+Inf");
+      Sample(out, absl::StrCat(name, "_bucket"), absl::StrCat(prefix, "le=\"", le, "\""),
+             static_cast<double>(cumulative));
+    }
+    Sample(out, absl::StrCat(name, "_sum"), labels, h.sum);
+    Sample(out, absl::StrCat(name, "_count"), labels, static_cast<double>(h.count));
+  };
+
+  absl::MutexLock lock(&mu_);
+  Header(out, "channeld_rpc_requests_total", "counter", "gRPC requests by method and code.");
+  for (const auto& [labels, n] : rpc_requests_) {
+    Sample(out, "channeld_rpc_requests_total", labels, static_cast<double>(n));
+  }
+  Header(out, "channeld_rpc_latency_seconds", "histogram", "gRPC request latency by method.");
+  for (const auto& [labels, h] : rpc_latency_) histogram("channeld_rpc_latency_seconds", labels, h);
+  Header(out, "channeld_webhook_requests_total", "counter", "Webhook requests by HTTP status.");
+  for (const auto& [labels, n] : webhook_requests_) {
+    Sample(out, "channeld_webhook_requests_total", labels, static_cast<double>(n));
+  }
+  Header(out, "channeld_webhook_latency_seconds", "histogram", "Webhook request latency.");
+  histogram("channeld_webhook_latency_seconds", "", webhook_latency_);
+  Header(out, "channeld_events_stored_total", "counter", "Webhook events stored.");
+  Sample(out, "channeld_events_stored_total", "", static_cast<double>(events_stored_));
+  Header(out, "channeld_events_duplicate_total", "counter",
+         "Webhook events skipped because their webhookEventId was already stored.");
+  Sample(out, "channeld_events_duplicate_total", "", static_cast<double>(events_duplicate_));
+  Header(out, "channeld_webhook_bad_signatures_total", "counter",
+         "Webhook requests refused for a missing or wrong signature, by binding.");
+  for (const auto& [labels, n] : bad_signatures_) {
+    Sample(out, "channeld_webhook_bad_signatures_total", labels, static_cast<double>(n));
+  }
+  Header(out, "channeld_store_commits_total", "counter",
+         "Store transactions made durable (one fsync each).");
+  Sample(out, "channeld_store_commits_total", "", static_cast<double>(commits_));
+  Header(out, "channeld_store_commit_failures_total", "counter",
+         "Store transactions that failed to commit.");
+  Sample(out, "channeld_store_commit_failures_total", "", static_cast<double>(commit_failures_));
+  Header(out, "channeld_store_committed_writes_total", "counter",
+         "Writes carried by committed transactions (writes per commit shows group commit).");
+  Sample(out, "channeld_store_committed_writes_total", "", static_cast<double>(committed_writes_));
+  Header(out, "channeld_store_commit_latency_seconds", "histogram",
+         "Time to run and commit one store transaction.");
+  histogram("channeld_store_commit_latency_seconds", "", commit_latency_);
+  Header(out, "channeld_event_streams", "gauge", "Open StreamEvents calls.");
+  Sample(out, "channeld_event_streams", "", event_streams_);
+  return out;
+}
+
+}  // namespace linechannel::server

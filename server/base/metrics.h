@@ -1,0 +1,64 @@
+#ifndef LINECHANNEL_SERVER_BASE_METRICS_H_
+#define LINECHANNEL_SERVER_BASE_METRICS_H_
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace linechannel::server {
+
+// The service's counters and latency histograms, kept in memory and rendered in Prometheus's
+// text exposition format for GET /metrics on the admin port. Label values are ours (method
+// names, codes, binding ids): never secrets, tokens or team ids. Thread-safe.
+class Metrics {
+ public:
+  void RecordRpc(absl::string_view method, absl::StatusCode code, absl::Duration latency);
+  void RecordWebhook(int http_status, absl::Duration latency);
+  void RecordEvents(int stored, int duplicates);
+  void RecordBadSignature(absl::string_view binding_id);
+  // One store transaction: how long it took to commit (with its fsync) and how many writes
+  // it carried (group commit shows as more writes than commits).
+  void RecordCommit(absl::Duration latency, int writes, bool ok);
+  void SetEventStreams(int open);
+
+  std::string RenderPrometheus() const;
+
+ private:
+  // Upper bounds in seconds; the last bucket is +Inf.
+  static constexpr std::array<double, 14> kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size() + 1> counts{};
+    double sum = 0;
+    uint64_t count = 0;
+    void Add(absl::Duration d);
+  };
+  // Labels rendered as `name="value",...`, kept sorted so output is stable.
+  using Labels = std::string;
+
+  mutable absl::Mutex mu_;
+  std::map<Labels, uint64_t> rpc_requests_ ABSL_GUARDED_BY(mu_);
+  std::map<Labels, Histogram> rpc_latency_ ABSL_GUARDED_BY(mu_);
+  std::map<Labels, uint64_t> webhook_requests_ ABSL_GUARDED_BY(mu_);
+  Histogram webhook_latency_ ABSL_GUARDED_BY(mu_);
+  uint64_t events_stored_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t events_duplicate_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<Labels, uint64_t> bad_signatures_ ABSL_GUARDED_BY(mu_);
+  uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t commit_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t committed_writes_ ABSL_GUARDED_BY(mu_) = 0;
+  Histogram commit_latency_ ABSL_GUARDED_BY(mu_);
+  int event_streams_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace linechannel::server
+
+#endif  // LINECHANNEL_SERVER_BASE_METRICS_H_

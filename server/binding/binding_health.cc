@@ -1,0 +1,46 @@
+#include "server/binding/binding_health.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace linechannel::server {
+namespace {
+
+std::string Time(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+// Whether `trouble` happened after the last correctly signed request (or with none yet).
+bool Unresolved(const std::optional<absl::Time>& trouble,
+                const std::optional<absl::Time>& last_signed) {
+  return trouble.has_value() && (!last_signed.has_value() || *trouble > *last_signed);
+}
+
+}  // namespace
+
+BindingHealth HealthOf(const storage::Binding& binding) {
+  BindingHealth health;
+  if (!binding.active()) {
+    health.state = v1::UNBOUND;
+    return health;
+  }
+  health.reasons = binding.attention_reasons;
+  const storage::WebhookActivity& activity = binding.activity;
+  if (Unresolved(activity.last_bad_signature, activity.last_signed_request)) {
+    health.reasons.push_back(absl::StrCat(
+        "Webhook requests with a bad signature arrived (the last at ",
+        Time(*activity.last_bad_signature),
+        ") and none with a good one since: the channel secret was probably reissued. Store "
+        "the current one from LINE Developers (Basic settings) with UpdateCredentials."));
+  }
+  if (Unresolved(activity.last_destination_mismatch, activity.last_signed_request)) {
+    health.reasons.push_back(absl::StrCat(
+        "Webhook requests for another bot arrived at this URL (the last at ",
+        Time(*activity.last_destination_mismatch),
+        "): this webhook URL is set in another channel's LINE settings. Set that channel's "
+        "own URL there."));
+  }
+  health.state = health.reasons.empty() ? v1::ACTIVE : v1::NEEDS_ATTENTION;
+  return health;
+}
+
+}  // namespace linechannel::server

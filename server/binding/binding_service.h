@@ -1,0 +1,134 @@
+#ifndef LINECHANNEL_SERVER_BINDING_BINDING_SERVICE_H_
+#define LINECHANNEL_SERVER_BINDING_BINDING_SERVICE_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "linechannel/v1/channel_service.pb.h"
+#include "server/binding/binding_cache.h"
+#include "server/binding/binding_verifier.h"
+#include "server/base/call_context.h"
+#include "server/base/clock.h"
+#include "server/crypto/random_source.h"
+#include "server/crypto/sealing_contexts.h"
+#include "server/crypto/secret.h"
+#include "server/crypto/secret_sealer.h"
+#include "server/binding/line_webhook_settings.h"
+#include "storage/binding_store.h"
+
+namespace linechannel::server {
+
+struct BindRequest {
+  std::string team_id;
+  std::string app_name;
+  std::string channel_id;
+  Secret channel_secret;
+  Secret access_token;
+  // As given; normalized by Bind.
+  std::string line_id;
+  // Set the binding's URL on LINE too (see LineWebhookSettings::SetUp).
+  bool set_webhook_url = false;
+  bool overwrite_webhook_url = false;
+};
+
+struct BindResult {
+  storage::Binding binding;
+  // True when the same binding already existed and nothing changed.
+  bool already_bound = false;
+  v1::WebhookSetup webhook_setup;
+};
+
+struct UnbindResult {
+  storage::Binding binding;
+  v1::RetiredUrl retired_url;
+};
+
+struct CredentialsRequest {
+  std::string team_id;
+  std::string channel_id;
+  // Unset keeps the stored value.
+  std::optional<Secret> channel_secret;
+  std::optional<Secret> access_token;
+};
+
+// The binding lifecycle: the rules of DESIGN.md over a store, LINE and the sealer. Requests
+// reach it already validated (request_validation.h). Thread-safe.
+//
+// Every error carries a reason (errors.h). Besides those listed per method: UNAVAILABLE
+// STORAGE_UNAVAILABLE when the store cannot read or commit (nothing changed; retry), and
+// DEADLINE_EXCEEDED when the caller's deadline passes.
+class BindingService {
+ public:
+  struct Options {
+    // Webhook URLs are `public_base_url` + "/line/webhook/" + key; no trailing slash.
+    std::string public_base_url;
+  };
+
+  BindingService(storage::BindingStore* store, const BindingVerifier* verifier,
+                 LineWebhookSettings* checks, const SecretSealer* sealer, RandomSource* random,
+                 const Clock* clock, BindingCache* cache, Options options);
+
+  // Proves the values with LINE, then binds. Repeating an existing binding of the team with
+  // the same values returns it (already_bound). Errors: the verifier's; ALREADY_EXISTS
+  // OA_BOUND_TO_OTHER_TEAM (never naming the team) or OA_BOUND_WITH_OTHER_VALUES (this team
+  // holds the OA with other values: UpdateCredentials).
+  absl::StatusOr<BindResult> Bind(const BindRequest& request, const CallContext& call);
+
+  // NOT_FOUND BINDING_NOT_FOUND if the team has no active binding of the channel. Then asks
+  // LINE whether it still calls the retired URL (never an error: UNKNOWN if LINE cannot say).
+  absl::StatusOr<UnbindResult> Unbind(absl::string_view team_id, absl::string_view channel_id,
+                                      const CallContext& call);
+
+  // NOT_FOUND BINDING_NOT_FOUND, the same whether the channel is unbound or another team's.
+  absl::StatusOr<storage::Binding> Get(absl::string_view team_id, absl::string_view channel_id);
+
+  // A page of the team's bindings, newest first; only those in `state` unless it is
+  // unspecified (UNBOUND implies include_unbound).
+  absl::StatusOr<storage::BindingPage> List(absl::string_view team_id, bool include_unbound,
+                                            v1::BindingState state, int64_t after_row_id,
+                                            int page_size);
+
+  // Runs every VerifyWebhook check for the team's binding of the channel (NOT_FOUND as Get).
+  absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhook(absl::string_view team_id,
+                                                          absl::string_view channel_id,
+                                                          const CallContext& call);
+
+  // Proves the new values with LINE (the verifier's errors), then replaces them. Giving the
+  // values already stored changes nothing and writes no audit row. NOT_FOUND
+  // BINDING_NOT_FOUND as for Get.
+  absl::StatusOr<storage::Binding> UpdateCredentials(const CredentialsRequest& request,
+                                                     const CallContext& call);
+
+  std::string WebhookUrl(const storage::Binding& binding) const;
+
+  // The audit rows of a binding, oldest first.
+  absl::StatusOr<std::vector<storage::AuditRecord>> Audit(const storage::Binding& binding);
+
+ private:
+  // Which of the request's values differ from the stored binding's, for people; empty when all
+  // are the same.
+  absl::StatusOr<std::string> DifferingValues(const storage::Binding& stored,
+                                              const BindRequest& request,
+                                              const std::string& line_id) const;
+  absl::StatusOr<BindResult> AnswerExisting(const storage::Binding& existing,
+                                            const BindRequest& request,
+                                            const std::string& line_id) const;
+  // Sets up (or says how to set up) LINE's webhook settings for a bind's result.
+  void SetUpWebhook(const BindRequest& request, const CallContext& call, BindResult& result);
+
+  storage::BindingStore* const store_;
+  const BindingVerifier* const verifier_;
+  LineWebhookSettings* const checks_;
+  const SecretSealer* const sealer_;
+  RandomSource* const random_;
+  const Clock* const clock_;
+  BindingCache* const cache_;
+  const Options options_;
+};
+
+}  // namespace linechannel::server
+
+#endif  // LINECHANNEL_SERVER_BINDING_BINDING_SERVICE_H_

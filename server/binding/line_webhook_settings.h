@@ -1,0 +1,73 @@
+#ifndef LINECHANNEL_SERVER_BINDING_LINE_WEBHOOK_SETTINGS_H_
+#define LINECHANNEL_SERVER_BINDING_LINE_WEBHOOK_SETTINGS_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "linechannel/v1/channel_service.pb.h"
+#include "server/binding/binding_cache.h"
+#include "server/base/clock.h"
+#include "server/line/line_api.h"
+#include "server/crypto/secret.h"
+#include "server/crypto/secret_sealer.h"
+#include "storage/binding_store.h"
+
+namespace linechannel::server {
+
+// Asks LINE whether its webhooks will reach a binding, and says in plain words what to fix
+// (DESIGN.md "VerifyWebhook"); also sets LINE's webhook URL at bind time and looks at it after
+// an unbind. Thread-safe.
+class LineWebhookSettings {
+ public:
+  struct Options {
+    // Test-webhook calls per channel per hour this server allows itself (LINE allows 60; the
+    // rest is left for people pressing Verify in LINE Developers).
+    int test_calls_per_hour = 50;
+  };
+
+  LineWebhookSettings(LineApi* line, storage::BindingStore* store, const SecretSealer* sealer,
+                const Clock* clock, BindingCache* cache, Options options);
+
+  // Every check for `binding` (active), whose webhook URL is `webhook_url`. Records the
+  // findings as the binding's attention reasons. When the test budget is spent, answers with
+  // the last full result (from_cache, result_age). Errors only for our own failures (storage,
+  // a key that cannot open the token); LINE's failures are findings, not errors.
+  absl::StatusOr<v1::VerifyWebhookResponse> Verify(const storage::Binding& binding,
+                                                   const std::string& webhook_url,
+                                                   absl::Time deadline);
+
+  // The checks that cost no test call (token, URL, "Use webhook"), recorded as the binding's
+  // attention reasons; for the periodic re-check. UNAVAILABLE (nothing recorded) when LINE
+  // cannot be asked.
+  absl::Status Recheck(const storage::Binding& binding, const std::string& webhook_url,
+                       absl::Time deadline);
+
+  // Sets `webhook_url` as the channel's URL on LINE unless LINE has another one and
+  // `overwrite` is false; reports what it did and what the user must still do. Never fails:
+  // LINE's failures are reported as action FAILED.
+  v1::WebhookSetup SetUp(const Secret& access_token, const std::string& webhook_url, bool overwrite,
+                         absl::Time deadline);
+
+  // What the user must do when set-up was not asked for.
+  static v1::WebhookSetup NotRequested(const std::string& webhook_url);
+
+  // Whether LINE still has `retired_url` as the channel's webhook URL.
+  v1::RetiredUrl DescribeRetired(const Secret& access_token, const std::string& retired_url,
+                                 absl::Time deadline);
+
+ private:
+  absl::StatusOr<v1::VerifyWebhookResponse> FromLastRecord(const storage::Binding& binding,
+                                                           absl::Time now);
+
+  LineApi* const line_;
+  storage::BindingStore* const store_;
+  const SecretSealer* const sealer_;
+  const Clock* const clock_;
+  BindingCache* const cache_;
+  const Options options_;
+};
+
+}  // namespace linechannel::server
+
+#endif  // LINECHANNEL_SERVER_BINDING_LINE_WEBHOOK_SETTINGS_H_

@@ -1,0 +1,169 @@
+#include "server/grpc/callers.h"
+
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "server/crypto/digest.h"
+#include "server/crypto/private_file.h"
+
+namespace linechannel::server {
+namespace {
+
+constexpr size_t kTokenBytes = 32;
+
+bool ValidName(absl::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ValidTeam(absl::string_view team) {
+  if (team.empty() || team.size() > 64) return false;
+  for (char c : team) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
+        c != ':') {
+      return false;
+    }
+  }
+  return true;
+}
+
+constexpr char kHeader[] =
+    "# channeld callers: caller <name> sha256:<hash of its token> <teams, comma-separated, or *>\n"
+    "# '*' may act for every team and use the admin RPCs. Tokens are never stored here.\n";
+
+}  // namespace
+
+absl::StatusOr<CallerList> CallerList::Parse(absl::string_view text) {
+  CallerList list;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line[0] == '#') continue;
+    const auto error = [&](absl::string_view what) {
+      return absl::InvalidArgumentError(absl::StrCat("line ", line_number, ": ", what));
+    };
+    std::vector<absl::string_view> words = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+    if (words.size() != 4 || words[0] != "caller") {
+      return error("expected \"caller <name> sha256:<hex> <teams|*>\"");
+    }
+    Caller caller;
+    caller.name = std::string(words[1]);
+    if (!ValidName(caller.name)) return error("a caller name is 1-64 letters, digits, '-_.'");
+    absl::string_view hash = words[2];
+    if (!absl::ConsumePrefix(&hash, "sha256:") || hash.size() != 64 ||
+        !std::all_of(hash.begin(), hash.end(),
+                     [](char c) { return absl::ascii_isxdigit(static_cast<unsigned char>(c)); })) {
+      return error("the token hash must be sha256: and 64 hex digits");
+    }
+    caller.token_sha256 = absl::HexStringToBytes(hash);
+    if (words[3] == "*") {
+      caller.admin = true;
+    } else {
+      for (absl::string_view team : absl::StrSplit(words[3], ',')) {
+        if (!ValidTeam(team)) return error(absl::StrCat("\"", team, "\" is not a team id"));
+        caller.teams.insert(std::string(team));
+      }
+    }
+    for (const Caller& other : list.callers_) {
+      if (other.name == caller.name) return error(absl::StrCat("caller ", caller.name, " twice"));
+      if (other.token_sha256 == caller.token_sha256) {
+        return error(
+            absl::StrCat("callers ", other.name, " and ", caller.name, " have the same token"));
+      }
+    }
+    list.callers_.push_back(std::move(caller));
+  }
+  return list;
+}
+
+const Caller* CallerList::Authenticate(absl::string_view token) const {
+  if (token.empty()) return nullptr;
+  const std::string hash = Sha256(token);
+  const Caller* found = nullptr;
+  for (const Caller& caller : callers_) {
+    // No early exit: every entry costs the same whether it matches or not.
+    if (ConstantTimeEquals(caller.token_sha256, hash)) {
+      found = &caller;
+    }
+  }
+  return found;
+}
+
+absl::StatusOr<std::unique_ptr<CallerDirectory>> CallerDirectory::Open(const std::string& path) {
+  std::unique_ptr<CallerDirectory> directory(new CallerDirectory(path));
+  if (absl::Status loaded = directory->Reload(); !loaded.ok()) return loaded;
+  return directory;
+}
+
+absl::Status CallerDirectory::Reload() {
+  absl::StatusOr<std::string> text = ReadPrivateFile(path_);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<CallerList> list = CallerList::Parse(*text);
+  if (!list.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("callers file ", path_, ": ", list.status().message()));
+  }
+  auto callers = std::make_shared<const CallerList>(*std::move(list));
+  absl::MutexLock lock(&mu_);
+  callers_ = std::move(callers);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const CallerList> CallerDirectory::callers() const {
+  absl::MutexLock lock(&mu_);
+  return callers_;
+}
+
+absl::StatusOr<NewCaller> MakeCaller(absl::string_view name, absl::string_view teams,
+                                     RandomSource& random) {
+  NewCaller caller;
+  caller.token = absl::WebSafeBase64Escape(random.Bytes(kTokenBytes));
+  caller.line = absl::StrCat(
+      "caller ", name, " sha256:", absl::BytesToHexString(Sha256(caller.token)), " ", teams, "\n");
+  // Whatever the caller gave must parse back: the same rules as the file.
+  absl::StatusOr<CallerList> check = CallerList::Parse(caller.line);
+  if (!check.ok()) return absl::InvalidArgumentError(check.status().message());
+  return caller;
+}
+
+absl::Status AppendCaller(const std::string& path, const NewCaller& caller,
+                          absl::string_view name) {
+  absl::StatusOr<std::string> existing = ReadPrivateFile(path);
+  if (!existing.ok() && !absl::IsNotFound(existing.status())) return existing.status();
+  const std::string text = existing.ok() ? *existing : kHeader;
+  absl::StatusOr<CallerList> merged = CallerList::Parse(text + caller.line);
+  if (!merged.ok()) {
+    if (absl::StrContains(merged.status().message(), "twice")) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("a caller named ", name, " is already in ", path));
+    }
+    return merged.status();
+  }
+  return existing.ok() ? AppendPrivateFile(path, caller.line)
+                       : CreatePrivateFile(path, text + caller.line);
+}
+
+absl::Status CreateCallersFileWithAdmin(const std::string& path, const std::string& token_path,
+                                        RandomSource& random) {
+  absl::StatusOr<NewCaller> admin = MakeCaller("admin", "*", random);
+  if (!admin.ok()) return admin.status();
+  if (absl::Status created = CreatePrivateFile(path, absl::StrCat(kHeader, admin->line));
+      !created.ok()) {
+    return created;
+  }
+  absl::Status written = ReplacePrivateFile(token_path, admin->token + "\n");
+  Wipe(admin->token);
+  return written;
+}
+
+}  // namespace linechannel::server

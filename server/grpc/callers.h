@@ -1,0 +1,89 @@
+#ifndef LINECHANNEL_SERVER_GRPC_CALLERS_H_
+#define LINECHANNEL_SERVER_GRPC_CALLERS_H_
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "server/crypto/random_source.h"
+
+namespace linechannel::server {
+
+// Who may call the API: each caller has a name (written in audit rows and logs), the SHA-256
+// of its bearer token, and the teams it may act for ("*": every team, and the admin RPCs).
+//
+// The callers file is text, one caller per line, '#' starts a comment:
+//   caller <name> sha256:<64 hex> <team,team,...|*>
+// Only hashes are stored: the file gives nobody a token.
+struct Caller {
+  std::string name;
+  std::string token_sha256;  // 32 raw bytes.
+  bool admin = false;        // "*": every team, and the admin RPCs.
+  std::set<std::string, std::less<>> teams;
+
+  bool MayActFor(absl::string_view team_id) const { return admin || teams.count(team_id) != 0; }
+};
+
+// An immutable set of callers. Thread-safe.
+class CallerList {
+ public:
+  // INVALID_ARGUMENT naming the line for a malformed entry or a duplicate name or token.
+  static absl::StatusOr<CallerList> Parse(absl::string_view text);
+
+  // The caller whose token this is, or null. Compares the token's hash with every caller's in
+  // constant time per entry, and looks at every entry, so timing tells nothing of the tokens.
+  const Caller* Authenticate(absl::string_view token) const;
+
+  size_t size() const { return callers_.size(); }
+
+ private:
+  std::vector<Caller> callers_;
+};
+
+// The callers file of a running server: read at start, re-read on demand (SIGHUP) without
+// dropping the old list if the new one is malformed. Thread-safe.
+class CallerDirectory {
+ public:
+  // Reads `path`. NOT_FOUND if absent; INVALID_ARGUMENT (with the path) if malformed.
+  static absl::StatusOr<std::unique_ptr<CallerDirectory>> Open(const std::string& path);
+
+  // Re-reads the file; on error keeps the current list and returns the error.
+  absl::Status Reload();
+
+  std::shared_ptr<const CallerList> callers() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit CallerDirectory(std::string path) : path_(std::move(path)) {}
+  const std::string path_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const CallerList> callers_ ABSL_GUARDED_BY(mu_);
+};
+
+// A new random token (32 bytes, URL-safe base64) and the callers-file line for it.
+struct NewCaller {
+  std::string token;
+  std::string line;
+};
+absl::StatusOr<NewCaller> MakeCaller(absl::string_view name, absl::string_view teams,
+                                     RandomSource& random);
+
+// Appends a caller line to the callers file (creating it with mode 0600 if absent).
+// ALREADY_EXISTS if a caller of that name is already in the file.
+absl::Status AppendCaller(const std::string& path, const NewCaller& caller, absl::string_view name);
+
+// First start: creates the callers file with one admin caller and writes its token to
+// `token_path` (mode 0600), so the embedded default needs no set-up. Returns the token path.
+// ALREADY_EXISTS if the callers file exists.
+absl::Status CreateCallersFileWithAdmin(const std::string& path, const std::string& token_path,
+                                        RandomSource& random);
+
+}  // namespace linechannel::server
+
+#endif  // LINECHANNEL_SERVER_GRPC_CALLERS_H_

@@ -1,0 +1,197 @@
+#include "server/grpc/rpc_gate.h"
+
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "server/base/errors.h"
+#include "server/grpc/grpc_status.h"
+#include "server/base/logger.h"
+
+namespace linechannel::server {
+namespace {
+
+constexpr char kAuthorization[] = "authorization";
+
+// Not secret, only unique enough to find a request's log line.
+std::string NewRequestId() {
+  thread_local absl::BitGen bits;
+  const uint64_t id = absl::Uniform<uint64_t>(bits);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(&id), sizeof(id)));
+}
+
+// The bearer token of the call, if it sent one.
+std::optional<std::string> BearerToken(const grpc::CallbackServerContext* context) {
+  const auto& metadata = context->client_metadata();
+  const auto it = metadata.find(kAuthorization);
+  if (it == metadata.end()) return std::nullopt;
+  absl::string_view value(it->second.data(), it->second.size());
+  value = absl::StripAsciiWhitespace(value);
+  if (!absl::StartsWithIgnoreCase(value, "bearer ")) return std::nullopt;
+  return std::string(absl::StripAsciiWhitespace(value.substr(7)));
+}
+
+}  // namespace
+
+RpcGate::RpcGate(const CallerDirectory* callers, Executor* executor, Metrics* metrics)
+    : callers_(callers), executor_(executor), metrics_(metrics) {}
+
+void RpcGate::StopAdmitting() {
+  absl::MutexLock lock(&mu_);
+  admitting_ = false;
+}
+
+bool RpcGate::WaitIdle(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithDeadline(absl::Condition(
+                                   +[](int* running) { return *running == 0; }, &running_),
+                               deadline);
+}
+
+void RpcGate::Enter() {
+  absl::MutexLock lock(&mu_);
+  ++running_;
+}
+
+void RpcGate::Leave() {
+  absl::MutexLock lock(&mu_);
+  --running_;
+}
+
+absl::StatusOr<CallContext> RpcGate::Check(grpc::CallbackServerContext* context, const Rpc& rpc,
+                                           const absl::Status& validation, Access access) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!admitting_) {
+      return WithRetryDelay(
+          ReasonedError(absl::StatusCode::kUnavailable, reason::kShuttingDown,
+                        "the server is shutting down; retry (on another instance)"),
+          absl::Seconds(1));
+    }
+  }
+  CallContext call;
+  call.deadline = absl::FromChrono(context->deadline());
+  call.request_id = NewRequestId();
+  const std::optional<std::string> token = BearerToken(context);
+  if (!token) {
+    return ReasonedError(absl::StatusCode::kUnauthenticated, reason::kUnauthenticated,
+                         "this RPC needs a caller token: send metadata "
+                         "\"authorization: Bearer <token>\"");
+  }
+  // The list stays alive as long as this pointer, even if the file is reloaded meanwhile.
+  const std::shared_ptr<const CallerList> callers = callers_->callers();
+  const Caller* caller = callers->Authenticate(*token);
+  if (caller == nullptr) {
+    return ReasonedError(absl::StatusCode::kUnauthenticated, reason::kUnauthenticated,
+                         "the caller token is not known to this server");
+  }
+  call.actor = caller->name;
+  if (!validation.ok()) return validation;
+  if (access == Access::kAdmin && !caller->admin) {
+    return ReasonedError(absl::StatusCode::kPermissionDenied, reason::kAdminOnly,
+                         absl::StrCat("caller ", caller->name, " may not use admin RPCs"));
+  }
+  if (access == Access::kTeam && !caller->MayActFor(rpc.team_id)) {
+    return ReasonedError(
+        absl::StatusCode::kPermissionDenied, reason::kTeamNotAllowed,
+        absl::StrCat("caller ", caller->name, " may not act for team ", rpc.team_id));
+  }
+  return call;
+}
+
+void RpcGate::Finish(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,
+                     const Rpc& rpc, const CallContext& call, absl::Time start,
+                     const absl::Status& status) {
+  const absl::Status reasoned = WithReason(status);
+  const absl::Duration latency = absl::Now() - start;
+  metrics_->RecordRpc(rpc.method, reasoned.code(), latency);
+  {
+    LogLine line(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "rpc");
+    line.With("method", rpc.method)
+        .With("request_id", call.request_id)
+        .With("caller", call.actor)
+        .With("peer", context->peer())
+        .With("latency_ms", latency);
+    if (!rpc.team_id.empty()) line.With("team_id", rpc.team_id);
+    if (!rpc.channel_id.empty()) line.With("channel_id", rpc.channel_id);
+    line.WithStatus(reasoned);
+    if (const auto reason = ErrorReason(reasoned)) line.With("reason", *reason);
+  }
+  if (!call.request_id.empty()) context->AddInitialMetadata("x-request-id", call.request_id);
+  // The request and response die once the RPC is finished: log first.
+  reactor->Finish(ToGrpcStatus(reasoned));
+  Leave();
+}
+
+absl::StatusOr<CallContext> RpcGate::Admit(grpc::CallbackServerContext* context, const Rpc& rpc,
+                                           const absl::Status& validation, Access access) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<CallContext> call = Check(context, rpc, validation, access);
+  if (!call.ok()) {
+    metrics_->RecordRpc(rpc.method, call.status().code(), absl::Now() - start);
+    LogLine(LogLevel::kWarning, "rpc")
+        .With("method", rpc.method)
+        .With("peer", context->peer())
+        .With("team_id", rpc.team_id)
+        .WithStatus(call.status());
+  }
+  return call;
+}
+
+grpc::ServerUnaryReactor* RpcGate::Inline(grpc::CallbackServerContext* context, const Rpc& rpc,
+                                          const absl::Status& validation, Access access,
+                                          const Work& work) {
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Enter();
+  absl::StatusOr<CallContext> call = Check(context, rpc, validation, access);
+  if (!call.ok()) {
+    Finish(reactor, context, rpc, CallContext{}, start, call.status());
+  } else {
+    Finish(reactor, context, rpc, *call, start, work(*call));
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RpcGate::Blocking(grpc::CallbackServerContext* context, const Rpc& rpc,
+                                            const absl::Status& validation, Access access,
+                                            Work work) {
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Enter();
+  absl::StatusOr<CallContext> call = Check(context, rpc, validation, access);
+  if (!call.ok()) {
+    Finish(reactor, context, rpc, CallContext{}, start, call.status());
+    return reactor;
+  }
+  const bool scheduled = executor_->TrySchedule(
+      [this, context, reactor, rpc, call = *call, start, work = std::move(work)] {
+        if (context->IsCancelled()) {
+          Finish(reactor, context, rpc, call, start,
+                 ReasonedError(absl::StatusCode::kCancelled, reason::kCancelled,
+                               "the caller cancelled the request before it started"));
+          return;
+        }
+        if (absl::Now() >= call.deadline) {
+          Finish(reactor, context, rpc, call, start,
+                 ReasonedError(absl::StatusCode::kDeadlineExceeded, reason::kDeadlineExceeded,
+                               "the request's deadline passed while it waited for a worker"));
+          return;
+        }
+        Finish(reactor, context, rpc, call, start, work(call));
+      });
+  if (!scheduled) {
+    Finish(reactor, context, rpc, *call, start,
+           WithRetryDelay(ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded,
+                                        "the server is busy with other requests; retry shortly"),
+                          absl::Seconds(1)));
+  }
+  return reactor;
+}
+
+}  // namespace linechannel::server

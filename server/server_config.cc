@@ -1,0 +1,51 @@
+#include "server/server_config.h"
+
+namespace linechannel::server {
+namespace {
+
+// Sizes come from signed flags: a negative value arrives here as a huge size_t and fails the
+// upper bound, so one check covers both ends.
+bool InRange(size_t value, size_t low, size_t high) { return value >= low && value <= high; }
+
+}  // namespace
+
+absl::Status ValidateServerConfig(const ServerConfig& config) {
+  if (!InRange(config.grpc_max_message_bytes, 4096, size_t{64} << 20)) {
+    return absl::InvalidArgumentError("--grpc_max_message_bytes must be 4 KiB to 64 MiB");
+  }
+  if (config.max_event_streams < 1 || config.webhook_max_connections < 1) {
+    return absl::InvalidArgumentError(
+        "--max_event_streams and --webhook_max_connections must be at least 1");
+  }
+  if (config.webhook_tls_cert_file.empty() != config.webhook_tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "give both --webhook_tls_cert_file and --webhook_tls_key_file, or neither");
+  }
+  if (config.binding_cache_size > 10'000'000) {
+    return absl::InvalidArgumentError("--binding_cache_size must be 0 to 10,000,000");
+  }
+  if (config.line_test_calls_per_hour < 0 || config.line_test_calls_per_hour > 60) {
+    return absl::InvalidArgumentError(
+        "--line_test_calls_per_hour must be 0 to 60 (LINE allows 60 per hour per channel)");
+  }
+  if (config.recheck_interval < absl::ZeroDuration() || !(config.recheck_per_second > 0) ||
+      config.recheck_per_second > 50) {
+    return absl::InvalidArgumentError(
+        "--recheck_interval must not be negative and --recheck_per_second must be in (0, 50]");
+  }
+  if (!InRange(config.webhook_max_body_bytes, 1024, size_t{1} << 30)) {
+    return absl::InvalidArgumentError("--webhook_max_body_bytes must be 1 KiB to 1 GiB");
+  }
+  if (config.webhook_threads < 1) {
+    return absl::InvalidArgumentError("--webhook_threads must be at least 1");
+  }
+  if (config.event_retention < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--event_retention must not be negative");
+  }
+  if (config.rpc_workers < 1 || config.rpc_queue < 1) {
+    return absl::InvalidArgumentError("--rpc_workers and --rpc_queue must be at least 1");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace linechannel::server

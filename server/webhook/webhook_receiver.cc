@@ -1,0 +1,121 @@
+#include "server/webhook/webhook_receiver.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/binding/binding_health.h"
+#include "server/crypto/sealing_contexts.h"
+#include "server/base/logger.h"
+#include "server/webhook/webhook_payload.h"
+#include "server/crypto/webhook_signature.h"
+
+namespace linechannel::server {
+namespace {
+
+constexpr absl::Duration kTroubleRecordInterval = absl::Seconds(10);
+
+}  // namespace
+
+WebhookReceiver::WebhookReceiver(storage::BindingStore* bindings, storage::EventStore* events,
+                                 const SecretSealer* sealer, const Clock* clock,
+                                 EventNotifier* notifier, BindingCache* cache)
+    : bindings_(bindings),
+      events_(events),
+      sealer_(sealer),
+      clock_(clock),
+      notifier_(notifier),
+      cache_(cache) {}
+
+absl::StatusOr<WebhookReceiver::Target> WebhookReceiver::Resolve(absl::string_view webhook_key) {
+  if (std::optional<Target> cached = cache_->FindTarget(webhook_key)) return *std::move(cached);
+  const uint64_t epoch = cache_->epoch();
+  absl::StatusOr<storage::Binding> binding = bindings_->FindActiveByWebhookKey(webhook_key);
+  if (!binding.ok()) return binding.status();
+  absl::StatusOr<Secret> secret =
+      sealer_->Unseal(binding->channel_secret, SecretContext(binding->channel_id));
+  if (!secret.ok()) return secret.status();
+  Target target;
+  target.row_id = binding->row_id;
+  target.binding_id = binding->binding_id;
+  target.team_id = binding->team_id;
+  target.channel_id = binding->channel_id;
+  target.webhook_key = binding->webhook_key;
+  target.bot_user_id = binding->bot_user_id;
+  target.channel_secret = *std::move(secret);
+  target.troubled = HealthOf(*binding).state != v1::ACTIVE;
+  cache_->PutTarget(webhook_key, target, epoch);
+  return target;
+}
+
+void WebhookReceiver::RecordTroubleThenAnswer(const Target& target, storage::WebhookTrouble trouble,
+                                              Outcome outcome, std::function<void(Outcome)> done) {
+  const absl::Time now = clock_->Now();
+  {
+    absl::MutexLock lock(&mu_);
+    absl::Time& last = last_recorded_[{target.row_id, static_cast<int>(trouble)}];
+    if (now - last < kTroubleRecordInterval) return done(std::move(outcome));
+    last = now;
+  }
+  events_->RecordTrouble(
+      target.row_id, trouble, now,
+      [this, target, outcome = std::move(outcome), done = std::move(done)](absl::Status status) {
+        if (!status.ok()) {
+          LogLine(LogLevel::kWarning, "webhook_trouble_not_recorded").WithStatus(status);
+        }
+        // The binding's health changed: cached reads must see it.
+        cache_->Forget(target.team_id, target.channel_id, target.webhook_key);
+        done(outcome);
+      });
+}
+
+void WebhookReceiver::Receive(const Target& target, std::optional<absl::string_view> signature,
+                              std::string body, std::function<void(Outcome)> done) {
+  if (!signature.has_value()) {
+    return RecordTroubleThenAnswer(target, storage::WebhookTrouble::kBadSignature,
+                                   {401, "missing x-line-signature header"}, std::move(done));
+  }
+  if (!IsValidWebhookSignature(target.channel_secret, body, *signature)) {
+    return RecordTroubleThenAnswer(
+        target, storage::WebhookTrouble::kBadSignature,
+        {401, "x-line-signature does not match the body and this channel's secret"},
+        std::move(done));
+  }
+  absl::StatusOr<WebhookPayload> payload = ParseWebhookPayload(body);
+  if (!payload.ok()) {
+    done({400, std::string(payload.status().message())});
+    return;
+  }
+  if (payload->destination.has_value() && !target.bot_user_id.empty() &&
+      *payload->destination != target.bot_user_id) {
+    LogLine(LogLevel::kWarning, "webhook_destination_mismatch")
+        .With("binding_id", target.binding_id)
+        .With("team_id", target.team_id)
+        .With("channel_id", target.channel_id)
+        .With("destination", *payload->destination)
+        .With("bot_user_id", target.bot_user_id);
+    return RecordTroubleThenAnswer(target, storage::WebhookTrouble::kDestinationMismatch,
+                                   {403, absl::StrCat("destination ", *payload->destination,
+                                                      " is not the bot of this webhook URL")},
+                                   std::move(done));
+  }
+
+  storage::EventBatch batch;
+  batch.binding_row_id = target.row_id;
+  batch.team_id = target.team_id;
+  batch.channel_id = target.channel_id;
+  batch.received_at = clock_->Now();
+  batch.events = std::move(payload->events);
+  events_->AppendEvents(
+      std::move(batch),
+      [this, troubled = target.troubled, team = target.team_id, channel = target.channel_id,
+       key = target.webhook_key, done = std::move(done)](absl::StatusOr<storage::AppendResult> r) {
+        if (!r.ok()) {
+          done({503, absl::StrCat("events not stored, retry: ", r.status().message())});
+          return;
+        }
+        if (r->stored > 0) notifier_->Publish(r->last_cursor);
+        // A good request after troubles heals the binding: cached reads must see it.
+        if (troubled) cache_->Forget(team, channel, key);
+        done({200, "", r->stored, r->duplicates});
+      });
+}
+
+}  // namespace linechannel::server

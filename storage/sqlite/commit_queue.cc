@@ -1,0 +1,142 @@
+#include "storage/sqlite/commit_queue.h"
+
+#include <sqlite3.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "storage/sqlite/sqlite_errors.h"
+
+namespace linechannel::storage {
+
+struct CommitQueue::Pending {
+  Write write;
+  Done done;
+  absl::Status status;
+};
+
+CommitQueue::CommitQueue(SQLite::Database* db, int max_writes_per_transaction, Observer observer)
+    : db_(db),
+      max_writes_per_transaction_(max_writes_per_transaction),
+      observer_(std::move(observer)),
+      committer_([this] { CommitLoop(); }) {}
+
+CommitQueue::~CommitQueue() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  committer_.join();
+}
+
+absl::Status CommitQueue::Run(Write write) {
+  absl::Notification committed;
+  absl::Status result;
+  Submit(std::move(write), [&](absl::Status status) {
+    result = std::move(status);
+    committed.Notify();
+  });
+  committed.WaitForNotification();
+  return result;
+}
+
+void CommitQueue::Submit(Write write, Done done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queue_.push_back(new Pending{std::move(write), std::move(done), absl::OkStatus()});
+      return;
+    }
+  }
+  done(absl::UnavailableError("storage: the store is closing"));
+}
+
+void CommitQueue::CommitLoop() {
+  while (true) {
+    std::deque<Pending*> batch;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](CommitQueue* q)
+               ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu_) { return q->stopping_ || !q->queue_.empty(); },
+          this));
+      if (queue_.empty()) return;  // Stopping, and every write is answered.
+      while (!queue_.empty() && static_cast<int>(batch.size()) < max_writes_per_transaction_) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    const absl::Time start = absl::Now();
+    const bool committed = CommitBatch(batch);
+    if (observer_) observer_(absl::Now() - start, static_cast<int>(batch.size()), committed);
+    for (Pending* pending : batch) {
+      pending->done(std::move(pending->status));
+      delete pending;
+    }
+  }
+}
+
+bool CommitQueue::CommitBatch(std::deque<Pending*>& batch) {
+  // Fails every write of the batch that has not failed on its own: none of them is durable.
+  const auto fail_all = [&batch](const absl::Status& status) {
+    for (Pending* pending : batch) {
+      if (pending->status.ok()) pending->status = status;
+    }
+  };
+  try {
+    db_->exec("BEGIN IMMEDIATE");
+  } catch (const SQLite::Exception& e) {
+    fail_all(StatusFromSqlite(e, "starting a transaction"));
+    return false;
+  }
+  for (Pending* pending : batch) {
+    try {
+      db_->exec("SAVEPOINT write");
+      try {
+        pending->status = pending->write(*db_);
+      } catch (const SQLite::Exception& e) {
+        pending->status = StatusFromSqlite(e, "writing");
+      }
+      if (sqlite3_get_autocommit(db_->getHandle())) {
+        // SQLite rolled the whole transaction back by itself (it does so for some I/O and
+        // out-of-space errors): the writes before this one are gone too.
+        fail_all(pending->status.ok()
+                     ? absl::UnavailableError("storage: the transaction was rolled back")
+                     : pending->status);
+        return false;
+      }
+      if (pending->status.ok()) {
+        db_->exec("RELEASE write");
+      } else {
+        db_->exec("ROLLBACK TO write");
+        db_->exec("RELEASE write");
+      }
+    } catch (const SQLite::Exception& e) {
+      fail_all(StatusFromSqlite(e, "writing"));
+      if (!sqlite3_get_autocommit(db_->getHandle())) {
+        try {
+          db_->exec("ROLLBACK");
+        } catch (const SQLite::Exception&) {
+          // Nothing more to do: the connection reports the failure on its next use.
+        }
+      }
+      return false;
+    }
+  }
+  try {
+    db_->exec("COMMIT");
+    return true;
+  } catch (const SQLite::Exception& e) {
+    fail_all(StatusFromSqlite(e, "committing"));
+    if (!sqlite3_get_autocommit(db_->getHandle())) {
+      try {
+        db_->exec("ROLLBACK");
+      } catch (const SQLite::Exception&) {
+      }
+    }
+    return false;
+  }
+}
+
+}  // namespace linechannel::storage

@@ -1,0 +1,68 @@
+#ifndef LINECHANNEL_STORAGE_SQLITE_COMMIT_QUEUE_H_
+#define LINECHANNEL_STORAGE_SQLITE_COMMIT_QUEUE_H_
+
+#include <deque>
+#include <functional>
+#include <thread>
+
+#include "SQLiteCpp/Database.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace linechannel::storage {
+
+// Runs every write of a store on one connection, from one thread, many writes per transaction
+// (group commit): while one transaction is being made durable, the writes that arrive queue up
+// and then share the next transaction and its fsync. Thread-safe.
+class CommitQueue {
+ public:
+  // A write. It runs inside its own savepoint: when it returns an error or throws
+  // SQLite::Exception, its own changes are rolled back and the other writes of the transaction
+  // still commit. It must only touch `db`, and quickly: every queued write waits for it.
+  using Write = std::function<absl::Status(SQLite::Database& db)>;
+
+  // Told about every transaction: how long it took from BEGIN to COMMIT, how many writes it
+  // carried, and whether it committed. Runs on the committer thread; must be quick.
+  using Observer = std::function<void(absl::Duration elapsed, int writes, bool committed)>;
+
+  // `db` must outlive the queue. At most `max_writes_per_transaction` writes share a commit.
+  CommitQueue(SQLite::Database* db, int max_writes_per_transaction, Observer observer = nullptr);
+  // Finishes the writes already queued, then stops.
+  ~CommitQueue();
+
+  CommitQueue(const CommitQueue&) = delete;
+  CommitQueue& operator=(const CommitQueue&) = delete;
+
+  // Called once the write's transaction is durable or has failed, on the committer thread:
+  // it must return quickly and must not queue writes and wait for them.
+  using Done = std::function<void(absl::Status)>;
+
+  // Queues `write` and waits until its transaction is durable. Returns the write's own error,
+  // or the error that kept its transaction from committing (the write is then undone), or OK
+  // once it is on disk.
+  absl::Status Run(Write write);
+
+  // Queues `write` and returns at once; `done` gets what Run would have returned.
+  void Submit(Write write, Done done);
+
+ private:
+  struct Pending;
+
+  void CommitLoop();
+  // False if the transaction did not commit.
+  bool CommitBatch(std::deque<Pending*>& batch);
+
+  SQLite::Database* const db_;
+  const int max_writes_per_transaction_;
+  const Observer observer_;
+  absl::Mutex mu_;
+  std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread committer_;
+};
+
+}  // namespace linechannel::storage
+
+#endif  // LINECHANNEL_STORAGE_SQLITE_COMMIT_QUEUE_H_

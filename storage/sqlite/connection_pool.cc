@@ -1,0 +1,55 @@
+#include "storage/sqlite/connection_pool.h"
+
+#include "absl/strings/str_cat.h"
+#include "storage/sqlite/sqlite_errors.h"
+
+namespace linechannel::storage {
+
+absl::StatusOr<std::unique_ptr<SQLite::Database>> OpenConnection(const ConnectionSettings& settings,
+                                                                 bool read_only) {
+  try {
+    const int flags =
+        read_only ? SQLite::OPEN_READWRITE : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
+    auto db = std::make_unique<SQLite::Database>(
+        settings.path, flags | SQLite::OPEN_NOFOLLOW,
+        static_cast<int>(absl::ToInt64Milliseconds(settings.busy_timeout)));
+    db->exec("PRAGMA journal_mode = WAL");
+    db->exec("PRAGMA synchronous = FULL");
+    db->exec("PRAGMA foreign_keys = ON");
+    // Readers open the file read-write (WAL readers need the shared-memory index) but are
+    // kept from writing by the connection itself.
+    if (read_only) db->exec("PRAGMA query_only = ON");
+    return db;
+  } catch (const SQLite::Exception& e) {
+    return StatusFromSqlite(e, absl::StrCat("opening ", settings.path));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(
+    const ConnectionSettings& settings, int size) {
+  std::unique_ptr<ConnectionPool> pool(new ConnectionPool());
+  for (int i = 0; i < size; ++i) {
+    auto db = OpenConnection(settings, /*read_only=*/true);
+    if (!db.ok()) return db.status();
+    pool->connections_.push_back(*std::move(db));
+  }
+  absl::MutexLock lock(&pool->mu_);
+  for (auto& db : pool->connections_) pool->free_.push_back(db.get());
+  return pool;
+}
+
+ConnectionPool::Lease ConnectionPool::Borrow() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](std::vector<SQLite::Database*>* free) { return !free->empty(); }, &free_));
+  SQLite::Database* db = free_.back();
+  free_.pop_back();
+  return Lease(this, db);
+}
+
+void ConnectionPool::Return(SQLite::Database* db) {
+  absl::MutexLock lock(&mu_);
+  free_.push_back(db);
+}
+
+}  // namespace linechannel::storage

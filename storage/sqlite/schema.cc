@@ -1,0 +1,172 @@
+#include "storage/sqlite/schema.h"
+
+#include <string>
+#include <vector>
+
+#include "SQLiteCpp/Transaction.h"
+#include "absl/strings/str_cat.h"
+#include "storage/sqlite/sqlite_errors.h"
+
+namespace linechannel::storage {
+namespace {
+
+// Marks the file as ours ("LCHB"), so that pointing the server at some other SQLite file is
+// refused instead of migrated.
+constexpr int kApplicationId = 0x4c434842;
+
+// Forward migrations; entry i takes the schema from version i to i + 1. Never edit an entry
+// that has shipped: add a new one.
+const std::vector<std::string>& Migrations() {
+  static const auto* migrations = new std::vector<std::string>{
+      // 1: bindings with their audit trail.
+      R"sql(
+CREATE TABLE bindings (
+  row_id INTEGER PRIMARY KEY,
+  binding_id TEXT NOT NULL UNIQUE,
+  team_id TEXT NOT NULL,
+  app_name TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  line_id TEXT NOT NULL,
+  bot_user_id TEXT,
+  bot_display_name TEXT NOT NULL,
+  webhook_key TEXT NOT NULL UNIQUE,
+  secret_key_id TEXT NOT NULL,
+  secret_sealed BLOB NOT NULL,
+  secret_hint TEXT NOT NULL,
+  token_key_id TEXT NOT NULL,
+  token_sealed BLOB NOT NULL,
+  token_hint TEXT NOT NULL,
+  verified_with_line INTEGER NOT NULL,
+  bound_at_us INTEGER NOT NULL,
+  bound_by TEXT NOT NULL,
+  credentials_updated_at_us INTEGER NOT NULL,
+  unbound_at_us INTEGER,
+  unbound_by TEXT
+) STRICT;
+-- One team per OA: among active bindings each identifier of the OA appears once.
+CREATE UNIQUE INDEX bindings_one_active_channel ON bindings(channel_id)
+  WHERE unbound_at_us IS NULL;
+CREATE UNIQUE INDEX bindings_one_active_line_id ON bindings(line_id)
+  WHERE unbound_at_us IS NULL;
+CREATE UNIQUE INDEX bindings_one_active_bot ON bindings(bot_user_id)
+  WHERE unbound_at_us IS NULL AND bot_user_id IS NOT NULL;
+CREATE INDEX bindings_by_team ON bindings(team_id, row_id);
+
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  binding_row_id INTEGER NOT NULL REFERENCES bindings(row_id),
+  team_id TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('bind', 'unbind', 'update_credentials')),
+  actor TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  detail TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_by_binding ON audit_log(binding_row_id, id);
+)sql",
+      // 2: webhook events, stored once per (binding, webhookEventId), and what the webhook
+      // endpoint saw per binding.
+      R"sql(
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  binding_row_id INTEGER NOT NULL REFERENCES bindings(row_id),
+  team_id TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  webhook_event_id TEXT,
+  type TEXT NOT NULL,
+  timestamp_ms INTEGER NOT NULL,
+  mode TEXT NOT NULL,
+  redelivery INTEGER NOT NULL,
+  source_type TEXT NOT NULL,
+  source_user_id TEXT NOT NULL,
+  source_group_id TEXT NOT NULL,
+  source_room_id TEXT NOT NULL,
+  received_at_us INTEGER NOT NULL,
+  raw_json TEXT NOT NULL
+) STRICT;
+-- Exactly once per event: redeliveries and duplicates of a webhookEventId are skipped.
+CREATE UNIQUE INDEX events_once ON events(binding_row_id, webhook_event_id)
+  WHERE webhook_event_id IS NOT NULL;
+CREATE INDEX events_by_team ON events(team_id, seq);
+CREATE INDEX events_by_team_channel ON events(team_id, channel_id, seq);
+
+CREATE TABLE webhook_activity (
+  binding_row_id INTEGER PRIMARY KEY REFERENCES bindings(row_id),
+  last_signed_at_us INTEGER,
+  last_bad_signature_at_us INTEGER,
+  last_destination_mismatch_at_us INTEGER
+) STRICT;
+)sql",
+      // 3: binding health (what the last check with LINE found), the budget of LINE's
+      // test-webhook calls, and VerifyWebhook's last full answer per binding.
+      R"sql(
+ALTER TABLE bindings ADD COLUMN attention_reasons TEXT NOT NULL DEFAULT '';
+ALTER TABLE bindings ADD COLUMN checked_at_us INTEGER;
+CREATE INDEX bindings_active ON bindings(row_id) WHERE unbound_at_us IS NULL;
+
+CREATE TABLE line_test_calls (
+  channel_id TEXT NOT NULL,
+  at_us INTEGER NOT NULL
+) STRICT;
+CREATE INDEX line_test_calls_by_channel ON line_test_calls(channel_id, at_us);
+
+CREATE TABLE verify_results (
+  binding_row_id INTEGER PRIMARY KEY REFERENCES bindings(row_id),
+  checked_at_us INTEGER NOT NULL,
+  result BLOB NOT NULL
+) STRICT;
+)sql",
+      // 4: start-up samples one sealed value per key id; without these it sorts every binding.
+      R"sql(
+CREATE INDEX bindings_by_secret_key ON bindings(secret_key_id);
+CREATE INDEX bindings_by_token_key ON bindings(token_key_id);
+)sql",
+  };
+  return *migrations;
+}
+
+}  // namespace
+
+int CurrentSchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+absl::Status MigrateSchema(SQLite::Database& db) {
+  try {
+    const int application_id = db.execAndGet("PRAGMA application_id").getInt();
+    int version = db.execAndGet("PRAGMA user_version").getInt();
+    if (application_id != 0 && application_id != kApplicationId) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("storage: ", db.getFilename(),
+                       " is not a channeld database (application_id ", application_id, ")"));
+    }
+    if (application_id == 0 && version != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "storage: ", db.getFilename(), " is a SQLite database of some other program"));
+    }
+    if (version > CurrentSchemaVersion()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("storage: ", db.getFilename(), " has schema version ", version,
+                       " but this build of channeld knows versions up to ", CurrentSchemaVersion(),
+                       "; run a newer channeld"));
+    }
+    if (application_id == 0 && version == 0) {
+      // A brand-new file must hold no tables of anyone else.
+      const int tables = db.execAndGet("SELECT count(*) FROM sqlite_schema").getInt();
+      if (tables != 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "storage: ", db.getFilename(), " is a SQLite database of some other program"));
+      }
+    }
+    for (; version < CurrentSchemaVersion(); ++version) {
+      SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+      db.exec(Migrations()[version]);
+      db.exec(absl::StrCat("PRAGMA application_id = ", kApplicationId));
+      db.exec(absl::StrCat("PRAGMA user_version = ", version + 1));
+      transaction.commit();
+    }
+    return absl::OkStatus();
+  } catch (const SQLite::Exception& e) {
+    return StatusFromSqlite(e, "migrating the schema");
+  }
+}
+
+}  // namespace linechannel::storage

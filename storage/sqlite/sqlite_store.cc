@@ -1,0 +1,721 @@
+#include "storage/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <tuple>
+#include <utility>
+
+#include "SQLiteCpp/Statement.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "storage/sqlite/schema.h"
+#include "storage/sqlite/sqlite_errors.h"
+
+namespace linechannel::storage {
+namespace {
+
+// Every binding read also reads what the webhook endpoint saw for it.
+constexpr char kBindingColumns[] =
+    "b.row_id, b.binding_id, b.team_id, b.app_name, b.channel_id, b.line_id, b.bot_user_id, "
+    "b.bot_display_name, b.webhook_key, b.secret_key_id, b.secret_sealed, b.secret_hint, "
+    "b.token_key_id, b.token_sealed, b.token_hint, b.verified_with_line, b.bound_at_us, "
+    "b.bound_by, b.credentials_updated_at_us, b.unbound_at_us, b.unbound_by, "
+    "b.attention_reasons, b.checked_at_us, a.last_signed_at_us, a.last_bad_signature_at_us, "
+    "a.last_destination_mismatch_at_us";
+constexpr char kBindingTables[] =
+    "bindings b LEFT JOIN webhook_activity a ON a.binding_row_id = b.row_id";
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
+
+std::optional<absl::Time> OptionalTime(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  return FromMicros(column.getInt64());
+}
+
+std::string ColumnBytes(const SQLite::Column& column) {
+  return std::string(static_cast<const char*>(column.getBlob()),
+                     static_cast<size_t>(column.getBytes()));
+}
+
+// Reads a row selected with kBindingColumns.
+Binding ReadBinding(SQLite::Statement& row) {
+  Binding b;
+  b.row_id = row.getColumn(0).getInt64();
+  b.binding_id = row.getColumn(1).getString();
+  b.team_id = row.getColumn(2).getString();
+  b.app_name = row.getColumn(3).getString();
+  b.channel_id = row.getColumn(4).getString();
+  b.line_id = row.getColumn(5).getString();
+  b.bot_user_id = row.getColumn(6).isNull() ? "" : row.getColumn(6).getString();
+  b.bot_display_name = row.getColumn(7).getString();
+  b.webhook_key = row.getColumn(8).getString();
+  b.channel_secret = {row.getColumn(9).getString(), ColumnBytes(row.getColumn(10))};
+  b.channel_secret_hint = row.getColumn(11).getString();
+  b.access_token = {row.getColumn(12).getString(), ColumnBytes(row.getColumn(13))};
+  b.access_token_hint = row.getColumn(14).getString();
+  b.verified_with_line = row.getColumn(15).getInt() != 0;
+  b.bound_at = FromMicros(row.getColumn(16).getInt64());
+  b.bound_by = row.getColumn(17).getString();
+  b.credentials_updated_at = FromMicros(row.getColumn(18).getInt64());
+  if (!row.getColumn(19).isNull()) {
+    b.unbound_at = FromMicros(row.getColumn(19).getInt64());
+    b.unbound_by = row.getColumn(20).getString();
+  }
+  const std::string reasons = row.getColumn(21).getString();
+  if (!reasons.empty()) b.attention_reasons = absl::StrSplit(reasons, '\n');
+  b.checked_at = OptionalTime(row.getColumn(22));
+  b.activity.last_signed_request = OptionalTime(row.getColumn(23));
+  b.activity.last_bad_signature = OptionalTime(row.getColumn(24));
+  b.activity.last_destination_mismatch = OptionalTime(row.getColumn(25));
+  return b;
+}
+
+void BindBlob(SQLite::Statement& statement, int index, const std::string& bytes) {
+  statement.bind(index, bytes.data(), static_cast<int>(bytes.size()));
+}
+
+// The binding selected by `where` (which binds its parameters through `bind`); NOT_FOUND if
+// there is none.
+template <typename BindParams>
+absl::StatusOr<Binding> SelectOne(SQLite::Database& db, absl::string_view where, BindParams bind) {
+  SQLite::Statement query(db, absl::StrCat("SELECT ", kBindingColumns, " FROM ", kBindingTables,
+                                           " WHERE ", where, " LIMIT 1"));
+  bind(query);
+  if (!query.executeStep()) return absl::NotFoundError("no such binding");
+  return ReadBinding(query);
+}
+
+absl::StatusOr<Binding> SelectByRowId(SQLite::Database& db, int64_t row_id) {
+  return SelectOne(db, "b.row_id = ?", [&](SQLite::Statement& q) { q.bind(1, row_id); });
+}
+
+void InsertAudit(SQLite::Database& db, const Binding& binding, absl::string_view action,
+                 const Change& change) {
+  SQLite::Statement insert(db,
+                           "INSERT INTO audit_log (binding_row_id, team_id, channel_id, action, "
+                           "actor, at_us, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, binding.row_id);
+  insert.bind(2, binding.team_id);
+  insert.bind(3, binding.channel_id);
+  insert.bind(4, std::string(action));
+  insert.bind(5, change.actor);
+  insert.bind(6, Micros(change.at));
+  insert.bind(7, change.detail);
+  insert.exec();
+}
+
+// Runs `read` on a pooled connection, turning SQLite exceptions into statuses.
+template <typename Result, typename Read>
+absl::StatusOr<Result> ReadWith(ConnectionPool& pool, absl::string_view what, Read read) {
+  try {
+    auto db = pool.Borrow();
+    return read(*db);
+  } catch (const SQLite::Exception& e) {
+    return StatusFromSqlite(e, what);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& options) {
+  const ConnectionSettings settings{options.path, options.busy_timeout};
+  auto writer = OpenConnection(settings, /*read_only=*/false);
+  if (!writer.ok()) return writer.status();
+  if (absl::Status migrated = MigrateSchema(**writer); !migrated.ok()) return migrated;
+  auto readers = ConnectionPool::Open(settings, options.read_connections);
+  if (!readers.ok()) return readers.status();
+  std::unique_ptr<SQLite::Database> checkpoint_connection;
+  if (options.checkpoint_wal_pages > 0) {
+    auto opened = OpenConnection(settings, /*read_only=*/false);
+    if (!opened.ok()) return opened.status();
+    checkpoint_connection = *std::move(opened);
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(*std::move(writer), *std::move(readers),
+                                                      std::move(checkpoint_connection), options));
+}
+
+struct SqliteStore::WriterStatements {
+  explicit WriterStatements(SQLite::Database& db)
+      : insert_event(db,
+                     "INSERT INTO events (binding_row_id, team_id, channel_id, webhook_event_id, "
+                     "type, timestamp_ms, mode, redelivery, source_type, source_user_id, "
+                     "source_group_id, source_room_id, received_at_us, raw_json) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+        record_signed(db,
+                      "INSERT INTO webhook_activity (binding_row_id, last_signed_at_us) "
+                      "VALUES (?, ?) ON CONFLICT (binding_row_id) DO UPDATE SET "
+                      "last_signed_at_us = max(coalesce(last_signed_at_us, 0), "
+                      "excluded.last_signed_at_us)"),
+        last_cursor(db, "SELECT coalesce(max(seq), 0) FROM events") {}
+
+  SQLite::Statement insert_event;
+  SQLite::Statement record_signed;
+  SQLite::Statement last_cursor;
+};
+
+SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
+                         std::unique_ptr<ConnectionPool> readers,
+                         std::unique_ptr<SQLite::Database> checkpoint_connection,
+                         const Options& options)
+    : writer_(std::move(writer)),
+      statements_(std::make_unique<WriterStatements>(*writer_)),
+      readers_(std::move(readers)),
+      checkpointer_(checkpoint_connection == nullptr
+                        ? nullptr
+                        : std::make_unique<Checkpointer>(writer_.get(),
+                                                         std::move(checkpoint_connection),
+                                                         options.checkpoint_wal_pages)),
+      commits_(writer_.get(), options.max_writes_per_transaction, options.commit_observer) {}
+
+SqliteStore::~SqliteStore() = default;
+
+int64_t SqliteStore::checkpoints() const {
+  return checkpointer_ == nullptr ? 0 : checkpointer_->checkpoints();
+}
+
+absl::StatusOr<Binding> SqliteStore::InsertActive(const Binding& binding, const Change& change,
+                                                  Binding* conflict) {
+  Binding stored = binding;
+  Binding existing;
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement insert(
+        db,
+        "INSERT INTO bindings (binding_id, team_id, app_name, channel_id, line_id, bot_user_id, "
+        "bot_display_name, webhook_key, secret_key_id, secret_sealed, secret_hint, token_key_id, "
+        "token_sealed, token_hint, verified_with_line, bound_at_us, bound_by, "
+        "credentials_updated_at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert.bind(1, binding.binding_id);
+    insert.bind(2, binding.team_id);
+    insert.bind(3, binding.app_name);
+    insert.bind(4, binding.channel_id);
+    insert.bind(5, binding.line_id);
+    if (binding.bot_user_id.empty()) {
+      insert.bind(6);
+    } else {
+      insert.bind(6, binding.bot_user_id);
+    }
+    insert.bind(7, binding.bot_display_name);
+    insert.bind(8, binding.webhook_key);
+    insert.bind(9, binding.channel_secret.key_id);
+    BindBlob(insert, 10, binding.channel_secret.ciphertext);
+    insert.bind(11, binding.channel_secret_hint);
+    insert.bind(12, binding.access_token.key_id);
+    BindBlob(insert, 13, binding.access_token.ciphertext);
+    insert.bind(14, binding.access_token_hint);
+    insert.bind(15, binding.verified_with_line ? 1 : 0);
+    insert.bind(16, Micros(binding.bound_at));
+    insert.bind(17, binding.bound_by);
+    insert.bind(18, Micros(binding.credentials_updated_at));
+    try {
+      insert.exec();
+    } catch (const SQLite::Exception& e) {
+      if ((e.getErrorCode() & 0xff) != SQLITE_CONSTRAINT) throw;
+      // A unique index refused the row: report which active binding holds the OA.
+      auto holder = SelectOne(db,
+                              "b.unbound_at_us IS NULL AND (b.channel_id = ? OR b.line_id = ? OR "
+                              "(b.bot_user_id IS NOT NULL AND b.bot_user_id = ?))",
+                              [&](SQLite::Statement& q) {
+                                q.bind(1, binding.channel_id);
+                                q.bind(2, binding.line_id);
+                                q.bind(3, binding.bot_user_id);
+                              });
+      if (!holder.ok()) {
+        return absl::AlreadyExistsError("storage: the binding id or webhook key is taken");
+      }
+      existing = *std::move(holder);
+      return absl::AlreadyExistsError("storage: the OA has an active binding");
+    }
+    stored.row_id = db.getLastInsertRowid();
+    stored.unbound_at.reset();
+    stored.unbound_by.clear();
+    InsertAudit(db, stored, "bind", change);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    if (absl::IsAlreadyExists(status) && conflict != nullptr) *conflict = existing;
+    return status;
+  }
+  return stored;
+}
+
+absl::StatusOr<Binding> SqliteStore::FindActive(absl::string_view team_id,
+                                                absl::string_view channel_id) {
+  return ReadWith<Binding>(*readers_, "reading a binding", [&](SQLite::Database& db) {
+    return SelectOne(db, "b.channel_id = ? AND b.unbound_at_us IS NULL AND b.team_id = ?",
+                     [&](SQLite::Statement& q) {
+                       q.bind(1, std::string(channel_id));
+                       q.bind(2, std::string(team_id));
+                     });
+  });
+}
+
+absl::StatusOr<Binding> SqliteStore::FindActiveByWebhookKey(absl::string_view webhook_key) {
+  return ReadWith<Binding>(*readers_, "reading a binding", [&](SQLite::Database& db) {
+    return SelectOne(db, "b.webhook_key = ? AND b.unbound_at_us IS NULL",
+                     [&](SQLite::Statement& q) { q.bind(1, std::string(webhook_key)); });
+  });
+}
+
+absl::StatusOr<BindingPage> SqliteStore::ListTeam(absl::string_view team_id, bool include_unbound,
+                                                  int64_t after_row_id, int limit) {
+  if (limit <= 0) return absl::InvalidArgumentError("storage: limit must be positive");
+  if (after_row_id <= 0) after_row_id = std::numeric_limits<int64_t>::max();
+  return ReadWith<BindingPage>(*readers_, "listing bindings", [&](SQLite::Database& db) {
+    SQLite::Statement query(db, absl::StrCat("SELECT ", kBindingColumns, " FROM ", kBindingTables,
+                                             " WHERE b.team_id = ? AND b.row_id < ?",
+                                             include_unbound ? "" : " AND b.unbound_at_us IS NULL",
+                                             " ORDER BY b.row_id DESC LIMIT ?"));
+    query.bind(1, std::string(team_id));
+    query.bind(2, after_row_id);
+    query.bind(3, limit + 1);  // One more tells whether another page follows.
+    BindingPage page;
+    while (query.executeStep()) page.bindings.push_back(ReadBinding(query));
+    if (static_cast<int>(page.bindings.size()) > limit) {
+      page.bindings.pop_back();
+      page.next_after_row_id = page.bindings.back().row_id;
+    }
+    return page;
+  });
+}
+
+absl::StatusOr<Binding> SqliteStore::MarkUnbound(absl::string_view team_id,
+                                                 absl::string_view channel_id,
+                                                 const Change& change) {
+  absl::StatusOr<Binding> result = absl::NotFoundError("no such binding");
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement update(db,
+                             "UPDATE bindings SET unbound_at_us = ?, unbound_by = ? "
+                             "WHERE channel_id = ? AND unbound_at_us IS NULL AND team_id = ? "
+                             "RETURNING row_id");
+    update.bind(1, Micros(change.at));
+    update.bind(2, change.actor);
+    update.bind(3, std::string(channel_id));
+    update.bind(4, std::string(team_id));
+    if (!update.executeStep()) return absl::NotFoundError("no such binding");
+    const int64_t row_id = update.getColumn(0).getInt64();
+    update.reset();
+    result = SelectByRowId(db, row_id);
+    if (!result.ok()) return result.status();
+    InsertAudit(db, *result, "unbind", change);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<Binding> SqliteStore::ReplaceCredentials(int64_t row_id,
+                                                        const CredentialUpdate& update,
+                                                        const Change& change) {
+  std::vector<std::string> assignments = {"credentials_updated_at_us = :at"};
+  if (update.channel_secret) {
+    assignments.push_back("secret_key_id = :secret_key_id");
+    assignments.push_back("secret_sealed = :secret_sealed");
+  }
+  if (update.channel_secret_hint) assignments.push_back("secret_hint = :secret_hint");
+  if (update.access_token) {
+    assignments.push_back("token_key_id = :token_key_id");
+    assignments.push_back("token_sealed = :token_sealed");
+  }
+  if (update.access_token_hint) assignments.push_back("token_hint = :token_hint");
+  const std::string sql = absl::StrCat("UPDATE bindings SET ", absl::StrJoin(assignments, ", "),
+                                       " WHERE row_id = :row_id AND unbound_at_us IS NULL");
+
+  absl::StatusOr<Binding> result = absl::NotFoundError("no such binding");
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement statement(db, sql);
+    statement.bind(":at", Micros(change.at));
+    statement.bind(":row_id", row_id);
+    if (update.channel_secret) {
+      statement.bind(":secret_key_id", update.channel_secret->key_id);
+      const std::string& bytes = update.channel_secret->ciphertext;
+      statement.bind(":secret_sealed", bytes.data(), static_cast<int>(bytes.size()));
+    }
+    if (update.channel_secret_hint) statement.bind(":secret_hint", *update.channel_secret_hint);
+    if (update.access_token) {
+      statement.bind(":token_key_id", update.access_token->key_id);
+      const std::string& bytes = update.access_token->ciphertext;
+      statement.bind(":token_sealed", bytes.data(), static_cast<int>(bytes.size()));
+    }
+    if (update.access_token_hint) statement.bind(":token_hint", *update.access_token_hint);
+    if (statement.exec() == 0) return absl::NotFoundError("no such binding");
+    result = SelectByRowId(db, row_id);
+    if (!result.ok()) return result.status();
+    InsertAudit(db, *result, "update_credentials", change);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<std::vector<AuditRecord>> SqliteStore::ListAudit(int64_t row_id) {
+  return ReadWith<std::vector<AuditRecord>>(
+      *readers_, "reading the audit log", [&](SQLite::Database& db) {
+        SQLite::Statement query(db,
+                                "SELECT id, binding_row_id, team_id, channel_id, action, actor, "
+                                "at_us, detail FROM audit_log WHERE binding_row_id = ? "
+                                "ORDER BY id");
+        query.bind(1, row_id);
+        std::vector<AuditRecord> records;
+        while (query.executeStep()) {
+          AuditRecord r;
+          r.id = query.getColumn(0).getInt64();
+          r.binding_row_id = query.getColumn(1).getInt64();
+          r.team_id = query.getColumn(2).getString();
+          r.channel_id = query.getColumn(3).getString();
+          r.action = query.getColumn(4).getString();
+          r.actor = query.getColumn(5).getString();
+          r.at = FromMicros(query.getColumn(6).getInt64());
+          r.detail = query.getColumn(7).getString();
+          records.push_back(std::move(r));
+        }
+        return records;
+      });
+}
+
+absl::StatusOr<std::vector<SealedSample>> SqliteStore::SampleSealedValues() {
+  return ReadWith<std::vector<SealedSample>>(
+      *readers_, "reading sealed values", [&](SQLite::Database& db) {
+        std::vector<SealedSample> samples;
+        for (const auto& [field, key_column, sealed_column] :
+             {std::tuple{"channel_secret", "secret_key_id", "secret_sealed"},
+              std::tuple{"access_token", "token_key_id", "token_sealed"}}) {
+          // Walks the key-id index from one distinct id to the next, so the cost follows the
+          // number of keys, not of bindings.
+          SQLite::Statement query(
+              db, absl::StrCat("WITH RECURSIVE ids(id) AS (SELECT min(", key_column,
+                               ") FROM bindings UNION ALL SELECT (SELECT min(", key_column,
+                               ") FROM bindings WHERE ", key_column,
+                               " > ids.id) FROM ids WHERE ids.id IS NOT NULL) "
+                               "SELECT b.",
+                               key_column, ", b.channel_id, b.", sealed_column,
+                               " FROM ids JOIN bindings b ON b.row_id = (SELECT row_id FROM "
+                               "bindings WHERE ",
+                               key_column, " = ids.id LIMIT 1)"));
+          while (query.executeStep()) {
+            SealedSample s;
+            s.field = field;
+            s.value.key_id = query.getColumn(0).getString();
+            s.channel_id = query.getColumn(1).getString();
+            s.value.ciphertext = ColumnBytes(query.getColumn(2));
+            samples.push_back(std::move(s));
+          }
+        }
+        return samples;
+      });
+}
+
+absl::StatusOr<std::vector<SealedRow>> SqliteStore::ListSealed(int64_t after_row_id, int limit) {
+  return ReadWith<std::vector<SealedRow>>(
+      *readers_, "reading sealed values", [&](SQLite::Database& db) {
+        SQLite::Statement query(
+            db,
+            "SELECT row_id, channel_id, secret_key_id, secret_sealed, token_key_id, "
+            "token_sealed FROM bindings WHERE row_id > ? ORDER BY row_id LIMIT ?");
+        query.bind(1, after_row_id);
+        query.bind(2, limit);
+        std::vector<SealedRow> rows;
+        while (query.executeStep()) {
+          SealedRow row;
+          row.row_id = query.getColumn(0).getInt64();
+          row.channel_id = query.getColumn(1).getString();
+          row.channel_secret = {query.getColumn(2).getString(), ColumnBytes(query.getColumn(3))};
+          row.access_token = {query.getColumn(4).getString(), ColumnBytes(query.getColumn(5))};
+          rows.push_back(std::move(row));
+        }
+        return rows;
+      });
+}
+
+absl::StatusOr<int> SqliteStore::ReplaceSealed(const std::vector<Reseal>& reseals) {
+  int replaced = 0;
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement secret(db,
+                             "UPDATE bindings SET secret_key_id = ?, secret_sealed = ? "
+                             "WHERE row_id = ? AND secret_key_id = ? AND secret_sealed = ?");
+    SQLite::Statement token(db,
+                            "UPDATE bindings SET token_key_id = ?, token_sealed = ? "
+                            "WHERE row_id = ? AND token_key_id = ? AND token_sealed = ?");
+    for (const Reseal& r : reseals) {
+      SQLite::Statement& update = r.is_secret ? secret : token;
+      update.reset();
+      update.bind(1, r.new_value.key_id);
+      BindBlob(update, 2, r.new_value.ciphertext);
+      update.bind(3, r.row_id);
+      update.bind(4, r.old_value.key_id);
+      BindBlob(update, 5, r.old_value.ciphertext);
+      replaced += update.exec();
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return replaced;
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> SqliteStore::CountSealedByKey() {
+  return ReadWith<std::map<std::string, int64_t>>(
+      *readers_, "counting sealed values", [&](SQLite::Database& db) {
+        SQLite::Statement query(db,
+                                "SELECT key_id, count(*) FROM (SELECT secret_key_id AS key_id "
+                                "FROM bindings UNION ALL SELECT token_key_id FROM bindings) "
+                                "GROUP BY key_id");
+        std::map<std::string, int64_t> counts;
+        while (query.executeStep()) {
+          counts[query.getColumn(0).getString()] = query.getColumn(1).getInt64();
+        }
+        return counts;
+      });
+}
+
+absl::Status SqliteStore::SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
+                                       absl::Time checked_at) {
+  return commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement update(db,
+                             "UPDATE bindings SET attention_reasons = ?, checked_at_us = ? "
+                             "WHERE row_id = ? AND unbound_at_us IS NULL");
+    update.bind(1, absl::StrJoin(reasons, "\n"));
+    update.bind(2, Micros(checked_at));
+    update.bind(3, row_id);
+    if (update.exec() == 0) return absl::NotFoundError("no such binding");
+    return absl::OkStatus();
+  });
+}
+
+absl::Status SqliteStore::SaveCheckRecord(int64_t row_id, const CheckRecord& record) {
+  return commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement upsert(db,
+                             "INSERT INTO verify_results (binding_row_id, checked_at_us, result) "
+                             "VALUES (?, ?, ?) ON CONFLICT (binding_row_id) DO UPDATE SET "
+                             "checked_at_us = excluded.checked_at_us, result = excluded.result");
+    upsert.bind(1, row_id);
+    upsert.bind(2, Micros(record.checked_at));
+    BindBlob(upsert, 3, record.result);
+    upsert.exec();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<CheckRecord> SqliteStore::LastCheckRecord(int64_t row_id) {
+  return ReadWith<CheckRecord>(
+      *readers_, "reading a check result",
+      [&](SQLite::Database& db) -> absl::StatusOr<CheckRecord> {
+        SQLite::Statement select(
+            db, "SELECT checked_at_us, result FROM verify_results WHERE binding_row_id = ?");
+        select.bind(1, row_id);
+        if (!select.executeStep()) return absl::NotFoundError("no check result");
+        return CheckRecord{FromMicros(select.getColumn(0).getInt64()),
+                           ColumnBytes(select.getColumn(1))};
+      });
+}
+
+absl::StatusOr<bool> SqliteStore::TakeLineTestCall(absl::string_view channel_id, absl::Time at,
+                                                   absl::Duration window, int limit) {
+  bool taken = false;
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement forget(db, "DELETE FROM line_test_calls WHERE channel_id = ? AND at_us <= ?");
+    forget.bind(1, std::string(channel_id));
+    forget.bind(2, Micros(at - window));
+    forget.exec();
+    SQLite::Statement count(db, "SELECT count(*) FROM line_test_calls WHERE channel_id = ?");
+    count.bind(1, std::string(channel_id));
+    count.executeStep();
+    if (count.getColumn(0).getInt() >= limit) return absl::OkStatus();
+    SQLite::Statement take(db, "INSERT INTO line_test_calls (channel_id, at_us) VALUES (?, ?)");
+    take.bind(1, std::string(channel_id));
+    take.bind(2, Micros(at));
+    take.exec();
+    taken = true;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return taken;
+}
+
+absl::StatusOr<std::vector<Binding>> SqliteStore::ListActive(int64_t after_row_id, int limit) {
+  return ReadWith<std::vector<Binding>>(*readers_, "listing bindings", [&](SQLite::Database& db) {
+    SQLite::Statement query(
+        db, absl::StrCat("SELECT ", kBindingColumns, " FROM ", kBindingTables,
+                         " WHERE b.unbound_at_us IS NULL AND b.row_id > ? ORDER BY b.row_id "
+                         "LIMIT ?"));
+    query.bind(1, after_row_id);
+    query.bind(2, limit);
+    std::vector<Binding> bindings;
+    while (query.executeStep()) bindings.push_back(ReadBinding(query));
+    return bindings;
+  });
+}
+
+void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
+  auto result = std::make_shared<AppendResult>();
+  auto shared_batch = std::make_shared<EventBatch>(std::move(batch));
+  commits_.Submit(
+      [this, result, shared_batch](SQLite::Database& db) -> absl::Status {
+        const EventBatch& b = *shared_batch;
+        const int64_t received_us = Micros(b.received_at);
+        SQLite::Statement& insert = statements_->insert_event;
+        for (const NewEvent& e : b.events) {
+          insert.reset();
+          insert.bind(1, b.binding_row_id);
+          insert.bindNoCopy(2, b.team_id);
+          insert.bindNoCopy(3, b.channel_id);
+          if (e.webhook_event_id) {
+            insert.bindNoCopy(4, *e.webhook_event_id);
+          } else {
+            insert.bind(4);
+          }
+          insert.bindNoCopy(5, e.type);
+          insert.bind(6, e.timestamp_ms);
+          insert.bindNoCopy(7, e.mode);
+          insert.bind(8, e.redelivery ? 1 : 0);
+          insert.bindNoCopy(9, e.source_type);
+          insert.bindNoCopy(10, e.source_user_id);
+          insert.bindNoCopy(11, e.source_group_id);
+          insert.bindNoCopy(12, e.source_room_id);
+          insert.bind(13, received_us);
+          insert.bindNoCopy(14, e.raw_json);
+          if (insert.exec() == 1) {
+            ++result->stored;
+          } else {
+            ++result->duplicates;
+          }
+        }
+        insert.reset();
+        SQLite::Statement& signed_request = statements_->record_signed;
+        signed_request.reset();
+        signed_request.bind(1, b.binding_row_id);
+        signed_request.bind(2, received_us);
+        signed_request.exec();
+        signed_request.reset();
+        SQLite::Statement& last = statements_->last_cursor;
+        last.reset();
+        if (last.executeStep()) result->last_cursor = last.getColumn(0).getInt64();
+        last.reset();
+        return absl::OkStatus();
+      },
+      [result, done = std::move(done)](absl::Status status) {
+        if (!status.ok()) {
+          done(status);
+        } else {
+          done(*result);
+        }
+      });
+}
+
+absl::StatusOr<std::vector<StoredEvent>> SqliteStore::ReadEvents(const EventQuery& query) {
+  if (query.limit <= 0) return absl::InvalidArgumentError("storage: limit must be positive");
+  return ReadWith<std::vector<StoredEvent>>(*readers_, "reading events", [&](SQLite::Database& db) {
+    SQLite::Statement select(
+        db, absl::StrCat("SELECT e.seq, b.binding_id, e.team_id, e.channel_id, "
+                         "e.webhook_event_id, e.type, e.timestamp_ms, e.mode, e.redelivery, "
+                         "e.source_type, e.source_user_id, e.source_group_id, e.source_room_id, "
+                         "e.raw_json, e.received_at_us FROM events e "
+                         "JOIN bindings b ON b.row_id = e.binding_row_id "
+                         "WHERE e.team_id = :team AND e.seq > :after",
+                         query.channel_id.empty() ? "" : " AND e.channel_id = :channel",
+                         " ORDER BY e.seq LIMIT :limit"));
+    select.bind(":team", query.team_id);
+    select.bind(":after", query.after_cursor);
+    if (!query.channel_id.empty()) select.bind(":channel", query.channel_id);
+    select.bind(":limit", query.limit);
+    std::vector<StoredEvent> events;
+    while (select.executeStep()) {
+      StoredEvent out;
+      out.cursor = select.getColumn(0).getInt64();
+      out.binding_id = select.getColumn(1).getString();
+      out.team_id = select.getColumn(2).getString();
+      out.channel_id = select.getColumn(3).getString();
+      if (!select.getColumn(4).isNull())
+        out.event.webhook_event_id = select.getColumn(4).getString();
+      out.event.type = select.getColumn(5).getString();
+      out.event.timestamp_ms = select.getColumn(6).getInt64();
+      out.event.mode = select.getColumn(7).getString();
+      out.event.redelivery = select.getColumn(8).getInt() != 0;
+      out.event.source_type = select.getColumn(9).getString();
+      out.event.source_user_id = select.getColumn(10).getString();
+      out.event.source_group_id = select.getColumn(11).getString();
+      out.event.source_room_id = select.getColumn(12).getString();
+      out.event.raw_json = select.getColumn(13).getString();
+      out.received_at = FromMicros(select.getColumn(14).getInt64());
+      events.push_back(std::move(out));
+    }
+    return events;
+  });
+}
+
+void SqliteStore::RecordTrouble(int64_t binding_row_id, WebhookTrouble trouble, absl::Time at,
+                                std::function<void(absl::Status)> done) {
+  const char* column = trouble == WebhookTrouble::kBadSignature ? "last_bad_signature_at_us"
+                                                                : "last_destination_mismatch_at_us";
+  const std::string sql =
+      absl::StrCat("INSERT INTO webhook_activity (binding_row_id, ", column, ") VALUES (?, ?) ",
+                   "ON CONFLICT (binding_row_id) DO UPDATE SET ", column, " = max(coalesce(",
+                   column, ", 0), excluded.", column, ")");
+  commits_.Submit(
+      [sql, binding_row_id, at](SQLite::Database& db) -> absl::Status {
+        SQLite::Statement upsert(db, sql);
+        upsert.bind(1, binding_row_id);
+        upsert.bind(2, Micros(at));
+        upsert.exec();
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+absl::StatusOr<WebhookActivity> SqliteStore::ReadActivity(int64_t binding_row_id) {
+  return ReadWith<WebhookActivity>(
+      *readers_, "reading webhook activity", [&](SQLite::Database& db) {
+        SQLite::Statement select(db,
+                                 "SELECT last_signed_at_us, last_bad_signature_at_us, "
+                                 "last_destination_mismatch_at_us FROM webhook_activity "
+                                 "WHERE binding_row_id = ?");
+        select.bind(1, binding_row_id);
+        WebhookActivity activity;
+        if (select.executeStep()) {
+          const auto time = [&](int column) -> std::optional<absl::Time> {
+            if (select.getColumn(column).isNull()) return std::nullopt;
+            return FromMicros(select.getColumn(column).getInt64());
+          };
+          activity.last_signed_request = time(0);
+          activity.last_bad_signature = time(1);
+          activity.last_destination_mismatch = time(2);
+        }
+        return activity;
+      });
+}
+
+absl::StatusOr<int> SqliteStore::DeleteEventsReceivedBefore(absl::Time cutoff, int limit) {
+  int deleted = 0;
+  // Events are appended in receive order, so the oldest rows by cursor are the oldest
+  // received: looking only at the first `limit` of them keeps each delete short.
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement erase(db,
+                            "DELETE FROM events WHERE seq IN (SELECT seq FROM events "
+                            "ORDER BY seq LIMIT ?) AND received_at_us < ?");
+    erase.bind(1, limit);
+    erase.bind(2, Micros(cutoff));
+    deleted = erase.exec();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return deleted;
+}
+
+absl::Status SqliteStore::CheckIntegrity() {
+  auto findings = ReadWith<std::vector<std::string>>(
+      *readers_, "checking integrity", [&](SQLite::Database& db) {
+        SQLite::Statement query(db, "PRAGMA integrity_check");
+        std::vector<std::string> lines;
+        while (query.executeStep()) lines.push_back(query.getColumn(0).getString());
+        return lines;
+      });
+  if (!findings.ok()) return findings.status();
+  if (findings->size() == 1 && (*findings)[0] == "ok") return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat("storage: integrity check: ", absl::StrJoin(*findings, "; ")));
+}
+
+}  // namespace linechannel::storage

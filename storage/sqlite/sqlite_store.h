@@ -1,0 +1,97 @@
+#ifndef LINECHANNEL_STORAGE_SQLITE_SQLITE_STORE_H_
+#define LINECHANNEL_STORAGE_SQLITE_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "SQLiteCpp/Database.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "storage/binding_store.h"
+#include "storage/sqlite/checkpointer.h"
+#include "storage/sqlite/commit_queue.h"
+#include "storage/sqlite/connection_pool.h"
+#include "storage/event_store.h"
+
+namespace linechannel::storage {
+
+// The embedded store: one SQLite file in WAL mode. Writes go through a CommitQueue (one
+// connection, group commit, synchronous=FULL); reads use a pool of read-only connections.
+// Thread-safe.
+class SqliteStore : public BindingStore, public EventStore {
+ public:
+  struct Options {
+    // The database file; created (with its schema) if absent.
+    std::string path;
+    absl::Duration busy_timeout = absl::Seconds(5);
+    int read_connections = 4;
+    int max_writes_per_transaction = 256;
+    // The log is copied back into the database file, on a thread of its own, once a commit
+    // leaves this many pages in it; 0 leaves it to SQLite's automatic checkpoint, inside the
+    // commit that crosses Checkpointer::kSqliteDefaultPages.
+    int checkpoint_wal_pages = Checkpointer::kSqliteDefaultPages;
+    // Told about every transaction (for metrics).
+    CommitQueue::Observer commit_observer;
+  };
+
+  // Opens or creates the file and migrates it to the current schema. FAILED_PRECONDITION for a
+  // file that is not ours or is from a newer build; UNAVAILABLE if it cannot be opened.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const Options& options);
+  ~SqliteStore() override;
+
+  absl::StatusOr<Binding> InsertActive(const Binding& binding, const Change& change,
+                                       Binding* conflict) override;
+  absl::StatusOr<Binding> FindActive(absl::string_view team_id,
+                                     absl::string_view channel_id) override;
+  absl::StatusOr<Binding> FindActiveByWebhookKey(absl::string_view webhook_key) override;
+  absl::StatusOr<BindingPage> ListTeam(absl::string_view team_id, bool include_unbound,
+                                       int64_t after_row_id, int limit) override;
+  absl::StatusOr<Binding> MarkUnbound(absl::string_view team_id, absl::string_view channel_id,
+                                      const Change& change) override;
+  absl::StatusOr<Binding> ReplaceCredentials(int64_t row_id, const CredentialUpdate& update,
+                                             const Change& change) override;
+  absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t row_id) override;
+  absl::StatusOr<std::vector<SealedSample>> SampleSealedValues() override;
+  absl::StatusOr<std::vector<SealedRow>> ListSealed(int64_t after_row_id, int limit) override;
+  absl::StatusOr<int> ReplaceSealed(const std::vector<Reseal>& reseals) override;
+  absl::StatusOr<std::map<std::string, int64_t>> CountSealedByKey() override;
+  absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
+                            absl::Time checked_at) override;
+  absl::Status SaveCheckRecord(int64_t row_id, const CheckRecord& record) override;
+  absl::StatusOr<CheckRecord> LastCheckRecord(int64_t row_id) override;
+  absl::StatusOr<bool> TakeLineTestCall(absl::string_view channel_id, absl::Time at,
+                                        absl::Duration window, int limit) override;
+  absl::StatusOr<std::vector<Binding>> ListActive(int64_t after_row_id, int limit) override;
+
+  void AppendEvents(EventBatch batch, AppendDone done) override;
+  absl::StatusOr<std::vector<StoredEvent>> ReadEvents(const EventQuery& query) override;
+  void RecordTrouble(int64_t binding_row_id, WebhookTrouble trouble, absl::Time at,
+                     std::function<void(absl::Status)> done) override;
+  absl::StatusOr<WebhookActivity> ReadActivity(int64_t binding_row_id) override;
+  absl::StatusOr<int> DeleteEventsReceivedBefore(absl::Time cutoff, int limit) override;
+
+  // Background checkpoints run so far (0 when SQLite checkpoints by itself).
+  int64_t checkpoints() const;
+
+  // Runs SQLite's integrity check; OK if it reports "ok", DATA_LOSS with its findings if not.
+  absl::Status CheckIntegrity();
+
+ private:
+  SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<ConnectionPool> readers,
+              std::unique_ptr<SQLite::Database> checkpoint_connection, const Options& options);
+
+  // Statements of the webhook hot path, prepared once on the writer connection. Used only by
+  // writes, which all run on the commit queue's one thread.
+  struct WriterStatements;
+
+  std::unique_ptr<SQLite::Database> writer_;
+  std::unique_ptr<WriterStatements> statements_;
+  std::unique_ptr<ConnectionPool> readers_;
+  // Destroyed after the commit queue has finished its last writes.
+  std::unique_ptr<Checkpointer> checkpointer_;
+  CommitQueue commits_;
+};
+
+}  // namespace linechannel::storage
+
+#endif  // LINECHANNEL_STORAGE_SQLITE_SQLITE_STORE_H_

@@ -1,0 +1,122 @@
+#include "server/base/logger.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "tests/support/json_field.h"
+#include "tests/support/temp_dir.h"
+
+namespace linechannel::server {
+namespace {
+
+using ::linechannel::testing::JsonField;
+
+// Captures what LogLines write while it lives.
+class CapturedLog {
+ public:
+  CapturedLog() : path_(dir_.File("log")) {
+    fd_ = open(path_.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0600);
+    SetLogDestination(fd_);
+  }
+  ~CapturedLog() {
+    SetLogDestination(STDERR_FILENO);
+    close(fd_);
+  }
+  std::string Text() const { return testing::ReadFile(path_); }
+
+ private:
+  testing::TempDir dir_;
+  std::string path_;
+  int fd_ = -1;
+};
+
+bool IsValidJson(const std::string& text) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  return parser.parse(text).get(doc) == simdjson::SUCCESS;
+}
+
+TEST(LoggerTest, WritesOneJsonObjectPerLineStartingWithTsLevelAndEvent) {
+  CapturedLog log;
+  LogLine(LogLevel::kWarning, "rpc")
+      .With("method", "BindChannel")
+      .With("count", int64_t{9007199254740993})
+      .With("latency_ms", 12.5)
+      .With("ok", false)
+      .With("took", absl::Milliseconds(250))
+      .WithStatus(absl::NotFoundError("no binding"));
+  const std::string text = log.Text();
+  ASSERT_EQ(text.back(), '\n');
+  ASSERT_EQ(text.find('\n'), text.size() - 1) << "one line";
+  const std::string line = text.substr(0, text.size() - 1);
+  ASSERT_TRUE(IsValidJson(line)) << line;
+  EXPECT_EQ(line.rfind("{\"ts\":\"", 0), 0u) << line;
+  EXPECT_LT(line.find("\"level\":\"warning\""), line.find("\"event\":\"rpc\""));
+  EXPECT_EQ(JsonField(line, "/method"), "BindChannel");
+  EXPECT_EQ(JsonField(line, "/count"), "9007199254740993") << "integers are exact";
+  EXPECT_EQ(JsonField(line, "/latency_ms"), "12.5");
+  EXPECT_EQ(JsonField(line, "/ok"), "false");
+  EXPECT_EQ(JsonField(line, "/took"), "250");
+  EXPECT_EQ(JsonField(line, "/code"), "NOT_FOUND");
+  EXPECT_EQ(JsonField(line, "/error"), "no binding");
+}
+
+TEST(LoggerTest, OkStatusAddsNothing) {
+  CapturedLog log;
+  LogLine(LogLevel::kInfo, "x").WithStatus(absl::OkStatus());
+  EXPECT_EQ(log.Text().find("\"code\""), std::string::npos);
+}
+
+TEST(LoggerTest, ARepeatedKeyKeepsItsPlaceAndTakesTheLastValue) {
+  CapturedLog log;
+  LogLine(LogLevel::kInfo, "x").With("a", 1).With("b", 2).With("a", "three");
+  const std::string text = log.Text();
+  EXPECT_NE(text.find("\"a\":\"three\",\"b\":2"), std::string::npos) << text;
+}
+
+TEST(LoggerTest, NonFiniteNumbersBecomeNull) {
+  CapturedLog log;
+  LogLine(LogLevel::kInfo, "x")
+      .With("nan", std::numeric_limits<double>::quiet_NaN())
+      .With("inf", std::numeric_limits<double>::infinity());
+  const std::string text = log.Text();
+  ASSERT_TRUE(IsValidJson(text)) << text;
+  EXPECT_EQ(JsonField(text, "/nan"), "null");
+  EXPECT_EQ(JsonField(text, "/inf"), "null");
+}
+
+TEST(JsonStringTest, EscapesQuotesBackslashesAndControlCharacters) {
+  EXPECT_EQ(JsonString("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(JsonString("line\nnext\ttab"), R"("line\nnext\u0009tab")");
+  EXPECT_EQ(JsonString(absl::string_view("nul\0end", 7)), R"("nul\u0000end")");
+  EXPECT_EQ(JsonString("\x7f"), R"("\u007f")");
+}
+
+TEST(JsonStringTest, KeepsUtf8AndReplacesWhatIsNotUtf8) {
+  EXPECT_EQ(JsonString("日本 🙂"), "\"日本 🙂\"");
+  const std::string replacement = "\xEF\xBF\xBD";
+  EXPECT_EQ(JsonString("a\xFFz"), "\"a" + replacement + "z\"") << "stray byte";
+  EXPECT_EQ(JsonString("\xC0\xAF"), "\"" + replacement + replacement + "\"") << "overlong";
+  EXPECT_EQ(JsonString("\xED\xA0\x80"), "\"" + replacement + replacement + replacement + "\"")
+      << "surrogate";
+  EXPECT_EQ(JsonString("\xE6\x97"), "\"" + replacement + replacement + "\"") << "truncated";
+  EXPECT_EQ(JsonString("\xF4\x90\x80\x80").substr(0, 4), "\"" + replacement) << "> U+10FFFF";
+}
+
+TEST(JsonStringTest, AnyBytesGiveValidJson) {
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  for (int rotation = 0; rotation < 256; rotation += 7) {
+    const std::string text = JsonString(all.substr(rotation) + all.substr(0, rotation));
+    ASSERT_TRUE(IsValidJson(text)) << rotation;
+  }
+}
+
+}  // namespace
+}  // namespace linechannel::server

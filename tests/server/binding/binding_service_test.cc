@@ -1,0 +1,339 @@
+#include "server/binding/binding_service.h"
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/base/errors.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "tests/server/fakes.h"
+#include "tests/support/matchers.h"
+#include "tests/support/temp_dir.h"
+
+namespace linechannel::server {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::SizeIs;
+
+constexpr char kChannel[] = "1656000001";
+constexpr char kSecret[] = "0123456789abcdef0123456789abcdef";
+constexpr char kToken[] = "long-lived-token-of-channel-one-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+constexpr char kBotUser[] = "U0123456789abcdef0123456789abcdef";
+
+constexpr char kOtherChannel[] = "1656000002";
+constexpr char kOtherSecret[] = "fedcba9876543210fedcba9876543210";
+constexpr char kOtherToken[] =
+    "long-lived-token-of-channel-two-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+class BindingServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    line_.AddChannel(kChannel, {kSecret, kToken, {kBotUser, "@123abcde", "@shop-a", "Shop A"}});
+    line_.AddChannel(kOtherChannel, {kOtherSecret, kOtherToken, {"U2", "@999zzzzz", "", "Shop B"}});
+    storage::SqliteStore::Options options;
+    options.path = dir_.File("test.db");
+    store_ = *storage::SqliteStore::Open(options);
+    sealer_ = std::make_unique<SecretSealer>(KeyRing::Generate(random_), &random_);
+    Build(LineChecks::kRequired);
+  }
+
+  void Build(LineChecks checks) {
+    verifier_ = std::make_unique<BindingVerifier>(&line_, checks);
+    checks_ = std::make_unique<LineWebhookSettings>(&line_, store_.get(), sealer_.get(), &clock_, &cache_,
+                                              LineWebhookSettings::Options{});
+    service_ = std::make_unique<BindingService>(store_.get(), verifier_.get(), checks_.get(),
+                                                sealer_.get(), &random_, &clock_, &cache_,
+                                                BindingService::Options{"https://hooks.example"});
+  }
+
+  static BindRequest Request(const std::string& team = "team-a") {
+    BindRequest r;
+    r.team_id = team;
+    r.app_name = "Shop A app";
+    r.channel_id = kChannel;
+    r.channel_secret = Secret(kSecret);
+    r.access_token = Secret(kToken);
+    r.line_id = "@123ABCDE";
+    return r;
+  }
+
+  absl::StatusOr<BindResult> Bind(const BindRequest& request) {
+    return service_->Bind(request, CallContext{"tester", absl::InfiniteFuture()});
+  }
+
+  void ExpectNothingBound() {
+    auto page = store_->ListTeam("team-a", true, 0, 10);
+    ASSERT_TRUE(page.ok());
+    EXPECT_THAT(page->bindings, SizeIs(0));
+  }
+
+  testing::TempDir dir_;
+  FakeLineApi line_;
+  FakeClock clock_;
+  BindingCache cache_{1000};
+  OpenSslRandom random_;
+  std::unique_ptr<storage::SqliteStore> store_;
+  std::unique_ptr<SecretSealer> sealer_;
+  std::unique_ptr<BindingVerifier> verifier_;
+  std::unique_ptr<LineWebhookSettings> checks_;
+  std::unique_ptr<BindingService> service_;
+};
+
+void ExpectReason(const absl::Status& status, absl::StatusCode code, const std::string& reason) {
+  EXPECT_EQ(status.code(), code) << status;
+  EXPECT_EQ(ErrorReason(status).value_or("<none>"), reason) << status;
+}
+
+TEST_F(BindingServiceTest, BindsAfterLineProvesTheValuesBelongTogether) {
+  auto result = Bind(Request());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->already_bound);
+  const storage::Binding& b = result->binding;
+  EXPECT_EQ(b.team_id, "team-a");
+  EXPECT_EQ(b.line_id, "123abcde");  // Normalized.
+  EXPECT_EQ(b.bot_user_id, kBotUser);
+  EXPECT_EQ(b.bot_display_name, "Shop A");
+  EXPECT_TRUE(b.verified_with_line);
+  EXPECT_EQ(b.channel_secret_hint, "…cdef");
+  EXPECT_EQ(b.bound_by, "tester");
+  EXPECT_EQ(b.bound_at, clock_.Now());
+
+  const std::string url = service_->WebhookUrl(b);
+  EXPECT_THAT(url, testing::IsWebhookUrlOf("https://hooks.example"));
+  EXPECT_THAT(url, Not(HasSubstr(kChannel)));
+  EXPECT_LE(url.size(), 500u);
+
+  // Sealed, not plain, and opening to the originals.
+  EXPECT_THAT(b.channel_secret.ciphertext, Not(HasSubstr(kSecret)));
+  auto secret = sealer_->Unseal(b.channel_secret, SecretContext(kChannel));
+  ASSERT_TRUE(secret.ok());
+  EXPECT_EQ(secret->Reveal(), kSecret);
+
+  auto audit = service_->Audit(b);
+  ASSERT_TRUE(audit.ok());
+  ASSERT_THAT(*audit, SizeIs(1));
+  EXPECT_EQ((*audit)[0].action, "bind");
+}
+
+TEST_F(BindingServiceTest, ThePremiumIdAlsoIdentifiesTheOa) {
+  BindRequest request = Request();
+  request.line_id = "shop-a";
+  auto result = Bind(request);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->binding.line_id, "shop-a");
+}
+
+TEST_F(BindingServiceTest, AWrongSecretIsSecretRejected) {
+  BindRequest request = Request();
+  request.channel_secret = Secret(kOtherSecret);
+  auto result = Bind(request);
+  ExpectReason(result.status(), absl::StatusCode::kFailedPrecondition, "SECRET_REJECTED");
+  EXPECT_THAT(result.status().message(), HasSubstr("Basic settings"));
+  EXPECT_THAT(result.status().message(), Not(HasSubstr(kOtherSecret)));
+  ExpectNothingBound();
+}
+
+TEST_F(BindingServiceTest, AnInvalidTokenIsTokenRejected) {
+  BindRequest request = Request();
+  request.access_token = Secret("revoked-or-made-up-token-xxxxxxxxxxxxxxxxxxxxxxxxx");
+  auto result = Bind(request);
+  ExpectReason(result.status(), absl::StatusCode::kFailedPrecondition, "TOKEN_REJECTED");
+  EXPECT_THAT(result.status().message(), Not(HasSubstr("made-up")));
+  ExpectNothingBound();
+}
+
+TEST_F(BindingServiceTest, AnotherChannelsTokenIsTokenChannelMismatch) {
+  BindRequest request = Request();
+  request.access_token = Secret(kOtherToken);
+  auto result = Bind(request);
+  ExpectReason(result.status(), absl::StatusCode::kFailedPrecondition, "TOKEN_CHANNEL_MISMATCH");
+  EXPECT_THAT(result.status().message(), HasSubstr(kOtherChannel));
+  ExpectNothingBound();
+}
+
+TEST_F(BindingServiceTest, AnotherOasLineIdIsLineIdMismatch) {
+  BindRequest request = Request();
+  request.line_id = "@999zzzzz";
+  auto result = Bind(request);
+  ExpectReason(result.status(), absl::StatusCode::kFailedPrecondition, "LINE_ID_MISMATCH");
+  EXPECT_THAT(result.status().message(), HasSubstr("@123abcde"));
+  ExpectNothingBound();
+}
+
+TEST_F(BindingServiceTest, LineUnreachableOrLimitedIsRetryableAndStoresNothing) {
+  for (const absl::Status& failure :
+       {absl::UnavailableError("connect refused"), absl::ResourceExhaustedError("429")}) {
+    line_.FailEveryCall(failure);
+    auto result = Bind(Request());
+    ExpectReason(result.status(), absl::StatusCode::kUnavailable, "LINE_UNAVAILABLE");
+    EXPECT_TRUE(result.status().GetPayload("type.googleapis.com/google.rpc.RetryInfo"));
+    ExpectNothingBound();
+  }
+}
+
+TEST_F(BindingServiceTest, BestEffortBindsUnverifiedWhenLineIsUnreachableButNotWhenItSaysNo) {
+  Build(LineChecks::kBestEffort);
+  BindRequest wrong = Request();
+  wrong.channel_secret = Secret(kOtherSecret);
+  ExpectReason(Bind(wrong).status(), absl::StatusCode::kFailedPrecondition, "SECRET_REJECTED");
+
+  line_.FailEveryCall(absl::UnavailableError("down"));
+  auto result = Bind(Request());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->binding.verified_with_line);
+  EXPECT_EQ(result->binding.bot_user_id, "");
+}
+
+TEST_F(BindingServiceTest, ChecksOffNeverAsksLine) {
+  Build(LineChecks::kOff);
+  BindRequest request = Request();
+  request.channel_secret = Secret(kOtherSecret);  // Would be refused if LINE were asked.
+  auto result = Bind(request);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->binding.verified_with_line);
+  EXPECT_EQ(line_.calls(), 0);
+}
+
+TEST_F(BindingServiceTest, RepeatingTheSameBindReturnsTheBindingWithoutAskingLine) {
+  auto first = Bind(Request());
+  ASSERT_TRUE(first.ok());
+  const int calls = line_.calls();
+  auto second = Bind(Request());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(second->already_bound);
+  EXPECT_EQ(second->binding.binding_id, first->binding.binding_id);
+  EXPECT_EQ(second->binding.webhook_key, first->binding.webhook_key);
+  EXPECT_EQ(line_.calls(), calls);
+  EXPECT_THAT(*service_->Audit(first->binding), SizeIs(1));
+}
+
+TEST_F(BindingServiceTest, TheSameTeamWithOtherValuesIsToldWhatDiffers) {
+  ASSERT_TRUE(Bind(Request()).ok());
+  BindRequest request = Request();
+  request.app_name = "Renamed";
+  request.access_token = Secret("a-different-token-yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+  auto result = Bind(request);
+  ExpectReason(result.status(), absl::StatusCode::kAlreadyExists, "OA_BOUND_WITH_OTHER_VALUES");
+  EXPECT_THAT(result.status().message(), HasSubstr("App Name, access token"));
+  EXPECT_THAT(result.status().message(), HasSubstr("UpdateCredentials"));
+}
+
+TEST_F(BindingServiceTest, AnotherTeamIsRefusedWithoutLearningWhichTeam) {
+  ASSERT_TRUE(Bind(Request("team-a")).ok());
+  auto result = Bind(Request("team-b"));
+  ExpectReason(result.status(), absl::StatusCode::kAlreadyExists, "OA_BOUND_TO_OTHER_TEAM");
+  EXPECT_THAT(result.status().message(), HasSubstr("Unbind it in that team first"));
+  EXPECT_THAT(result.status().message(), Not(HasSubstr("team-a")));
+  EXPECT_THAT(result.status().ToString(), Not(HasSubstr("team-a")));
+}
+
+TEST_F(BindingServiceTest, AnotherTeamWithWrongValuesLearnsNothingAboutTheBinding) {
+  ASSERT_TRUE(Bind(Request("team-a")).ok());
+  BindRequest request = Request("team-b");
+  request.channel_secret = Secret(kOtherSecret);
+  // LINE's answer comes first: someone without the OA's secret cannot probe for bindings.
+  ExpectReason(Bind(request).status(), absl::StatusCode::kFailedPrecondition, "SECRET_REJECTED");
+}
+
+TEST_F(BindingServiceTest, AfterUnbindAnyTeamBindsWithANewWebhookUrl) {
+  auto first = Bind(Request("team-a"));
+  ASSERT_TRUE(first.ok());
+  auto unbound = service_->Unbind("team-a", kChannel, {"op", absl::InfiniteFuture()});
+  ASSERT_TRUE(unbound.ok()) << unbound.status();
+  EXPECT_FALSE(unbound->binding.active());
+  ExpectReason(service_->Get("team-a", kChannel).status(), absl::StatusCode::kNotFound,
+               "BINDING_NOT_FOUND");
+  auto second = Bind(Request("team-b"));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_NE(service_->WebhookUrl(second->binding), service_->WebhookUrl(first->binding));
+}
+
+TEST_F(BindingServiceTest, AnotherTeamsBindingLooksExactlyLikeAMissingOne) {
+  ASSERT_TRUE(Bind(Request("team-a")).ok());
+  const absl::Status others = service_->Get("team-b", kChannel).status();
+  const absl::Status missing = service_->Get("team-b", "999").status();
+  EXPECT_EQ(others, missing);
+  EXPECT_EQ(service_->Unbind("team-b", kChannel, {}).status(), missing);
+  EXPECT_TRUE(service_->Get("team-a", kChannel).ok());
+}
+
+TEST_F(BindingServiceTest, UpdatesProvedCredentialsAndAuditsThem) {
+  auto bound = Bind(Request());
+  ASSERT_TRUE(bound.ok());
+  // The channel's secret is reissued in the console.
+  const std::string reissued = "aaaaaaaaaaaaaaaaaaaaaaaaaaaa9999";
+  line_.AddChannel(kChannel, {reissued, kToken, {kBotUser, "@123abcde", "", "Shop A"}});
+  CredentialsRequest update{"team-a", kChannel, Secret(reissued), std::nullopt};
+  auto updated = service_->UpdateCredentials(update, {"op", absl::InfiniteFuture()});
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->channel_secret_hint, "…9999");
+  EXPECT_EQ(sealer_->Unseal(updated->channel_secret, SecretContext(kChannel))->Reveal(), reissued);
+  EXPECT_EQ(updated->access_token, bound->binding.access_token);
+  auto audit = service_->Audit(*updated);
+  ASSERT_THAT(*audit, SizeIs(2));
+  EXPECT_EQ((*audit)[1].action, "update_credentials");
+  EXPECT_EQ((*audit)[1].detail, "channel_secret");
+
+  // The same values again: nothing to do, no audit row.
+  ASSERT_TRUE(service_->UpdateCredentials(update, {}).ok());
+  EXPECT_THAT(*service_->Audit(*updated), SizeIs(2));
+}
+
+TEST_F(BindingServiceTest, UpdateRefusesCredentialsLineDoesNotConfirm) {
+  ASSERT_TRUE(Bind(Request()).ok());
+  CredentialsRequest wrong_secret{"team-a", kChannel, Secret(kOtherSecret), std::nullopt};
+  ExpectReason(service_->UpdateCredentials(wrong_secret, {}).status(),
+               absl::StatusCode::kFailedPrecondition, "SECRET_REJECTED");
+
+  // A token of the same channel but, impossibly, another bot.
+  line_.AddChannel(kChannel, {kSecret,
+                              "token-of-impostor-bot-zzzzzzzzzzzzzzzzzzzzzzz",
+                              {"Uimpostor", "@123abcde", "", "X"}});
+  CredentialsRequest other_bot{"team-a", kChannel, std::nullopt,
+                               Secret("token-of-impostor-bot-zzzzzzzzzzzzzzzzzzzzzzz")};
+  ExpectReason(service_->UpdateCredentials(other_bot, {}).status(),
+               absl::StatusCode::kFailedPrecondition, "BOT_USER_MISMATCH");
+
+  CredentialsRequest other_channel{"team-a", kChannel, std::nullopt, Secret(kOtherToken)};
+  ExpectReason(service_->UpdateCredentials(other_channel, {}).status(),
+               absl::StatusCode::kFailedPrecondition, "TOKEN_CHANNEL_MISMATCH");
+
+  CredentialsRequest not_mine{"team-b", kChannel, Secret(kSecret), std::nullopt};
+  ExpectReason(service_->UpdateCredentials(not_mine, {}).status(), absl::StatusCode::kNotFound,
+               "BINDING_NOT_FOUND");
+  auto binding = service_->Get("team-a", kChannel);
+  EXPECT_THAT(*service_->Audit(*binding), SizeIs(1));
+}
+
+TEST_F(BindingServiceTest, ConcurrentBindsOfOneOaFromManyTeamsHaveOneWinner) {
+  constexpr int kTeams = 40;
+  std::atomic<int> created{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kTeams; ++i) {
+    threads.emplace_back([&, i] {
+      auto result = Bind(Request(absl::StrCat("team-", i)));
+      if (result.ok() && !result->already_bound) {
+        ++created;
+      } else if (!result.ok() && ErrorReason(result.status()) == "OA_BOUND_TO_OTHER_TEAM") {
+        ++refused;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(refused, kTeams - 1);
+  EXPECT_EQ(other, 0);
+}
+
+}  // namespace
+}  // namespace linechannel::server

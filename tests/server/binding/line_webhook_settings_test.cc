@@ -1,0 +1,266 @@
+#include "server/binding/line_webhook_settings.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/binding/binding_health.h"
+#include "server/binding/binding_service.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "tests/server/fakes.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/verify_response.h"
+
+namespace linechannel::server {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr char kChannel[] = "1656000001";
+constexpr char kSecret[] = "0123456789abcdef0123456789abcdef";
+constexpr char kToken[] = "token-of-channel-one-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+constexpr char kUrl[] = "https://hooks.example/line/webhook/KEYKEYKEYKEYKEYKEYKEYKEYKEYKEYKE";
+
+class LineWebhookSettingsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    FakeLineApi::Channel channel;
+    channel.secret = kSecret;
+    channel.token = kToken;
+    channel.bot = {"Ubot", "@123abcde", "", "Shop"};
+    channel.webhook = {kUrl, true};
+    channel.test = {true, "2026-01-01T00:00:00Z", 200, "OK", "200"};
+    line_.AddChannel(kChannel, channel);
+    storage::SqliteStore::Options options;
+    options.path = dir_.File("test.db");
+    store_ = *storage::SqliteStore::Open(options);
+    sealer_ = std::make_unique<SecretSealer>(KeyRing::Generate(random_), &random_);
+    verifier_ = std::make_unique<BindingVerifier>(&line_, LineChecks::kRequired);
+    Build(50);
+    BindRequest request;
+    request.team_id = "team";
+    request.app_name = "app";
+    request.channel_id = kChannel;
+    request.channel_secret = Secret(kSecret);
+    request.access_token = Secret(kToken);
+    request.line_id = "123abcde";
+    ASSERT_TRUE(bindings_->Bind(request, {}).ok());
+  }
+
+  void Build(int budget) {
+    checks_ = std::make_unique<LineWebhookSettings>(&line_, store_.get(), sealer_.get(), &clock_, &cache_,
+                                              LineWebhookSettings::Options{budget});
+    bindings_ = std::make_unique<BindingService>(store_.get(), verifier_.get(), checks_.get(),
+                                                 sealer_.get(), &random_, &clock_, &cache_,
+                                                 BindingService::Options{"https://hooks.example"});
+  }
+
+  storage::Binding Binding() { return *store_->FindActive("team", kChannel); }
+
+  v1::VerifyWebhookResponse Verify() {
+    auto response = checks_->Verify(Binding(), kUrl, absl::InfiniteFuture());
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : v1::VerifyWebhookResponse();
+  }
+
+  void Change(const std::function<void(FakeLineApi::Channel&)>& change) {
+    FakeLineApi::Channel channel = line_.channel(kChannel);
+    change(channel);
+    line_.AddChannel(kChannel, channel);
+  }
+
+  testing::TempDir dir_;
+  FakeLineApi line_;
+  FakeClock clock_;
+  BindingCache cache_{1000};
+  OpenSslRandom random_;
+  std::unique_ptr<storage::SqliteStore> store_;
+  std::unique_ptr<SecretSealer> sealer_;
+  std::unique_ptr<BindingVerifier> verifier_;
+  std::unique_ptr<LineWebhookSettings> checks_;
+  std::unique_ptr<BindingService> bindings_;
+};
+
+TEST_F(LineWebhookSettingsTest, AllGoodIsOkAndTheBindingIsActive) {
+  const auto r = Verify();
+  EXPECT_EQ(r.verdict(), v1::OK) << r.summary();
+  ASSERT_THAT(r.checks(), SizeIs(6));
+  for (const auto& check : r.checks()) {
+    if (check.kind() == v1::RECENT_TRAFFIC) continue;  // The fake delivered nothing.
+    EXPECT_EQ(check.result(), v1::PASS) << check.summary();
+  }
+  EXPECT_FALSE(r.from_cache());
+  EXPECT_EQ(HealthOf(Binding()).state, v1::ACTIVE);
+  EXPECT_TRUE(Binding().checked_at.has_value());
+}
+
+TEST_F(LineWebhookSettingsTest, ARevokedTokenFailsAndSkipsWhatNeedsIt) {
+  Change([](auto& c) { c.token = "another-token-now-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"; });
+  const auto r = Verify();
+  EXPECT_EQ(r.verdict(), v1::ACTION_NEEDED);
+  EXPECT_EQ(testing::CheckOf(r, v1::ACCESS_TOKEN_VALID).result(), v1::FAIL);
+  EXPECT_THAT(testing::CheckOf(r, v1::ACCESS_TOKEN_VALID).next_step(),
+              HasSubstr("UpdateCredentials"));
+  EXPECT_EQ(testing::CheckOf(r, v1::WEBHOOK_URL_MATCHES).result(), v1::SKIPPED);
+  EXPECT_EQ(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).result(), v1::SKIPPED);
+  const BindingHealth health = HealthOf(Binding());
+  EXPECT_EQ(health.state, v1::NEEDS_ATTENTION);
+  ASSERT_THAT(health.reasons, SizeIs(1));
+  EXPECT_THAT(health.reasons[0], HasSubstr("access token"));
+}
+
+TEST_F(LineWebhookSettingsTest, AUrlElsewhereSaysWhereAndHowToFixIt) {
+  Change([](auto& c) { c.webhook.endpoint = "https://old-provider.example/hook"; });
+  const auto r = Verify();
+  EXPECT_EQ(r.verdict(), v1::ACTION_NEEDED);
+  const auto& url = testing::CheckOf(r, v1::WEBHOOK_URL_MATCHES);
+  EXPECT_EQ(url.result(), v1::FAIL);
+  EXPECT_THAT(url.summary(), HasSubstr("https://old-provider.example/hook"));
+  EXPECT_THAT(url.next_step(), HasSubstr(kUrl));
+}
+
+TEST_F(LineWebhookSettingsTest, NoUrlAndUseWebhookOffAreEachFound) {
+  Change([](auto& c) { c.webhook.endpoint = ""; });
+  auto r = Verify();
+  EXPECT_EQ(testing::CheckOf(r, v1::WEBHOOK_URL_MATCHES).result(), v1::FAIL);
+  EXPECT_THAT(testing::CheckOf(r, v1::WEBHOOK_URL_MATCHES).summary(), HasSubstr("no webhook URL"));
+
+  Change([](auto& c) { c.webhook = {kUrl, false}; });
+  r = Verify();
+  EXPECT_EQ(testing::CheckOf(r, v1::WEBHOOK_ENABLED).result(), v1::FAIL);
+  EXPECT_THAT(testing::CheckOf(r, v1::WEBHOOK_ENABLED).next_step(),
+              HasSubstr("Turn on \"Use webhook\""));
+  EXPECT_EQ(r.verdict(), v1::ACTION_NEEDED);
+}
+
+TEST_F(LineWebhookSettingsTest, A401FromOurEndpointMeansTheSecretWasReissued) {
+  Change([](auto& c) { c.test = {false, "", 401, "ERROR_STATUS_CODE", "401 Unauthorized"}; });
+  const auto r = Verify();
+  EXPECT_EQ(testing::CheckOf(r, v1::SIGNATURE_VERIFIED).result(), v1::FAIL);
+  EXPECT_THAT(testing::CheckOf(r, v1::SIGNATURE_VERIFIED).next_step(),
+              HasSubstr("UpdateCredentials"));
+  EXPECT_THAT(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).evidence(), HasSubstr("statusCode=401"));
+  // One reason for the two failed checks: the one that says what to do.
+  EXPECT_THAT(HealthOf(Binding()).reasons, SizeIs(1));
+}
+
+TEST_F(LineWebhookSettingsTest, DeliveryFailuresNameTheirCause) {
+  Change([](auto& c) { c.test = {false, "", 0, "COULD_NOT_CONNECT", "Connection refused"}; });
+  auto r = Verify();
+  EXPECT_EQ(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).result(), v1::FAIL);
+  EXPECT_THAT(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).next_step(),
+              HasSubstr("reachable from the internet"));
+  EXPECT_EQ(testing::CheckOf(r, v1::SIGNATURE_VERIFIED).result(), v1::SKIPPED);
+
+  Change([](auto& c) { c.test = {false, "", 0, "REQUEST_TIMEOUT", ""}; });
+  r = Verify();
+  EXPECT_THAT(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).summary(), HasSubstr("timed out"));
+}
+
+TEST_F(LineWebhookSettingsTest, LineDownIsLineUnavailableAndKeepsThePreviousFindings) {
+  Change([](auto& c) { c.webhook.active = false; });
+  ASSERT_EQ(Verify().verdict(), v1::ACTION_NEEDED);
+  line_.FailEveryCall(absl::UnavailableError("connect refused"));
+  const auto r = Verify();
+  EXPECT_EQ(r.verdict(), v1::LINE_UNAVAILABLE);
+  EXPECT_EQ(testing::CheckOf(r, v1::ACCESS_TOKEN_VALID).result(), v1::SKIPPED);
+  EXPECT_THAT(HealthOf(Binding()).reasons,
+              SizeIs(1));  // Not cleared by a check that could not run.
+}
+
+TEST_F(LineWebhookSettingsTest, TheTestBudgetIsNeverExceededAndTheLastResultIsRepeated) {
+  Build(2);
+  EXPECT_FALSE(Verify().from_cache());
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_FALSE(Verify().from_cache());
+  const int calls = line_.calls();
+  clock_.Advance(absl::Minutes(5));
+  const auto cached = Verify();
+  EXPECT_TRUE(cached.from_cache());
+  EXPECT_EQ(cached.result_age().seconds(), 5 * 60);
+  EXPECT_THAT(cached.summary(), HasSubstr("used up"));
+  EXPECT_EQ(cached.verdict(), v1::OK);
+  // The token and URL are asked again (they cost no test), but no test call was made.
+  EXPECT_EQ(line_.calls(), calls + 2);
+  // An hour after the first test, the budget is back.
+  clock_.Advance(absl::Minutes(46));
+  EXPECT_FALSE(Verify().from_cache());
+}
+
+TEST_F(LineWebhookSettingsTest, ANoTestBudgetWithoutAnEarlierResultSkipsTheTest) {
+  Build(0);
+  const auto r = Verify();
+  EXPECT_FALSE(r.from_cache());
+  EXPECT_EQ(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).result(), v1::SKIPPED);
+  EXPECT_THAT(r.summary(), HasSubstr("did not run"));
+}
+
+TEST_F(LineWebhookSettingsTest, SetUpSetsEmptyAndOwnUrlsAndRespectsForeignOnes) {
+  Change([](auto& c) { c.webhook = {"", true}; });
+  auto setup = checks_->SetUp(Secret(kToken), kUrl, false, absl::InfiniteFuture());
+  EXPECT_EQ(setup.action(), v1::WebhookSetup::SET);
+  EXPECT_EQ(setup.previous_url(), "");
+  EXPECT_EQ(line_.channel(kChannel).webhook.endpoint, kUrl);
+
+  setup = checks_->SetUp(Secret(kToken), kUrl, false, absl::InfiniteFuture());
+  EXPECT_EQ(setup.action(), v1::WebhookSetup::SET);
+  EXPECT_EQ(setup.previous_url(), kUrl);
+
+  Change([](auto& c) { c.webhook.endpoint = "https://elsewhere.example/x"; });
+  setup = checks_->SetUp(Secret(kToken), kUrl, false, absl::InfiniteFuture());
+  EXPECT_EQ(setup.action(), v1::WebhookSetup::LEFT_UNCHANGED);
+  EXPECT_EQ(setup.previous_url(), "https://elsewhere.example/x");
+  EXPECT_EQ(line_.channel(kChannel).webhook.endpoint, "https://elsewhere.example/x");
+  EXPECT_THAT(setup.remaining_steps(0), HasSubstr("overwrite_webhook_url"));
+
+  setup = checks_->SetUp(Secret(kToken), kUrl, true, absl::InfiniteFuture());
+  EXPECT_EQ(setup.action(), v1::WebhookSetup::REPLACED);
+  EXPECT_EQ(setup.previous_url(), "https://elsewhere.example/x");
+  EXPECT_EQ(line_.channel(kChannel).webhook.endpoint, kUrl);
+
+  line_.FailEveryCall(absl::UnavailableError("down"));
+  setup = checks_->SetUp(Secret(kToken), kUrl, true, absl::InfiniteFuture());
+  EXPECT_EQ(setup.action(), v1::WebhookSetup::FAILED);
+  EXPECT_THAT(setup.remaining_steps(0), HasSubstr("Paste"));
+}
+
+TEST_F(LineWebhookSettingsTest, TellsWhetherLineStillCallsARetiredUrl) {
+  EXPECT_EQ(checks_->DescribeRetired(Secret(kToken), kUrl, absl::InfiniteFuture()).state(),
+            v1::RetiredUrl::STILL_SET_ON_LINE);
+  Change([](auto& c) { c.webhook.endpoint = "https://new.example/x"; });
+  EXPECT_EQ(checks_->DescribeRetired(Secret(kToken), kUrl, absl::InfiniteFuture()).state(),
+            v1::RetiredUrl::NOT_SET_ON_LINE);
+  line_.FailEveryCall(absl::UnavailableError("down"));
+  EXPECT_EQ(checks_->DescribeRetired(Secret(kToken), kUrl, absl::InfiniteFuture()).state(),
+            v1::RetiredUrl::UNKNOWN);
+}
+
+TEST_F(LineWebhookSettingsTest, TheRecheckFindsDriftAndClearsItWhenFixed) {
+  Change([](auto& c) { c.webhook.active = false; });
+  ASSERT_TRUE(checks_->Recheck(Binding(), kUrl, absl::InfiniteFuture()).ok());
+  EXPECT_EQ(HealthOf(Binding()).state, v1::NEEDS_ATTENTION);
+  Change([](auto& c) { c.webhook.active = true; });
+  ASSERT_TRUE(checks_->Recheck(Binding(), kUrl, absl::InfiniteFuture()).ok());
+  EXPECT_EQ(HealthOf(Binding()).state, v1::ACTIVE);
+  EXPECT_THAT(Binding().attention_reasons, IsEmpty());
+  line_.FailEveryCall(absl::UnavailableError("down"));
+  EXPECT_TRUE(absl::IsUnavailable(checks_->Recheck(Binding(), kUrl, absl::InfiniteFuture())));
+}
+
+TEST_F(LineWebhookSettingsTest, ListingFiltersOnState) {
+  auto page = bindings_->List("team", false, v1::NEEDS_ATTENTION, 0, 10);
+  ASSERT_TRUE(page.ok());
+  EXPECT_THAT(page->bindings, IsEmpty());
+  Change([](auto& c) { c.webhook.active = false; });
+  Verify();
+  page = bindings_->List("team", false, v1::NEEDS_ATTENTION, 0, 10);
+  EXPECT_THAT(page->bindings, SizeIs(1));
+  page = bindings_->List("team", false, v1::ACTIVE, 0, 10);
+  EXPECT_THAT(page->bindings, IsEmpty());
+}
+
+}  // namespace
+}  // namespace linechannel::server

@@ -1,0 +1,92 @@
+// The official SDKs' signature vectors (tests/testdata/line_vectors, copied from the LINE SDKs'
+// own tests) against our signature check.
+
+#include "server/crypto/webhook_signature.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "gtest/gtest.h"
+#include "tests/support/line_vectors.h"
+
+namespace linechannel::server {
+namespace {
+
+using Vector = testing::LineVector;
+
+std::vector<Vector> LoadVectors() { return testing::LoadLineVectors(); }
+
+TEST(WebhookSignatureTest, EveryOfficialVectorIsAcceptedWithItsSecret) {
+  const std::vector<Vector> vectors = LoadVectors();
+  ASSERT_GE(vectors.size(), 9u);
+  for (const Vector& v : vectors) {
+    EXPECT_EQ(WebhookSignature(Secret(v.channel_secret), v.body), v.signature) << v.source;
+    EXPECT_TRUE(IsValidWebhookSignature(Secret(v.channel_secret), v.body, v.signature)) << v.source;
+  }
+}
+
+TEST(WebhookSignatureTest, EveryVectorIsRejectedWithAnyOtherSecret) {
+  const std::vector<Vector> vectors = LoadVectors();
+  for (const Vector& v : vectors) {
+    for (const Vector& other : vectors) {
+      if (other.channel_secret == v.channel_secret) continue;
+      EXPECT_FALSE(IsValidWebhookSignature(Secret(other.channel_secret), v.body, v.signature))
+          << v.source << " with the secret of " << other.source;
+    }
+    EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret + "x"), v.body, v.signature));
+    EXPECT_FALSE(IsValidWebhookSignature(Secret(""), v.body, v.signature));
+  }
+}
+
+TEST(WebhookSignatureTest, AnyOneByteChangeOfTheBodyIsRejected) {
+  for (const Vector& v : LoadVectors()) {
+    for (size_t i = 0; i < v.body.size(); ++i) {
+      std::string changed = v.body;
+      changed[i] = static_cast<char>(changed[i] ^ 0x01);
+      ASSERT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), changed, v.signature))
+          << v.source << " byte " << i;
+    }
+    EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), v.body + " ", v.signature));
+    EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), v.body.substr(1), v.signature));
+  }
+}
+
+TEST(WebhookSignatureTest, AnyOneByteChangeOfTheSignatureIsRejected) {
+  for (const Vector& v : LoadVectors()) {
+    for (size_t i = 0; i < v.signature.size(); ++i) {
+      std::string changed = v.signature;
+      changed[i] = changed[i] == 'A' ? 'B' : 'A';
+      EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), v.body, changed))
+          << v.source << " signature byte " << i;
+    }
+  }
+}
+
+TEST(WebhookSignatureTest, TheSdksNegativeCasesAreRejected) {
+  const Vector v = LoadVectors()[0];
+  // A case-flipped signature (Node and Python SDK tests).
+  std::string flipped = v.signature;
+  for (char& c : flipped) {
+    c = absl::ascii_isupper(static_cast<unsigned char>(c))
+            ? absl::ascii_tolower(static_cast<unsigned char>(c))
+            : absl::ascii_toupper(static_cast<unsigned char>(c));
+  }
+  EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), v.body, flipped));
+  // A signature of the wrong length, and the SDKs' literal "invalid_signature".
+  EXPECT_FALSE(
+      IsValidWebhookSignature(Secret(v.channel_secret), v.body, v.signature.substr(0, 43)));
+  EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), v.body, v.signature + "="));
+  EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), v.body, "invalid_signature"));
+  // No header at all arrives as an empty value here.
+  EXPECT_FALSE(IsValidWebhookSignature(Secret(v.channel_secret), v.body, ""));
+  // The raw 32-byte MAC or hex are not LINE's encoding.
+  std::string raw;
+  ASSERT_TRUE(absl::Base64Unescape(v.signature, &raw));
+  EXPECT_FALSE(
+      IsValidWebhookSignature(Secret(v.channel_secret), v.body, absl::BytesToHexString(raw)));
+}
+
+}  // namespace
+}  // namespace linechannel::server

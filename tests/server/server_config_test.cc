@@ -1,0 +1,81 @@
+#include "server/server_config.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace linechannel::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ServerConfigTest, TheDefaultsAreValid) {
+  EXPECT_TRUE(ValidateServerConfig(ServerConfig{}).ok());
+}
+
+struct BadSetting {
+  std::string flag;
+  std::function<void(ServerConfig&)> spoil;
+};
+
+TEST(ServerConfigTest, EachOutOfRangeSettingIsNamedByItsFlag) {
+  const std::vector<BadSetting> cases = {
+      {"--grpc_max_message_bytes", [](ServerConfig& c) { c.grpc_max_message_bytes = 4095; }},
+      {"--grpc_max_message_bytes",
+       [](ServerConfig& c) { c.grpc_max_message_bytes = (size_t{64} << 20) + 1; }},
+      // A negative flag value arrives as a huge size.
+      {"--grpc_max_message_bytes",
+       [](ServerConfig& c) { c.grpc_max_message_bytes = static_cast<size_t>(int64_t{-1}); }},
+      {"--max_event_streams", [](ServerConfig& c) { c.max_event_streams = 0; }},
+      {"--webhook_max_connections", [](ServerConfig& c) { c.webhook_max_connections = 0; }},
+      {"--webhook_tls_key_file", [](ServerConfig& c) { c.webhook_tls_cert_file = "cert.pem"; }},
+      {"--webhook_tls_cert_file", [](ServerConfig& c) { c.webhook_tls_key_file = "key.pem"; }},
+      {"--binding_cache_size", [](ServerConfig& c) { c.binding_cache_size = 10'000'001; }},
+      {"--binding_cache_size",
+       [](ServerConfig& c) { c.binding_cache_size = static_cast<size_t>(int64_t{-5}); }},
+      {"--line_test_calls_per_hour", [](ServerConfig& c) { c.line_test_calls_per_hour = 61; }},
+      {"--line_test_calls_per_hour", [](ServerConfig& c) { c.line_test_calls_per_hour = -1; }},
+      {"--recheck_interval",
+       [](ServerConfig& c) { c.recheck_interval = absl::Seconds(-1); }},
+      {"--recheck_per_second", [](ServerConfig& c) { c.recheck_per_second = 0; }},
+      {"--recheck_per_second", [](ServerConfig& c) { c.recheck_per_second = 51; }},
+      {"--webhook_max_body_bytes", [](ServerConfig& c) { c.webhook_max_body_bytes = 1023; }},
+      {"--webhook_max_body_bytes",
+       [](ServerConfig& c) { c.webhook_max_body_bytes = (size_t{1} << 30) + 1; }},
+      {"--webhook_threads", [](ServerConfig& c) { c.webhook_threads = 0; }},
+      {"--event_retention", [](ServerConfig& c) { c.event_retention = absl::Hours(-1); }},
+      {"--rpc_workers", [](ServerConfig& c) { c.rpc_workers = 0; }},
+      {"--rpc_queue", [](ServerConfig& c) { c.rpc_queue = 0; }},
+  };
+  for (const BadSetting& bad : cases) {
+    ServerConfig config;
+    bad.spoil(config);
+    const absl::Status status = ValidateServerConfig(config);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad.flag;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(bad.flag));
+  }
+}
+
+TEST(ServerConfigTest, TheEdgesOfEachRangeAreAccepted) {
+  ServerConfig config;
+  config.grpc_max_message_bytes = 4096;
+  config.webhook_max_body_bytes = 1024;
+  config.binding_cache_size = 0;
+  config.line_test_calls_per_hour = 0;
+  config.recheck_per_second = 50;
+  config.event_retention = absl::ZeroDuration();
+  EXPECT_TRUE(ValidateServerConfig(config).ok());
+  config.grpc_max_message_bytes = size_t{64} << 20;
+  config.webhook_max_body_bytes = size_t{1} << 30;
+  config.binding_cache_size = 10'000'000;
+  config.line_test_calls_per_hour = 60;
+  config.webhook_tls_cert_file = "cert.pem";
+  config.webhook_tls_key_file = "key.pem";
+  EXPECT_TRUE(ValidateServerConfig(config).ok());
+}
+
+}  // namespace
+}  // namespace linechannel::server
