@@ -281,6 +281,81 @@ TEST_F(ControlApiTest, ClockAdvance) {
   EXPECT_EQ(client().Get("/fake/clock/advance").status, 405);
 }
 
+TEST_F(ControlApiTest, ChatModeIsPartOfTheChannelAndPatchable) {
+  JsonView state = State(kChannelA);
+  EXPECT_EQ(state.Str("/chat_mode"), "chat");
+  EXPECT_EQ(state.Str("/mark_as_read_mode"), "manual");
+
+  // Turning chat off means LINE reads automatically.
+  HttpReply off = Patch(kChannelA, R"({"chat_mode": "bot"})");
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_EQ(JsonView(off.body).Str("/mark_as_read_mode"), "auto");
+  JsonView info(BotInfo(kTokenA).body);
+  EXPECT_EQ(info.Str("/chatMode"), "bot");
+  EXPECT_EQ(info.Str("/markAsReadMode"), "auto");
+  EXPECT_EQ(Patch(kChannelA, R"({"mark_as_read_mode": "manual"})").status, 400);
+  EXPECT_EQ(Patch(kChannelA, R"({"chat_mode": "off"})").status, 400);
+  EXPECT_EQ(State(kChannelA).Str("/chat_mode"), "bot");
+
+  ASSERT_EQ(Patch(kChannelA, R"({"chat_mode": "chat", "mark_as_read_mode": "auto"})").status, 200);
+  JsonView on(BotInfo(kTokenA).body);
+  EXPECT_EQ(on.Str("/chatMode"), "chat");
+  EXPECT_EQ(on.Str("/markAsReadMode"), "auto");
+
+  HttpReply added = client().PostJson(
+      "/fake/channels",
+      absl::StrCat(ChannelJson("1656000300", "t300").substr(0, 1), R"("chat_mode": "bot", )",
+                   ChannelJson("1656000300", "t300").substr(1)));
+  ASSERT_EQ(added.status, 200) << added.body;
+  EXPECT_EQ(JsonView(BotInfo("t300").body).Str("/chatMode"), "bot");
+}
+
+TEST_F(ControlApiTest, ClockFreeze) {
+  HttpReply frozen = client().PostJson("/fake/clock/freeze", R"({"frozen": true})");
+  ASSERT_EQ(frozen.status, 200) << frozen.body;
+  EXPECT_TRUE(JsonView(frozen.body).Bool("/frozen"));
+  const std::string now = JsonView(frozen.body).Str("/now");
+  EXPECT_EQ(JsonView(client().Get("/fake/clock").body).Str("/now"), now);
+  EXPECT_EQ(client().PostJson("/fake/clock/freeze", R"({"frozen": 1})").status, 400);
+  ASSERT_EQ(client().PostJson("/fake/clock/freeze", R"({"frozen": false})").status, 200);
+  EXPECT_FALSE(JsonView(client().Get("/fake/clock").body).Bool("/frozen"));
+}
+
+TEST_F(ControlApiTest, MessagingSettingsAndUsers) {
+  const std::string path = absl::StrCat("/fake/channels/", kChannelA, "/messaging");
+  JsonView defaults(client().Get(path).body);
+  EXPECT_EQ(defaults.Int("/message_quota"), -1);
+  EXPECT_EQ(defaults.Int("/rate_limit_per_second"), 0);
+  EXPECT_EQ(defaults.Int("/reply_token_lifetime_seconds"), 60);
+  EXPECT_EQ(defaults.Int("/media_processing_seconds"), 10);
+  EXPECT_EQ(defaults.Int("/quota_usage"), 0);
+  HttpReply set = client().PatchJson(path, R"({"message_quota": 500, "rate_limit_per_second": 9})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(JsonView(set.body).Int("/message_quota"), 500);
+  EXPECT_EQ(JsonView(set.body).Int("/rate_limit_per_second"), 9);
+  EXPECT_EQ(client().PatchJson(path, R"({"message_quota": -2})").status, 400);
+  EXPECT_EQ(client().PatchJson(path, R"({"quota": 1})").status, 400);
+
+  HttpReply users =
+      client().PostJson(absl::StrCat("/fake/channels/", kChannelA, "/users"), R"({"count": 3})");
+  ASSERT_EQ(users.status, 200) << users.body;
+  EXPECT_EQ(JsonView(users.body).Size("/user_ids"), 3u);
+  EXPECT_EQ(
+      client()
+          .PostJson(absl::StrCat("/fake/channels/", kChannelA, "/users"), R"({"group_id": "X1"})")
+          .status,
+      400);
+  EXPECT_EQ(client().Get("/fake/channels/1656999999/sent").status, 404);
+
+  // Replacing the channel forgets its users and settings.
+  ASSERT_EQ(client().PostJson("/fake/channels", ChannelJson(kChannelA, kTokenA)).status, 200);
+  EXPECT_EQ(JsonView(client().Get(path).body).Int("/message_quota"), -1);
+  EXPECT_EQ(client()
+                .Get("/v2/bot/profile/" + JsonView(users.body).Str("/user_ids/0"), Bearer(kTokenA))
+                .status,
+            404);
+}
+
 TEST_F(ControlApiTest, UnknownControlPaths) {
   EXPECT_EQ(client().Get("/fake/nothing").status, 404);
   EXPECT_EQ(client().PostJson("/fake/health", "{}").status, 405);

@@ -1,5 +1,7 @@
 #include "tests/tools/test_http_client.h"
 
+#include <poll.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -21,6 +23,14 @@ struct TestHttpClient::Impl {
   tcp::socket socket{ioc};
   beast::flat_buffer buffer;
   bool connected = false;
+  absl::Duration timeout = absl::ZeroDuration();
+
+  // True once the socket has something to read (or was closed), false if `timeout` passed.
+  bool WaitReadable() {
+    if (timeout <= absl::ZeroDuration() || buffer.size() > 0) return true;
+    pollfd fd{socket.native_handle(), POLLIN, 0};
+    return ::poll(&fd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) != 0;
+  }
 
   beast::error_code Connect() {
     beast::error_code ec;
@@ -34,6 +44,8 @@ struct TestHttpClient::Impl {
 };
 
 TestHttpClient::TestHttpClient(int port) : impl_(std::make_unique<Impl>()) { impl_->port = port; }
+
+void TestHttpClient::set_timeout(absl::Duration timeout) { impl_->timeout = timeout; }
 
 TestHttpClient::~TestHttpClient() {
   beast::error_code ec;
@@ -67,6 +79,12 @@ absl::StatusOr<HttpReply> TestHttpClient::Call(const std::string& method, const 
     http::write(impl_->socket, request, ec);
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 << 20);
+    if (!ec && !impl_->WaitReadable()) {
+      impl_->socket.close(ec);
+      impl_->connected = false;
+      return absl::DeadlineExceededError(absl::StrCat(method, " ", target, ": no answer within ",
+                                                      absl::FormatDuration(impl_->timeout)));
+    }
     if (!ec) http::read(impl_->socket, impl_->buffer, parser, ec);
     if (ec) {
       impl_->connected = false;
@@ -117,6 +135,10 @@ HttpReply TestHttpClient::PutJson(const std::string& target, const std::string& 
 
 HttpReply TestHttpClient::PatchJson(const std::string& target, const std::string& json) {
   return OrError(Call("PATCH", target, json));
+}
+
+HttpReply TestHttpClient::Delete(const std::string& target) {
+  return OrError(Call("DELETE", target));
 }
 
 }  // namespace linechannel::testing

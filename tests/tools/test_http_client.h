@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace linechannel::testing {
 
@@ -28,6 +29,11 @@ class TestHttpClient {
   explicit TestHttpClient(int port);
   ~TestHttpClient();
 
+  // From now on, a call whose answer has not started arriving within `timeout` fails with
+  // DEADLINE_EXCEEDED and closes the connection, as a client with a read timeout does.
+  // Zero (the default): wait for ever.
+  void set_timeout(absl::Duration timeout);
+
   // Sends one request. `content_type` is only set when `body` is not empty. Extra `headers`
   // are added as given.
   absl::StatusOr<HttpReply> Call(const std::string& method, const std::string& target,
@@ -44,6 +50,7 @@ class TestHttpClient {
   HttpReply PutJson(const std::string& target, const std::string& json,
                     const std::map<std::string, std::string>& headers = {});
   HttpReply PatchJson(const std::string& target, const std::string& json);
+  HttpReply Delete(const std::string& target);
 
  private:
   struct Impl;

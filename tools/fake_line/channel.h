@@ -5,6 +5,9 @@
 #include <map>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
 namespace linechannel::fake_line {
 
 // One Messaging API channel as the fake knows it: the fixture's fields, named as in the
@@ -20,7 +23,15 @@ struct Channel {
   std::string picture_url;       // Empty: bot info leaves pictureUrl out.
   std::string webhook_endpoint;  // Empty when none is set.
   bool webhook_active = true;    // The console's "Use webhook" switch.
+  // LINE Official Account Manager's settings, as bot info reports them: "chat" (the OA's own
+  // chat is on) or "bot"; "manual" or "auto" (LINE answers "auto" whenever chat is off).
+  std::string chat_mode = "chat";
+  std::string mark_as_read_mode = "manual";
 };
+
+// OK if `chat_mode` and `mark_as_read_mode` are values LINE uses and fit together (chat "bot"
+// always reads automatically); INVALID_ARGUMENT naming the field otherwise.
+absl::Status CheckChatMode(absl::string_view chat_mode, absl::string_view mark_as_read_mode);
 
 // Injected failures for management calls. Zero values mean "off".
 struct Faults {
@@ -28,9 +39,12 @@ struct Faults {
   int64_t delay_ms = 0;  // Wait this long before answering.
 };
 
-// The management endpoints the fake counts calls to, by their key in `calls`.
-inline constexpr const char* kCallKeys[] = {"token",        "verify",       "bot_info",
-                                            "set_endpoint", "get_endpoint", "test_endpoint"};
+// The LINE endpoints the fake counts calls to, by their key in `calls`.
+inline constexpr const char* kCallKeys[] = {
+    "token",         "verify",         "bot_info", "set_endpoint", "get_endpoint",
+    "test_endpoint", "reply",          "push",     "quota",        "quota_consumption",
+    "profile",       "member_profile", "content",  "transcoding",  "mark_as_read",
+    "loading"};
 
 // Everything the fake holds about a channel, as one copyable snapshot.
 struct ChannelState {

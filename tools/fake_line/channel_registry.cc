@@ -115,6 +115,14 @@ absl::StatusOr<ChannelState> ChannelRegistry::Patch(absl::string_view channel_id
   Entry* entry = FindEntry(channel_id);
   if (entry == nullptr) return absl::NotFoundError(absl::StrCat("no channel ", channel_id));
   ChannelState& state = entry->state;
+  std::string chat_mode = patch.chat_mode.value_or(state.channel.chat_mode);
+  std::string mark_as_read_mode = patch.mark_as_read_mode.value_or(
+      patch.chat_mode == "bot" ? std::string("auto") : state.channel.mark_as_read_mode);
+  if (absl::Status valid = CheckChatMode(chat_mode, mark_as_read_mode); !valid.ok()) {
+    return valid;
+  }
+  state.channel.chat_mode = std::move(chat_mode);
+  state.channel.mark_as_read_mode = std::move(mark_as_read_mode);
   if (patch.webhook_endpoint) state.channel.webhook_endpoint = *patch.webhook_endpoint;
   if (patch.webhook_active) state.channel.webhook_active = *patch.webhook_active;
   if (patch.token_revoked) state.token_revoked = *patch.token_revoked;

@@ -33,6 +33,8 @@ struct ChannelPatch {
   std::optional<std::string> basic_id;
   std::optional<std::string> premium_id;
   std::optional<std::string> display_name;
+  std::optional<std::string> chat_mode;
+  std::optional<std::string> mark_as_read_mode;
 };
 
 // Who an access token belongs to, as of the fake clock's now.
@@ -74,6 +76,9 @@ class ChannelRegistry {
   std::vector<std::string> ChannelIds() const;
 
   // Applies `patch` (validated by the caller) and returns the new state. NOT_FOUND if unknown.
+  // Chat modes are checked together with the current ones: INVALID_ARGUMENT, changing nothing,
+  // if the result would not fit (see CheckChatMode); turning chat off without naming a
+  // mark_as_read_mode switches it to "auto".
   absl::StatusOr<ChannelState> Patch(absl::string_view channel_id, const ChannelPatch& patch);
 
   // The owner of a long-lived or stateless token; nullopt if no channel owns it.

@@ -6,10 +6,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tools/fake_line/control_replies.h"
 #include "tools/fake_line/event_factory.h"
 #include "tools/fake_line/fixture.h"
 #include "tools/fake_line/json_reader.h"
 #include "tools/fake_line/json_writer.h"
+#include "tools/fake_line/message_checks.h"
 #include "tools/fake_line/responses.h"
 #include "tools/fake_line/signature.h"
 
@@ -18,36 +20,7 @@ namespace {
 
 constexpr int64_t kMaxGeneratedEvents = 1000;
 constexpr int64_t kMaxDelayMs = 600000;
-
-HttpResponse Error(int status, absl::string_view message) {
-  return JsonResponse(status, JsonObject().Set("message", message));
-}
-
-HttpResponse StatusError(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kNotFound:
-      return Error(404, status.message());
-    case absl::StatusCode::kAlreadyExists:
-      return Error(409, status.message());
-    case absl::StatusCode::kFailedPrecondition:
-      return Error(409, status.message());
-    default:
-      return Error(400, status.message());
-  }
-}
-
-HttpResponse MethodNotAllowed(const char* allow) {
-  HttpResponse response = Error(405, "Method not allowed");
-  response.headers.emplace_back("Allow", allow);
-  return response;
-}
-
-// Parses a control request's body as a JSON object; an empty body counts as {}.
-absl::StatusOr<simdjson::dom::object> ParseBody(simdjson::dom::parser& parser,
-                                                const std::string& body) {
-  if (absl::StripAsciiWhitespace(body).empty()) return ParseJsonObject(parser, "{}");
-  return ParseJsonObject(parser, body);
-}
+constexpr int64_t kMaxGeneratedContentBytes = int64_t{4} << 30;
 
 JsonObject StateJson(const ChannelState& state) {
   const Channel& channel = state.channel;
@@ -64,6 +37,8 @@ JsonObject StateJson(const ChannelState& state) {
       .Set("picture_url", channel.picture_url)
       .Set("webhook_endpoint", channel.webhook_endpoint)
       .Set("webhook_active", channel.webhook_active)
+      .Set("chat_mode", channel.chat_mode)
+      .Set("mark_as_read_mode", channel.mark_as_read_mode)
       .Set("token_revoked", state.token_revoked)
       .Set("fail_status", state.faults.fail_status)
       .Set("delay_ms", state.faults.delay_ms)
@@ -117,6 +92,78 @@ absl::StatusOr<bool> ReadOverride(absl::string_view key, simdjson::dom::element 
   return true;
 }
 
+// What a webhook call's "generate" asks for.
+struct Generate {
+  int64_t count = 1;
+  EventSpec spec;
+};
+
+// Reads "generate": {count, type, message_type, user_id, group_id, room_id, content_size}.
+absl::StatusOr<Generate> ParseGenerate(simdjson::dom::element value) {
+  simdjson::dom::object object;
+  if (value.get_object().get(object)) {
+    return absl::InvalidArgumentError("\"generate\" must be an object");
+  }
+  Generate generate;
+  EventSpec& spec = generate.spec;
+  for (const auto& [raw_field, field_value] : object) {
+    const absl::string_view field = ToAbsl(raw_field);
+    const std::string name = absl::StrCat("generate.", field);
+    if (field == "count" || field == "content_size") {
+      absl::StatusOr<int64_t> n = JsonInt(field_value, name);
+      if (!n.ok()) return n.status();
+      (field == "count" ? generate.count : spec.content_size) = *n;
+      continue;
+    }
+    absl::StatusOr<std::string> text = JsonString(field_value, name);
+    if (!text.ok()) return text.status();
+    if (field == "type") {
+      spec.type = *text;
+    } else if (field == "message_type") {
+      spec.message_type = *text;
+    } else if (field == "user_id" || field == "group_id" || field == "room_id") {
+      const char prefix = field == "user_id" ? 'U' : field == "group_id" ? 'C' : 'R';
+      if (!IsChatId(*text) || (*text)[0] != prefix) {
+        return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" must be \"",
+                                                       std::string(1, prefix),
+                                                       "\" and 32 lower-case hex digits"));
+      }
+      (field == "user_id"    ? spec.user_id
+       : field == "group_id" ? spec.group_id
+                             : spec.room_id) = *text;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown field \"", name, "\""));
+    }
+  }
+  if (generate.count < 0 || generate.count > kMaxGeneratedEvents || spec.type.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"generate\" needs 0 <= count <= ", kMaxGeneratedEvents, " and a non-empty type"));
+  }
+  if (spec.message_type != "text" && !HasContent(spec.message_type)) {
+    return absl::InvalidArgumentError(
+        "\"generate.message_type\" must be text, image, video, audio or file");
+  }
+  if (spec.content_size < -1 || spec.content_size > kMaxGeneratedContentBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"generate.content_size\" must be between 0 and ", kMaxGeneratedContentBytes));
+  }
+  return generate;
+}
+
+// What a sent event made usable, as the webhook calls report it.
+JsonObject FactsJson(absl::string_view webhook_event_id, const EventFacts& facts) {
+  JsonObject json;
+  json.Set("webhook_event_id", webhook_event_id)
+      .Set("user_id", facts.user_id)
+      .Set("reply_token", facts.reply_token)
+      .Set("mark_as_read_token", facts.mark_as_read_token)
+      .Set("message_id", facts.message_id)
+      .Set("message_type", facts.message_type);
+  if (!facts.group_id.empty()) json.Set("group_id", facts.group_id);
+  if (!facts.room_id.empty()) json.Set("room_id", facts.room_id);
+  return json;
+}
+
 }  // namespace
 
 HttpResponse ControlApi::Handle(const HttpRequest& request) const {
@@ -141,6 +188,11 @@ HttpResponse ControlApi::Handle(const HttpRequest& request) const {
     if (method != "POST") return MethodNotAllowed("POST");
     return AdvanceClock(request);
   }
+  if (parts.size() == 3 && parts[1] == "clock" && parts[2] == "freeze") {
+    if (method != "POST") return MethodNotAllowed("POST");
+    return FreezeClock(request);
+  }
+  if (auto answer = messaging_control_.Handle(request, parts)) return *std::move(answer);
   if (parts.size() >= 2 && parts[1] == "channels") {
     if (parts.size() == 2) {
       if (method == "GET") return ListChannels();
@@ -163,13 +215,17 @@ HttpResponse ControlApi::Handle(const HttpRequest& request) const {
       return method == "POST" ? Verify(id, request) : MethodNotAllowed("POST");
     }
   }
-  return Error(404, absl::StrCat("no control endpoint ", request.path));
+  return ControlError(404, absl::StrCat("no control endpoint ", request.path));
 }
 
 HttpResponse ControlApi::AddChannels(const HttpRequest& request) const {
   absl::StatusOr<std::vector<Channel>> channels = ParseChannels(request.body);
-  if (!channels.ok()) return StatusError(channels.status());
-  if (absl::Status added = registry_->Upsert(*channels); !added.ok()) return StatusError(added);
+  if (!channels.ok()) return ControlStatusError(channels.status());
+  if (absl::Status added = registry_->Upsert(*channels); !added.ok()) {
+    return ControlStatusError(added);
+  }
+  // A replaced channel starts afresh, its users, tokens, sends and content included.
+  for (const Channel& channel : *channels) stores_.Forget(channel.channel_id);
   return JsonResponse(200, JsonObject().Set("ok", true).Set("channels", channels->size()));
 }
 
@@ -181,38 +237,40 @@ HttpResponse ControlApi::ListChannels() const {
 
 HttpResponse ControlApi::GetChannel(const std::string& channel_id) const {
   absl::StatusOr<ChannelState> state = registry_->Get(channel_id);
-  if (!state.ok()) return StatusError(state.status());
+  if (!state.ok()) return ControlStatusError(state.status());
   return JsonResponse(200, StateJson(*state));
 }
 
 HttpResponse ControlApi::PatchChannel(const std::string& channel_id,
                                       const HttpRequest& request) const {
   simdjson::dom::parser parser;
-  absl::StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
-  if (!body.ok()) return StatusError(body.status());
+  absl::StatusOr<simdjson::dom::object> body = ParseControlBody(parser, request.body);
+  if (!body.ok()) return ControlStatusError(body.status());
   ChannelPatch patch;
   for (const auto& [raw_key, value] : *body) {
     const absl::string_view key = ToAbsl(raw_key);
     absl::Status status;
     if (key == "webhook_endpoint" || key == "basic_id" || key == "premium_id" ||
-        key == "display_name") {
+        key == "display_name" || key == "chat_mode" || key == "mark_as_read_mode") {
       absl::StatusOr<std::string> text = JsonString(value, key);
-      if (!text.ok()) return StatusError(text.status());
+      if (!text.ok()) return ControlStatusError(text.status());
       if (key == "webhook_endpoint") patch.webhook_endpoint = *text;
       if (key == "basic_id") patch.basic_id = *text;
       if (key == "premium_id") patch.premium_id = *text;
       if (key == "display_name") patch.display_name = *text;
+      if (key == "chat_mode") patch.chat_mode = *text;
+      if (key == "mark_as_read_mode") patch.mark_as_read_mode = *text;
     } else if (key == "webhook_active" || key == "token_revoked" || key == "reissue_secret" ||
                key == "reissue_token") {
       absl::StatusOr<bool> flag = JsonBool(value, key);
-      if (!flag.ok()) return StatusError(flag.status());
+      if (!flag.ok()) return ControlStatusError(flag.status());
       if (key == "webhook_active") patch.webhook_active = *flag;
       if (key == "token_revoked") patch.token_revoked = *flag;
       if (key == "reissue_secret") patch.reissue_secret = *flag;
       if (key == "reissue_token") patch.reissue_token = *flag;
     } else if (key == "fail_status" || key == "delay_ms") {
       absl::StatusOr<int64_t> number = JsonInt(value, key);
-      if (!number.ok()) return StatusError(number.status());
+      if (!number.ok()) return ControlStatusError(number.status());
       if (key == "fail_status") {
         status = CheckFailStatus(*number);
         patch.fail_status = static_cast<int>(*number);
@@ -223,69 +281,49 @@ HttpResponse ControlApi::PatchChannel(const std::string& channel_id,
     } else {
       status = absl::InvalidArgumentError(absl::StrCat("unknown field \"", key, "\""));
     }
-    if (!status.ok()) return StatusError(status);
+    if (!status.ok()) return ControlStatusError(status);
   }
   absl::StatusOr<ChannelState> state = registry_->Patch(channel_id, patch);
-  if (!state.ok()) return StatusError(state.status());
+  if (!state.ok()) return ControlStatusError(state.status());
   return JsonResponse(200, StateJson(*state));
 }
 
 HttpResponse ControlApi::SendWebhook(const std::string& channel_id,
                                      const HttpRequest& request) const {
   absl::StatusOr<ChannelState> state = registry_->Get(channel_id);
-  if (!state.ok()) return StatusError(state.status());
+  if (!state.ok()) return ControlStatusError(state.status());
   simdjson::dom::parser parser;
-  absl::StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
-  if (!body.ok()) return StatusError(body.status());
+  absl::StatusOr<simdjson::dom::object> body = ParseControlBody(parser, request.body);
+  if (!body.ok()) return ControlStatusError(body.status());
 
   Overrides overrides;
   std::optional<std::string> raw_body;
   bool has_events = false;
-  std::optional<std::pair<int64_t, std::string>> generate;
+  std::optional<Generate> generate;
   for (const auto& [raw_key, value] : *body) {
     const absl::string_view key = ToAbsl(raw_key);
     absl::StatusOr<bool> is_override = ReadOverride(key, value, overrides);
-    if (!is_override.ok()) return StatusError(is_override.status());
+    if (!is_override.ok()) return ControlStatusError(is_override.status());
     if (*is_override) continue;
     if (key == "events") {
-      if (!value.is_array()) return Error(400, "\"events\" must be an array");
+      if (!value.is_array()) return ControlError(400, "\"events\" must be an array");
       has_events = true;
     } else if (key == "raw_body") {
       absl::StatusOr<std::string> text = JsonString(value, key);
-      if (!text.ok()) return StatusError(text.status());
+      if (!text.ok()) return ControlStatusError(text.status());
       raw_body = *std::move(text);
     } else if (key == "generate") {
-      simdjson::dom::object spec;
-      if (value.get_object().get(spec)) return Error(400, "\"generate\" must be an object");
-      int64_t count = 1;
-      std::string type = "message";
-      for (const auto& [raw_field, field_value] : spec) {
-        const absl::string_view field = ToAbsl(raw_field);
-        if (field == "count") {
-          absl::StatusOr<int64_t> n = JsonInt(field_value, "generate.count");
-          if (!n.ok()) return StatusError(n.status());
-          count = *n;
-        } else if (field == "type") {
-          absl::StatusOr<std::string> t = JsonString(field_value, "generate.type");
-          if (!t.ok()) return StatusError(t.status());
-          type = *t;
-        } else {
-          return Error(400, absl::StrCat("unknown field \"generate.", field, "\""));
-        }
-      }
-      if (count < 0 || count > kMaxGeneratedEvents || type.empty()) {
-        return Error(400, absl::StrCat("\"generate\" needs 0 <= count <= ", kMaxGeneratedEvents,
-                                       " and a non-empty type"));
-      }
-      generate.emplace(count, type);
+      absl::StatusOr<Generate> parsed = ParseGenerate(value);
+      if (!parsed.ok()) return ControlStatusError(parsed.status());
+      generate = *std::move(parsed);
     } else {
-      return Error(400, absl::StrCat("unknown field \"", key, "\""));
+      return ControlError(400, absl::StrCat("unknown field \"", key, "\""));
     }
   }
   if (static_cast<int>(has_events) + static_cast<int>(raw_body.has_value()) +
           static_cast<int>(generate.has_value()) >
       1) {
-    return Error(400, "give at most one of \"events\", \"generate\" and \"raw_body\"");
+    return ControlError(400, "give at most one of \"events\", \"generate\" and \"raw_body\"");
   }
 
   Delivery delivery;
@@ -296,18 +334,26 @@ HttpResponse ControlApi::SendWebhook(const std::string& channel_id,
     if (absl::StatusOr<std::string> events = RawMember(*raw_body, "events"); events.ok()) {
       if (auto split = SplitEvents(*events); split.ok()) delivery.events = *std::move(split);
     }
+    for (const RawEvent& event : delivery.events) {
+      delivery.facts.push_back(ReadEventFacts(event.json));
+    }
   } else {
     if (has_events) {
       absl::StatusOr<std::string> events = RawMember(request.body, "events");
-      if (!events.ok()) return StatusError(events.status());
+      if (!events.ok()) return ControlStatusError(events.status());
       absl::StatusOr<std::vector<RawEvent>> split = SplitEvents(*events);
-      if (!split.ok()) return StatusError(split.status());
+      if (!split.ok()) return ControlStatusError(split.status());
       delivery.events = *std::move(split);
+      for (const RawEvent& event : delivery.events) {
+        delivery.facts.push_back(ReadEventFacts(event.json));
+      }
     } else {
-      const auto [count, type] = generate.value_or(std::make_pair(int64_t{1}, "message"));
+      const Generate what = generate.value_or(Generate());
       const absl::Time now = clock_->Now();
-      for (int64_t i = 0; i < count; ++i) {
-        delivery.events.push_back(GenerateEvent(type, now, static_cast<int>(i + 1)));
+      for (int64_t i = 0; i < what.count; ++i) {
+        GeneratedEvent event = GenerateEvent(what.spec, now, static_cast<int>(i + 1));
+        delivery.events.push_back(std::move(event.raw));
+        delivery.facts.push_back(std::move(event.facts));
       }
     }
     delivery.body = BuildWebhookBody(destination, delivery.events);
@@ -325,31 +371,32 @@ HttpResponse ControlApi::SendWebhook(const std::string& channel_id,
 HttpResponse ControlApi::Redeliver(const std::string& channel_id,
                                    const HttpRequest& request) const {
   absl::StatusOr<ChannelState> state = registry_->Get(channel_id);
-  if (!state.ok()) return StatusError(state.status());
+  if (!state.ok()) return ControlStatusError(state.status());
   simdjson::dom::parser parser;
-  absl::StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
-  if (!body.ok()) return StatusError(body.status());
+  absl::StatusOr<simdjson::dom::object> body = ParseControlBody(parser, request.body);
+  if (!body.ok()) return ControlStatusError(body.status());
   Overrides overrides;
   std::string event_id;
   for (const auto& [raw_key, value] : *body) {
     const absl::string_view key = ToAbsl(raw_key);
     absl::StatusOr<bool> is_override = ReadOverride(key, value, overrides);
-    if (!is_override.ok()) return StatusError(is_override.status());
+    if (!is_override.ok()) return ControlStatusError(is_override.status());
     if (*is_override) continue;
     if (key != "webhook_event_id") {
-      return Error(400, absl::StrCat("unknown field \"", key, "\""));
+      return ControlError(400, absl::StrCat("unknown field \"", key, "\""));
     }
     absl::StatusOr<std::string> id = JsonString(value, key);
-    if (!id.ok()) return StatusError(id.status());
+    if (!id.ok()) return ControlStatusError(id.status());
     event_id = *id;
   }
-  if (event_id.empty()) return Error(400, "\"webhook_event_id\" is required");
+  if (event_id.empty()) return ControlError(400, "\"webhook_event_id\" is required");
   std::optional<std::string> original = registry_->FindEvent(channel_id, event_id);
   if (!original.has_value()) {
-    return Error(404, absl::StrCat("channel ", channel_id, " has no remembered event ", event_id));
+    return ControlError(
+        404, absl::StrCat("channel ", channel_id, " has no remembered event ", event_id));
   }
   absl::StatusOr<std::string> marked = MarkRedelivery(*original);
-  if (!marked.ok()) return StatusError(marked.status());
+  if (!marked.ok()) return ControlStatusError(marked.status());
 
   Delivery delivery;
   delivery.events.push_back(RawEvent{*std::move(marked), event_id});
@@ -369,16 +416,16 @@ HttpResponse ControlApi::Redeliver(const std::string& channel_id,
 
 HttpResponse ControlApi::Verify(const std::string& channel_id, const HttpRequest& request) const {
   absl::StatusOr<ChannelState> state = registry_->Get(channel_id);
-  if (!state.ok()) return StatusError(state.status());
+  if (!state.ok()) return ControlStatusError(state.status());
   simdjson::dom::parser parser;
-  absl::StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
-  if (!body.ok()) return StatusError(body.status());
+  absl::StatusOr<simdjson::dom::object> body = ParseControlBody(parser, request.body);
+  if (!body.ok()) return ControlStatusError(body.status());
   Overrides overrides;
   for (const auto& [raw_key, value] : *body) {
     const absl::string_view key = ToAbsl(raw_key);
     absl::StatusOr<bool> is_override = ReadOverride(key, value, overrides);
-    if (!is_override.ok()) return StatusError(is_override.status());
-    if (!*is_override) return Error(400, absl::StrCat("unknown field \"", key, "\""));
+    if (!is_override.ok()) return ControlStatusError(is_override.status());
+    if (!*is_override) return ControlError(400, absl::StrCat("unknown field \"", key, "\""));
   }
   Delivery delivery;
   delivery.body = BuildWebhookBody(overrides.destination.value_or(state->channel.bot_user_id), {});
@@ -399,13 +446,19 @@ HttpResponse ControlApi::Deliver(const ChannelState& state, Delivery delivery) c
   for (const RawEvent& event : delivery.events) {
     if (!event.webhook_event_id.empty()) ids.Add(event.webhook_event_id);
   }
+  JsonArray facts;
+  for (size_t i = 0; i < delivery.facts.size(); ++i) {
+    facts.Add(FactsJson(delivery.events[i].webhook_event_id, delivery.facts[i]));
+  }
   JsonObject answer;
   answer.Set("endpoint", delivery.endpoint)
       .Set("signature", delivery.signature.value_or(""))
-      .Set("webhook_event_ids", ids);
+      .Set("webhook_event_ids", ids)
+      .Set("events", facts);
   if (delivery.endpoint.empty()) {
-    return Error(400, absl::StrCat("channel ", state.channel.channel_id,
-                                   " has no webhook endpoint; set one or pass \"endpoint\""));
+    return ControlError(400,
+                        absl::StrCat("channel ", state.channel.channel_id,
+                                     " has no webhook endpoint; set one or pass \"endpoint\""));
   }
   if (delivery.respect_webhook_active && !state.channel.webhook_active) {
     return JsonResponse(200, answer.Set("sent", false)
@@ -415,6 +468,11 @@ HttpResponse ControlApi::Deliver(const ChannelState& state, Delivery delivery) c
                                  .Set("error",
                                       "\"Use webhook\" is off for this channel, so "
                                       "LINE sends no webhooks"));
+  }
+  // Before the POST: the endpoint may reply (or fetch content) while still answering it.
+  const absl::Time now = clock_->Now();
+  for (const EventFacts& event_facts : delivery.facts) {
+    stores_.Remember(state.channel.channel_id, event_facts, now);
   }
   const HttpResult result = sender_->Send(delivery.endpoint, delivery.body, delivery.signature);
   if (delivery.remember) {
@@ -439,18 +497,18 @@ HttpResponse ControlApi::GetFaults() const {
 
 HttpResponse ControlApi::PatchFaults(const HttpRequest& request) const {
   simdjson::dom::parser parser;
-  absl::StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
-  if (!body.ok()) return StatusError(body.status());
+  absl::StatusOr<simdjson::dom::object> body = ParseControlBody(parser, request.body);
+  if (!body.ok()) return ControlStatusError(body.status());
   Faults faults = registry_->global_faults();
   for (const auto& [raw_key, value] : *body) {
     const absl::string_view key = ToAbsl(raw_key);
     if (key != "fail_status" && key != "delay_ms") {
-      return Error(400, absl::StrCat("unknown field \"", key, "\""));
+      return ControlError(400, absl::StrCat("unknown field \"", key, "\""));
     }
     absl::StatusOr<int64_t> number = JsonInt(value, key);
-    if (!number.ok()) return StatusError(number.status());
+    if (!number.ok()) return ControlStatusError(number.status());
     absl::Status valid = key == "fail_status" ? CheckFailStatus(*number) : CheckDelay(*number);
-    if (!valid.ok()) return StatusError(valid);
+    if (!valid.ok()) return ControlStatusError(valid);
     if (key == "fail_status") {
       faults.fail_status = static_cast<int>(*number);
     } else {
@@ -464,20 +522,28 @@ HttpResponse ControlApi::PatchFaults(const HttpRequest& request) const {
 HttpResponse ControlApi::Clock() const {
   return JsonResponse(200, JsonObject()
                                .Set("now", FormatRfc3339Millis(clock_->Now()))
-                               .Set("offset_seconds", absl::ToInt64Seconds(clock_->offset())));
+                               .Set("offset_seconds", absl::ToInt64Seconds(clock_->offset()))
+                               .Set("frozen", clock_->frozen()));
+}
+
+HttpResponse ControlApi::FreezeClock(const HttpRequest& request) const {
+  simdjson::dom::parser parser;
+  absl::StatusOr<simdjson::dom::element> element =
+      OnlyField(parser, request.body, "frozen", "true|false");
+  if (!element.ok()) return ControlStatusError(element.status());
+  absl::StatusOr<bool> frozen = JsonBool(*element, "frozen");
+  if (!frozen.ok()) return ControlStatusError(frozen.status());
+  clock_->SetFrozen(*frozen);
+  return Clock();
 }
 
 HttpResponse ControlApi::AdvanceClock(const HttpRequest& request) const {
   simdjson::dom::parser parser;
-  absl::StatusOr<simdjson::dom::object> body = ParseBody(parser, request.body);
-  if (!body.ok()) return StatusError(body.status());
-  simdjson::dom::element element;
-  if (body->size() != 1 || body->at_key("seconds").get(element)) {
-    return Error(400, "body must be {\"seconds\": N}");
-  }
-  absl::StatusOr<int64_t> seconds = JsonInt(element, "seconds");
-  if (!seconds.ok()) return StatusError(seconds.status());
-  if (*seconds < 0) return Error(400, "\"seconds\" must not be negative");
+  absl::StatusOr<simdjson::dom::element> element = OnlyField(parser, request.body, "seconds", "N");
+  if (!element.ok()) return ControlStatusError(element.status());
+  absl::StatusOr<int64_t> seconds = JsonInt(*element, "seconds");
+  if (!seconds.ok()) return ControlStatusError(seconds.status());
+  if (*seconds < 0) return ControlError(400, "\"seconds\" must not be negative");
   clock_->Advance(absl::Seconds(*seconds));
   return Clock();
 }

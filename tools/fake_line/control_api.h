@@ -7,20 +7,29 @@
 
 #include "tools/fake_line/channel_registry.h"
 #include "tools/fake_line/clock.h"
+#include "tools/fake_line/event_factory.h"
 #include "tools/fake_line/http_message.h"
+#include "tools/fake_line/messaging_control.h"
+#include "tools/fake_line/messaging_stores.h"
 #include "tools/fake_line/webhook_body.h"
 #include "tools/fake_line/webhook_sender.h"
 
 namespace linechannel::fake_line {
 
 // The JSON control API that tests and benchmarks use to drive the fake, under /fake/ (see
-// README.md for every path and field). Never subject to injected faults. Bad requests get 4xx
+// README.md for every path and field); the calls about outbound traffic are MessagingControl's.
+// Never subject to injected faults. Bad requests get 4xx
 // with {"message": ...}. Thread-safe; the webhook calls block until their POST is done.
 class ControlApi {
  public:
   // All pointers must outlive the object.
-  ControlApi(ChannelRegistry* registry, FakeClock* clock, const WebhookSender* sender)
-      : registry_(registry), clock_(clock), sender_(sender) {}
+  ControlApi(ChannelRegistry* registry, FakeClock* clock, const WebhookSender* sender,
+             MessagingStores stores)
+      : registry_(registry),
+        clock_(clock),
+        sender_(sender),
+        stores_(stores),
+        messaging_control_(registry, stores, clock) {}
 
   // Answers a request whose path starts with "/fake/".
   HttpResponse Handle(const HttpRequest& request) const;
@@ -32,8 +41,11 @@ class ControlApi {
     std::string body;
     std::optional<std::string> signature;  // nullopt: no x-line-signature header.
     std::vector<RawEvent> events;          // Reported, and remembered once sent.
-    bool remember = true;                  // false for redeliveries.
-    bool respect_webhook_active = true;    // false for the console's Verify button.
+    // One per event (or none, for redeliveries): remembered before sending, so that the
+    // endpoint can use the reply tokens while it answers.
+    std::vector<EventFacts> facts;
+    bool remember = true;                // false for redeliveries.
+    bool respect_webhook_active = true;  // false for the console's Verify button.
   };
 
   HttpResponse AddChannels(const HttpRequest& request) const;
@@ -47,6 +59,7 @@ class ControlApi {
   HttpResponse PatchFaults(const HttpRequest& request) const;
   HttpResponse Clock() const;
   HttpResponse AdvanceClock(const HttpRequest& request) const;
+  HttpResponse FreezeClock(const HttpRequest& request) const;
 
   // Sends `delivery` for `state`'s channel and answers with the outcome.
   HttpResponse Deliver(const ChannelState& state, Delivery delivery) const;
@@ -54,6 +67,8 @@ class ControlApi {
   ChannelRegistry* const registry_;
   FakeClock* const clock_;
   const WebhookSender* const sender_;
+  const MessagingStores stores_;
+  const MessagingControl messaging_control_;
 };
 
 }  // namespace linechannel::fake_line

@@ -7,14 +7,23 @@
 
 namespace linechannel::fake_line {
 
+HttpResponse Dispatcher::Route(const HttpRequest& request) const {
+  if (request.path == "/fake" || absl::StartsWith(request.path, "/fake/")) {
+    return control_->Handle(request);
+  }
+  if (auto response = messaging_->Handle(request)) return *std::move(response);
+  if (auto response = lookup_->Handle(request)) return *std::move(response);
+  return management_->Handle(request);
+}
+
 HttpResponse Dispatcher::Handle(const HttpRequest& request) const {
-  const bool control = request.path == "/fake" || absl::StartsWith(request.path, "/fake/");
-  HttpResponse response = control ? control_->Handle(request) : management_->Handle(request);
+  HttpResponse response = Route(request);
   if (log_requests_) {
     // One write per line so lines from concurrent connections do not interleave. Bodies are
     // not logged: they carry tokens and secrets.
     std::cerr << absl::StrCat("fake_line: ", request.method, " ", request.path, " -> ",
-                              response.status, "\n")
+                              response.drop_connection ? "dropped" : absl::StrCat(response.status),
+                              "\n")
               << std::flush;
   }
   return response;

@@ -44,6 +44,10 @@ absl::StatusOr<Channel> ParseChannel(simdjson::dom::object object) {
       target = &channel.picture_url;
     } else if (key == "webhook_endpoint") {
       target = &channel.webhook_endpoint;
+    } else if (key == "chat_mode") {
+      target = &channel.chat_mode;
+    } else if (key == "mark_as_read_mode") {
+      target = &channel.mark_as_read_mode;
     } else if (key == "webhook_active") {
       absl::StatusOr<bool> active = JsonBool(value, ToAbsl(key));
       if (!active.ok()) return active.status();
@@ -77,6 +81,15 @@ absl::StatusOr<Channel> ParseChannel(simdjson::dom::object object) {
     if (value->empty()) {
       return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" must not be empty"));
     }
+  }
+  // A fixture that turns chat off means LINE's automatic read, unless it says otherwise.
+  if (seen.count("chat_mode") != 0 && seen.count("mark_as_read_mode") == 0 &&
+      channel.chat_mode == "bot") {
+    channel.mark_as_read_mode = "auto";
+  }
+  if (absl::Status valid = CheckChatMode(channel.chat_mode, channel.mark_as_read_mode);
+      !valid.ok()) {
+    return valid;
   }
   return channel;
 }

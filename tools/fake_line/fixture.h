@@ -13,7 +13,9 @@ namespace linechannel::fake_line {
 // Parses channels from JSON text: either `{"channels": [<channel>, ...]}` or one bare
 // <channel> object. A channel object has the string fields channel_id, channel_secret,
 // access_token, bot_user_id and basic_id (all required, non-empty), premium_id, display_name,
-// picture_url and webhook_endpoint (optional), and the bool webhook_active (default true).
+// picture_url and webhook_endpoint (optional), the bool webhook_active (default true), and
+// chat_mode ("chat" or "bot", default "chat") and mark_as_read_mode ("manual" or "auto";
+// default "manual", or "auto" when chat_mode is "bot"; "bot" with "manual" is refused).
 // INVALID_ARGUMENT, naming the field, for bad JSON, a missing or ill-typed field, an unknown
 // field (to catch typos), a channel_id with characters other than [A-Za-z0-9._-], or the same
 // channel_id twice.

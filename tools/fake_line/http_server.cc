@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -31,6 +32,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr uint64_t kMaxRequestBodyBytes = 16 << 20;
+constexpr size_t kStreamChunkBytes = 64 << 10;
 
 HttpResponse ErrorResponse(int status, absl::string_view message) {
   HttpResponse response;
@@ -103,16 +105,42 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     });
   }
 
-  void Write(tcp::socket& socket, const HttpResponse& response, unsigned version, bool keep_alive,
-             beast::error_code& ec) {
+  void Write(tcp::socket& socket, const HttpResponse& response, const std::string& request_id,
+             unsigned version, bool keep_alive, beast::error_code& ec) {
+    if (response.stream != nullptr) {
+      WriteStream(socket, response, request_id, version, keep_alive, ec);
+      return;
+    }
     http::response<http::string_body> out{static_cast<http::status>(response.status), version};
     out.set(http::field::content_type, response.content_type);
-    out.set("X-Line-Request-Id", RandomUuid());
+    out.set("X-Line-Request-Id", request_id);
     for (const auto& [name, value] : response.headers) out.set(name, value);
     out.body() = response.body;
     out.keep_alive(keep_alive);
     out.prepare_payload();
     http::write(socket, out, ec);
+  }
+
+  // Writes the header with the stream's length, then the body in pieces of kStreamChunkBytes
+  // from one buffer, so memory stays flat whatever the length.
+  void WriteStream(tcp::socket& socket, const HttpResponse& response, const std::string& request_id,
+                   unsigned version, bool keep_alive, beast::error_code& ec) {
+    http::response<http::empty_body> out{static_cast<http::status>(response.status), version};
+    out.set(http::field::content_type, response.content_type);
+    out.set("X-Line-Request-Id", request_id);
+    for (const auto& [name, value] : response.headers) out.set(name, value);
+    out.keep_alive(keep_alive);
+    out.content_length(response.stream->length);
+    http::response_serializer<http::empty_body> serializer(out);
+    http::write_header(socket, serializer, ec);
+    std::vector<char> chunk(kStreamChunkBytes);
+    for (uint64_t offset = 0; !ec && offset < response.stream->length;) {
+      const size_t size =
+          static_cast<size_t>(std::min<uint64_t>(chunk.size(), response.stream->length - offset));
+      response.stream->fill(offset, size, chunk.data());
+      asio::write(socket, asio::buffer(chunk.data(), size), ec);
+      offset += size;
+    }
   }
 
   void Serve(std::shared_ptr<tcp::socket> connection, uint64_t thread_id) {
@@ -124,7 +152,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       parser.body_limit(kMaxRequestBodyBytes);
       http::read_header(socket, buffer, parser, ec);
       if (ec) {
-        if (IsHttpParseError(ec)) Write(socket, ErrorResponse(400, "Bad request"), 11, false, ec);
+        if (IsHttpParseError(ec))
+          Write(socket, ErrorResponse(400, "Bad request"), RandomUuid(), 11, false, ec);
         break;
       }
       if (absl::EqualsIgnoreCase(std::string(parser.get()[http::field::expect]), "100-continue")) {
@@ -135,12 +164,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       http::read(socket, buffer, parser, ec);
       const unsigned version = parser.get().version();
       if (ec == http::error::body_limit) {
-        Write(socket, ErrorResponse(413, "Request body too large"), version, false, ec);
+        Write(socket, ErrorResponse(413, "Request body too large"), RandomUuid(), version, false,
+              ec);
         break;
       }
       if (ec) {
         if (IsHttpParseError(ec)) {
-          Write(socket, ErrorResponse(400, "Bad request"), version, false, ec);
+          Write(socket, ErrorResponse(400, "Bad request"), RandomUuid(), version, false, ec);
         }
         break;
       }
@@ -156,9 +186,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
             std::string(field.value());
       }
       request.body = std::move(in.body());
+      request.request_id = RandomUuid();
       const HttpResponse response = handler(request);
+      if (response.drop_connection) break;
       const bool keep_alive = in.keep_alive();
-      Write(socket, response, version, keep_alive, ec);
+      Write(socket, response, request.request_id, version, keep_alive, ec);
       if (ec || !keep_alive) break;
     }
     socket.shutdown(tcp::socket::shutdown_both, ec);

@@ -14,7 +14,9 @@ namespace linechannel::fake_line {
 // may block (injected delays, webhook POSTs to other servers) without holding up other
 // connections. Answers "Expect: 100-continue", refuses bodies over 16 MiB with 413 and
 // malformed requests with 400, and puts a random X-Line-Request-Id header (as LINE does) on
-// every response. Thread-safe.
+// every response (the handler sees it as HttpRequest::request_id). Streams a response's
+// BodyStream in 64 KiB pieces, and closes the connection without a word when the response says
+// drop_connection. Thread-safe.
 class HttpServer {
  public:
   // Listens on `host`:`port` (port 0 picks a free one) and starts serving with `handler`.

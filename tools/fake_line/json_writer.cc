@@ -51,6 +51,15 @@ JsonObject& JsonObject::Set(absl::string_view key, const JsonArray& value) {
   return *this;
 }
 
+absl::Status JsonObject::SetJson(absl::string_view key, absl::string_view json) {
+  google::protobuf::Value value;
+  if (!google::protobuf::util::JsonStringToMessage(std::string(json), &value).ok()) {
+    return absl::InvalidArgumentError("not valid JSON");
+  }
+  Field(key) = std::move(value);
+  return absl::OkStatus();
+}
+
 std::string JsonObject::ToString() const { return Print(proto_); }
 
 JsonArray& JsonArray::Add(absl::string_view value) {

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace linechannel::fake_line {
@@ -30,6 +31,9 @@ class JsonObject {
   }
   JsonObject& Set(absl::string_view key, const JsonObject& value);
   JsonObject& Set(absl::string_view key, const JsonArray& value);
+  // Sets `key` to the value written in `json` (any JSON value). INVALID_ARGUMENT, leaving the
+  // object as it was, if `json` is not valid JSON.
+  absl::Status SetJson(absl::string_view key, absl::string_view json);
 
   // The object as compact JSON text.
   std::string ToString() const;
@@ -47,6 +51,7 @@ class JsonArray {
  public:
   JsonArray& Add(absl::string_view value);
   JsonArray& Add(const JsonObject& value);
+  bool empty() const { return proto_.values_size() == 0; }
 
   std::string ToString() const;
   const google::protobuf::ListValue& proto() const { return proto_; }

@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "tools/fake_line/audience.h"
+#include "tools/fake_line/bot_gate.h"
 #include "tools/fake_line/channel_registry.h"
 #include "tools/fake_line/clock.h"
 #include "tools/fake_line/control_api.h"
@@ -22,7 +24,13 @@
 #include "tools/fake_line/fixture.h"
 #include "tools/fake_line/http_client.h"
 #include "tools/fake_line/http_server.h"
+#include "tools/fake_line/lookup_api.h"
 #include "tools/fake_line/management_api.h"
+#include "tools/fake_line/media_library.h"
+#include "tools/fake_line/messaging_api.h"
+#include "tools/fake_line/messaging_stores.h"
+#include "tools/fake_line/outbox.h"
+#include "tools/fake_line/scripted_faults.h"
 #include "tools/fake_line/webhook_sender.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
@@ -82,9 +90,18 @@ int Run() {
   }
   WebhookSender sender(client->get());
   absl::Notification stopping;
-  ManagementApi management(&registry, &clock, &sender, &stopping);
-  ControlApi control(&registry, &clock, &sender);
-  Dispatcher dispatcher(&management, &control, absl::GetFlag(FLAGS_log_requests));
+  Audience audience;
+  Outbox outbox(&clock);
+  MediaLibrary media;
+  FaultScript faults;
+  const MessagingStores stores{&audience, &outbox, &media, &faults};
+  BotGate gate(&registry, &faults, &stopping);
+  ManagementApi management(&registry, &clock, &sender, &gate);
+  MessagingApi messaging(&gate, stores);
+  LookupApi lookup(&gate, stores, &clock);
+  ControlApi control(&registry, &clock, &sender, stores);
+  Dispatcher dispatcher(&management, &messaging, &lookup, &control,
+                        absl::GetFlag(FLAGS_log_requests));
 
   absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start(
       host, port, [&dispatcher](const HttpRequest& request) { return dispatcher.Handle(request); });

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <variant>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -20,54 +21,11 @@ namespace {
 
 constexpr absl::Duration kStatelessTokenLifetime = absl::Minutes(15);
 
-constexpr char kAuthFailed[] =
-    "Authentication failed. Confirm that the access token in the authorization header is valid.";
-constexpr char kAuthMissing[] =
-    "Authorization header required. Must follow the scheme, 'Authorization: Bearer <ACCESS "
-    "TOKEN>'";
 constexpr char kInvalidEndpoint[] = "Invalid webhook endpoint URL";
-constexpr char kBodyErrors[] = "The request body has 1 error(s)";
-
-HttpResponse MethodNotAllowed(const char* allow) {
-  HttpResponse response = BotError(405, "Method not allowed");
-  response.headers.emplace_back("Allow", allow);
-  return response;
-}
-
-// The token of an "Authorization: Bearer <token>" header; "" when absent or another scheme.
-std::string BearerToken(const HttpRequest& request) {
-  const std::string header = request.Header("authorization");
-  constexpr absl::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size() ||
-      !absl::EqualsIgnoreCase(absl::string_view(header).substr(0, kScheme.size()), kScheme)) {
-    return "";
-  }
-  return std::string(absl::StripAsciiWhitespace(absl::string_view(header).substr(kScheme.size())));
-}
 
 std::string FormField(const std::map<std::string, std::string>& form, const std::string& key) {
   auto it = form.find(key);
   return it == form.end() ? "" : it->second;
-}
-
-// The injected-failure answer in the endpoint family's error shape.
-HttpResponse InjectedFailure(int status, bool oauth) {
-  HttpResponse response;
-  if (status == 429) {
-    response = oauth ? OAuthError(429, "too_many_requests", kRateLimitMessage)
-                     : BotError(429, kRateLimitMessage);
-    response.headers.emplace_back("Retry-After", "1");
-  } else if (status >= 500) {
-    const char* message = status == 503 ? "Service unavailable" : "Internal server error";
-    response = oauth
-                   ? OAuthError(status, status == 503 ? "temporarily_unavailable" : "server_error",
-                                message)
-                   : BotError(status, message);
-  } else {
-    response = oauth ? OAuthError(status, "invalid_request", "injected failure")
-                     : BotError(status, "Injected failure");
-  }
-  return response;
 }
 
 }  // namespace
@@ -95,33 +53,13 @@ HttpResponse ManagementApi::Handle(const HttpRequest& request) const {
   return BotError(404, "Not found");
 }
 
-void ManagementApi::Delay(int64_t millis) const {
-  if (millis > 0) stopping_->WaitForNotificationWithTimeout(absl::Milliseconds(millis));
-}
-
-std::optional<HttpResponse> ManagementApi::ApplyFaults(const std::optional<std::string>& channel_id,
-                                                       const char* call_key, Family family) const {
-  const Faults global = registry_->global_faults();
-  Delay(global.delay_ms);
-  int fail_status = global.fail_status;
-  if (channel_id.has_value()) {
-    registry_->CountCall(*channel_id, call_key);
-    absl::StatusOr<ChannelState> state = registry_->Get(*channel_id);
-    if (state.ok()) {
-      Delay(state->faults.delay_ms);
-      if (state->faults.fail_status != 0) fail_status = state->faults.fail_status;
-    }
-  }
-  if (fail_status == 0) return std::nullopt;
-  return InjectedFailure(fail_status, family == Family::kOAuth);
-}
-
 HttpResponse ManagementApi::IssueToken(const HttpRequest& request) const {
   absl::StatusOr<std::map<std::string, std::string>> form = ParseForm(request.body);
   const std::string client_id = form.ok() ? FormField(*form, "client_id") : "";
   const bool known = !client_id.empty() && registry_->Get(client_id).ok();
-  if (auto failure = ApplyFaults(known ? std::optional<std::string>(client_id) : std::nullopt,
-                                 "token", Family::kOAuth)) {
+  if (auto failure =
+          gate_->ApplyFaults(known ? std::optional<std::string>(client_id) : std::nullopt, "token",
+                             BotGate::Family::kOAuth)) {
     return *failure;
   }
   if (!form.ok()) return OAuthError(400, "invalid_request", form.status().message());
@@ -151,8 +89,8 @@ HttpResponse ManagementApi::VerifyToken(const HttpRequest& request) const {
   const std::optional<TokenOwner> owner =
       token.empty() ? std::nullopt : registry_->FindToken(token);
   if (auto failure =
-          ApplyFaults(owner ? std::optional<std::string>(owner->channel_id) : std::nullopt,
-                      "verify", Family::kOAuth)) {
+          gate_->ApplyFaults(owner ? std::optional<std::string>(owner->channel_id) : std::nullopt,
+                             "verify", BotGate::Family::kOAuth)) {
     return *failure;
   }
   if (!form.ok()) return OAuthError(400, "invalid_request", form.status().message());
@@ -170,24 +108,14 @@ HttpResponse ManagementApi::VerifyToken(const HttpRequest& request) const {
 }
 
 HttpResponse ManagementApi::BotCall(const HttpRequest& request, const char* call_key) const {
-  const std::string token = BearerToken(request);
-  const std::optional<TokenOwner> owner =
-      token.empty() ? std::nullopt : registry_->FindToken(token);
-  if (auto failure =
-          ApplyFaults(owner ? std::optional<std::string>(owner->channel_id) : std::nullopt,
-                      call_key, Family::kBot)) {
-    return *failure;
-  }
-  if (token.empty()) return BotError(401, kAuthMissing);
-  if (!owner.has_value() || owner->revoked || owner->expired) return BotError(401, kAuthFailed);
-  absl::StatusOr<ChannelState> state = registry_->Get(owner->channel_id);
-  if (!state.ok()) return BotError(401, kAuthFailed);
-
+  std::variant<ChannelState, HttpResponse> admitted = gate_->Admit(request, call_key);
+  if (auto* refusal = std::get_if<HttpResponse>(&admitted)) return std::move(*refusal);
+  const ChannelState& state = std::get<ChannelState>(admitted);
   const absl::string_view key = call_key;
-  if (key == "bot_info") return BotInfo(*state);
-  if (key == "set_endpoint") return SetEndpoint(*state, request);
-  if (key == "get_endpoint") return GetEndpoint(*state);
-  return TestEndpoint(*state, request);
+  if (key == "bot_info") return BotInfo(state);
+  if (key == "set_endpoint") return SetEndpoint(state, request);
+  if (key == "get_endpoint") return GetEndpoint(state);
+  return TestEndpoint(state, request);
 }
 
 HttpResponse ManagementApi::BotInfo(const ChannelState& state) const {
@@ -196,8 +124,8 @@ HttpResponse ManagementApi::BotInfo(const ChannelState& state) const {
   body.Set("userId", channel.bot_user_id)
       .Set("basicId", channel.basic_id)
       .Set("displayName", channel.display_name)
-      .Set("chatMode", "chat")
-      .Set("markAsReadMode", "manual");
+      .Set("chatMode", channel.chat_mode)
+      .Set("markAsReadMode", channel.mark_as_read_mode);
   // Both are left out, not empty, when the OA has none: that is what the spec says.
   if (!channel.premium_id.empty()) body.Set("premiumId", channel.premium_id);
   if (!channel.picture_url.empty()) body.Set("pictureUrl", channel.picture_url);
@@ -212,18 +140,18 @@ HttpResponse ManagementApi::SetEndpoint(const ChannelState& state,
   }
   simdjson::dom::parser parser;
   absl::StatusOr<simdjson::dom::object> body = ParseJsonObject(parser, request.body);
-  if (!body.ok()) return BotError(400, kBodyErrors, body.status().message());
+  if (!body.ok()) return BotError(400, kBodyErrorsMessage, body.status().message());
   simdjson::dom::element element;
   if (body->at_key("endpoint").get(element)) {
-    return BotError(400, kBodyErrors, "must be specified", "endpoint");
+    return BotError(400, kBodyErrorsMessage, "must be specified", "endpoint");
   }
   absl::StatusOr<std::string> endpoint = JsonString(element, "endpoint");
-  if (!endpoint.ok()) return BotError(400, kBodyErrors, "must be a string", "endpoint");
+  if (!endpoint.ok()) return BotError(400, kBodyErrorsMessage, "must be a string", "endpoint");
   if (absl::Status valid = ValidateWebhookUrl(*endpoint); !valid.ok()) {
     return BotError(400, kInvalidEndpoint, valid.message(), "endpoint");
   }
   if (!registry_->SetWebhookEndpoint(channel_id, *endpoint).ok()) {
-    return BotError(401, kAuthFailed);
+    return BotError(401, kAuthFailedMessage);
   }
   return JsonResponse(200, JsonObject());
 }
@@ -245,11 +173,11 @@ HttpResponse ManagementApi::TestEndpoint(const ChannelState& state,
   if (!absl::StripAsciiWhitespace(request.body).empty()) {
     simdjson::dom::parser parser;
     absl::StatusOr<simdjson::dom::object> body = ParseJsonObject(parser, request.body);
-    if (!body.ok()) return BotError(400, kBodyErrors, body.status().message());
+    if (!body.ok()) return BotError(400, kBodyErrorsMessage, body.status().message());
     simdjson::dom::element element;
     if (body->at_key("endpoint").get(element) == simdjson::SUCCESS) {
       absl::StatusOr<std::string> given = JsonString(element, "endpoint");
-      if (!given.ok()) return BotError(400, kBodyErrors, "must be a string", "endpoint");
+      if (!given.ok()) return BotError(400, kBodyErrorsMessage, "must be a string", "endpoint");
       if (!given->empty()) {
         if (absl::Status valid = ValidateWebhookUrl(*given); !valid.ok()) {
           return BotError(400, kInvalidEndpoint, valid.message(), "endpoint");

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "absl/synchronization/notification.h"
+#include "tools/fake_line/bot_gate.h"
 #include "tools/fake_line/channel_registry.h"
 #include "tools/fake_line/clock.h"
 #include "tools/fake_line/http_message.h"
@@ -21,24 +21,18 @@ namespace linechannel::fake_line {
 //   POST /v2/bot/channel/webhook/test        really POST a signed empty webhook (60 per hour)
 // OAuth errors are {"error", "error_description"}; /v2/bot/* errors are {"message",
 // "details"?}. Unknown paths: 404; known path, wrong method: 405.
-// Every call first waits out the global delay, is attributed to a channel when the request
-// names one (client_id or token), is counted in that channel's `calls`, waits out the channel's
-// delay, and answers the channel's (else the global) fail_status if one is set.
+// Every call first passes the BotGate (delays, attribution and counting, fail_status, token).
 // Thread-safe; calls block for injected delays and for the test webhook's POST.
 class ManagementApi {
  public:
-  // All pointers must outlive the object. `stopping`, once notified, cuts injected delays
-  // short so the process can exit promptly.
+  // All pointers must outlive the object.
   ManagementApi(ChannelRegistry* registry, const FakeClock* clock, const WebhookSender* sender,
-                const absl::Notification* stopping)
-      : registry_(registry), clock_(clock), sender_(sender), stopping_(stopping) {}
+                const BotGate* gate)
+      : registry_(registry), clock_(clock), sender_(sender), gate_(gate) {}
 
   HttpResponse Handle(const HttpRequest& request) const;
 
  private:
-  // Which error shape an endpoint speaks.
-  enum class Family { kOAuth, kBot };
-
   HttpResponse IssueToken(const HttpRequest& request) const;
   HttpResponse VerifyToken(const HttpRequest& request) const;
   HttpResponse BotCall(const HttpRequest& request, const char* call_key) const;
@@ -47,16 +41,10 @@ class ManagementApi {
   HttpResponse GetEndpoint(const ChannelState& state) const;
   HttpResponse TestEndpoint(const ChannelState& state, const HttpRequest& request) const;
 
-  // Counts the call, waits out the channel's delay and returns the injected failure, if any,
-  // for a call attributed to `channel_id` (nullopt: not attributable).
-  std::optional<HttpResponse> ApplyFaults(const std::optional<std::string>& channel_id,
-                                          const char* call_key, Family family) const;
-  void Delay(int64_t millis) const;
-
   ChannelRegistry* const registry_;
   const FakeClock* const clock_;
   const WebhookSender* const sender_;
-  const absl::Notification* const stopping_;
+  const BotGate* const gate_;
 };
 
 }  // namespace linechannel::fake_line

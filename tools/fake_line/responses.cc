@@ -1,5 +1,7 @@
 #include "tools/fake_line/responses.h"
 
+#include <string>
+
 namespace linechannel::fake_line {
 
 HttpResponse JsonResponse(int status, const JsonObject& body) {
@@ -23,6 +25,12 @@ HttpResponse BotError(int status, absl::string_view message, absl::string_view d
              JsonArray().Add(JsonObject().Set("message", detail).Set("property", property)));
   }
   return JsonResponse(status, body);
+}
+
+HttpResponse MethodNotAllowed(absl::string_view allow) {
+  HttpResponse response = BotError(405, "Method not allowed");
+  response.headers.emplace_back("Allow", std::string(allow));
+  return response;
 }
 
 }  // namespace linechannel::fake_line

@@ -18,6 +18,16 @@ HttpResponse OAuthError(int status, absl::string_view error, absl::string_view d
 HttpResponse BotError(int status, absl::string_view message, absl::string_view detail = "",
                       absl::string_view property = "");
 
+// 405 with an Allow header listing `allow`.
+HttpResponse MethodNotAllowed(absl::string_view allow);
+
+// The message of LINE's 400 for a request body that breaks a rule; the rule is in details.
+inline constexpr char kBodyErrorsMessage[] = "The request body has 1 error(s)";
+
+// The message LINE answers 401 with for an unknown, revoked or expired token.
+inline constexpr char kAuthFailedMessage[] =
+    "Authentication failed. Confirm that the access token in the authorization header is valid.";
+
 // The message LINE answers 429 with.
 inline constexpr char kRateLimitMessage[] =
     "The API rate limit has been exceeded. Try again later.";
