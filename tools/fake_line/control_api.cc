@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <functional>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -90,6 +92,37 @@ absl::StatusOr<bool> ReadOverride(absl::string_view key, simdjson::dom::element 
   if (!text.ok()) return text.status();
   *target = *std::move(text);
   return true;
+}
+
+// Reads a webhook-sending call's JSON body: the override fields into `overrides`, every other
+// field through `other`, which refuses a field it does not know with INVALID_ARGUMENT.
+absl::Status ReadWebhookCallBody(
+    const simdjson::dom::object& body, Overrides& overrides,
+    const std::function<absl::Status(absl::string_view, simdjson::dom::element)>& other) {
+  for (const auto& [raw_key, value] : body) {
+    const absl::string_view key = ToAbsl(raw_key);
+    absl::StatusOr<bool> is_override = ReadOverride(key, value, overrides);
+    if (!is_override.ok()) return is_override.status();
+    if (*is_override) continue;
+    if (absl::Status read = other(key, value); !read.ok()) return read;
+  }
+  return absl::OkStatus();
+}
+
+// Where a webhook goes and the x-line-signature it carries: the channel's own endpoint and a
+// signature with its secret, unless the call overrides them (an empty signature: no header).
+void AddressAndSign(const Channel& channel, const Overrides& overrides, const std::string& body,
+                    std::string& endpoint, std::optional<std::string>& signature) {
+  endpoint = overrides.endpoint.value_or(channel.webhook_endpoint);
+  if (overrides.signature.has_value()) {
+    if (!overrides.signature->empty()) signature = *overrides.signature;
+  } else {
+    signature = SignWebhookBody(overrides.secret.value_or(channel.channel_secret), body);
+  }
+}
+
+absl::Status UnknownField(absl::string_view key) {
+  return absl::InvalidArgumentError(absl::StrCat("unknown field \"", key, "\""));
 }
 
 // What a webhook call's "generate" asks for.
@@ -300,26 +333,25 @@ HttpResponse ControlApi::SendWebhook(const std::string& channel_id,
   std::optional<std::string> raw_body;
   bool has_events = false;
   std::optional<Generate> generate;
-  for (const auto& [raw_key, value] : *body) {
-    const absl::string_view key = ToAbsl(raw_key);
-    absl::StatusOr<bool> is_override = ReadOverride(key, value, overrides);
-    if (!is_override.ok()) return ControlStatusError(is_override.status());
-    if (*is_override) continue;
-    if (key == "events") {
-      if (!value.is_array()) return ControlError(400, "\"events\" must be an array");
-      has_events = true;
-    } else if (key == "raw_body") {
-      absl::StatusOr<std::string> text = JsonString(value, key);
-      if (!text.ok()) return ControlStatusError(text.status());
-      raw_body = *std::move(text);
-    } else if (key == "generate") {
-      absl::StatusOr<Generate> parsed = ParseGenerate(value);
-      if (!parsed.ok()) return ControlStatusError(parsed.status());
-      generate = *std::move(parsed);
-    } else {
-      return ControlError(400, absl::StrCat("unknown field \"", key, "\""));
-    }
-  }
+  absl::Status read = ReadWebhookCallBody(
+      *body, overrides, [&](absl::string_view key, simdjson::dom::element value) {
+        if (key == "events") {
+          if (!value.is_array()) return absl::InvalidArgumentError("\"events\" must be an array");
+          has_events = true;
+        } else if (key == "raw_body") {
+          absl::StatusOr<std::string> text = JsonString(value, key);
+          if (!text.ok()) return text.status();
+          raw_body = *std::move(text);
+        } else if (key == "generate") {
+          absl::StatusOr<Generate> parsed = ParseGenerate(value);
+          if (!parsed.ok()) return parsed.status();
+          generate = *std::move(parsed);
+        } else {
+          return UnknownField(key);
+        }
+        return absl::OkStatus();
+      });
+  if (!read.ok()) return ControlStatusError(read);
   if (static_cast<int>(has_events) + static_cast<int>(raw_body.has_value()) +
           static_cast<int>(generate.has_value()) >
       1) {
@@ -358,13 +390,7 @@ HttpResponse ControlApi::SendWebhook(const std::string& channel_id,
     }
     delivery.body = BuildWebhookBody(destination, delivery.events);
   }
-  delivery.endpoint = overrides.endpoint.value_or(state->channel.webhook_endpoint);
-  if (overrides.signature.has_value()) {
-    if (!overrides.signature->empty()) delivery.signature = *overrides.signature;
-  } else {
-    delivery.signature =
-        SignWebhookBody(overrides.secret.value_or(state->channel.channel_secret), delivery.body);
-  }
+  AddressAndSign(state->channel, overrides, delivery.body, delivery.endpoint, delivery.signature);
   return Deliver(*state, std::move(delivery));
 }
 
@@ -377,18 +403,15 @@ HttpResponse ControlApi::Redeliver(const std::string& channel_id,
   if (!body.ok()) return ControlStatusError(body.status());
   Overrides overrides;
   std::string event_id;
-  for (const auto& [raw_key, value] : *body) {
-    const absl::string_view key = ToAbsl(raw_key);
-    absl::StatusOr<bool> is_override = ReadOverride(key, value, overrides);
-    if (!is_override.ok()) return ControlStatusError(is_override.status());
-    if (*is_override) continue;
-    if (key != "webhook_event_id") {
-      return ControlError(400, absl::StrCat("unknown field \"", key, "\""));
-    }
-    absl::StatusOr<std::string> id = JsonString(value, key);
-    if (!id.ok()) return ControlStatusError(id.status());
-    event_id = *id;
-  }
+  absl::Status read = ReadWebhookCallBody(
+      *body, overrides, [&](absl::string_view key, simdjson::dom::element value) {
+        if (key != "webhook_event_id") return UnknownField(key);
+        absl::StatusOr<std::string> id = JsonString(value, key);
+        if (!id.ok()) return id.status();
+        event_id = *std::move(id);
+        return absl::OkStatus();
+      });
+  if (!read.ok()) return ControlStatusError(read);
   if (event_id.empty()) return ControlError(400, "\"webhook_event_id\" is required");
   std::optional<std::string> original = registry_->FindEvent(channel_id, event_id);
   if (!original.has_value()) {
@@ -404,13 +427,7 @@ HttpResponse ControlApi::Redeliver(const std::string& channel_id,
       BuildWebhookBody(overrides.destination.value_or(state->channel.bot_user_id), delivery.events);
   // The redelivered copy must not replace the original in memory.
   delivery.remember = false;
-  delivery.endpoint = overrides.endpoint.value_or(state->channel.webhook_endpoint);
-  if (overrides.signature.has_value()) {
-    if (!overrides.signature->empty()) delivery.signature = *overrides.signature;
-  } else {
-    delivery.signature =
-        SignWebhookBody(overrides.secret.value_or(state->channel.channel_secret), delivery.body);
-  }
+  AddressAndSign(state->channel, overrides, delivery.body, delivery.endpoint, delivery.signature);
   return Deliver(*state, std::move(delivery));
 }
 
@@ -421,21 +438,13 @@ HttpResponse ControlApi::Verify(const std::string& channel_id, const HttpRequest
   absl::StatusOr<simdjson::dom::object> body = ParseControlBody(parser, request.body);
   if (!body.ok()) return ControlStatusError(body.status());
   Overrides overrides;
-  for (const auto& [raw_key, value] : *body) {
-    const absl::string_view key = ToAbsl(raw_key);
-    absl::StatusOr<bool> is_override = ReadOverride(key, value, overrides);
-    if (!is_override.ok()) return ControlStatusError(is_override.status());
-    if (!*is_override) return ControlError(400, absl::StrCat("unknown field \"", key, "\""));
-  }
+  absl::Status read = ReadWebhookCallBody(
+      *body, overrides,
+      [](absl::string_view key, simdjson::dom::element) { return UnknownField(key); });
+  if (!read.ok()) return ControlStatusError(read);
   Delivery delivery;
   delivery.body = BuildWebhookBody(overrides.destination.value_or(state->channel.bot_user_id), {});
-  delivery.endpoint = overrides.endpoint.value_or(state->channel.webhook_endpoint);
-  if (overrides.signature.has_value()) {
-    if (!overrides.signature->empty()) delivery.signature = *overrides.signature;
-  } else {
-    delivery.signature =
-        SignWebhookBody(overrides.secret.value_or(state->channel.channel_secret), delivery.body);
-  }
+  AddressAndSign(state->channel, overrides, delivery.body, delivery.endpoint, delivery.signature);
   // The console's Verify button works whatever the "Use webhook" switch says.
   delivery.respect_webhook_active = false;
   return Deliver(*state, std::move(delivery));

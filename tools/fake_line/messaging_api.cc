@@ -157,10 +157,17 @@ std::optional<HttpResponse> MessagingApi::Precheck(const ChannelState& state,
   if (!stores_.outbox->TryAcquireRate(state.channel.channel_id)) {
     return BotError(429, kRateLimitMessage);
   }
-  if (!retry_key_allowed && !request.Header("x-line-retry-key").empty()) {
-    return BotError(400, kRetryKeyNotSupported);
-  }
+  const std::string retry_key = request.Header("x-line-retry-key");
+  if (!retry_key_allowed && !retry_key.empty()) return BotError(400, kRetryKeyNotSupported);
+  if (!retry_key.empty() && !IsRetryKey(retry_key)) return BotError(400, kInvalidRetryKey);
   return std::nullopt;
+}
+
+std::variant<simdjson::dom::object, HttpResponse> MessagingApi::Admit(
+    const ChannelState& state, const HttpRequest& request, bool retry_key_allowed,
+    simdjson::dom::parser& parser) const {
+  if (auto refusal = Precheck(state, request, retry_key_allowed)) return *std::move(refusal);
+  return ParseBody(parser, request);
 }
 
 bool MessagingApi::CanReach(const ChannelState& state, const std::string& to) const {
@@ -171,9 +178,8 @@ bool MessagingApi::CanReach(const ChannelState& state, const std::string& to) co
 }
 
 HttpResponse MessagingApi::Reply(const ChannelState& state, const HttpRequest& request) const {
-  if (auto refusal = Precheck(state, request, false)) return *std::move(refusal);
   simdjson::dom::parser parser;
-  std::variant<simdjson::dom::object, HttpResponse> parsed = ParseBody(parser, request);
+  std::variant<simdjson::dom::object, HttpResponse> parsed = Admit(state, request, false, parser);
   if (auto* refusal = std::get_if<HttpResponse>(&parsed)) return std::move(*refusal);
   simdjson::dom::object* body = &std::get<simdjson::dom::object>(parsed);
   std::variant<std::string, HttpResponse> token = RequiredString(*body, "replyToken");
@@ -199,12 +205,10 @@ HttpResponse MessagingApi::Reply(const ChannelState& state, const HttpRequest& r
 }
 
 HttpResponse MessagingApi::Push(const ChannelState& state, const HttpRequest& request) const {
-  if (auto refusal = Precheck(state, request, true)) return *std::move(refusal);
-  const std::string retry_key = request.Header("x-line-retry-key");
-  if (!retry_key.empty() && !IsRetryKey(retry_key)) return BotError(400, kInvalidRetryKey);
   simdjson::dom::parser parser;
-  std::variant<simdjson::dom::object, HttpResponse> parsed = ParseBody(parser, request);
+  std::variant<simdjson::dom::object, HttpResponse> parsed = Admit(state, request, true, parser);
   if (auto* refusal = std::get_if<HttpResponse>(&parsed)) return std::move(*refusal);
+  const std::string retry_key = request.Header("x-line-retry-key");
   simdjson::dom::object* body = &std::get<simdjson::dom::object>(parsed);
   std::variant<std::string, HttpResponse> to = RequiredString(*body, "to");
   if (auto* refusal = std::get_if<HttpResponse>(&to)) return std::move(*refusal);
@@ -259,9 +263,8 @@ HttpResponse MessagingApi::QuotaConsumption(const ChannelState& state) const {
 
 HttpResponse MessagingApi::MarkAsReadByToken(const ChannelState& state,
                                              const HttpRequest& request) const {
-  if (auto refusal = Precheck(state, request, false)) return *std::move(refusal);
   simdjson::dom::parser parser;
-  std::variant<simdjson::dom::object, HttpResponse> parsed = ParseBody(parser, request);
+  std::variant<simdjson::dom::object, HttpResponse> parsed = Admit(state, request, false, parser);
   if (auto* refusal = std::get_if<HttpResponse>(&parsed)) return std::move(*refusal);
   simdjson::dom::object* body = &std::get<simdjson::dom::object>(parsed);
   std::variant<std::string, HttpResponse> token = RequiredString(*body, "markAsReadToken");
@@ -274,9 +277,8 @@ HttpResponse MessagingApi::MarkAsReadByToken(const ChannelState& state,
 }
 
 HttpResponse MessagingApi::MarkAsRead(const ChannelState& state, const HttpRequest& request) const {
-  if (auto refusal = Precheck(state, request, false)) return *std::move(refusal);
   simdjson::dom::parser parser;
-  std::variant<simdjson::dom::object, HttpResponse> parsed = ParseBody(parser, request);
+  std::variant<simdjson::dom::object, HttpResponse> parsed = Admit(state, request, false, parser);
   if (auto* refusal = std::get_if<HttpResponse>(&parsed)) return std::move(*refusal);
   simdjson::dom::object* body = &std::get<simdjson::dom::object>(parsed);
   simdjson::dom::element chat;
@@ -296,9 +298,8 @@ HttpResponse MessagingApi::MarkAsRead(const ChannelState& state, const HttpReque
 }
 
 HttpResponse MessagingApi::Loading(const ChannelState& state, const HttpRequest& request) const {
-  if (auto refusal = Precheck(state, request, false)) return *std::move(refusal);
   simdjson::dom::parser parser;
-  std::variant<simdjson::dom::object, HttpResponse> parsed = ParseBody(parser, request);
+  std::variant<simdjson::dom::object, HttpResponse> parsed = Admit(state, request, false, parser);
   if (auto* refusal = std::get_if<HttpResponse>(&parsed)) return std::move(*refusal);
   simdjson::dom::object* body = &std::get<simdjson::dom::object>(parsed);
   std::variant<std::string, HttpResponse> chat_id = RequiredString(*body, "chatId");

@@ -2,6 +2,9 @@
 #define LINECHANNEL_TOOLS_FAKE_LINE_MESSAGING_API_H_
 
 #include <optional>
+#include <variant>
+
+#include <simdjson.h>
 
 #include "tools/fake_line/bot_gate.h"
 #include "tools/fake_line/channel.h"
@@ -40,9 +43,14 @@ class MessagingApi {
   HttpResponse Loading(const ChannelState& state, const HttpRequest& request) const;
 
   // The checks every sending call makes first: the rate window, then "no retry key" unless
-  // `retry_key_allowed`. The refusal to answer with, or nullopt to go on.
+  // `retry_key_allowed` (and then a well-formed one). The refusal to answer with, or nullopt.
   std::optional<HttpResponse> Precheck(const ChannelState& state, const HttpRequest& request,
                                        bool retry_key_allowed) const;
+  // Precheck, then the JSON body (parsed by `parser`, which must outlive it), or the refusal.
+  std::variant<simdjson::dom::object, HttpResponse> Admit(const ChannelState& state,
+                                                          const HttpRequest& request,
+                                                          bool retry_key_allowed,
+                                                          simdjson::dom::parser& parser) const;
   // True if a push to `to` would reach someone: a user the channel knows who has not blocked
   // it, or a group or room it is in.
   bool CanReach(const ChannelState& state, const std::string& to) const;
