@@ -1,6 +1,7 @@
 #include "tools/fake_line/audience.h"
 
 #include "absl/strings/str_cat.h"
+#include "tools/fake_line/per_channel_find.h"
 
 namespace linechannel::fake_line {
 namespace {
@@ -44,11 +45,7 @@ void Audience::AddMember(absl::string_view channel_id, absl::string_view chat_id
 std::optional<UserProfile> Audience::FindUser(absl::string_view channel_id,
                                               absl::string_view user_id) const {
   absl::MutexLock lock(&mu_);
-  auto channel = channels_.find(channel_id);
-  if (channel == channels_.end()) return std::nullopt;
-  auto user = channel->second.users.find(user_id);
-  if (user == channel->second.users.end()) return std::nullopt;
-  return user->second;
+  return FindInChannel(channels_, channel_id, &Audience::ChannelAudience::users, user_id);
 }
 
 bool Audience::HasChat(absl::string_view channel_id, absl::string_view chat_id) const {

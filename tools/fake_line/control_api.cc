@@ -2,8 +2,6 @@
 
 #include <simdjson.h>
 
-#include <functional>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -64,13 +62,7 @@ absl::Status CheckDelay(int64_t millis) {
       absl::StrCat("\"delay_ms\" must be between 0 and ", kMaxDelayMs));
 }
 
-// Fields that every webhook-sending call accepts.
-struct Overrides {
-  std::optional<std::string> endpoint;
-  std::optional<std::string> secret;
-  std::optional<std::string> signature;
-  std::optional<std::string> destination;
-};
+using Overrides = WebhookOverrides;
 
 // Reads `key` into `overrides` if it is one of the override fields. Returns false if `key` is
 // not one; an error if it is one but not a string.
@@ -92,21 +84,6 @@ absl::StatusOr<bool> ReadOverride(absl::string_view key, simdjson::dom::element 
   if (!text.ok()) return text.status();
   *target = *std::move(text);
   return true;
-}
-
-// Reads a webhook-sending call's JSON body: the override fields into `overrides`, every other
-// field through `other`, which refuses a field it does not know with INVALID_ARGUMENT.
-absl::Status ReadWebhookCallBody(
-    const simdjson::dom::object& body, Overrides& overrides,
-    const std::function<absl::Status(absl::string_view, simdjson::dom::element)>& other) {
-  for (const auto& [raw_key, value] : body) {
-    const absl::string_view key = ToAbsl(raw_key);
-    absl::StatusOr<bool> is_override = ReadOverride(key, value, overrides);
-    if (!is_override.ok()) return is_override.status();
-    if (*is_override) continue;
-    if (absl::Status read = other(key, value); !read.ok()) return read;
-  }
-  return absl::OkStatus();
 }
 
 // Where a webhook goes and the x-line-signature it carries: the channel's own endpoint and a
@@ -321,20 +298,31 @@ HttpResponse ControlApi::PatchChannel(const std::string& channel_id,
   return JsonResponse(200, StateJson(*state));
 }
 
-HttpResponse ControlApi::SendWebhook(const std::string& channel_id,
-                                     const HttpRequest& request) const {
+absl::StatusOr<ControlApi::WebhookCall> ControlApi::ReadWebhookCall(
+    const std::string& channel_id, const HttpRequest& request, const FieldReader& other) const {
   absl::StatusOr<ChannelState> state = registry_->Get(channel_id);
-  if (!state.ok()) return ControlStatusError(state.status());
+  if (!state.ok()) return state.status();
   simdjson::dom::parser parser;
   absl::StatusOr<simdjson::dom::object> body = ParseControlBody(parser, request.body);
-  if (!body.ok()) return ControlStatusError(body.status());
+  if (!body.ok()) return body.status();
+  WebhookCall call{*std::move(state), {}};
+  for (const auto& [raw_key, value] : *body) {
+    const absl::string_view key = ToAbsl(raw_key);
+    absl::StatusOr<bool> is_override = ReadOverride(key, value, call.overrides);
+    if (!is_override.ok()) return is_override.status();
+    if (*is_override) continue;
+    if (absl::Status read = other(key, value); !read.ok()) return read;
+  }
+  return call;
+}
 
-  Overrides overrides;
+HttpResponse ControlApi::SendWebhook(const std::string& channel_id,
+                                     const HttpRequest& request) const {
   std::optional<std::string> raw_body;
   bool has_events = false;
   std::optional<Generate> generate;
-  absl::Status read = ReadWebhookCallBody(
-      *body, overrides, [&](absl::string_view key, simdjson::dom::element value) {
+  absl::StatusOr<WebhookCall> call = ReadWebhookCall(
+      channel_id, request, [&](absl::string_view key, simdjson::dom::element value) {
         if (key == "events") {
           if (!value.is_array()) return absl::InvalidArgumentError("\"events\" must be an array");
           has_events = true;
@@ -351,7 +339,9 @@ HttpResponse ControlApi::SendWebhook(const std::string& channel_id,
         }
         return absl::OkStatus();
       });
-  if (!read.ok()) return ControlStatusError(read);
+  if (!call.ok()) return ControlStatusError(call.status());
+  const ChannelState* state = &call->state;
+  const Overrides& overrides = call->overrides;
   if (static_cast<int>(has_events) + static_cast<int>(raw_body.has_value()) +
           static_cast<int>(generate.has_value()) >
       1) {
@@ -396,22 +386,18 @@ HttpResponse ControlApi::SendWebhook(const std::string& channel_id,
 
 HttpResponse ControlApi::Redeliver(const std::string& channel_id,
                                    const HttpRequest& request) const {
-  absl::StatusOr<ChannelState> state = registry_->Get(channel_id);
-  if (!state.ok()) return ControlStatusError(state.status());
-  simdjson::dom::parser parser;
-  absl::StatusOr<simdjson::dom::object> body = ParseControlBody(parser, request.body);
-  if (!body.ok()) return ControlStatusError(body.status());
-  Overrides overrides;
   std::string event_id;
-  absl::Status read = ReadWebhookCallBody(
-      *body, overrides, [&](absl::string_view key, simdjson::dom::element value) {
+  absl::StatusOr<WebhookCall> call = ReadWebhookCall(
+      channel_id, request, [&](absl::string_view key, simdjson::dom::element value) {
         if (key != "webhook_event_id") return UnknownField(key);
         absl::StatusOr<std::string> id = JsonString(value, key);
         if (!id.ok()) return id.status();
         event_id = *std::move(id);
         return absl::OkStatus();
       });
-  if (!read.ok()) return ControlStatusError(read);
+  if (!call.ok()) return ControlStatusError(call.status());
+  const ChannelState* state = &call->state;
+  const Overrides& overrides = call->overrides;
   if (event_id.empty()) return ControlError(400, "\"webhook_event_id\" is required");
   std::optional<std::string> original = registry_->FindEvent(channel_id, event_id);
   if (!original.has_value()) {
@@ -432,16 +418,12 @@ HttpResponse ControlApi::Redeliver(const std::string& channel_id,
 }
 
 HttpResponse ControlApi::Verify(const std::string& channel_id, const HttpRequest& request) const {
-  absl::StatusOr<ChannelState> state = registry_->Get(channel_id);
-  if (!state.ok()) return ControlStatusError(state.status());
-  simdjson::dom::parser parser;
-  absl::StatusOr<simdjson::dom::object> body = ParseControlBody(parser, request.body);
-  if (!body.ok()) return ControlStatusError(body.status());
-  Overrides overrides;
-  absl::Status read = ReadWebhookCallBody(
-      *body, overrides,
+  absl::StatusOr<WebhookCall> call = ReadWebhookCall(
+      channel_id, request,
       [](absl::string_view key, simdjson::dom::element) { return UnknownField(key); });
-  if (!read.ok()) return ControlStatusError(read);
+  if (!call.ok()) return ControlStatusError(call.status());
+  const ChannelState* state = &call->state;
+  const Overrides& overrides = call->overrides;
   Delivery delivery;
   delivery.body = BuildWebhookBody(overrides.destination.value_or(state->channel.bot_user_id), {});
   AddressAndSign(state->channel, overrides, delivery.body, delivery.endpoint, delivery.signature);

@@ -1,10 +1,16 @@
 #ifndef LINECHANNEL_TOOLS_FAKE_LINE_CONTROL_API_H_
 #define LINECHANNEL_TOOLS_FAKE_LINE_CONTROL_API_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <simdjson.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "tools/fake_line/channel_registry.h"
 #include "tools/fake_line/clock.h"
 #include "tools/fake_line/event_factory.h"
@@ -15,6 +21,16 @@
 #include "tools/fake_line/webhook_sender.h"
 
 namespace linechannel::fake_line {
+
+// Fields that every webhook-sending control call accepts, each replacing what the channel
+// would use: where the POST goes, the secret it is signed with, the signature itself (empty:
+// no header) and the body's destination.
+struct WebhookOverrides {
+  std::optional<std::string> endpoint;
+  std::optional<std::string> secret;
+  std::optional<std::string> signature;
+  std::optional<std::string> destination;
+};
 
 // The JSON control API that tests and benchmarks use to drive the fake, under /fake/ (see
 // README.md for every path and field); the calls about outbound traffic are MessagingControl's.
@@ -35,6 +51,15 @@ class ControlApi {
   HttpResponse Handle(const HttpRequest& request) const;
 
  private:
+  // A webhook-sending call: the channel as it is now and the overrides its body gave.
+  struct WebhookCall {
+    ChannelState state;
+    WebhookOverrides overrides;
+  };
+  // Reads the fields of a control call's JSON body that are not overrides, one at a time; an
+  // unknown one is refused with INVALID_ARGUMENT.
+  using FieldReader = std::function<absl::Status(absl::string_view, simdjson::dom::element)>;
+
   // A webhook POST about to be made for a channel.
   struct Delivery {
     std::string endpoint;
@@ -60,6 +85,12 @@ class ControlApi {
   HttpResponse Clock() const;
   HttpResponse AdvanceClock(const HttpRequest& request) const;
   HttpResponse FreezeClock(const HttpRequest& request) const;
+
+  // The channel (NOT_FOUND if unknown) and the body of a webhook-sending call, its override
+  // fields read and every other field passed to `other`.
+  absl::StatusOr<WebhookCall> ReadWebhookCall(const std::string& channel_id,
+                                              const HttpRequest& request,
+                                              const FieldReader& other) const;
 
   // Sends `delivery` for `state`'s channel and answers with the outcome.
   HttpResponse Deliver(const ChannelState& state, Delivery delivery) const;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "tools/fake_line/per_channel_find.h"
 
 namespace linechannel::fake_line {
 
@@ -45,11 +46,7 @@ void MediaLibrary::Add(absl::string_view channel_id, MediaItem item) {
 std::optional<MediaItem> MediaLibrary::Find(absl::string_view channel_id,
                                             absl::string_view message_id) const {
   absl::MutexLock lock(&mu_);
-  auto channel = channels_.find(channel_id);
-  if (channel == channels_.end()) return std::nullopt;
-  auto item = channel->second.items.find(message_id);
-  if (item == channel->second.items.end()) return std::nullopt;
-  return item->second;
+  return FindInChannel(channels_, channel_id, &MediaLibrary::ChannelMedia::items, message_id);
 }
 
 absl::StatusOr<MediaItem> MediaLibrary::Update(absl::string_view channel_id,

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "tools/fake_line/per_channel_find.h"
 
 namespace linechannel::fake_line {
 namespace {
@@ -53,11 +54,7 @@ void Outbox::AddReadToken(absl::string_view channel_id, absl::string_view token,
 std::optional<std::string> Outbox::FindReadToken(absl::string_view channel_id,
                                                  absl::string_view token) const {
   absl::MutexLock lock(&mu_);
-  auto channel = channels_.find(channel_id);
-  if (channel == channels_.end()) return std::nullopt;
-  auto it = channel->second.read_tokens.find(token);
-  if (it == channel->second.read_tokens.end()) return std::nullopt;
-  return it->second;
+  return FindInChannel(channels_, channel_id, &Outbox::ChannelOutbox::read_tokens, token);
 }
 
 absl::Status Outbox::Reply(absl::string_view channel_id, absl::string_view reply_token,
