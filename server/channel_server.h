@@ -35,6 +35,10 @@ struct ServerConfig {
   int rpc_queue = 1024;
   size_t grpc_max_message_bytes = 1 << 20;
   int max_event_streams = 256;
+  // gRPC connections that have not finished their HTTP/2 (and TLS) handshake within this are
+  // closed; so are connections with no call open for `grpc_max_connection_idle`.
+  absl::Duration grpc_handshake_timeout = absl::Seconds(5);
+  absl::Duration grpc_max_connection_idle = absl::Minutes(5);
 
   // TLS for the gRPC port: certificate chain and key (PEM); with a client CA, callers must
   // also present a certificate it signed.
@@ -45,10 +49,12 @@ struct ServerConfig {
   // The webhook endpoint.
   int webhook_threads = 2;
   size_t webhook_max_body_bytes = 1 << 20;
-  int webhook_max_connections = 1024;
-  absl::Duration webhook_header_timeout = absl::Seconds(10);
-  absl::Duration webhook_body_timeout = absl::Seconds(10);
+  // See HttpServer::Options for what each means, and README for why the defaults.
+  int webhook_max_connections = 50000;
+  absl::Duration webhook_header_timeout = absl::Seconds(3);
+  absl::Duration webhook_body_timeout = absl::Seconds(3);
   absl::Duration webhook_idle_timeout = absl::Seconds(60);
+  absl::Duration webhook_busy_idle_timeout = absl::Seconds(2);
   std::string webhook_tls_cert_file;
   std::string webhook_tls_key_file;
 
