@@ -119,11 +119,8 @@ class FloodTest : public ServiceTest {
     files_ = RaiseFileLimit(65536);
     ServiceTest::SetUp();
     if (HasFatalFailure()) return;
-    v1::BindChannelResponse bound;
-    const grpc::Status status =
-        channeld_->stub().BindChannel(Context().get(), BindRequestFor(Channel1(), kTeam), &bound);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    url_ = bound.channel().webhook_url();
+    url_ = BindForWebhooks(*channeld_, Channel1(), kTeam);
+    if (HasFatalFailure()) return;
     path_ = url_.substr(url_.find("/line/webhook/"));
   }
 
