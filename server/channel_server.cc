@@ -305,8 +305,9 @@ absl::Status ChannelServer::Parts::StartGrpc(const ServerConfig& config) {
   // A connection that never sends the HTTP/2 preface and SETTINGS (gRPC 1.51 keeps this timer
   // running until the client's first SETTINGS frame arrives) would otherwise hold its
   // descriptor for gRPC's default of 120 s.
-  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
-                             static_cast<int>(absl::ToInt64Milliseconds(config.grpc_handshake_timeout)));
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(config.grpc_handshake_timeout)));
   // Idle connections (no call open) are closed with a GOAWAY; gRPC clients reconnect on their
   // next call without the caller noticing, so a flood of idle connections drains by itself.
   builder.AddChannelArgument(

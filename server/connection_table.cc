@@ -17,7 +17,7 @@ ConnectionTable::List& ConnectionTable::ListFor(State state) {
 }
 
 std::unique_ptr<ConnectionTable::Handle> ConnectionTable::Add(std::weak_ptr<Connection> connection,
-                                                               State state) {
+                                                              State state) {
   absl::MutexLock lock(&mu_);
   List& list = ListFor(state);
   list.push_back(Entry{std::move(connection), state});

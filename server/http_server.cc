@@ -182,14 +182,15 @@ class Session : public ConnectionTable::Connection {
     response_ = {};
     buffer_.shrink_to_fit();
     tcp().expires_after(Chrono(server_->IdleTimeout()));
-    self().stream().async_read_some(
-        buffer_.prepare(kIdleReadBytes), [self = shared()](beast::error_code ec, size_t n) {
-          if (ec == beast::error::timeout) self->server_->Report(ConnectionEvent::kIdleTimeout);
-          if (ec) return self->Close();
-          self->buffer_.commit(n);
-          if (!self->Enter(ConnectionTable::State::kIncomplete)) return;
-          self->ReadHeader(self->server_->options.header_timeout);
-        });
+    self().stream().async_read_some(buffer_.prepare(kIdleReadBytes),
+                                    [self = shared()](beast::error_code ec, size_t n) {
+                                      if (ec == beast::error::timeout)
+                                        self->server_->Report(ConnectionEvent::kIdleTimeout);
+                                      if (ec) return self->Close();
+                                      self->buffer_.commit(n);
+                                      if (!self->Enter(ConnectionTable::State::kIncomplete)) return;
+                                      self->ReadHeader(self->server_->options.header_timeout);
+                                    });
   }
 
   void OnHeader(beast::error_code ec, size_t) {

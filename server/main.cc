@@ -248,10 +248,9 @@ int main(int argc, char** argv) {
   config.webhook_busy_idle_timeout = absl::GetFlag(FLAGS_webhook_busy_idle_timeout);
   config.grpc_handshake_timeout = absl::GetFlag(FLAGS_grpc_handshake_timeout);
   config.grpc_max_connection_idle = absl::GetFlag(FLAGS_grpc_max_connection_idle);
-  for (const absl::Duration d :
-       {config.webhook_header_timeout, config.webhook_body_timeout, config.webhook_idle_timeout,
-        config.webhook_busy_idle_timeout, config.grpc_handshake_timeout,
-        config.grpc_max_connection_idle}) {
+  for (const absl::Duration d : {config.webhook_header_timeout, config.webhook_body_timeout,
+                                 config.webhook_idle_timeout, config.webhook_busy_idle_timeout,
+                                 config.grpc_handshake_timeout, config.grpc_max_connection_idle}) {
     if (d <= absl::ZeroDuration() || d > absl::Hours(24)) {
       return Fail(absl::InvalidArgumentError(
           "--webhook_*_timeout, --grpc_handshake_timeout and --grpc_max_connection_idle must be "

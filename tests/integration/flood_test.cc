@@ -70,8 +70,8 @@ class StalledCalls {
       for (int i = 0; i < calls_per_channel; ++i) {
         auto context = std::make_unique<grpc::ClientContext>();
         context->AddMetadata("authorization", "Bearer " + token);
-        auto call = stubs_.back()->PrepareCall(
-            context.get(), "/linechannel.v1.ChannelService/GetChannel", &cq_);
+        auto call = stubs_.back()->PrepareCall(context.get(),
+                                               "/linechannel.v1.ChannelService/GetChannel", &cq_);
         call->StartCall(nullptr);
         contexts_.push_back(std::move(context));
         calls_.push_back(std::move(call));
@@ -165,8 +165,8 @@ TEST_F(FloodTest, SlowConnectionsAreShedAndLineAndCallersGetThrough) {
   h2_pace.reconnect_delay = absl::Seconds(2);
   Slowloris h2_idle(grpc_port, Http2Preface(), grpc_idle, h2_pace);
   Slowloris grpc_silent(grpc_port, "", grpc_idle, h2_pace);
-  StalledCalls stalled(channeld_->grpc_address(), channeld_->admin_token(),
-                       grpc_stalled_channels, grpc_stalled_calls);
+  StalledCalls stalled(channeld_->grpc_address(), channeld_->admin_token(), grpc_stalled_channels,
+                       grpc_stalled_calls);
 
   const absl::Time open_deadline = absl::Now() + absl::Seconds(30);
   while ((drippers.stats().opened < drip || silents.stats().opened < silent ||
@@ -187,19 +187,18 @@ TEST_F(FloodTest, SlowConnectionsAreShedAndLineAndCallersGetThrough) {
   std::thread line([&] {
     for (int i = 0; i < webhooks; ++i) {
       const absl::Time next = absl::Now() + absl::Milliseconds(50);
-      const std::string body = WebhookBody(Channel1().bot_user_id,
-                                           MessageEventJson(absl::StrFormat("01JFLOOD%06d", i)));
+      const std::string body =
+          WebhookBody(Channel1().bot_user_id, MessageEventJson(absl::StrFormat("01JFLOOD%06d", i)));
       const absl::Time start = absl::Now();
       absl::StatusOr<HttpResponse> response = PostSignedWebhook(url_, Channel1().secret, body);
       const absl::Duration took = absl::Now() - start;
       absl::MutexLock lock(&mu);
       latencies_us.push_back(absl::ToInt64Microseconds(took));
       if (!response.ok() || response->status != 200) {
-        webhook_failures.push_back(
-            absl::StrCat("webhook ", i, ": ",
-                         response.ok() ? absl::StrCat("HTTP ", response->status, " ",
-                                                      response->body)
-                                       : response.status().ToString()));
+        webhook_failures.push_back(absl::StrCat(
+            "webhook ", i, ": ",
+            response.ok() ? absl::StrCat("HTTP ", response->status, " ", response->body)
+                          : response.status().ToString()));
       }
       absl::SleepFor(next - absl::Now());
     }
@@ -250,7 +249,8 @@ TEST_F(FloodTest, SlowConnectionsAreShedAndLineAndCallersGetThrough) {
       "%d stalled calls started; %d webhooks: p50 %.1f ms, p99 %.1f ms; %d legitimate RPCs\n",
       drip, silent, drip_stats.opened, silent_stats.opened, drip_stats.cut, silent_stats.cut,
       drip_stats.answered + silent_stats.answered, kMaxConnections, evicted,
-      MetricSum(metrics, "channeld_http_connections_evicted_total{server=\"webhook\",reason=\"idle\""),
+      MetricSum(metrics,
+                "channeld_http_connections_evicted_total{server=\"webhook\",reason=\"idle\""),
       MetricSum(metrics,
                 "channeld_http_connections_evicted_total{server=\"webhook\",reason=\"incomplete\""),
       MetricSum(metrics, "channeld_http_connections_refused_total{server=\"webhook\""),

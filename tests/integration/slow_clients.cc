@@ -97,16 +97,16 @@ void Slowloris::Open(bool first) {
 }
 
 void Slowloris::Read(const std::shared_ptr<Connection>& connection) {
-  connection->socket.async_read_some(
-      boost::asio::buffer(connection->buffer),
-      [this, connection](boost::system::error_code ec, size_t n) {
-        if (!ec) {
-          connection->received.append(connection->buffer, n);
-          return Read(connection);
-        }
-        if (ec == boost::asio::error::operation_aborted || stopped_) return;
-        Closed(connection, /*by_server=*/true);
-      });
+  connection->socket.async_read_some(boost::asio::buffer(connection->buffer),
+                                     [this, connection](boost::system::error_code ec, size_t n) {
+                                       if (!ec) {
+                                         connection->received.append(connection->buffer, n);
+                                         return Read(connection);
+                                       }
+                                       if (ec == boost::asio::error::operation_aborted || stopped_)
+                                         return;
+                                       Closed(connection, /*by_server=*/true);
+                                     });
 }
 
 void Slowloris::Trickle(const std::shared_ptr<Connection>& connection) {
