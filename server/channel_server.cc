@@ -106,6 +106,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcCredentials(
   return grpc::SslServerCredentials(options);
 }
 
+std::function<void(ConnectionEvent)> ConnectionMetrics(Metrics* metrics, const char* server) {
+  return [metrics, server](ConnectionEvent event) {
+    const ConnectionEventName name = NameOf(event);
+    metrics->RecordConnection(server, name.outcome, name.reason);
+  };
+}
+
 }  // namespace
 
 // Declared in the order they start; destroyed in reverse. The HTTP servers outlive the store
@@ -238,9 +245,11 @@ absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config) {
   webhook.idle_timeout = config.webhook_idle_timeout;
   webhook.tls_cert_file = config.webhook_tls_cert_file;
   webhook.tls_key_file = config.webhook_tls_key_file;
+  webhook.busy_idle_timeout = config.webhook_busy_idle_timeout;
   webhook.on_answer = [m = &metrics](int status, absl::Duration latency) {
     m->RecordWebhook(status, latency);
   };
+  webhook.on_connection_event = ConnectionMetrics(&metrics, "webhook");
   absl::StatusOr<std::unique_ptr<HttpServer>> started =
       HttpServer::Start(webhook, webhook_handler.get());
   if (!started.ok()) return started.status();
@@ -265,6 +274,7 @@ absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config) {
   admin.log_event = "admin_http";
   admin.threads = 1;
   admin.max_connections = 64;
+  admin.on_connection_event = ConnectionMetrics(&metrics, "admin");
   started = HttpServer::Start(admin, admin_handler.get());
   if (!started.ok()) return started.status();
   admin_server = *std::move(started);
@@ -292,6 +302,17 @@ absl::Status ChannelServer::Parts::StartGrpc(const ServerConfig& config) {
   builder.SetMaxSendMessageSize(static_cast<int>(config.grpc_max_message_bytes) * 4);
   // One connection cannot hog the server with streams.
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 128);
+  // A connection that never sends the HTTP/2 preface and SETTINGS (gRPC 1.51 keeps this timer
+  // running until the client's first SETTINGS frame arrives) would otherwise hold its
+  // descriptor for gRPC's default of 120 s.
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(config.grpc_handshake_timeout)));
+  // Idle connections (no call open) are closed with a GOAWAY; gRPC clients reconnect on their
+  // next call without the caller noticing, so a flood of idle connections drains by itself.
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(config.grpc_max_connection_idle)));
   grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || port == 0) {
     return absl::UnavailableError(

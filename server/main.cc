@@ -44,8 +44,11 @@ ABSL_FLAG(std::string, webhook_tls_key_file, "", "TLS private key (PEM) for the 
 ABSL_FLAG(int64_t, grpc_max_message_bytes, 1 << 20, "Largest gRPC request accepted.");
 ABSL_FLAG(int, max_event_streams, 256,
           "StreamEvents calls open at once before new ones are refused.");
-ABSL_FLAG(int, webhook_max_connections, 1024,
-          "Open webhook connections above this are answered 503 at once.");
+ABSL_FLAG(int, webhook_max_connections, 50000,
+          "Open webhook connections at most; a newcomer beyond it evicts the connection idle "
+          "longest, else the one whose request has been arriving longest (503 only if every "
+          "connection has a request being handled). Lowered at start if the open-file limit "
+          "cannot hold it.");
 ABSL_FLAG(
     std::string, public_base_url, "",
     "Start of webhook URLs, e.g. https://line.example.com (default http://<webhook_listen>).");
@@ -63,12 +66,19 @@ ABSL_FLAG(int, rpc_queue, 1024, "RPCs that may wait for a worker before new ones
 ABSL_FLAG(int, webhook_threads, 2, "Threads serving the webhook endpoint.");
 ABSL_FLAG(int64_t, webhook_max_body_bytes, 1 << 20,
           "Webhook bodies above this are refused with 413.");
-ABSL_FLAG(absl::Duration, webhook_header_timeout, absl::Seconds(10),
-          "A webhook request's headers must arrive within this.");
-ABSL_FLAG(absl::Duration, webhook_body_timeout, absl::Seconds(10),
+ABSL_FLAG(absl::Duration, webhook_header_timeout, absl::Seconds(3),
+          "A webhook request's headers (and TLS handshake) must arrive within this of its first "
+          "byte; LINE gives up after about 2 s.");
+ABSL_FLAG(absl::Duration, webhook_body_timeout, absl::Seconds(3),
           "A webhook request's body must arrive within this after its headers.");
 ABSL_FLAG(absl::Duration, webhook_idle_timeout, absl::Seconds(60),
           "How long a kept-alive webhook connection may wait for its next request.");
+ABSL_FLAG(absl::Duration, webhook_busy_idle_timeout, absl::Seconds(2),
+          "The same wait while half of --webhook_max_connections or more are open.");
+ABSL_FLAG(absl::Duration, grpc_handshake_timeout, absl::Seconds(5),
+          "gRPC connections must finish their TLS and HTTP/2 handshake within this.");
+ABSL_FLAG(absl::Duration, grpc_max_connection_idle, absl::Minutes(5),
+          "gRPC connections with no call open this long are closed (clients reconnect).");
 ABSL_FLAG(absl::Duration, event_retention, absl::Hours(24 * 30),
           "How long webhook events are kept (0 keeps them forever).");
 ABSL_FLAG(int, line_test_calls_per_hour, 50,
@@ -87,6 +97,29 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long running requests may finish after SIGTERM.");
 
 namespace {
+
+// Every connection is a descriptor: raises the soft open-file limit to the hard limit, says in
+// the log what was set, and returns the soft limit in force (-1 if unlimited).
+int64_t RaiseFileLimit() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return -1;
+  const rlim_t before = files.rlim_cur;
+  if (files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0) getrlimit(RLIMIT_NOFILE, &files);
+  }
+  const auto number = [](rlim_t limit) {
+    return limit == RLIM_INFINITY ? int64_t{-1} : static_cast<int64_t>(limit);
+  };
+  linechannel::server::LogLine(linechannel::server::LogLevel::kInfo, "file_limit")
+      .With("open_files", number(files.rlim_cur))
+      .With("was", number(before))
+      .With("hard_limit", number(files.rlim_max))
+      .With("message", files.rlim_cur > before
+                           ? "raised the open-file limit to the hard limit"
+                           : "the open-file limit is already the hard limit (-1: unlimited)");
+  return number(files.rlim_cur);
+}
 
 int Fail(const absl::Status& status) {
   linechannel::server::LogLine(linechannel::server::LogLevel::kError, "start_failed")
@@ -126,6 +159,9 @@ absl::StatusOr<linechannel::server::ServerConfig> ConfigFromFlags() {
   config.webhook_header_timeout = absl::GetFlag(FLAGS_webhook_header_timeout);
   config.webhook_body_timeout = absl::GetFlag(FLAGS_webhook_body_timeout);
   config.webhook_idle_timeout = absl::GetFlag(FLAGS_webhook_idle_timeout);
+  config.webhook_busy_idle_timeout = absl::GetFlag(FLAGS_webhook_busy_idle_timeout);
+  config.grpc_handshake_timeout = absl::GetFlag(FLAGS_grpc_handshake_timeout);
+  config.grpc_max_connection_idle = absl::GetFlag(FLAGS_grpc_max_connection_idle);
   config.event_retention = absl::GetFlag(FLAGS_event_retention);
   config.store_busy_timeout = absl::GetFlag(FLAGS_store_busy_timeout);
   config.test_hooks = absl::GetFlag(FLAGS_enable_test_hooks);
@@ -194,16 +230,24 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   // Everything channeld creates (database, WAL, key file) is private to its user.
   umask(077);
-  // One descriptor per webhook connection: allow as many as the system lets this process have.
-  rlimit files;
-  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
-  }
+  const int64_t open_files = RaiseFileLimit();
 
   absl::StatusOr<linechannel::server::ServerConfig> config = ConfigFromFlags();
   if (!config.ok()) return Fail(config.status());
   if (absl::Status valid = ValidateServerConfig(*config); !valid.ok()) return Fail(valid);
+  if (const int fits = linechannel::server::WebhookConnectionsThatFit(
+          config->webhook_max_connections, open_files);
+      fits != config->webhook_max_connections) {
+    LogLine(LogLevel::kWarning, "config")
+        .With("webhook_max_connections", fits)
+        .With("asked", config->webhook_max_connections)
+        .With("open_files", open_files)
+        .With("message",
+              "lowered --webhook_max_connections to what the open-file limit leaves after "
+              "descriptors kept for gRPC, the database and LINE; raise the hard limit "
+              "(ulimit -Hn, LimitNOFILE=) to allow more");
+    config->webhook_max_connections = fits;
+  }
 
   absl::StatusOr<std::unique_ptr<linechannel::server::ChannelServer>> server =
       linechannel::server::ChannelServer::Start(*config);

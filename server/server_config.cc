@@ -1,5 +1,7 @@
 #include "server/server_config.h"
 
+#include <algorithm>
+
 namespace linechannel::server {
 namespace {
 
@@ -36,6 +38,16 @@ absl::Status ValidateServerConfig(const ServerConfig& config) {
   if (!InRange(config.webhook_max_body_bytes, 1024, size_t{1} << 30)) {
     return absl::InvalidArgumentError("--webhook_max_body_bytes must be 1 KiB to 1 GiB");
   }
+  for (const absl::Duration timeout :
+       {config.webhook_header_timeout, config.webhook_body_timeout, config.webhook_idle_timeout,
+        config.webhook_busy_idle_timeout, config.grpc_handshake_timeout,
+        config.grpc_max_connection_idle}) {
+    if (timeout <= absl::ZeroDuration() || timeout > absl::Hours(24)) {
+      return absl::InvalidArgumentError(
+          "--webhook_*_timeout, --grpc_handshake_timeout and --grpc_max_connection_idle must be "
+          "above 0 and at most 24h");
+    }
+  }
   if (config.webhook_threads < 1) {
     return absl::InvalidArgumentError("--webhook_threads must be at least 1");
   }
@@ -46,6 +58,14 @@ absl::Status ValidateServerConfig(const ServerConfig& config) {
     return absl::InvalidArgumentError("--rpc_workers and --rpc_queue must be at least 1");
   }
   return absl::OkStatus();
+}
+
+int WebhookConnectionsThatFit(int asked, int64_t open_files) {
+  if (open_files < 0 || int64_t{asked} + kReservedDescriptors <= open_files) return asked;
+  if (open_files > 2 * kReservedDescriptors) {
+    return static_cast<int>(open_files - kReservedDescriptors);
+  }
+  return static_cast<int>(std::max<int64_t>(1, open_files / 2));
 }
 
 }  // namespace linechannel::server

@@ -2,6 +2,7 @@
 #define LINECHANNEL_SERVER_SERVER_CONFIG_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -36,6 +37,10 @@ struct ServerConfig {
   int rpc_queue = 1024;
   size_t grpc_max_message_bytes = 1 << 20;
   int max_event_streams = 256;
+  // gRPC connections that have not finished their HTTP/2 (and TLS) handshake within this are
+  // closed; so are connections with no call open for `grpc_max_connection_idle`.
+  absl::Duration grpc_handshake_timeout = absl::Seconds(5);
+  absl::Duration grpc_max_connection_idle = absl::Minutes(5);
 
   // TLS for the gRPC port: certificate chain and key (PEM); with a client CA, callers must
   // also present a certificate it signed.
@@ -46,10 +51,12 @@ struct ServerConfig {
   // The webhook endpoint.
   int webhook_threads = 2;
   size_t webhook_max_body_bytes = 1 << 20;
-  int webhook_max_connections = 1024;
-  absl::Duration webhook_header_timeout = absl::Seconds(10);
-  absl::Duration webhook_body_timeout = absl::Seconds(10);
+  // See HttpServer::Options for what each means, and README for why the defaults.
+  int webhook_max_connections = 50000;
+  absl::Duration webhook_header_timeout = absl::Seconds(3);
+  absl::Duration webhook_body_timeout = absl::Seconds(3);
   absl::Duration webhook_idle_timeout = absl::Seconds(60);
+  absl::Duration webhook_busy_idle_timeout = absl::Seconds(2);
   std::string webhook_tls_cert_file;
   std::string webhook_tls_key_file;
 
@@ -67,6 +74,16 @@ struct ServerConfig {
   // How long events are kept; zero keeps them forever.
   absl::Duration event_retention = absl::Hours(24 * 30);
 };
+
+// Descriptors kept for everything but webhook connections: gRPC connections, the database,
+// calls to LINE, the admin port.
+inline constexpr int kReservedDescriptors = 1024;
+
+// How many webhook connections fit in `open_files` descriptors (the process's soft limit, or a
+// negative number for no limit) after kReservedDescriptors: `asked` when they fit, else what
+// is left (at least 1), so that a flood makes webhook connections evict each other instead of
+// taking the descriptors the database, LINE and gRPC need.
+int WebhookConnectionsThatFit(int asked, int64_t open_files);
 
 // OK, or INVALID_ARGUMENT naming the first setting (by its flag) that is out of range or
 // inconsistent, with the range it must be in. Pure; thread-safe.

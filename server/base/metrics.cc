@@ -84,6 +84,20 @@ void Metrics::SetEventStreams(int open) {
   event_streams_ = open;
 }
 
+void Metrics::RecordConnection(absl::string_view server, absl::string_view outcome,
+                               absl::string_view reason) {
+  const std::string by_server = absl::StrCat("server=\"", Escape(server), "\"");
+  absl::MutexLock lock(&mu_);
+  if (outcome == "opened") {
+    ++open_connections_[by_server];
+  } else if (outcome == "closed") {
+    --open_connections_[by_server];
+  } else {
+    ++shed_connections_[std::string(outcome)]
+                       [absl::StrCat(by_server, ",reason=\"", Escape(reason), "\"")];
+  }
+}
+
 std::string Metrics::RenderPrometheus() const {
   std::string out;
   const auto histogram = [&out](absl::string_view name, absl::string_view labels,
@@ -138,6 +152,28 @@ std::string Metrics::RenderPrometheus() const {
   histogram("channeld_store_commit_latency_seconds", "", commit_latency_);
   Header(out, "channeld_event_streams", "gauge", "Open StreamEvents calls.");
   Sample(out, "channeld_event_streams", "", event_streams_);
+  Header(out, "channeld_http_connections", "gauge",
+         "Open HTTP connections, by server (webhook, admin).");
+  for (const auto& [labels, n] : open_connections_) {
+    Sample(out, "channeld_http_connections", labels, static_cast<double>(n));
+  }
+  static constexpr std::pair<absl::string_view, absl::string_view> kShed[] = {
+      {"evicted",
+       "HTTP connections closed to make room for a newcomer when full, by server and reason "
+       "(idle: between requests; incomplete: its request arriving too slowly)."},
+      {"refused",
+       "HTTP connections refused, by server and reason (full: 503, every connection had a "
+       "request being handled; no_descriptors: accept found no file descriptor free)."},
+      {"timed_out",
+       "HTTP connections cut by a deadline, by server and reason (header, body, idle)."},
+  };
+  for (const auto& [outcome, help] : kShed) {
+    const std::string name = absl::StrCat("channeld_http_connections_", outcome, "_total");
+    Header(out, name, "counter", help);
+    const auto it = shed_connections_.find(outcome);
+    if (it == shed_connections_.end()) continue;
+    for (const auto& [labels, n] : it->second) Sample(out, name, labels, static_cast<double>(n));
+  }
   return out;
 }
 

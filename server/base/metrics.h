@@ -28,6 +28,11 @@ class Metrics {
   // it carried (group commit shows as more writes than commits).
   void RecordCommit(absl::Duration latency, int writes, bool ok);
   void SetEventStreams(int open);
+  // One connection event of the HTTP server `server` ("webhook", "admin"): `outcome` is
+  // "opened", "closed" (together: the open-connections gauge), "evicted", "refused" or
+  // "timed_out", each counted by `reason`.
+  void RecordConnection(absl::string_view server, absl::string_view outcome,
+                        absl::string_view reason);
 
   std::string RenderPrometheus() const;
 
@@ -57,6 +62,10 @@ class Metrics {
   uint64_t committed_writes_ ABSL_GUARDED_BY(mu_) = 0;
   Histogram commit_latency_ ABSL_GUARDED_BY(mu_);
   int event_streams_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<Labels, int64_t> open_connections_ ABSL_GUARDED_BY(mu_);
+  // By outcome (evicted, refused, timed_out), then labels.
+  std::map<std::string, std::map<Labels, uint64_t>, std::less<>> shed_connections_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace linechannel::server

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "server/base/logger.h"
+#include "server/http/connection_table.h"
 
 namespace linechannel::server {
 namespace {
@@ -37,27 +38,73 @@ bool IsDisconnect(const beast::error_code& ec) {
          ec == asio::error::operation_aborted || ec == ssl::error::stream_truncated;
 }
 
+// How long accept() waits after running out of file descriptors: long enough for the evicted
+// connection to close, short enough that the backlog barely notices.
+constexpr absl::Duration kAcceptRetryDelay = absl::Milliseconds(5);
+// Out-of-descriptor log lines are at most this frequent, so a flood does not flood the log.
+constexpr absl::Duration kNoDescriptorsLogInterval = absl::Seconds(10);
+
 }  // namespace
+
+ConnectionEventName NameOf(ConnectionEvent event) {
+  switch (event) {
+    case ConnectionEvent::kOpened:
+      return {"opened", ""};
+    case ConnectionEvent::kClosed:
+      return {"closed", ""};
+    case ConnectionEvent::kEvictedIdle:
+      return {"evicted", "idle"};
+    case ConnectionEvent::kEvictedIncomplete:
+      return {"evicted", "incomplete"};
+    case ConnectionEvent::kRefusedFull:
+      return {"refused", "full"};
+    case ConnectionEvent::kRefusedNoDescriptors:
+      return {"refused", "no_descriptors"};
+    case ConnectionEvent::kHeaderTimeout:
+      return {"timed_out", "header"};
+    case ConnectionEvent::kBodyTimeout:
+      return {"timed_out", "body"};
+    case ConnectionEvent::kIdleTimeout:
+      break;
+  }
+  return {"timed_out", "idle"};
+}
 
 struct HttpServer::Impl {
   Options options;
   HttpHandler* handler = nullptr;
+  // Before `io`: sessions still queued in `io` when it is destroyed leave the table then.
+  ConnectionTable table;
   asio::io_context io;
   // Keeps the threads running while a request waits for something outside the io_context
   // (a commit): without it they would return from run() and the answer would never be sent.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor{io};
+  asio::steady_timer accept_retry{io};
+  std::atomic<int64_t> last_no_descriptors_log_ns{0};
   std::optional<ssl::context> tls;
   std::vector<std::thread> threads;
   std::string address;
   // Requests between "headers read" and "answer written"; shutdown waits for them.
   std::atomic<int> in_flight{0};
-  std::atomic<int> connections{0};
   std::atomic<bool> stopping{false};
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
 
   void Accept();
+  void OnAccept(tcp::socket socket);
+  // Evicts one connection to make room; false if every connection is busy.
+  bool MakeRoom();
+  void OnNoDescriptors(const beast::error_code& ec);
+  void Report(ConnectionEvent event) const {
+    if (options.on_connection_event) options.on_connection_event(event);
+  }
+  // Kept-alive connections wait less for their next request when the server fills up.
+  absl::Duration IdleTimeout() const {
+    return table.open() * 2 >= static_cast<size_t>(options.max_connections)
+               ? std::min(options.busy_idle_timeout, options.idle_timeout)
+               : options.idle_timeout;
+  }
 };
 
 namespace {
@@ -66,10 +113,21 @@ namespace {
 // All of a session's handlers run on its strand. `Derived` provides stream() and the
 // connection's start and end (a TLS handshake and close_notify, or nothing).
 template <typename Derived>
-class Session {
+class Session : public ConnectionTable::Connection {
  public:
-  explicit Session(HttpServer::Impl* server) : server_(server) { ++server_->connections; }
-  ~Session() { --server_->connections; }
+  explicit Session(HttpServer::Impl* server) : server_(server) {
+    server_->Report(ConnectionEvent::kOpened);
+  }
+  ~Session() override {
+    // Leave the table before saying so, so the open count and the event agree.
+    handle_.reset();
+    server_->Report(ConnectionEvent::kClosed);
+  }
+
+  // Closes at once (on the session's strand) without an answer; see ConnectionTable.
+  void Evict() override {
+    asio::post(tcp().get_executor(), [self = shared()] { self->self().Abort(); });
+  }
 
  protected:
   Derived& self() { return static_cast<Derived&>(*this); }
@@ -88,8 +146,21 @@ class Session {
                             beast::bind_front_handler(&Session::OnHeader, shared()));
   }
 
+  // Joins the server's connection table: every session does, before its first read.
+  void Register(ConnectionTable::State state) {
+    handle_ = server_->table.Add(std::weak_ptr<ConnectionTable::Connection>(shared()), state);
+  }
+
+  // Moves to `state`; false (and the connection closed) if it was evicted meanwhile.
+  bool Enter(ConnectionTable::State state) {
+    if (server_->table.Set(*handle_, state)) return true;
+    self().Abort();
+    return false;
+  }
+
   // Refuses a connection above the limit without reading anything.
   void RefuseOverload() {
+    server_->Report(ConnectionEvent::kRefusedFull);
     ++server_->in_flight;
     started_ = absl::Now();
     parser_.emplace();
@@ -101,19 +172,29 @@ class Session {
   // from then on its headers get the (shorter) header timeout.
   void WaitForNextRequest() {
     if (buffer_.size() > 0) {
-      ReadHeader(server_->options.header_timeout);
+      // Pipelined: the next request has begun already.
+      if (Enter(ConnectionTable::State::kIncomplete)) ReadHeader(server_->options.header_timeout);
       return;
     }
-    tcp().expires_after(Chrono(server_->options.idle_timeout));
-    self().stream().async_read_some(buffer_.prepare(4096),
+    if (!Enter(ConnectionTable::State::kIdle)) return;
+    // An idle connection should cost little: drop what the last request grew.
+    parser_.reset();
+    response_ = {};
+    buffer_.shrink_to_fit();
+    tcp().expires_after(Chrono(server_->IdleTimeout()));
+    self().stream().async_read_some(buffer_.prepare(kIdleReadBytes),
                                     [self = shared()](beast::error_code ec, size_t n) {
+                                      if (ec == beast::error::timeout)
+                                        self->server_->Report(ConnectionEvent::kIdleTimeout);
                                       if (ec) return self->Close();
                                       self->buffer_.commit(n);
+                                      if (!self->Enter(ConnectionTable::State::kIncomplete)) return;
                                       self->ReadHeader(self->server_->options.header_timeout);
                                     });
   }
 
   void OnHeader(beast::error_code ec, size_t) {
+    if (ec == beast::error::timeout) server_->Report(ConnectionEvent::kHeaderTimeout);
     if (IsDisconnect(ec)) return Close();
     ++server_->in_flight;
     started_ = absl::Now();
@@ -144,6 +225,7 @@ class Session {
   }
 
   void OnBody(beast::error_code ec, size_t) {
+    if (ec == beast::error::timeout) server_->Report(ConnectionEvent::kBodyTimeout);
     if (ec == http::error::body_limit) return Respond({413, "body too large\n"}, true);
     if (IsDisconnect(ec) || ec == http::error::partial_message) {
       --server_->in_flight;
@@ -152,6 +234,11 @@ class Session {
     }
     if (ec) return Respond({400, "malformed HTTP request body\n"}, true);
 
+    // The request is in: from now on it is handled, never evicted.
+    if (!Enter(ConnectionTable::State::kBusy)) {
+      --server_->in_flight;
+      return;
+    }
     auto& request = parser_->get();
     const HeaderLookup headers = [&request](absl::string_view name) {
       const auto it = request.find(beast::string_view(name.data(), name.size()));
@@ -168,6 +255,11 @@ class Session {
   }
 
   void Respond(HttpAnswer answer, bool close) {
+    // Answered: no longer evictable (unless evicted before this, when nothing is sent).
+    if (!Enter(ConnectionTable::State::kBusy)) {
+      --server_->in_flight;
+      return;
+    }
     Log(answer.status, answer.log_fields);
     if (server_->options.on_answer)
       server_->options.on_answer(answer.status, absl::Now() - started_);
@@ -197,7 +289,12 @@ class Session {
 
   void Close() { self().Close(); }
 
+  // The first read of an idle connection's next request: enough for a typical request line and
+  // headers, small enough that waiting costs little (header reads grow the buffer as needed).
+  static constexpr size_t kIdleReadBytes = 1024;
+
   HttpServer::Impl* const server_;
+  std::unique_ptr<ConnectionTable::Handle> handle_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::unique_ptr<HttpHandler::BodyStep> body_step_;
@@ -215,7 +312,11 @@ class PlainSession : public Session<PlainSession>,
   beast::tcp_stream& stream() { return stream_; }
 
   void Start(bool overloaded) {
-    if (overloaded) return RefuseOverload();
+    if (overloaded) {
+      Register(ConnectionTable::State::kBusy);
+      return RefuseOverload();
+    }
+    Register(ConnectionTable::State::kIncomplete);
     ReadHeader(server_->options.header_timeout);
   }
 
@@ -224,6 +325,8 @@ class PlainSession : public Session<PlainSession>,
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.close();
   }
+
+  void Abort() { stream_.close(); }
 
  private:
   beast::tcp_stream stream_;
@@ -236,11 +339,15 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
   beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
 
   void Start(bool overloaded) {
-    // The handshake is part of the header time: a client that stalls it is cut like one
-    // that stalls its headers.
+    // The handshake is part of the header time: a client that stalls it is cut (or evicted)
+    // like one that stalls its headers.
+    Register(overloaded ? ConnectionTable::State::kBusy : ConnectionTable::State::kIncomplete);
     beast::get_lowest_layer(stream_).expires_after(Chrono(server_->options.header_timeout));
     stream_.async_handshake(ssl::stream_base::server,
                             [self = shared_from_this(), overloaded](beast::error_code ec) {
+                              if (ec == beast::error::timeout) {
+                                self->server_->Report(ConnectionEvent::kHeaderTimeout);
+                              }
                               if (ec) return self->Drop();
                               if (overloaded) return self->RefuseOverload();
                               self->ReadHeader(self->server_->options.header_timeout);
@@ -251,6 +358,9 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
     stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->Drop(); });
   }
+
+  // No close_notify: an evicted client gets nothing more.
+  void Abort() { Drop(); }
 
  private:
   void Drop() { beast::get_lowest_layer(stream_).close(); }
@@ -263,18 +373,62 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
 void HttpServer::Impl::Accept() {
   acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping.load()) return;
-    if (!ec) {
-      const bool overloaded = connections.load() >= options.max_connections;
-      if (tls) {
-        std::make_shared<TlsSession>(std::move(socket), this)->Start(overloaded);
-      } else {
-        std::make_shared<PlainSession>(std::move(socket), this)->Start(overloaded);
-      }
-    } else if (ec == asio::error::no_descriptors) {
-      // Out of file descriptors: the connection waits in the backlog until one frees up.
-      LogLine(LogLevel::kError, "http_accept_failed").With("error", ec.message());
+    if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+      return OnNoDescriptors(ec);
     }
+    if (!ec) OnAccept(std::move(socket));
     Accept();
+  });
+}
+
+void HttpServer::Impl::OnAccept(tcp::socket socket) {
+  // Room is made before the newcomer is read from, never after: the newcomer is the one
+  // client known to be prompt (it has just arrived), so it is never the one refused while
+  // another connection could give way.
+  const bool overloaded =
+      table.open() >= static_cast<size_t>(options.max_connections) && !MakeRoom();
+  if (tls) {
+    std::make_shared<TlsSession>(std::move(socket), this)->Start(overloaded);
+  } else {
+    std::make_shared<PlainSession>(std::move(socket), this)->Start(overloaded);
+  }
+}
+
+bool HttpServer::Impl::MakeRoom() {
+  switch (table.EvictOne()) {
+    case ConnectionTable::Evicted::kIdle:
+      Report(ConnectionEvent::kEvictedIdle);
+      return true;
+    case ConnectionTable::Evicted::kIncomplete:
+      Report(ConnectionEvent::kEvictedIncomplete);
+      return true;
+    case ConnectionTable::Evicted::kNone:
+      break;
+  }
+  return false;
+}
+
+void HttpServer::Impl::OnNoDescriptors(const beast::error_code& ec) {
+  // The process is out of descriptors (the connection limit is above what RLIMIT_NOFILE
+  // leaves, or another part of the process holds many): free one by evicting, and retry a
+  // moment later rather than at once, which would spin on the same error. The connection
+  // waits in the listen backlog meanwhile.
+  Report(ConnectionEvent::kRefusedNoDescriptors);
+  MakeRoom();
+  const int64_t now_ns = absl::GetCurrentTimeNanos();
+  int64_t last = last_no_descriptors_log_ns.load();
+  if (now_ns - last >= absl::ToInt64Nanoseconds(kNoDescriptorsLogInterval) &&
+      last_no_descriptors_log_ns.compare_exchange_strong(last, now_ns)) {
+    LogLine(LogLevel::kError, "http_accept_failed")
+        .With("error", ec.message())
+        .With("open_connections", static_cast<int64_t>(table.open()))
+        .With("message",
+              "out of file descriptors: evicting connections to make room; raise the open-file "
+              "limit or lower the connection limit");
+  }
+  accept_retry.expires_after(Chrono(kAcceptRetryDelay));
+  accept_retry.async_wait([this](beast::error_code wait_ec) {
+    if (!wait_ec && !stopping.load()) Accept();
   });
 }
 
@@ -353,6 +507,7 @@ void HttpServer::Shutdown(absl::Duration grace) {
   asio::post(impl_->io, [impl = impl_.get()] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
+    impl->accept_retry.cancel();
   });
   const absl::Time deadline = absl::Now() + grace;
   while (impl_->in_flight.load() > 0 && absl::Now() < deadline) {

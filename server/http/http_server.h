@@ -62,6 +62,33 @@ class HttpHandler {
   virtual Decision OnHead(const HttpHead& head) = 0;
 };
 
+// What happened to one of an HttpServer's connections.
+enum class ConnectionEvent {
+  kOpened,
+  kClosed,
+  // Closed to make room for a newcomer (see HttpServer::Options::max_connections).
+  kEvictedIdle,
+  kEvictedIncomplete,
+  // Full, and every connection busy with a request: the newcomer got 503.
+  kRefusedFull,
+  // accept() failed for want of a file descriptor; a connection is evicted and the accept
+  // retried shortly (the newcomer waits in the listen backlog meanwhile).
+  kRefusedNoDescriptors,
+  // Cut by a deadline: headers (or TLS handshake), body, or the wait between requests.
+  kHeaderTimeout,
+  kBodyTimeout,
+  kIdleTimeout,
+};
+
+// The Prometheus-style name of `event`'s outcome ("opened", "closed", "evicted", "refused",
+// "timed_out") and its reason ("idle", "incomplete", "full", "no_descriptors", "header",
+// "body"; empty for opened and closed).
+struct ConnectionEventName {
+  const char* outcome;
+  const char* reason;
+};
+ConnectionEventName NameOf(ConnectionEvent event);
+
 // An HTTP/1.1 server (Boost.Beast) on one address: connections, keep-alive, limits, timeouts
 // and the two-step order of work, with one log line per request. Thread-safe.
 class HttpServer {
@@ -74,20 +101,29 @@ class HttpServer {
     int threads = 2;
     // Bodies above this get 413, judged from Content-Length before any of the body is read.
     size_t max_body_bytes = 1 << 20;
-    // A request's headers must all arrive within this (cuts slowloris clients).
-    absl::Duration header_timeout = absl::Seconds(10);
+    // A request's headers must all arrive within this of its first byte (of the accept, or
+    // the start of the TLS handshake, for a connection's first request): cuts slowloris
+    // clients.
+    absl::Duration header_timeout = absl::Seconds(3);
     // The body must arrive within this once the headers are in.
-    absl::Duration body_timeout = absl::Seconds(10);
-    // A kept-alive connection may wait this long for its next request.
+    absl::Duration body_timeout = absl::Seconds(3);
+    // A kept-alive connection may wait this long for its next request...
     absl::Duration idle_timeout = absl::Seconds(60);
-    // Open connections above this are answered 503 at once and closed, so overload is
-    // refused fast instead of queueing without bound.
+    // ...or only this long when half of `max_connections` or more are open.
+    absl::Duration busy_idle_timeout = absl::Seconds(2);
+    // At most this many connections are open. A newcomer beyond it evicts the connection idle
+    // longest or, if none is idle, the one whose request has been incomplete longest (see
+    // connection_table.h); only when every open connection has a request being handled is the
+    // newcomer answered 503 at once and closed.
     int max_connections = 1024;
     // TLS (1.2 or later) with this PEM certificate chain and key; empty for plain HTTP.
     std::string tls_cert_file;
     std::string tls_key_file;
     // Told about every answer (for metrics).
     std::function<void(int status, absl::Duration latency)> on_answer;
+    // Told about every connection opened, closed, evicted, refused or timed out (for
+    // metrics). Called on the server's threads; must not block.
+    std::function<void(ConnectionEvent event)> on_connection_event;
   };
 
   // UNAVAILABLE if the address cannot be listened on.

@@ -288,6 +288,15 @@ v1::BindChannelRequest BindRequestFor(const FixtureChannel& channel, const std::
   return request;
 }
 
+std::string BindForWebhooks(Channeld& channeld, const FixtureChannel& channel,
+                            const std::string& team) {
+  v1::BindChannelResponse bound;
+  const grpc::Status status =
+      channeld.stub().BindChannel(Context().get(), BindRequestFor(channel, team), &bound);
+  [&] { ASSERT_TRUE(status.ok()) << status.error_message(); }();
+  return status.ok() ? bound.channel().webhook_url() : "";
+}
+
 int EnvInt(const char* name, int fallback, int min) {
   const char* value = std::getenv(name);
   int parsed = 0;

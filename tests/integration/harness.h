@@ -126,6 +126,10 @@ std::vector<std::string> ViolatedFields(const grpc::Status& status);
 
 // A bind request for a fixture channel, as `team`.
 v1::BindChannelRequest BindRequestFor(const FixtureChannel& channel, const std::string& team);
+// Binds `channel` as `team` through `channeld`'s admin caller and returns its webhook URL; a
+// failed bind fails the test (check HasFatalFailure()) and returns "".
+std::string BindForWebhooks(Channeld& channeld, const FixtureChannel& channel,
+                            const std::string& team);
 
 // Every event a team's bindings hold (of one channel, if `channel_id` is set), read through
 // ListEvents page by page. A failed call fails the test and ends the list.

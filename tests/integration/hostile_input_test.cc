@@ -38,6 +38,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/slow_clients.h"
 
 namespace linechannel::testing {
 namespace {
@@ -146,27 +147,9 @@ std::string TlsClientHello() {
   return client_hello;
 }
 
-// Raises this process's open-file limit to its hard limit; returns the new soft limit.
-rlim_t RaiseFileLimit() {
-  rlimit files{};
-  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return 0;
-  if (files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &files) != 0) getrlimit(RLIMIT_NOFILE, &files);
-  }
-  return files.rlim_cur;
-}
-
-int64_t Percentile(std::vector<int64_t> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const size_t index = std::min(values.size() - 1, static_cast<size_t>(p * values.size()));
-  return values[index];
-}
-
 class HostileInputTest : public ServiceTest {
  protected:
-  // Short stall timeouts so the tests need not wait ten seconds; room for a thousand slow
+  // Short stall timeouts so the tests need not wait three seconds; room for a thousand slow
   // connections plus real traffic (see Slowloris); a small body limit so oversized bodies are
   // cheap to send.
   std::vector<std::string> Flags() override {
@@ -178,11 +161,8 @@ class HostileInputTest : public ServiceTest {
   void SetUp() override {
     ServiceTest::SetUp();
     if (HasFatalFailure()) return;
-    v1::BindChannelResponse bound;
-    const grpc::Status status =
-        channeld_->stub().BindChannel(Context().get(), BindRequestFor(Channel1(), kTeam), &bound);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    url_ = bound.channel().webhook_url();
+    url_ = BindForWebhooks(*channeld_, Channel1(), kTeam);
+    if (HasFatalFailure()) return;
     path_ = url_.substr(url_.find("/line/webhook/"));
     const std::string& address = channeld_->webhook_address();
     port_ = std::stoi(address.substr(address.rfind(':') + 1));
@@ -231,148 +211,8 @@ class HostileInputTest : public ServiceTest {
 // ---------------------------------------------------------------------------------------------
 // Slowloris.
 
-// Keeps `connections` connections open to the webhook port, each trickling one byte of a
-// request's headers every 200 ms and never finishing them. When the server cuts one, it notes
-// how long it lived and whether anything was answered, and opens another in its place.
-class Slowloris {
- public:
-  Slowloris(int port, std::string head, int connections)
-      : endpoint_(boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)),
-        head_(std::move(head)) {
-    for (int i = 0; i < connections; ++i) Open(/*first=*/true);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-
-  ~Slowloris() { Stop(); }
-
-  void Stop() {
-    if (stopped_.exchange(true)) return;
-    boost::asio::post(io_, [this] {
-      for (auto& connection : open_) {
-        boost::system::error_code ignored;
-        connection->socket.close(ignored);
-        connection->timer.cancel();
-      }
-    });
-    work_.reset();
-    thread_.join();
-  }
-
-  struct Stats {
-    int opened = 0;
-    int connect_failures = 0;
-    int cut = 0;        // Closed by the server.
-    int first_cut = 0;  // Of the first `connections`, closed by the server.
-    int answered = 0;   // Cut connections that received any bytes first.
-    int max_open = 0;
-    absl::Duration longest;  // The longest a cut connection lived.
-    std::string an_answer;
-  };
-  Stats stats() {
-    absl::MutexLock lock(&mu_);
-    return stats_;
-  }
-
- private:
-  struct Connection {
-    explicit Connection(boost::asio::io_context& io) : socket(io), timer(io) {}
-    boost::asio::ip::tcp::socket socket;
-    boost::asio::steady_timer timer;
-    size_t sent = 0;
-    bool first = false;
-    bool connected = false;
-    absl::Time opened;
-    std::string received;
-    char buffer[512];
-  };
-
-  // Runs on the io thread (or in the constructor, before it starts).
-  void Open(bool first) {
-    auto connection = std::make_shared<Connection>(io_);
-    connection->first = first;
-    open_.push_back(connection);
-    connection->socket.async_connect(endpoint_, [this, connection](boost::system::error_code ec) {
-      if (ec) {
-        Closed(connection, /*by_server=*/false);
-        absl::MutexLock lock(&mu_);
-        ++stats_.connect_failures;
-        return;
-      }
-      connection->connected = true;
-      connection->opened = absl::Now();
-      {
-        absl::MutexLock lock(&mu_);
-        ++stats_.opened;
-        stats_.max_open = std::max(stats_.max_open, static_cast<int>(open_.size()));
-      }
-      Read(connection);
-      Trickle(connection);
-    });
-  }
-
-  void Read(const std::shared_ptr<Connection>& connection) {
-    connection->socket.async_read_some(
-        boost::asio::buffer(connection->buffer),
-        [this, connection](boost::system::error_code ec, size_t n) {
-          if (!ec) {
-            connection->received.append(connection->buffer, n);
-            return Read(connection);
-          }
-          if (ec == boost::asio::error::operation_aborted || stopped_) return;
-          Closed(connection, /*by_server=*/true);
-        });
-  }
-
-  void Trickle(const std::shared_ptr<Connection>& connection) {
-    // The head first, then an endless header value, one byte at a time.
-    const char byte = connection->sent < head_.size() ? head_[connection->sent] : 'a';
-    auto data = std::make_shared<char>(byte);
-    boost::asio::async_write(
-        connection->socket, boost::asio::buffer(data.get(), 1),
-        [this, connection, data](boost::system::error_code ec, size_t) {
-          if (ec) return;  // The server cut us; the read side notices.
-          ++connection->sent;
-          connection->timer.expires_after(std::chrono::milliseconds(200));
-          connection->timer.async_wait([this, connection](boost::system::error_code ec) {
-            if (!ec && connection->socket.is_open()) Trickle(connection);
-          });
-        });
-  }
-
-  void Closed(const std::shared_ptr<Connection>& connection, bool by_server) {
-    boost::system::error_code ignored;
-    connection->socket.close(ignored);
-    connection->timer.cancel();
-    open_.erase(std::remove(open_.begin(), open_.end(), connection), open_.end());
-    if (by_server) {
-      absl::MutexLock lock(&mu_);
-      ++stats_.cut;
-      if (connection->first) ++stats_.first_cut;
-      if (!connection->received.empty()) {
-        ++stats_.answered;
-        stats_.an_answer = connection->received.substr(0, 100);
-      }
-      stats_.longest = std::max(stats_.longest, absl::Now() - connection->opened);
-    }
-    if (!stopped_) Open(/*first=*/false);
-  }
-
-  boost::asio::io_context io_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
-      io_.get_executor()};
-  const boost::asio::ip::tcp::endpoint endpoint_;
-  const std::string head_;
-  std::vector<std::shared_ptr<Connection>> open_;  // Only on the io thread.
-  std::atomic<bool> stopped_{false};
-  absl::Mutex mu_;
-  Stats stats_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
-};
-
-// --webhook_max_connections is 4096 here, not the default 1024: the connection cap is the
-// defence against floods above it (they get 503 at once); this test is about the header timeout
-// below it. With the default, 1,000 slow connections plus the cut ones not yet closed would
-// fill the cap and real webhooks would get 503, measuring the cap instead of the timeout.
+// --webhook_max_connections is 4096 here: this test is about the header timeout below the
+// connection cap, so nothing is evicted; flood_test.cc floods past the cap.
 TEST_F(HostileInputTest, SlowlorisDoesNotHoldUpRealWebhooks) {
   constexpr int kSlowConnections = 1000;
   const rlim_t files = RaiseFileLimit();

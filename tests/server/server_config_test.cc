@@ -49,6 +49,11 @@ TEST(ServerConfigTest, EachOutOfRangeSettingIsNamedByItsFlag) {
       {"--event_retention", [](ServerConfig& c) { c.event_retention = absl::Hours(-1); }},
       {"--rpc_workers", [](ServerConfig& c) { c.rpc_workers = 0; }},
       {"--rpc_queue", [](ServerConfig& c) { c.rpc_queue = 0; }},
+      {"--grpc_handshake_timeout", [](ServerConfig& c) { c.grpc_handshake_timeout = {}; }},
+      {"--grpc_max_connection_idle",
+       [](ServerConfig& c) { c.grpc_max_connection_idle = absl::Hours(25); }},
+      {"--webhook_*_timeout",
+       [](ServerConfig& c) { c.webhook_busy_idle_timeout = absl::Seconds(-1); }},
   };
   for (const BadSetting& bad : cases) {
     ServerConfig config;
@@ -75,6 +80,14 @@ TEST(ServerConfigTest, TheEdgesOfEachRangeAreAccepted) {
   config.webhook_tls_cert_file = "cert.pem";
   config.webhook_tls_key_file = "key.pem";
   EXPECT_TRUE(ValidateServerConfig(config).ok());
+}
+
+TEST(ServerConfigTest, WebhookConnectionsAreFittedToTheOpenFileLimit) {
+  EXPECT_EQ(WebhookConnectionsThatFit(50000, -1), 50000);       // no limit
+  EXPECT_EQ(WebhookConnectionsThatFit(50000, 1 << 20), 50000);  // fits
+  EXPECT_EQ(WebhookConnectionsThatFit(50000, 20000), 20000 - kReservedDescriptors);
+  EXPECT_EQ(WebhookConnectionsThatFit(1024, 1024), 512);  // too few to keep the reserve
+  EXPECT_EQ(WebhookConnectionsThatFit(10, 1), 1);
 }
 
 }  // namespace

@@ -849,6 +849,112 @@ class Bench:
                 extra_notes="signed empty body: key lookup + unseal + HMAC, answered 400")
         return rows
 
+    # -- connection floods (issue 16)
+
+    def flood_tool(self, command, *args, **popen):
+        return subprocess.Popen([sys.executable, str(HERE / "flood.py"), command, *args],
+                                stdout=subprocess.PIPE, text=True, **popen)
+
+    def metric_sum(self, prefix):
+        admin = self.channeld.ready.get("admin")
+        if not admin:
+            return None
+        text = urllib.request.urlopen(f"http://{admin}/metrics", timeout=10).read().decode()
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith(prefix))
+
+    def send_steady(self, name, rate, seconds):
+        path, _ = self.make_requests(name, int(rate * seconds) + 1, 1)
+        port = self.channeld.ready["webhook"].rsplit(":", 1)[1]
+        sender = self.flood_tool("send", f"--port={port}", f"--requests={path}",
+                                 f"--rate={rate}", f"--seconds={seconds}")
+        out, _ = sender.communicate()
+        return parse_bench_json(out)
+
+    def bench_flood(self, data):
+        """Memory of idle connections, then LINE-like webhooks at a steady rate without and
+        with 5,000 slow connections (half drip-fed, half silent) against a cap of 2,000."""
+        d = self.args.duration
+        rate = self.args.flood_rate
+        # A fresh channeld with the default cap: RSS grows by what the idle connections cost.
+        self.stop_channeld()
+        self.start_channeld(data)
+        port = self.channeld.ready["webhook"].rsplit(":", 1)[1]
+        count = self.args.flood_idle_connections
+        before = proc_status_mb(self.channeld.pid, "VmRSS")
+        idle = self.flood_tool("idle", f"--port={port}", f"--count={count}",
+                               stdin=subprocess.PIPE)
+        ready = idle.stdout.readline().split()
+        time.sleep(1)
+        after = proc_status_mb(self.channeld.pid, "VmRSS")
+        held = int(ready[1]) if len(ready) == 2 else 0
+        open_now = self.metric_sum('channeld_http_connections{server="webhook"')
+        idle.stdin.close()
+        idle.wait()
+        per = (after - before) * 1024 * 1024 / max(1, held)
+        self.row("webhook_idle_connection_rss", per, "B/conn", rss=after,
+                 notes=(f"{held:,} kept-alive idle connections (one GET /healthz each, then "
+                        f"nothing; {open_now:.0f} open per /metrics): RSS {before:.1f} -> "
+                        f"{after:.1f} MB, +{per * 10000 / 1024 / 1024:.1f} MB per 10,000"),
+                 extra={"before_mb": before, "after_mb": after, "connections": held})
+        self.say(f"idle connections: {per:.0f} B each")
+
+        self.stop_channeld()
+        self.start_channeld(data, ["--webhook_max_connections=2000"])
+        port = self.channeld.ready["webhook"].rsplit(":", 1)[1]
+        with Span(self) as span:
+            steady = self.send_steady("flood-baseline", rate, d)
+        base = self.row("webhook_steady", rate, "req/s", p50=steady["p50_ms"],
+                        p99=steady["p99_ms"], p999=steady["p999_ms"], span=span,
+                        is_baseline=True, extra=steady,
+                        notes=(f"signed 1-event webhooks at a steady {rate:.0f}/s, each on a new "
+                               f"connection (as LINE sends them), no flood; statuses "
+                               f"{steady['statuses']}"))
+        self.say(f"webhook_steady: p99 {steady['p99_ms']:.1f} ms {steady['statuses']}")
+
+        key = (self.work / "bindings.tsv").read_text().splitlines()[0].split("\t")[2]
+        slow = self.flood_tool("slow", f"--port={port}", f"--path=/line/webhook/{key}",
+                               f"--drip={self.args.flood_connections // 2}",
+                               f"--silent={self.args.flood_connections - self.args.flood_connections // 2}")
+        time.sleep(3)  # Let the flood fill the server before measuring.
+        with Span(self) as span:
+            flooded = self.send_steady("flood", rate, d)
+        evicted = self.metric_sum('channeld_http_connections_evicted_total{server="webhook"')
+        refused = self.metric_sum('channeld_http_connections_refused_total{server="webhook"')
+        timed_out = self.metric_sum('channeld_http_connections_timed_out_total{server="webhook"')
+        slow.send_signal(signal.SIGTERM)
+        out, _ = slow.communicate()
+        attack = parse_bench_json(out)
+        ratio = flooded["p99_ms"] / max(base["p99_ms"], 1e-3)
+        ok = flooded["statuses"].get("200", 0)
+        self.row("webhook_flood_5000", rate, "req/s", p50=flooded["p50_ms"],
+                 p99=flooded["p99_ms"], p999=flooded["p999_ms"], span=span,
+                 baseline="webhook_steady", target="every webhook 200, p99 <= 2x webhook_steady",
+                 met=ok == flooded["sent"] and ratio <= 2.0,
+                 extra={**flooded, "attack": attack, "p99_ratio": ratio, "evicted": evicted,
+                        "refused": refused, "timed_out": timed_out},
+                 notes=(f"webhook p99 under flood / without: {flooded['p99_ms']:.1f} / "
+                        f"{base['p99_ms']:.1f} ms = {ratio:.2f}x; statuses "
+                        f"{flooded['statuses']}; {self.args.flood_connections:,} slow connections "
+                        f"(half drip one header byte a second, half silent; reopened 2 s after "
+                        f"a cut) against --webhook_max_connections=2000: opened "
+                        f"{attack['opened']:,}, cut {attack['cut']:,}, answered "
+                        f"{attack['answered']}; /metrics evicted {evicted:.0f}, refused "
+                        f"{refused:.0f}, timed out {timed_out:.0f}"))
+        self.say(f"webhook_flood_5000: p99 {flooded['p99_ms']:.1f} ms ({ratio:.2f}x) "
+                 f"{flooded['statuses']} evicted {evicted:.0f}")
+
+    def run_flood(self):
+        channels, hooks = make_oas("hook", 100, 1700000000, 10, self.rng)
+        (self.work / "oas-hooks.tsv").write_text("\n".join(hooks) + "\n")
+        self.start_fake_line(channels)
+        data = self.work / "data"
+        self.start_channeld(data)
+        self.grpc_tool("bind_burst", [f"--oas={self.work / 'oas-hooks.tsv'}", "--concurrency=0",
+                                      f"--out={self.work / 'bindings.tsv'}"])
+        self.bench_flood(data)
+        self.stop_all()
+
     # -- profiles (optional, separate passes: sampling slows the server)
 
     PROFILE_FRAMES = re.compile(
@@ -923,6 +1029,7 @@ class Bench:
         self.bench_webhooks()
         if self.args.profile:
             self.run_profiles()
+        self.bench_flood(data)
         self.stop_all()
 
     def run_scale(self):
@@ -1122,6 +1229,13 @@ def main():
                         help="extra channeld flag, repeatable (e.g. --channeld_flag="
                              "--binding_cache_size=0 to measure without the binding cache)")
     parser.add_argument("--starts", type=int, default=3, help="start-ups timed per store")
+    parser.add_argument("--flood", action="store_true",
+                        help="only the connection-flood rows (webhook_idle_connection_rss, "
+                             "webhook_steady, webhook_flood_5000)")
+    parser.add_argument("--flood_rate", type=float, default=100,
+                        help="webhooks per second in the flood rows")
+    parser.add_argument("--flood_connections", type=int, default=5000)
+    parser.add_argument("--flood_idle_connections", type=int, default=10000)
     args = parser.parse_args()
     if args.nice:
         # Children (channeld, fake LINE, wrk, h2load) inherit it.
@@ -1134,10 +1248,10 @@ def main():
 
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
-    mode = "scale" if args.scale else "main"
+    mode = "scale" if args.scale else "flood" if args.flood else "main"
     try:
         bench.say(f"work dir {bench.work}")
-        bench.run_scale() if args.scale else bench.run_main()
+        {"scale": bench.run_scale, "flood": bench.run_flood, "main": bench.run_main}[mode]()
     except Exception as error:  # report what was measured, then fail
         bench.notes.append(f"ABORTED: {error}")
         print(f"bench: {error}", file=sys.stderr)
