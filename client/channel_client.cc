@@ -66,63 +66,6 @@ void ChannelClient::Prepare(grpc::ClientContext& context, bool with_deadline) co
   if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
 }
 
-template <typename Request, typename Response, typename Stub, typename Method>
-absl::StatusOr<Response> ChannelClient::Call(Stub& stub, Method method, const Request& request) {
-  grpc::ClientContext context;
-  Prepare(context, /*with_deadline=*/true);
-  Response response;
-  const grpc::Status status = (stub.*method)(&context, request, &response);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return response;
-}
-
-absl::StatusOr<v1::BindChannelResponse> ChannelClient::BindChannel(
-    const v1::BindChannelRequest& request) {
-  return Call<v1::BindChannelRequest, v1::BindChannelResponse>(
-      *stub_, &v1::ChannelService::Stub::BindChannel, request);
-}
-
-absl::StatusOr<v1::UnbindChannelResponse> ChannelClient::UnbindChannel(
-    const v1::UnbindChannelRequest& request) {
-  return Call<v1::UnbindChannelRequest, v1::UnbindChannelResponse>(
-      *stub_, &v1::ChannelService::Stub::UnbindChannel, request);
-}
-
-absl::StatusOr<v1::GetWebhookUrlResponse> ChannelClient::GetWebhookUrl(
-    const v1::GetWebhookUrlRequest& request) {
-  return Call<v1::GetWebhookUrlRequest, v1::GetWebhookUrlResponse>(
-      *stub_, &v1::ChannelService::Stub::GetWebhookUrl, request);
-}
-
-absl::StatusOr<v1::VerifyWebhookResponse> ChannelClient::VerifyWebhook(
-    const v1::VerifyWebhookRequest& request) {
-  return Call<v1::VerifyWebhookRequest, v1::VerifyWebhookResponse>(
-      *stub_, &v1::ChannelService::Stub::VerifyWebhook, request);
-}
-
-absl::StatusOr<v1::Channel> ChannelClient::GetChannel(const v1::GetChannelRequest& request) {
-  return Call<v1::GetChannelRequest, v1::Channel>(*stub_, &v1::ChannelService::Stub::GetChannel,
-                                                  request);
-}
-
-absl::StatusOr<v1::ListChannelsResponse> ChannelClient::ListChannels(
-    const v1::ListChannelsRequest& request) {
-  return Call<v1::ListChannelsRequest, v1::ListChannelsResponse>(
-      *stub_, &v1::ChannelService::Stub::ListChannels, request);
-}
-
-absl::StatusOr<v1::UpdateCredentialsResponse> ChannelClient::UpdateCredentials(
-    const v1::UpdateCredentialsRequest& request) {
-  return Call<v1::UpdateCredentialsRequest, v1::UpdateCredentialsResponse>(
-      *stub_, &v1::ChannelService::Stub::UpdateCredentials, request);
-}
-
-absl::StatusOr<v1::ListEventsResponse> ChannelClient::ListEvents(
-    const v1::ListEventsRequest& request) {
-  return Call<v1::ListEventsRequest, v1::ListEventsResponse>(
-      *stub_, &v1::ChannelService::Stub::ListEvents, request);
-}
-
 absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,
                                          const std::function<bool(const v1::Event&)>& on_event) {
   grpc::ClientContext context;
@@ -137,29 +80,6 @@ absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,
     }
   }
   return FromGrpcStatus(reader->Finish());
-}
-
-absl::StatusOr<v1::RotateSealingKeyResponse> ChannelClient::RotateSealingKey() {
-  return Call<v1::RotateSealingKeyRequest, v1::RotateSealingKeyResponse>(
-      *admin_, &v1::AdminService::Stub::RotateSealingKey, v1::RotateSealingKeyRequest());
-}
-
-absl::StatusOr<v1::RetireSealingKeyResponse> ChannelClient::RetireSealingKey(
-    const std::string& key_id) {
-  v1::RetireSealingKeyRequest request;
-  request.set_key_id(key_id);
-  return Call<v1::RetireSealingKeyRequest, v1::RetireSealingKeyResponse>(
-      *admin_, &v1::AdminService::Stub::RetireSealingKey, request);
-}
-
-absl::StatusOr<v1::ListSealingKeysResponse> ChannelClient::ListSealingKeys() {
-  return Call<v1::ListSealingKeysRequest, v1::ListSealingKeysResponse>(
-      *admin_, &v1::AdminService::Stub::ListSealingKeys, v1::ListSealingKeysRequest());
-}
-
-absl::StatusOr<v1::ReloadCallersResponse> ChannelClient::ReloadCallers() {
-  return Call<v1::ReloadCallersRequest, v1::ReloadCallersResponse>(
-      *admin_, &v1::AdminService::Stub::ReloadCallers, v1::ReloadCallersRequest());
 }
 
 }  // namespace linechannel::client

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -32,8 +33,7 @@ struct ErrorDetails {
 absl::Status FromGrpcStatus(const grpc::Status& status);
 ErrorDetails DecodeErrorDetails(const absl::Status& status);
 
-// A thin client over the ChannelService stub: one method per RPC, each bounded by the
-// timeout. Thread-safe.
+// A thin client over the ChannelService and AdminService stubs. Thread-safe.
 class ChannelClient {
  public:
   struct Options {
@@ -50,20 +50,22 @@ class ChannelClient {
 
   explicit ChannelClient(const Options& options);
 
-  absl::StatusOr<v1::BindChannelResponse> BindChannel(const v1::BindChannelRequest& request);
-  absl::StatusOr<v1::UnbindChannelResponse> UnbindChannel(const v1::UnbindChannelRequest& request);
-  absl::StatusOr<v1::GetWebhookUrlResponse> GetWebhookUrl(const v1::GetWebhookUrlRequest& request);
-  absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhook(const v1::VerifyWebhookRequest& request);
-  absl::StatusOr<v1::Channel> GetChannel(const v1::GetChannelRequest& request);
-  absl::StatusOr<v1::ListChannelsResponse> ListChannels(const v1::ListChannelsRequest& request);
-  absl::StatusOr<v1::UpdateCredentialsResponse> UpdateCredentials(
-      const v1::UpdateCredentialsRequest& request);
-  absl::StatusOr<v1::ListEventsResponse> ListEvents(const v1::ListEventsRequest& request);
+  // A generated stub's blocking unary method, e.g. &v1::ChannelService::Stub::GetChannel.
+  template <typename Stub, typename Request, typename Response>
+  using UnaryMethod = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
 
-  absl::StatusOr<v1::RotateSealingKeyResponse> RotateSealingKey();
-  absl::StatusOr<v1::RetireSealingKeyResponse> RetireSealingKey(const std::string& key_id);
-  absl::StatusOr<v1::ListSealingKeysResponse> ListSealingKeys();
-  absl::StatusOr<v1::ReloadCallersResponse> ReloadCallers();
+  // Any unary RPC of ChannelService or AdminService, bounded by the timeout; a failure keeps
+  // the server's error details (read them with DecodeErrorDetails).
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Call(UnaryMethod<Stub, Request, Response> method,
+                                const Request& request) {
+    grpc::ClientContext context;
+    Prepare(context, /*with_deadline=*/true);
+    Response response;
+    const grpc::Status status = (StubOf<Stub>().*method)(&context, request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
 
   // Streams events to `on_event` until the server ends the stream or `on_event` returns
   // false (then OK). No timeout applies: a stream lasts as long as the caller wants.
@@ -71,8 +73,15 @@ class ChannelClient {
                             const std::function<bool(const v1::Event&)>& on_event);
 
  private:
-  template <typename Request, typename Response, typename Stub, typename Method>
-  absl::StatusOr<Response> Call(Stub& stub, Method method, const Request& request);
+  // A generated stub's blocking unary method, e.g. &v1::ChannelService::Stub::GetChannel.
+  template <typename Stub>
+  Stub& StubOf() {
+    if constexpr (std::is_same_v<Stub, v1::AdminService::Stub>) {
+      return *admin_;
+    } else {
+      return *stub_;
+    }
+  }
   void Prepare(grpc::ClientContext& context, bool with_deadline) const;
 
   const Options options_;

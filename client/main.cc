@@ -58,6 +58,8 @@ namespace {
 
 namespace v1 = linechannel::v1;
 using linechannel::client::ChannelClient;
+using ChannelStub = v1::ChannelService::Stub;
+using AdminStub = v1::AdminService::Stub;
 
 constexpr int kExitOk = 0;
 constexpr int kExitServerError = 1;
@@ -127,6 +129,27 @@ std::string Missing(const std::map<std::string, std::string>& required) {
   return missing;
 }
 
+template <typename Request>
+Request BindingRef() {
+  Request request;
+  request.set_team_id(absl::GetFlag(FLAGS_team));
+  request.set_channel_id(absl::GetFlag(FLAGS_channel_id));
+  return request;
+}
+
+// The binding's reference with the secret and token read from their files (or stdin).
+template <typename Request>
+absl::StatusOr<Request> BindingWithCredentials(const std::string& secret_file,
+                                               const std::string& token_file) {
+  absl::StatusOr<linechannel::client::Credentials> credentials =
+      linechannel::client::ReadCredentials(secret_file, token_file, std::cin);
+  if (!credentials.ok()) return credentials.status();
+  Request request = BindingRef<Request>();
+  request.set_channel_secret(credentials->channel_secret);
+  request.set_channel_access_token(credentials->access_token);
+  return request;
+}
+
 int Bind(ChannelClient& client) {
   const std::string secret_file = absl::GetFlag(FLAGS_secret_file);
   const std::string token_file = absl::GetFlag(FLAGS_token_file);
@@ -137,24 +160,20 @@ int Bind(ChannelClient& client) {
                                        {"secret_file", secret_file},
                                        {"token_file", token_file}});
   if (!missing.empty()) return Usage("bind needs " + missing);
-  absl::StatusOr<linechannel::client::Credentials> credentials =
-      linechannel::client::ReadCredentials(secret_file, token_file, std::cin);
-  if (!credentials.ok()) return Usage(std::string(credentials.status().message()));
-
-  v1::BindChannelRequest request;
-  request.set_team_id(absl::GetFlag(FLAGS_team));
-  request.set_channel_id(absl::GetFlag(FLAGS_channel_id));
-  request.set_app_name(absl::GetFlag(FLAGS_app_name));
-  request.set_line_id(absl::GetFlag(FLAGS_line_id));
-  request.set_channel_secret(credentials->channel_secret);
-  request.set_channel_access_token(credentials->access_token);
-  request.set_set_webhook_url(absl::GetFlag(FLAGS_set_webhook_url));
-  request.set_overwrite_webhook_url(absl::GetFlag(FLAGS_overwrite_webhook_url));
-  return Report(client.BindChannel(request), [](const v1::BindChannelResponse& response) {
-    std::cout << (response.already_bound() ? "already bound (nothing changed)\n" : "bound\n")
-              << linechannel::client::FormatChannel(response.channel()) << "\n"
-              << linechannel::client::FormatWebhookSetup(response.webhook_setup());
-  });
+  absl::StatusOr<v1::BindChannelRequest> request =
+      BindingWithCredentials<v1::BindChannelRequest>(secret_file, token_file);
+  if (!request.ok()) return Usage(std::string(request.status().message()));
+  request->set_app_name(absl::GetFlag(FLAGS_app_name));
+  request->set_line_id(absl::GetFlag(FLAGS_line_id));
+  request->set_set_webhook_url(absl::GetFlag(FLAGS_set_webhook_url));
+  request->set_overwrite_webhook_url(absl::GetFlag(FLAGS_overwrite_webhook_url));
+  return Report(
+      client.Call(&ChannelStub::BindChannel, *request),
+      [](const v1::BindChannelResponse& response) {
+        std::cout << (response.already_bound() ? "already bound (nothing changed)\n" : "bound\n")
+                  << linechannel::client::FormatChannel(response.channel()) << "\n"
+                  << linechannel::client::FormatWebhookSetup(response.webhook_setup());
+      });
 }
 
 int UpdateCredentials(ChannelClient& client) {
@@ -166,15 +185,10 @@ int UpdateCredentials(ChannelClient& client) {
   if (secret_file.empty() && token_file.empty()) {
     return Usage("update-credentials needs --secret_file, --token_file or both");
   }
-  absl::StatusOr<linechannel::client::Credentials> credentials =
-      linechannel::client::ReadCredentials(secret_file, token_file, std::cin);
-  if (!credentials.ok()) return Usage(std::string(credentials.status().message()));
-  v1::UpdateCredentialsRequest request;
-  request.set_team_id(absl::GetFlag(FLAGS_team));
-  request.set_channel_id(absl::GetFlag(FLAGS_channel_id));
-  request.set_channel_secret(credentials->channel_secret);
-  request.set_channel_access_token(credentials->access_token);
-  return Report(client.UpdateCredentials(request),
+  absl::StatusOr<v1::UpdateCredentialsRequest> request =
+      BindingWithCredentials<v1::UpdateCredentialsRequest>(secret_file, token_file);
+  if (!request.ok()) return Usage(std::string(request.status().message()));
+  return Report(client.Call(&ChannelStub::UpdateCredentials, *request),
                 [](const v1::UpdateCredentialsResponse& response) {
                   std::cout << "credentials updated\n"
                             << linechannel::client::FormatChannel(response.channel());
@@ -182,14 +196,6 @@ int UpdateCredentials(ChannelClient& client) {
 }
 
 // For the commands that name one binding.
-template <typename Request>
-Request BindingRef() {
-  Request request;
-  request.set_team_id(absl::GetFlag(FLAGS_team));
-  request.set_channel_id(absl::GetFlag(FLAGS_channel_id));
-  return request;
-}
-
 void PrintEvent(const v1::Event& event) {
   std::cout << (absl::GetFlag(FLAGS_json) ? linechannel::client::FormatJsonLine(event)
                                           : linechannel::client::FormatEventLine(event))
@@ -215,7 +221,7 @@ int Events(ChannelClient& client) {
     request.set_page_size(absl::GetFlag(FLAGS_page_size));
     while (true) {
       request.set_after_cursor(cursor);
-      absl::StatusOr<v1::ListEventsResponse> page = client.ListEvents(request);
+      absl::StatusOr<v1::ListEventsResponse> page = client.Call(&ChannelStub::ListEvents, request);
       if (!page.ok()) return PrintError(page.status());
       if (page->events().empty()) return kExitOk;
       for (const v1::Event& event : page->events()) PrintEvent(event);
@@ -253,24 +259,28 @@ void PrintKeys(const google::protobuf::RepeatedPtrField<v1::SealingKey>& keys) {
 
 int Admin(const std::string& command, ChannelClient& client) {
   if (command == "keys") {
-    return Report(client.ListSealingKeys(),
+    return Report(client.Call(&AdminStub::ListSealingKeys, v1::ListSealingKeysRequest()),
                   [](const v1::ListSealingKeysResponse& r) { PrintKeys(r.keys()); });
   }
   if (command == "rotate-key") {
-    return Report(client.RotateSealingKey(), [](const v1::RotateSealingKeyResponse& r) {
-      std::cout << "new current key " << r.new_key_id() << "; re-sealed " << r.resealed_values()
-                << " values\n";
-      PrintKeys(r.keys());
-    });
+    return Report(client.Call(&AdminStub::RotateSealingKey, v1::RotateSealingKeyRequest()),
+                  [](const v1::RotateSealingKeyResponse& r) {
+                    std::cout << "new current key " << r.new_key_id() << "; re-sealed "
+                              << r.resealed_values() << " values\n";
+                    PrintKeys(r.keys());
+                  });
   }
   if (command == "retire-key") {
     if (absl::GetFlag(FLAGS_key_id).empty()) return Usage("retire-key needs --key_id");
-    return Report(client.RetireSealingKey(absl::GetFlag(FLAGS_key_id)),
+    v1::RetireSealingKeyRequest request;
+    request.set_key_id(absl::GetFlag(FLAGS_key_id));
+    return Report(client.Call(&AdminStub::RetireSealingKey, request),
                   [](const v1::RetireSealingKeyResponse& r) { PrintKeys(r.keys()); });
   }
-  return Report(client.ReloadCallers(), [](const v1::ReloadCallersResponse& r) {
-    std::cout << "the server now knows " << r.callers() << " callers\n";
-  });
+  return Report(client.Call(&AdminStub::ReloadCallers, v1::ReloadCallersRequest()),
+                [](const v1::ReloadCallersResponse& r) {
+                  std::cout << "the server now knows " << r.callers() << " callers\n";
+                });
 }
 
 int Run(const std::string& command, ChannelClient& client) {
@@ -295,19 +305,20 @@ int Run(const std::string& command, ChannelClient& client) {
       }
       request.set_state(state);
     }
-    return Report(client.ListChannels(request), [](const v1::ListChannelsResponse& response) {
-      std::cout << linechannel::client::FormatChannelTable(response);
-      if (!response.next_page_token().empty()) {
-        std::cout << "more: --page_token=" << response.next_page_token() << "\n";
-      }
-    });
+    return Report(client.Call(&ChannelStub::ListChannels, request),
+                  [](const v1::ListChannelsResponse& response) {
+                    std::cout << linechannel::client::FormatChannelTable(response);
+                    if (!response.next_page_token().empty()) {
+                      std::cout << "more: --page_token=" << response.next_page_token() << "\n";
+                    }
+                  });
   }
 
   const std::string missing = Missing(
       {{"team", absl::GetFlag(FLAGS_team)}, {"channel_id", absl::GetFlag(FLAGS_channel_id)}});
   if (command == "unbind") {
     if (!missing.empty()) return Usage("unbind needs " + missing);
-    return Report(client.UnbindChannel(BindingRef<v1::UnbindChannelRequest>()),
+    return Report(client.Call(&ChannelStub::UnbindChannel, BindingRef<v1::UnbindChannelRequest>()),
                   [](const v1::UnbindChannelResponse& response) {
                     std::cout << "unbound: the webhook URL no longer works and the OA is free\n"
                               << linechannel::client::FormatChannel(response.channel())
@@ -316,21 +327,21 @@ int Run(const std::string& command, ChannelClient& client) {
   }
   if (command == "get") {
     if (!missing.empty()) return Usage("get needs " + missing);
-    return Report(client.GetChannel(BindingRef<v1::GetChannelRequest>()),
+    return Report(client.Call(&ChannelStub::GetChannel, BindingRef<v1::GetChannelRequest>()),
                   [](const v1::Channel& channel) {
                     std::cout << linechannel::client::FormatChannel(channel);
                   });
   }
   if (command == "webhook-url") {
     if (!missing.empty()) return Usage("webhook-url needs " + missing);
-    return Report(client.GetWebhookUrl(BindingRef<v1::GetWebhookUrlRequest>()),
+    return Report(client.Call(&ChannelStub::GetWebhookUrl, BindingRef<v1::GetWebhookUrlRequest>()),
                   [](const v1::GetWebhookUrlResponse& response) {
                     std::cout << response.webhook_url() << "\n";
                   });
   }
   if (command == "verify") {
     if (!missing.empty()) return Usage("verify needs " + missing);
-    return Report(client.VerifyWebhook(BindingRef<v1::VerifyWebhookRequest>()),
+    return Report(client.Call(&ChannelStub::VerifyWebhook, BindingRef<v1::VerifyWebhookRequest>()),
                   [](const v1::VerifyWebhookResponse& response) {
                     std::cout << linechannel::client::FormatVerification(response);
                   });

@@ -1,6 +1,7 @@
 #include "client/output.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -62,22 +63,15 @@ std::string FormatChannelTable(const v1::ListChannelsResponse& page) {
 namespace {
 
 std::string CheckName(v1::CheckKind kind) {
-  switch (kind) {
-    case v1::ACCESS_TOKEN_VALID:
-      return "access token";
-    case v1::WEBHOOK_URL_MATCHES:
-      return "webhook URL";
-    case v1::WEBHOOK_ENABLED:
-      return "Use webhook";
-    case v1::LINE_TEST_DELIVERED:
-      return "LINE test delivery";
-    case v1::SIGNATURE_VERIFIED:
-      return "signature/secret";
-    case v1::RECENT_TRAFFIC:
-      return "recent traffic";
-    default:
-      return v1::CheckKind_Name(kind);
+  static constexpr std::pair<v1::CheckKind, absl::string_view> kNames[] = {
+      {v1::ACCESS_TOKEN_VALID, "access token"},     {v1::WEBHOOK_URL_MATCHES, "webhook URL"},
+      {v1::WEBHOOK_ENABLED, "Use webhook"},         {v1::LINE_TEST_DELIVERED, "LINE test delivery"},
+      {v1::SIGNATURE_VERIFIED, "signature/secret"}, {v1::RECENT_TRAFFIC, "recent traffic"},
+  };
+  for (const auto& [known, name] : kNames) {
+    if (known == kind) return std::string(name);
   }
+  return v1::CheckKind_Name(kind);
 }
 
 }  // namespace
