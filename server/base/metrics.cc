@@ -30,6 +30,21 @@ void Sample(std::string& out, absl::string_view name, absl::string_view labels, 
                   absl::StrFormat("%.17g", value), "\n");
 }
 
+// One metric without labels: its header and its value.
+void Single(std::string& out, absl::string_view name, absl::string_view type,
+            absl::string_view help, double value) {
+  Header(out, name, type, help);
+  Sample(out, name, "", value);
+}
+
+// One metric family: its header and a sample for each label set counted so far.
+template <typename CountsByLabels>
+void Family(std::string& out, absl::string_view name, absl::string_view type,
+            absl::string_view help, const CountsByLabels& counts) {
+  Header(out, name, type, help);
+  for (const auto& [labels, n] : counts) Sample(out, name, labels, static_cast<double>(n));
+}
+
 }  // namespace
 
 void Metrics::Histogram::Add(absl::Duration d) {
@@ -116,47 +131,34 @@ std::string Metrics::RenderPrometheus() const {
   };
 
   absl::MutexLock lock(&mu_);
-  Header(out, "channeld_rpc_requests_total", "counter", "gRPC requests by method and code.");
-  for (const auto& [labels, n] : rpc_requests_) {
-    Sample(out, "channeld_rpc_requests_total", labels, static_cast<double>(n));
-  }
+  Family(out, "channeld_rpc_requests_total", "counter", "gRPC requests by method and code.",
+         rpc_requests_);
   Header(out, "channeld_rpc_latency_seconds", "histogram", "gRPC request latency by method.");
   for (const auto& [labels, h] : rpc_latency_) histogram("channeld_rpc_latency_seconds", labels, h);
-  Header(out, "channeld_webhook_requests_total", "counter", "Webhook requests by HTTP status.");
-  for (const auto& [labels, n] : webhook_requests_) {
-    Sample(out, "channeld_webhook_requests_total", labels, static_cast<double>(n));
-  }
+  Family(out, "channeld_webhook_requests_total", "counter", "Webhook requests by HTTP status.",
+         webhook_requests_);
   Header(out, "channeld_webhook_latency_seconds", "histogram", "Webhook request latency.");
   histogram("channeld_webhook_latency_seconds", "", webhook_latency_);
-  Header(out, "channeld_events_stored_total", "counter", "Webhook events stored.");
-  Sample(out, "channeld_events_stored_total", "", static_cast<double>(events_stored_));
-  Header(out, "channeld_events_duplicate_total", "counter",
-         "Webhook events skipped because their webhookEventId was already stored.");
-  Sample(out, "channeld_events_duplicate_total", "", static_cast<double>(events_duplicate_));
-  Header(out, "channeld_webhook_bad_signatures_total", "counter",
-         "Webhook requests refused for a missing or wrong signature, by binding.");
-  for (const auto& [labels, n] : bad_signatures_) {
-    Sample(out, "channeld_webhook_bad_signatures_total", labels, static_cast<double>(n));
-  }
-  Header(out, "channeld_store_commits_total", "counter",
-         "Store transactions made durable (one fsync each).");
-  Sample(out, "channeld_store_commits_total", "", static_cast<double>(commits_));
-  Header(out, "channeld_store_commit_failures_total", "counter",
-         "Store transactions that failed to commit.");
-  Sample(out, "channeld_store_commit_failures_total", "", static_cast<double>(commit_failures_));
-  Header(out, "channeld_store_committed_writes_total", "counter",
-         "Writes carried by committed transactions (writes per commit shows group commit).");
-  Sample(out, "channeld_store_committed_writes_total", "", static_cast<double>(committed_writes_));
+  Single(out, "channeld_events_stored_total", "counter", "Webhook events stored.",
+         static_cast<double>(events_stored_));
+  Single(out, "channeld_events_duplicate_total", "counter",
+         "Webhook events skipped because their webhookEventId was already stored.",
+         static_cast<double>(events_duplicate_));
+  Family(out, "channeld_webhook_bad_signatures_total", "counter",
+         "Webhook requests refused for a missing or wrong signature, by binding.", bad_signatures_);
+  Single(out, "channeld_store_commits_total", "counter",
+         "Store transactions made durable (one fsync each).", static_cast<double>(commits_));
+  Single(out, "channeld_store_commit_failures_total", "counter",
+         "Store transactions that failed to commit.", static_cast<double>(commit_failures_));
+  Single(out, "channeld_store_committed_writes_total", "counter",
+         "Writes carried by committed transactions (writes per commit shows group commit).",
+         static_cast<double>(committed_writes_));
   Header(out, "channeld_store_commit_latency_seconds", "histogram",
          "Time to run and commit one store transaction.");
   histogram("channeld_store_commit_latency_seconds", "", commit_latency_);
-  Header(out, "channeld_event_streams", "gauge", "Open StreamEvents calls.");
-  Sample(out, "channeld_event_streams", "", event_streams_);
-  Header(out, "channeld_http_connections", "gauge",
-         "Open HTTP connections, by server (webhook, admin).");
-  for (const auto& [labels, n] : open_connections_) {
-    Sample(out, "channeld_http_connections", labels, static_cast<double>(n));
-  }
+  Single(out, "channeld_event_streams", "gauge", "Open StreamEvents calls.", event_streams_);
+  Family(out, "channeld_http_connections", "gauge",
+         "Open HTTP connections, by server (webhook, admin).", open_connections_);
   static constexpr std::pair<absl::string_view, absl::string_view> kShed[] = {
       {"evicted",
        "HTTP connections closed to make room for a newcomer when full, by server and reason "
@@ -167,12 +169,11 @@ std::string Metrics::RenderPrometheus() const {
       {"timed_out",
        "HTTP connections cut by a deadline, by server and reason (header, body, idle)."},
   };
+  static const std::map<Labels, uint64_t> kNone;
   for (const auto& [outcome, help] : kShed) {
-    const std::string name = absl::StrCat("channeld_http_connections_", outcome, "_total");
-    Header(out, name, "counter", help);
     const auto it = shed_connections_.find(outcome);
-    if (it == shed_connections_.end()) continue;
-    for (const auto& [labels, n] : it->second) Sample(out, name, labels, static_cast<double>(n));
+    Family(out, absl::StrCat("channeld_http_connections_", outcome, "_total"), "counter", help,
+           it == shed_connections_.end() ? kNone : it->second);
   }
   return out;
 }

@@ -10,8 +10,8 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "server/base/errors.h"
-#include "server/grpc/grpc_status.h"
 #include "server/base/logger.h"
+#include "server/grpc/grpc_status.h"
 
 namespace linechannel::server {
 namespace {
@@ -143,34 +143,44 @@ absl::StatusOr<CallContext> RpcGate::Admit(grpc::CallbackServerContext* context,
   return call;
 }
 
-grpc::ServerUnaryReactor* RpcGate::Inline(grpc::CallbackServerContext* context, const Rpc& rpc,
-                                          const absl::Status& validation, Access access,
-                                          const Work& work) {
+grpc::ServerUnaryReactor* RpcGate::Start(
+    grpc::CallbackServerContext* context, const Rpc& rpc, const absl::Status& validation,
+    Access access,
+    absl::FunctionRef<void(grpc::ServerUnaryReactor*, const CallContext&, absl::Time)> admitted) {
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Enter();
   absl::StatusOr<CallContext> call = Check(context, rpc, validation, access);
-  if (!call.ok()) {
-    Finish(reactor, context, rpc, CallContext{}, start, call.status());
+  if (call.ok()) {
+    admitted(reactor, *call, start);
   } else {
-    Finish(reactor, context, rpc, *call, start, work(*call));
+    Finish(reactor, context, rpc, CallContext{}, start, call.status());
   }
   return reactor;
+}
+
+grpc::ServerUnaryReactor* RpcGate::Inline(grpc::CallbackServerContext* context, const Rpc& rpc,
+                                          const absl::Status& validation, Access access,
+                                          const Work& work) {
+  return Start(context, rpc, validation, access,
+               [&](grpc::ServerUnaryReactor* reactor, const CallContext& call, absl::Time start) {
+                 Finish(reactor, context, rpc, call, start, work(call));
+               });
 }
 
 grpc::ServerUnaryReactor* RpcGate::Blocking(grpc::CallbackServerContext* context, const Rpc& rpc,
                                             const absl::Status& validation, Access access,
                                             Work work) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Enter();
-  absl::StatusOr<CallContext> call = Check(context, rpc, validation, access);
-  if (!call.ok()) {
-    Finish(reactor, context, rpc, CallContext{}, start, call.status());
-    return reactor;
-  }
-  const bool scheduled = executor_->TrySchedule(
-      [this, context, reactor, rpc, call = *call, start, work = std::move(work)] {
+  return Start(context, rpc, validation, access,
+               [&](grpc::ServerUnaryReactor* reactor, const CallContext& call, absl::Time start) {
+                 Schedule(reactor, context, rpc, call, start, std::move(work));
+               });
+}
+
+void RpcGate::Schedule(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,
+                       const Rpc& rpc, const CallContext& call, absl::Time start, Work work) {
+  const bool scheduled =
+      executor_->TrySchedule([this, context, reactor, rpc, call, start, work = std::move(work)] {
         if (context->IsCancelled()) {
           Finish(reactor, context, rpc, call, start,
                  ReasonedError(absl::StatusCode::kCancelled, reason::kCancelled,
@@ -186,12 +196,11 @@ grpc::ServerUnaryReactor* RpcGate::Blocking(grpc::CallbackServerContext* context
         Finish(reactor, context, rpc, call, start, work(call));
       });
   if (!scheduled) {
-    Finish(reactor, context, rpc, *call, start,
+    Finish(reactor, context, rpc, call, start,
            WithRetryDelay(ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded,
                                         "the server is busy with other requests; retry shortly"),
                           absl::Seconds(1)));
   }
-  return reactor;
 }
 
 }  // namespace linechannel::server

@@ -6,14 +6,15 @@
 #include <functional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "server/base/call_context.h"
-#include "server/grpc/callers.h"
 #include "server/base/executor.h"
 #include "server/base/metrics.h"
+#include "server/grpc/callers.h"
 
 namespace linechannel::server {
 
@@ -59,6 +60,14 @@ class RpcGate {
  private:
   absl::StatusOr<CallContext> Check(grpc::CallbackServerContext* context, const Rpc& rpc,
                                     const absl::Status& validation, Access access);
+  // Admission common to unary RPCs: the checks, then `admitted` (which must end in Finish),
+  // or Finish with the refusal.
+  grpc::ServerUnaryReactor* Start(
+      grpc::CallbackServerContext* context, const Rpc& rpc, const absl::Status& validation,
+      Access access,
+      absl::FunctionRef<void(grpc::ServerUnaryReactor*, const CallContext&, absl::Time)> admitted);
+  void Schedule(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,
+                const Rpc& rpc, const CallContext& call, absl::Time start, Work work);
   void Finish(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,
               const Rpc& rpc, const CallContext& call, absl::Time start,
               const absl::Status& status);

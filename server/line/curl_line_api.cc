@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "simdjson.h"
 #include "server/crypto/digest.h"
+#include "simdjson.h"
 
 namespace linechannel::server {
 namespace {
@@ -145,6 +145,30 @@ absl::Status Unparseable(const CurlLineApi::Response& response, absl::string_vie
                                              RequestIdSuffix(response)));
 }
 
+// LINE's answer to a call that answers JSON: the exchange, and its body parsed once LINE
+// answered 200.
+struct JsonAnswer {
+  CurlLineApi::Response response;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+};
+
+// The answer to `call` parsed; any status but 200 is the error that status means (`refused`:
+// the code for LINE refusing what we sent), and so is a body that is not JSON. On the heap:
+// the parsed document points into its parser.
+absl::StatusOr<std::unique_ptr<JsonAnswer>> ReadJson(absl::StatusOr<CurlLineApi::Response> response,
+                                                     absl::string_view call,
+                                                     absl::StatusCode refused) {
+  if (!response.ok()) return response.status();
+  auto answer = std::make_unique<JsonAnswer>();
+  answer->response = *std::move(response);
+  if (answer->response.status != 200) return StatusForAnswer(answer->response, call, refused);
+  if (answer->parser.parse(answer->response.body).get(answer->doc) != simdjson::SUCCESS) {
+    return Unparseable(answer->response, call);
+  }
+  return answer;
+}
+
 }  // namespace
 
 CurlLineApi::CurlLineApi(Options options) : options_(std::move(options)) { InitCurlOnce(); }
@@ -262,19 +286,14 @@ absl::Status CurlLineApi::CheckChannelSecret(const std::string& channel_id,
   request.form.emplace_back("grant_type", Secret("client_credentials"));
   request.form.emplace_back("client_id", Secret(channel_id));
   request.form.emplace_back("client_secret", channel_secret);
-  auto response = Perform(request, deadline);
-  if (!response.ok()) return response.status();
   const absl::string_view call = "issue stateless token";
   // Any 400 here means the pair is wrong: the only inputs are the id and the secret.
-  if (response->status != 200) {
-    return StatusForAnswer(*response, call, absl::StatusCode::kUnauthenticated);
-  }
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
+  auto answer = ReadJson(Perform(request, deadline), call, absl::StatusCode::kUnauthenticated);
+  if (!answer.ok()) return answer.status();
+  const simdjson::dom::element doc = (*answer)->doc;
   std::string_view token;
-  if (parser.parse(response->body).get(doc) != simdjson::SUCCESS ||
-      doc["access_token"].get_string().get(token) != simdjson::SUCCESS || token.empty()) {
-    return Unparseable(*response, call);
+  if (doc["access_token"].get_string().get(token) != simdjson::SUCCESS || token.empty()) {
+    return Unparseable((*answer)->response, call);
   }
   // The token itself is of no use to us: issuing it was the proof. It expires in 15 minutes.
   return absl::OkStatus();
@@ -284,20 +303,13 @@ absl::StatusOr<LineTokenInfo> CurlLineApi::VerifyAccessToken(const Secret& acces
                                                              absl::Time deadline) {
   Request request{"POST", "/v2/oauth/verify", {}, nullptr, ""};
   request.form.emplace_back("access_token", access_token);
-  auto response = Perform(request, deadline);
-  if (!response.ok()) return response.status();
   const absl::string_view call = "verify access token";
   // 400 is how LINE says "invalid or expired token".
-  if (response->status != 200) {
-    return StatusForAnswer(*response, call, absl::StatusCode::kUnauthenticated);
-  }
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
+  auto answer = ReadJson(Perform(request, deadline), call, absl::StatusCode::kUnauthenticated);
+  if (!answer.ok()) return answer.status();
+  const simdjson::dom::element doc = (*answer)->doc;
   LineTokenInfo info;
   std::string_view client_id;
-  if (parser.parse(response->body).get(doc) != simdjson::SUCCESS) {
-    return Unparseable(*response, call);
-  }
   // LINE documents client_id as a string; accept a number too rather than fail on a quirk.
   uint64_t numeric_id = 0;
   if (doc["client_id"].get_string().get(client_id) == simdjson::SUCCESS) {
@@ -305,7 +317,7 @@ absl::StatusOr<LineTokenInfo> CurlLineApi::VerifyAccessToken(const Secret& acces
   } else if (doc["client_id"].get_uint64().get(numeric_id) == simdjson::SUCCESS) {
     info.client_id = absl::StrCat(numeric_id);
   } else {
-    return Unparseable(*response, call);
+    return Unparseable((*answer)->response, call);
   }
   int64_t expires_in = 0;
   if (doc["expires_in"].get_int64().get(expires_in) == simdjson::SUCCESS) {
@@ -319,20 +331,15 @@ absl::StatusOr<LineTokenInfo> CurlLineApi::VerifyAccessToken(const Secret& acces
 absl::StatusOr<LineBotInfo> CurlLineApi::GetBotInfo(const Secret& access_token,
                                                     absl::Time deadline) {
   Request request{"GET", "/v2/bot/info", {}, &access_token, ""};
-  auto response = Perform(request, deadline);
-  if (!response.ok()) return response.status();
   const absl::string_view call = "get bot info";
-  if (response->status != 200) {
-    return StatusForAnswer(*response, call, absl::StatusCode::kInvalidArgument);
-  }
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
+  auto answer = ReadJson(Perform(request, deadline), call, absl::StatusCode::kInvalidArgument);
+  if (!answer.ok()) return answer.status();
+  const simdjson::dom::element doc = (*answer)->doc;
   std::string_view user_id;
   std::string_view basic_id;
-  if (parser.parse(response->body).get(doc) != simdjson::SUCCESS ||
-      doc["userId"].get_string().get(user_id) != simdjson::SUCCESS ||
+  if (doc["userId"].get_string().get(user_id) != simdjson::SUCCESS ||
       doc["basicId"].get_string().get(basic_id) != simdjson::SUCCESS) {
-    return Unparseable(*response, call);
+    return Unparseable((*answer)->response, call);
   }
   LineBotInfo info;
   info.user_id = std::string(user_id);
@@ -363,20 +370,15 @@ std::string EndpointJson(const std::string& url) {
 absl::StatusOr<LineWebhookEndpoint> CurlLineApi::GetWebhookEndpoint(const Secret& access_token,
                                                                     absl::Time deadline) {
   Request request{"GET", "/v2/bot/channel/webhook/endpoint", {}, &access_token, ""};
-  auto response = Perform(request, deadline);
-  if (!response.ok()) return response.status();
   const absl::string_view call = "get webhook endpoint";
-  if (response->status != 200) {
-    return StatusForAnswer(*response, call, absl::StatusCode::kInvalidArgument);
-  }
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
+  auto answer = ReadJson(Perform(request, deadline), call, absl::StatusCode::kInvalidArgument);
+  if (!answer.ok()) return answer.status();
+  const simdjson::dom::element doc = (*answer)->doc;
   std::string_view endpoint;
   bool active = false;
-  if (parser.parse(response->body).get(doc) != simdjson::SUCCESS ||
-      doc["endpoint"].get_string().get(endpoint) != simdjson::SUCCESS ||
+  if (doc["endpoint"].get_string().get(endpoint) != simdjson::SUCCESS ||
       doc["active"].get_bool().get(active) != simdjson::SUCCESS) {
-    return Unparseable(*response, call);
+    return Unparseable((*answer)->response, call);
   }
   return LineWebhookEndpoint{std::string(endpoint), active};
 }
@@ -400,18 +402,13 @@ absl::StatusOr<LineWebhookTest> CurlLineApi::TestWebhookEndpoint(const Secret& a
                   {},
                   &access_token,
                   url.empty() ? "{}" : EndpointJson(url)};
-  auto response = Perform(request, deadline);
-  if (!response.ok()) return response.status();
   const absl::string_view call = "test webhook endpoint";
-  if (response->status != 200) {
-    return StatusForAnswer(*response, call, absl::StatusCode::kInvalidArgument);
-  }
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
+  auto answer = ReadJson(Perform(request, deadline), call, absl::StatusCode::kInvalidArgument);
+  if (!answer.ok()) return answer.status();
+  const simdjson::dom::element doc = (*answer)->doc;
   LineWebhookTest test;
-  if (parser.parse(response->body).get(doc) != simdjson::SUCCESS ||
-      doc["success"].get_bool().get(test.success) != simdjson::SUCCESS) {
-    return Unparseable(*response, call);
+  if (doc["success"].get_bool().get(test.success) != simdjson::SUCCESS) {
+    return Unparseable((*answer)->response, call);
   }
   std::string_view text;
   if (doc["timestamp"].get_string().get(text) == simdjson::SUCCESS) {
