@@ -11,8 +11,9 @@ constexpr int kBatch = 100;
 
 }  // namespace
 
-KeyRotation::KeyRotation(std::string key_file, SecretSealer* sealer, storage::BindingStore* store,
-                         RandomSource* random, BindingCache* cache)
+KeyRotation::KeyRotation(std::string key_file, SecretSealer* sealer,
+                         storage::SealedValueStore* store, RandomSource* random,
+                         BindingCache* cache)
     : key_file_(std::move(key_file)),
       sealer_(sealer),
       store_(store),
@@ -39,7 +40,7 @@ absl::StatusOr<int64_t> KeyRotation::ResealAll() {
     absl::StatusOr<std::vector<storage::SealedRow>> rows = store_->ListSealed(after, kBatch);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return resealed;
-    std::vector<storage::BindingStore::Reseal> batch;
+    std::vector<storage::SealedValueStore::Reseal> batch;
     for (const storage::SealedRow& row : *rows) {
       after = row.row_id;
       for (const bool is_secret : {true, false}) {

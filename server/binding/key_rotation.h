@@ -11,7 +11,7 @@
 #include "server/binding/binding_cache.h"
 #include "server/crypto/random_source.h"
 #include "server/crypto/secret_sealer.h"
-#include "storage/binding_store.h"
+#include "storage/sealed_value_store.h"
 
 namespace linechannel::server {
 
@@ -32,7 +32,7 @@ class KeyRotation {
     std::vector<KeyUsage> keys;
   };
 
-  KeyRotation(std::string key_file, SecretSealer* sealer, storage::BindingStore* store,
+  KeyRotation(std::string key_file, SecretSealer* sealer, storage::SealedValueStore* store,
               RandomSource* random, BindingCache* cache);
 
   // UNAVAILABLE if the key file or the store cannot be written; values already re-sealed stay
@@ -51,7 +51,7 @@ class KeyRotation {
 
   const std::string key_file_;
   SecretSealer* const sealer_;
-  storage::BindingStore* const store_;
+  storage::SealedValueStore* const store_;
   RandomSource* const random_;
   BindingCache* const cache_;
   absl::Mutex mu_;

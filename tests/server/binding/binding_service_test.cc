@@ -45,8 +45,9 @@ class BindingServiceTest : public ::testing::Test {
 
   void Build(LineChecks checks) {
     verifier_ = std::make_unique<BindingVerifier>(&line_, checks);
-    checks_ = std::make_unique<LineWebhookSettings>(&line_, store_.get(), sealer_.get(), &clock_, &cache_,
-                                              LineWebhookSettings::Options{});
+    checks_ =
+        std::make_unique<LineWebhookSettings>(&line_, store_.get(), store_.get(), sealer_.get(),
+                                              &clock_, &cache_, LineWebhookSettings::Options{});
     service_ = std::make_unique<BindingService>(store_.get(), verifier_.get(), checks_.get(),
                                                 sealer_.get(), &random_, &clock_, &cache_,
                                                 BindingService::Options{"https://hooks.example"});

@@ -51,8 +51,9 @@ class LineWebhookSettingsTest : public ::testing::Test {
   }
 
   void Build(int budget) {
-    checks_ = std::make_unique<LineWebhookSettings>(&line_, store_.get(), sealer_.get(), &clock_, &cache_,
-                                              LineWebhookSettings::Options{budget});
+    checks_ = std::make_unique<LineWebhookSettings>(&line_, store_.get(), store_.get(),
+                                                    sealer_.get(), &clock_, &cache_,
+                                                    LineWebhookSettings::Options{budget});
     bindings_ = std::make_unique<BindingService>(store_.get(), verifier_.get(), checks_.get(),
                                                  sealer_.get(), &random_, &clock_, &cache_,
                                                  BindingService::Options{"https://hooks.example"});
