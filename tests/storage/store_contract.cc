@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "tests/storage/make_binding.h"
 
 namespace linechannel::storage {
 
@@ -34,27 +35,6 @@ using ::testing::UnorderedElementsAre;
 
 // The default time of StoreContractTest::Append.
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
-
-Binding MakeBinding(const std::string& team, const std::string& channel, int n = 0) {
-  Binding b;
-  b.binding_id = absl::StrCat("id-", team, "-", channel, "-", n);
-  b.team_id = team;
-  b.app_name = "App " + channel;
-  b.channel_id = channel;
-  b.line_id = "line" + channel;
-  b.bot_user_id = "U" + channel;
-  b.bot_display_name = "Bot " + channel;
-  b.webhook_key = absl::StrCat("key-", team, "-", channel, "-", n);
-  b.channel_secret = {"k1", std::string("\x01sealed-secret\0x", 16)};
-  b.access_token = {"k1", "\x01sealed-token"};
-  b.channel_secret_hint = "…cdef";
-  b.access_token_hint = "…n123";
-  b.verified_with_line = true;
-  b.bound_at = kT0;
-  b.bound_by = "tester";
-  b.credentials_updated_at = kT0;
-  return b;
-}
 
 NewEvent Event(const std::string& id) {
   NewEvent e;

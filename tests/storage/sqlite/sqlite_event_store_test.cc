@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "tests/storage/make_binding.h"
 #include "tests/support/temp_dir.h"
 
 namespace linechannel::storage {
@@ -39,18 +40,7 @@ class SqliteEventStoreTest : public ::testing::Test {
   }
 
   int64_t Bind(const std::string& team, const std::string& channel) {
-    Binding b;
-    b.binding_id = "id-" + channel;
-    b.team_id = team;
-    b.app_name = "app";
-    b.channel_id = channel;
-    b.line_id = "line" + channel;
-    b.bot_user_id = "U" + channel;
-    b.webhook_key = "key" + channel;
-    b.channel_secret = {"k", "s"};
-    b.access_token = {"k", "t"};
-    b.bound_at = b.credentials_updated_at = kT0;
-    return store_->InsertActive(b, {"t", kT0, ""}, nullptr)->row_id;
+    return store_->InsertActive(MakeBinding(team, channel), {"t", kT0, ""}, nullptr)->row_id;
   }
 
   static NewEvent Event(const std::string& id, const std::string& type = "message") {
