@@ -13,7 +13,6 @@
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.pb.h"
 #include "server/http/admin_handler.h"
-#include "server/binding/binding_cache.h"
 #include "server/binding/binding_service.h"
 #include "server/grpc/callers.h"
 #include "server/base/clock.h"
@@ -36,6 +35,7 @@
 #include "server/binding/line_webhook_settings.h"
 #include "server/webhook/webhook_handler.h"
 #include "server/webhook/webhook_receiver.h"
+#include "storage/cache/caching_store.h"
 #include "storage/sqlite/fault_injection.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -123,7 +123,8 @@ struct ChannelServer::Parts {
   OpenSslRandom random;
   Metrics metrics;
   EventNotifier notifier;
-  std::unique_ptr<BindingCache> cache;
+  // In front of `store`, which it outlives: the store's last callbacks run through it.
+  std::unique_ptr<storage::CachingStore> cache;
   std::unique_ptr<WebhookReceiver> receiver;
   std::unique_ptr<WebhookHandler> webhook_handler;
   std::unique_ptr<HttpServer> webhook_server;
@@ -179,7 +180,9 @@ absl::Status ChannelServer::Parts::OpenStore(const ServerConfig& config) {
       storage::SqliteStore::Open(options);
   if (!opened.ok()) return opened.status();
   store = *std::move(opened);
-  roles = storage::AllRolesOf(*store);
+  cache = std::make_unique<storage::CachingStore>(storage::AllRolesOf(*store),
+                                                  config.binding_cache_size);
+  roles = cache->roles();
   if (config.event_retention > absl::ZeroDuration()) {
     EventRetention::Options retention_options;
     retention_options.keep = config.event_retention;
@@ -204,8 +207,7 @@ absl::Status ChannelServer::Parts::OpenSecrets(const ServerConfig& config) {
               "created a new sealing key file; back it up apart from the database: without it "
               "the stored secrets cannot be read");
   }
-  rotation =
-      std::make_unique<KeyRotation>(key_file, sealer.get(), roles.sealed, &random, cache.get());
+  rotation = std::make_unique<KeyRotation>(key_file, sealer.get(), roles.sealed, &random);
   return absl::OkStatus();
 }
 
@@ -235,7 +237,7 @@ absl::Status ChannelServer::Parts::OpenCallers(const ServerConfig& config) {
 
 absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config) {
   receiver = std::make_unique<WebhookReceiver>(roles.bindings, roles.events, sealer.get(), &clock,
-                                               &notifier, cache.get());
+                                               &notifier, config.binding_cache_size);
   webhook_handler = std::make_unique<WebhookHandler>(receiver.get(), &metrics);
   HttpServer::Options webhook;
   webhook.listen = config.webhook_listen;
@@ -333,7 +335,6 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
     if (absl::Status url = CheckPublicBaseUrl(config.public_base_url); !url.ok()) return url;
   }
   auto parts = std::make_unique<Parts>();
-  parts->cache = std::make_unique<BindingCache>(config.binding_cache_size);
   if (absl::Status s = parts->OpenStore(config); !s.ok()) return s;
   if (absl::Status s = parts->OpenSecrets(config); !s.ok()) return s;
   if (absl::Status s = parts->OpenCallers(config); !s.ok()) return s;
@@ -344,12 +345,10 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
   parts->verifier = std::make_unique<BindingVerifier>(parts->line.get(), config.line_checks);
   parts->checks = std::make_unique<LineWebhookSettings>(
       parts->line.get(), parts->roles.bindings, parts->roles.checks, parts->sealer.get(),
-      &parts->clock, parts->cache.get(),
-      LineWebhookSettings::Options{config.line_test_calls_per_hour});
+      &parts->clock, LineWebhookSettings::Options{config.line_test_calls_per_hour});
   parts->bindings = std::make_unique<BindingService>(
       parts->roles.bindings, parts->verifier.get(), parts->checks.get(), parts->sealer.get(),
-      &parts->random, &parts->clock, parts->cache.get(),
-      BindingService::Options{parts->public_base_url});
+      &parts->random, &parts->clock, BindingService::Options{parts->public_base_url});
   if (config.recheck_interval > absl::ZeroDuration() && config.line_checks != LineChecks::kOff) {
     parts->recheck = std::make_unique<PeriodicRecheck>(
         parts->roles.bindings, parts->bindings.get(), parts->checks.get(),

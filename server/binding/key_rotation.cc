@@ -12,13 +12,8 @@ constexpr int kBatch = 100;
 }  // namespace
 
 KeyRotation::KeyRotation(std::string key_file, SecretSealer* sealer,
-                         storage::SealedValueStore* store, RandomSource* random,
-                         BindingCache* cache)
-    : key_file_(std::move(key_file)),
-      sealer_(sealer),
-      store_(store),
-      random_(random),
-      cache_(cache) {}
+                         storage::SealedValueStore* store, RandomSource* random)
+    : key_file_(std::move(key_file)), sealer_(sealer), store_(store), random_(random) {}
 
 absl::StatusOr<std::vector<KeyRotation::KeyUsage>> KeyRotation::Usage() {
   absl::StatusOr<std::map<std::string, int64_t>> counts = store_->CountSealedByKey();
@@ -57,8 +52,6 @@ absl::StatusOr<int64_t> KeyRotation::ResealAll() {
     }
     if (batch.empty()) continue;
     absl::StatusOr<int> replaced = store_->ReplaceSealed(batch);
-    // Cached bindings hold the old sealed values, which the old key will stop opening.
-    cache_->Clear();
     if (!replaced.ok()) return replaced.status();
     resealed += *replaced;
   }

@@ -8,7 +8,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "server/binding/binding_cache.h"
 #include "server/crypto/random_source.h"
 #include "server/crypto/secret_sealer.h"
 #include "storage/sealed_value_store.h"
@@ -33,7 +32,7 @@ class KeyRotation {
   };
 
   KeyRotation(std::string key_file, SecretSealer* sealer, storage::SealedValueStore* store,
-              RandomSource* random, BindingCache* cache);
+              RandomSource* random);
 
   // UNAVAILABLE if the key file or the store cannot be written; values already re-sealed stay
   // re-sealed (the old key still opens the rest), so running it again finishes the job.
@@ -53,7 +52,6 @@ class KeyRotation {
   SecretSealer* const sealer_;
   storage::SealedValueStore* const store_;
   RandomSource* const random_;
-  BindingCache* const cache_;
   absl::Mutex mu_;
 };
 

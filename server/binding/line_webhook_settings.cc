@@ -256,13 +256,12 @@ std::vector<std::string> Conclude(bool line_unavailable, v1::VerifyWebhookRespon
 
 LineWebhookSettings::LineWebhookSettings(LineApi* line, storage::BindingStore* bindings,
                                          storage::CheckStore* checks, const SecretSealer* sealer,
-                                         const Clock* clock, BindingCache* cache, Options options)
+                                         const Clock* clock, Options options)
     : line_(line),
       bindings_(bindings),
       checks_(checks),
       sealer_(sealer),
       clock_(clock),
-      cache_(cache),
       options_(options) {}
 
 absl::StatusOr<v1::VerifyWebhookResponse> LineWebhookSettings::FromLastRecord(
@@ -350,7 +349,6 @@ absl::StatusOr<v1::VerifyWebhookResponse> LineWebhookSettings::Verify(const stor
   const std::vector<std::string> reasons = Conclude(light.line_unavailable, response);
   if (!light.line_unavailable || !reasons.empty()) {
     absl::Status set = bindings_->SetAttention(binding.row_id, reasons, now);
-    cache_->Forget(binding.team_id, binding.channel_id, binding.webhook_key);
     if (!set.ok()) return WithReason(set);
   }
   if (tested) {
@@ -373,9 +371,7 @@ absl::Status LineWebhookSettings::Recheck(const storage::Binding& binding, const
       RunLightChecks(*line_, binding, *token, webhook_url, deadline, response);
   if (light.line_unavailable) return absl::UnavailableError(light.unavailable_detail);
   std::vector<std::string> reasons = Conclude(false, response);
-  absl::Status set = bindings_->SetAttention(binding.row_id, reasons, clock_->Now());
-  cache_->Forget(binding.team_id, binding.channel_id, binding.webhook_key);
-  return set;
+  return bindings_->SetAttention(binding.row_id, reasons, clock_->Now());
 }
 
 v1::WebhookSetup LineWebhookSettings::NotRequested(const std::string& webhook_url) {

@@ -6,7 +6,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "linechannel/v1/channel_service.pb.h"
-#include "server/binding/binding_cache.h"
 #include "server/base/clock.h"
 #include "server/line/line_api.h"
 #include "server/crypto/secret.h"
@@ -30,8 +29,7 @@ class LineWebhookSettings {
   // Reads bindings and records attention reasons in `bindings`; keeps answers and takes test
   // calls in `checks`.
   LineWebhookSettings(LineApi* line, storage::BindingStore* bindings, storage::CheckStore* checks,
-                      const SecretSealer* sealer, const Clock* clock, BindingCache* cache,
-                      Options options);
+                      const SecretSealer* sealer, const Clock* clock, Options options);
 
   // Every check for `binding` (active), whose webhook URL is `webhook_url`. Records the
   // findings as the binding's attention reasons. When the test budget is spent, answers with
@@ -69,7 +67,6 @@ class LineWebhookSettings {
   storage::CheckStore* const checks_;
   const SecretSealer* const sealer_;
   const Clock* const clock_;
-  BindingCache* const cache_;
   const Options options_;
 };
 
