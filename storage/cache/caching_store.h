@@ -59,8 +59,11 @@ class CachingStore : public BindingStore, public SealedValueStore, public EventS
   Store roles();
 
   // Drops binding `row_id`, changed by someone else; the next read of it asks the inner store.
+  // Like every write, it also keeps a read under way (which may have read the binding before
+  // the change) from caching its answer, so it may be called whenever the news arrives.
   void InvalidateBinding(int64_t row_id);
-  // Drops every binding (another process changed an unknown set, or notifications were lost).
+  // Drops every binding (another process changed an unknown set, or notifications were lost),
+  // with the same effect on reads under way.
   void InvalidateAll();
 
   // How many bindings are cached now.
