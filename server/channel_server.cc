@@ -13,7 +13,6 @@
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.pb.h"
 #include "server/http/admin_handler.h"
-#include "server/binding/binding_cache.h"
 #include "server/binding/binding_service.h"
 #include "server/grpc/callers.h"
 #include "server/base/clock.h"
@@ -36,6 +35,7 @@
 #include "server/binding/line_webhook_settings.h"
 #include "server/webhook/webhook_handler.h"
 #include "server/webhook/webhook_receiver.h"
+#include "storage/cache/caching_store.h"
 #include "storage/sqlite/fault_injection.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -123,13 +123,16 @@ struct ChannelServer::Parts {
   OpenSslRandom random;
   Metrics metrics;
   EventNotifier notifier;
-  std::unique_ptr<BindingCache> cache;
+  // In front of `store`, which it outlives: the store's last callbacks run through it.
+  std::unique_ptr<storage::CachingStore> cache;
   std::unique_ptr<WebhookReceiver> receiver;
   std::unique_ptr<WebhookHandler> webhook_handler;
   std::unique_ptr<HttpServer> webhook_server;
   std::unique_ptr<AdminHandler> admin_handler;
   std::unique_ptr<HttpServer> admin_server;
   std::unique_ptr<storage::SqliteStore> store;
+  // The store's roles, as every other part gets them.
+  storage::Store roles;
   std::unique_ptr<EventRetention> retention;
   std::unique_ptr<SecretSealer> sealer;
   std::unique_ptr<KeyRotation> rotation;
@@ -177,10 +180,13 @@ absl::Status ChannelServer::Parts::OpenStore(const ServerConfig& config) {
       storage::SqliteStore::Open(options);
   if (!opened.ok()) return opened.status();
   store = *std::move(opened);
+  cache = std::make_unique<storage::CachingStore>(storage::AllRolesOf(*store),
+                                                  config.binding_cache_size);
+  roles = cache->roles();
   if (config.event_retention > absl::ZeroDuration()) {
     EventRetention::Options retention_options;
     retention_options.keep = config.event_retention;
-    retention = std::make_unique<EventRetention>(store.get(), &clock, retention_options);
+    retention = std::make_unique<EventRetention>(roles.events, &clock, retention_options);
   }
   return absl::OkStatus();
 }
@@ -190,7 +196,7 @@ absl::Status ChannelServer::Parts::OpenSecrets(const ServerConfig& config) {
       config.key_file.empty() ? data_dir->File("sealing.key") : config.key_file;
   bool created = false;
   absl::StatusOr<std::unique_ptr<SecretSealer>> opened =
-      OpenSealer(key_file, *store, &random, &created);
+      OpenSealer(key_file, *roles.sealed, &random, &created);
   if (!opened.ok()) return opened.status();
   sealer = *std::move(opened);
   if (created) {
@@ -201,8 +207,7 @@ absl::Status ChannelServer::Parts::OpenSecrets(const ServerConfig& config) {
               "created a new sealing key file; back it up apart from the database: without it "
               "the stored secrets cannot be read");
   }
-  rotation =
-      std::make_unique<KeyRotation>(key_file, sealer.get(), store.get(), &random, cache.get());
+  rotation = std::make_unique<KeyRotation>(key_file, sealer.get(), roles.sealed, &random);
   return absl::OkStatus();
 }
 
@@ -231,8 +236,8 @@ absl::Status ChannelServer::Parts::OpenCallers(const ServerConfig& config) {
 }
 
 absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config) {
-  receiver = std::make_unique<WebhookReceiver>(store.get(), store.get(), sealer.get(), &clock,
-                                               &notifier, cache.get());
+  receiver = std::make_unique<WebhookReceiver>(roles.bindings, roles.events, sealer.get(), &clock,
+                                               &notifier, config.binding_cache_size);
   webhook_handler = std::make_unique<WebhookHandler>(receiver.get(), &metrics);
   HttpServer::Options webhook;
   webhook.listen = config.webhook_listen;
@@ -286,8 +291,9 @@ absl::Status ChannelServer::Parts::StartGrpc(const ServerConfig& config) {
   if (!credentials.ok()) return credentials.status();
   executor = std::make_unique<Executor>(config.rpc_workers, config.rpc_queue);
   gate = std::make_unique<RpcGate>(callers.get(), executor.get(), &metrics);
-  channel_service = std::make_unique<GrpcChannelService>(
-      gate.get(), bindings.get(), store.get(), &notifier, executor.get(), config.max_event_streams);
+  channel_service =
+      std::make_unique<GrpcChannelService>(gate.get(), bindings.get(), roles.events, &notifier,
+                                           executor.get(), config.max_event_streams);
   admin_service = std::make_unique<GrpcAdminService>(gate.get(), rotation.get(), callers.get());
 
   RegisterReflectionOnlyDescriptors();
@@ -329,7 +335,6 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
     if (absl::Status url = CheckPublicBaseUrl(config.public_base_url); !url.ok()) return url;
   }
   auto parts = std::make_unique<Parts>();
-  parts->cache = std::make_unique<BindingCache>(config.binding_cache_size);
   if (absl::Status s = parts->OpenStore(config); !s.ok()) return s;
   if (absl::Status s = parts->OpenSecrets(config); !s.ok()) return s;
   if (absl::Status s = parts->OpenCallers(config); !s.ok()) return s;
@@ -339,15 +344,14 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
       config.line_api_base_url, config.line_timeout, absl::Seconds(3), config.line_ca_file});
   parts->verifier = std::make_unique<BindingVerifier>(parts->line.get(), config.line_checks);
   parts->checks = std::make_unique<LineWebhookSettings>(
-      parts->line.get(), parts->store.get(), parts->sealer.get(), &parts->clock, parts->cache.get(),
-      LineWebhookSettings::Options{config.line_test_calls_per_hour});
+      parts->line.get(), parts->roles.bindings, parts->roles.checks, parts->sealer.get(),
+      &parts->clock, LineWebhookSettings::Options{config.line_test_calls_per_hour});
   parts->bindings = std::make_unique<BindingService>(
-      parts->store.get(), parts->verifier.get(), parts->checks.get(), parts->sealer.get(),
-      &parts->random, &parts->clock, parts->cache.get(),
-      BindingService::Options{parts->public_base_url});
+      parts->roles.bindings, parts->verifier.get(), parts->checks.get(), parts->sealer.get(),
+      &parts->random, &parts->clock, BindingService::Options{parts->public_base_url});
   if (config.recheck_interval > absl::ZeroDuration() && config.line_checks != LineChecks::kOff) {
     parts->recheck = std::make_unique<PeriodicRecheck>(
-        parts->store.get(), parts->bindings.get(), parts->checks.get(),
+        parts->roles.bindings, parts->bindings.get(), parts->checks.get(),
         PeriodicRecheck::Options{config.recheck_interval, config.recheck_per_second});
   }
   if (absl::Status s = parts->StartGrpc(config); !s.ok()) return s;

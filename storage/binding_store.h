@@ -2,7 +2,6 @@
 #define LINECHANNEL_STORAGE_BINDING_STORE_H_
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -13,9 +12,11 @@
 
 namespace linechannel::storage {
 
-// Stores bindings and their audit trail. Implementations are thread-safe.
+// Stores bindings and their audit trail: one of the store's roles (store.h). Implementations
+// are thread-safe.
 //
-// Status conventions shared by every method:
+// Status conventions shared by every method of every role (store.h, event_store.h,
+// sealed_value_store.h, check_store.h):
 //   UNAVAILABLE  storage could not read or commit (disk full, I/O error, read-only file, lock
 //                held too long): nothing was changed and the call may be retried.
 //   DATA_LOSS    the database is corrupt.
@@ -26,8 +27,9 @@ class BindingStore {
 
   // Inserts `binding` as active and audits it as action "bind". Returns the stored binding
   // with `row_id` set. ALREADY_EXISTS if an active binding has the same channel id, LINE id or
-  // (non-empty) bot user id, or the webhook key was ever used; that binding is then copied to
-  // `*conflict` when `conflict` is not null. The database's unique constraints decide, so of
+  // (non-empty) bot user id, or the webhook key was ever used. When `conflict` is not null it
+  // is set to the active binding that holds the OA, or to an empty Binding (row_id 0) when only
+  // the webhook key (or binding id) was taken. The database's unique constraints decide, so of
   // concurrent inserts for one OA exactly one succeeds.
   virtual absl::StatusOr<Binding> InsertActive(const Binding& binding, const Change& change,
                                                Binding* conflict) = 0;
@@ -41,7 +43,8 @@ class BindingStore {
   virtual absl::StatusOr<Binding> FindActiveByWebhookKey(absl::string_view webhook_key) = 0;
 
   // Up to `limit` of the team's bindings with row ids below `after_row_id` (0: from the newest),
-  // newest first; unbound ones only when `include_unbound`.
+  // newest first; unbound ones only when `include_unbound`. INVALID_ARGUMENT if `limit` is not
+  // positive.
   virtual absl::StatusOr<BindingPage> ListTeam(absl::string_view team_id, bool include_unbound,
                                                int64_t after_row_id, int limit) = 0;
 
@@ -60,42 +63,10 @@ class BindingStore {
   // The audit rows of binding `row_id`, oldest first.
   virtual absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t row_id) = 0;
 
-  // One sealed value for each distinct key id that stored bindings (active or not) use.
-  virtual absl::StatusOr<std::vector<SealedSample>> SampleSealedValues() = 0;
-
-  // Up to `limit` bindings (active or not) with row ids above `after_row_id`, in row order,
-  // with their sealed values.
-  virtual absl::StatusOr<std::vector<SealedRow>> ListSealed(int64_t after_row_id, int limit) = 0;
-
-  // Replaces each of `rows`' sealed values with the new one, in one transaction, but only
-  // where the stored value is still the `old` one (a credential update meanwhile wins).
-  // Returns how many values were replaced.
-  struct Reseal {
-    int64_t row_id = 0;
-    bool is_secret = true;  // channel_secret, or access_token.
-    SealedValue old_value;
-    SealedValue new_value;
-  };
-  virtual absl::StatusOr<int> ReplaceSealed(const std::vector<Reseal>& reseals) = 0;
-
-  // How many stored values (secrets and tokens of all bindings) each key id seals.
-  virtual absl::StatusOr<std::map<std::string, int64_t>> CountSealedByKey() = 0;
-
   // Records what a check with LINE at `checked_at` found wrong with binding `row_id` (empty:
   // nothing), replacing the previous check's findings. NOT_FOUND if the binding is unbound.
   virtual absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
                                     absl::Time checked_at) = 0;
-
-  // Keeps `result`, VerifyWebhook's answer at `checked_at`, as the binding's last one.
-  virtual absl::Status SaveCheckRecord(int64_t row_id, const CheckRecord& record) = 0;
-  // The last kept answer; NOT_FOUND if there is none.
-  virtual absl::StatusOr<CheckRecord> LastCheckRecord(int64_t row_id) = 0;
-
-  // Takes one of LINE's test-webhook calls for `channel_id` at `at`, if fewer than `limit`
-  // were taken since `at - window`; returns whether it was taken. Calls older than the window
-  // are forgotten. Atomic, so concurrent callers never exceed the limit together.
-  virtual absl::StatusOr<bool> TakeLineTestCall(absl::string_view channel_id, absl::Time at,
-                                                absl::Duration window, int limit) = 0;
 
   // Up to `limit` active bindings with row ids above `after_row_id`, in row order (for going
   // over every binding).

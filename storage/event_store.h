@@ -11,7 +11,8 @@
 namespace linechannel::storage {
 
 // Stores webhook events durably and exactly once, and reads them back in order.
-// Implementations are thread-safe; status conventions as in binding_store.h.
+// One of the store's roles (store.h). Implementations are thread-safe; status conventions as
+// in binding_store.h.
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -25,7 +26,8 @@ class EventStore {
   // on a storage thread: it must return quickly. Concurrent batches share commits.
   virtual void AppendEvents(EventBatch batch, AppendDone done) = 0;
 
-  // Up to `query.limit` events after `query.after_cursor`, oldest first.
+  // Up to `query.limit` events after `query.after_cursor`, oldest first. INVALID_ARGUMENT if
+  // `query.limit` is not positive.
   virtual absl::StatusOr<std::vector<StoredEvent>> ReadEvents(const EventQuery& query) = 0;
 
   // Remembers that a request for the binding had a bad signature or a foreign destination.

@@ -31,15 +31,13 @@ absl::Status FromStore(const absl::Status& status) {
 
 BindingService::BindingService(storage::BindingStore* store, const BindingVerifier* verifier,
                                LineWebhookSettings* checks, const SecretSealer* sealer,
-                               RandomSource* random, const Clock* clock, BindingCache* cache,
-                               Options options)
+                               RandomSource* random, const Clock* clock, Options options)
     : store_(store),
       verifier_(verifier),
       checks_(checks),
       sealer_(sealer),
       random_(random),
       clock_(clock),
-      cache_(cache),
       options_(std::move(options)) {}
 
 std::string BindingService::WebhookUrl(const storage::Binding& binding) const {
@@ -171,7 +169,6 @@ absl::StatusOr<UnbindResult> BindingService::Unbind(absl::string_view team_id,
   absl::StatusOr<storage::Binding> unbound =
       store_->MarkUnbound(team_id, channel_id, {call.actor, clock_->Now(), ""});
   if (!unbound.ok()) return FromStore(unbound.status());
-  cache_->Forget(team_id, channel_id, unbound->webhook_key);
   UnbindResult result{*std::move(unbound), {}};
   absl::StatusOr<Secret> token =
       sealer_->Unseal(result.binding.access_token, TokenContext(result.binding.channel_id));
@@ -194,13 +191,8 @@ absl::StatusOr<v1::VerifyWebhookResponse> BindingService::VerifyWebhook(
 
 absl::StatusOr<storage::Binding> BindingService::Get(absl::string_view team_id,
                                                      absl::string_view channel_id) {
-  if (std::optional<storage::Binding> cached = cache_->FindBinding(team_id, channel_id)) {
-    return *std::move(cached);
-  }
-  const uint64_t epoch = cache_->epoch();
   absl::StatusOr<storage::Binding> binding = store_->FindActive(team_id, channel_id);
   if (!binding.ok()) return FromStore(binding.status());
-  cache_->PutBinding(*binding, epoch);
   return binding;
 }
 
@@ -289,7 +281,6 @@ absl::StatusOr<storage::Binding> BindingService::UpdateCredentials(
   }
   absl::StatusOr<storage::Binding> updated = store_->ReplaceCredentials(
       binding->row_id, update, {call.actor, clock_->Now(), absl::StrJoin(changed, ",")});
-  cache_->Forget(binding->team_id, binding->channel_id, binding->webhook_key);
   if (!updated.ok()) return FromStore(updated.status());
   return updated;
 }

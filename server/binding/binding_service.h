@@ -8,7 +8,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "linechannel/v1/channel_service.pb.h"
-#include "server/binding/binding_cache.h"
 #include "server/binding/binding_verifier.h"
 #include "server/base/call_context.h"
 #include "server/base/clock.h"
@@ -69,7 +68,7 @@ class BindingService {
 
   BindingService(storage::BindingStore* store, const BindingVerifier* verifier,
                  LineWebhookSettings* checks, const SecretSealer* sealer, RandomSource* random,
-                 const Clock* clock, BindingCache* cache, Options options);
+                 const Clock* clock, Options options);
 
   // Proves the values with LINE, then binds. Repeating an existing binding of the team with
   // the same values returns it (already_bound). Errors: the verifier's; ALREADY_EXISTS
@@ -125,7 +124,6 @@ class BindingService {
   const SecretSealer* const sealer_;
   RandomSource* const random_;
   const Clock* const clock_;
-  BindingCache* const cache_;
   const Options options_;
 };
 

@@ -11,13 +11,9 @@ constexpr int kBatch = 100;
 
 }  // namespace
 
-KeyRotation::KeyRotation(std::string key_file, SecretSealer* sealer, storage::BindingStore* store,
-                         RandomSource* random, BindingCache* cache)
-    : key_file_(std::move(key_file)),
-      sealer_(sealer),
-      store_(store),
-      random_(random),
-      cache_(cache) {}
+KeyRotation::KeyRotation(std::string key_file, SecretSealer* sealer,
+                         storage::SealedValueStore* store, RandomSource* random)
+    : key_file_(std::move(key_file)), sealer_(sealer), store_(store), random_(random) {}
 
 absl::StatusOr<std::vector<KeyRotation::KeyUsage>> KeyRotation::Usage() {
   absl::StatusOr<std::map<std::string, int64_t>> counts = store_->CountSealedByKey();
@@ -39,7 +35,7 @@ absl::StatusOr<int64_t> KeyRotation::ResealAll() {
     absl::StatusOr<std::vector<storage::SealedRow>> rows = store_->ListSealed(after, kBatch);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return resealed;
-    std::vector<storage::BindingStore::Reseal> batch;
+    std::vector<storage::SealedValueStore::Reseal> batch;
     for (const storage::SealedRow& row : *rows) {
       after = row.row_id;
       for (const bool is_secret : {true, false}) {
@@ -56,8 +52,6 @@ absl::StatusOr<int64_t> KeyRotation::ResealAll() {
     }
     if (batch.empty()) continue;
     absl::StatusOr<int> replaced = store_->ReplaceSealed(batch);
-    // Cached bindings hold the old sealed values, which the old key will stop opening.
-    cache_->Clear();
     if (!replaced.ok()) return replaced.status();
     resealed += *replaced;
   }

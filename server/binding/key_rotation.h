@@ -8,10 +8,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "server/binding/binding_cache.h"
 #include "server/crypto/random_source.h"
 #include "server/crypto/secret_sealer.h"
-#include "storage/binding_store.h"
+#include "storage/sealed_value_store.h"
 
 namespace linechannel::server {
 
@@ -32,8 +31,8 @@ class KeyRotation {
     std::vector<KeyUsage> keys;
   };
 
-  KeyRotation(std::string key_file, SecretSealer* sealer, storage::BindingStore* store,
-              RandomSource* random, BindingCache* cache);
+  KeyRotation(std::string key_file, SecretSealer* sealer, storage::SealedValueStore* store,
+              RandomSource* random);
 
   // UNAVAILABLE if the key file or the store cannot be written; values already re-sealed stay
   // re-sealed (the old key still opens the rest), so running it again finishes the job.
@@ -51,9 +50,8 @@ class KeyRotation {
 
   const std::string key_file_;
   SecretSealer* const sealer_;
-  storage::BindingStore* const store_;
+  storage::SealedValueStore* const store_;
   RandomSource* const random_;
-  BindingCache* const cache_;
   absl::Mutex mu_;
 };
 

@@ -254,19 +254,19 @@ std::vector<std::string> Conclude(bool line_unavailable, v1::VerifyWebhookRespon
 
 }  // namespace
 
-LineWebhookSettings::LineWebhookSettings(LineApi* line, storage::BindingStore* store,
-                             const SecretSealer* sealer, const Clock* clock, BindingCache* cache,
-                             Options options)
+LineWebhookSettings::LineWebhookSettings(LineApi* line, storage::BindingStore* bindings,
+                                         storage::CheckStore* checks, const SecretSealer* sealer,
+                                         const Clock* clock, Options options)
     : line_(line),
-      store_(store),
+      bindings_(bindings),
+      checks_(checks),
       sealer_(sealer),
       clock_(clock),
-      cache_(cache),
       options_(options) {}
 
 absl::StatusOr<v1::VerifyWebhookResponse> LineWebhookSettings::FromLastRecord(
     const storage::Binding& binding, absl::Time now) {
-  absl::StatusOr<storage::CheckRecord> record = store_->LastCheckRecord(binding.row_id);
+  absl::StatusOr<storage::CheckRecord> record = checks_->LastCheckRecord(binding.row_id);
   if (!record.ok()) return record.status();
   v1::VerifyWebhookResponse cached;
   if (!cached.ParseFromString(record->result)) {
@@ -301,8 +301,8 @@ absl::StatusOr<v1::VerifyWebhookResponse> LineWebhookSettings::Verify(const stor
     AddCheck(response, v1::LINE_TEST_DELIVERED, v1::SKIPPED, why);
     AddCheck(response, v1::SIGNATURE_VERIFIED, v1::SKIPPED, why);
   } else {
-    absl::StatusOr<bool> allowed = store_->TakeLineTestCall(binding.channel_id, now, kTestWindow,
-                                                            options_.test_calls_per_hour);
+    absl::StatusOr<bool> allowed = checks_->TakeLineTestCall(binding.channel_id, now, kTestWindow,
+                                                             options_.test_calls_per_hour);
     if (!allowed.ok()) return WithReason(allowed.status());
     absl::StatusOr<LineWebhookTest> test =
         *allowed ? line_->TestWebhookEndpoint(*token, webhook_url, deadline)
@@ -312,7 +312,7 @@ absl::StatusOr<v1::VerifyWebhookResponse> LineWebhookSettings::Verify(const stor
       absl::StatusOr<v1::VerifyWebhookResponse> cached = FromLastRecord(binding, now);
       if (cached.ok()) {
         absl::StatusOr<storage::Binding> fresh =
-            store_->FindActive(binding.team_id, binding.channel_id);
+            bindings_->FindActive(binding.team_id, binding.channel_id);
         if (fresh.ok()) {
           // The traffic check is ours, not LINE's: it can always be current.
           auto* checks = cached->mutable_checks();
@@ -341,19 +341,19 @@ absl::StatusOr<v1::VerifyWebhookResponse> LineWebhookSettings::Verify(const stor
   }
 
   // Read after the test, so the test's own request is counted.
-  absl::StatusOr<storage::Binding> fresh = store_->FindActive(binding.team_id, binding.channel_id);
+  absl::StatusOr<storage::Binding> fresh =
+      bindings_->FindActive(binding.team_id, binding.channel_id);
   if (!fresh.ok()) return WithReason(fresh.status());
   AddRecentTraffic(fresh->activity, response);
 
   const std::vector<std::string> reasons = Conclude(light.line_unavailable, response);
   if (!light.line_unavailable || !reasons.empty()) {
-    absl::Status set = store_->SetAttention(binding.row_id, reasons, now);
-    cache_->Forget(binding.team_id, binding.channel_id, binding.webhook_key);
+    absl::Status set = bindings_->SetAttention(binding.row_id, reasons, now);
     if (!set.ok()) return WithReason(set);
   }
   if (tested) {
     if (absl::Status saved =
-            store_->SaveCheckRecord(binding.row_id, {now, response.SerializeAsString()});
+            checks_->SaveCheckRecord(binding.row_id, {now, response.SerializeAsString()});
         !saved.ok()) {
       return WithReason(saved);
     }
@@ -371,9 +371,7 @@ absl::Status LineWebhookSettings::Recheck(const storage::Binding& binding, const
       RunLightChecks(*line_, binding, *token, webhook_url, deadline, response);
   if (light.line_unavailable) return absl::UnavailableError(light.unavailable_detail);
   std::vector<std::string> reasons = Conclude(false, response);
-  absl::Status set = store_->SetAttention(binding.row_id, reasons, clock_->Now());
-  cache_->Forget(binding.team_id, binding.channel_id, binding.webhook_key);
-  return set;
+  return bindings_->SetAttention(binding.row_id, reasons, clock_->Now());
 }
 
 v1::WebhookSetup LineWebhookSettings::NotRequested(const std::string& webhook_url) {

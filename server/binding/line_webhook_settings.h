@@ -6,12 +6,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "linechannel/v1/channel_service.pb.h"
-#include "server/binding/binding_cache.h"
 #include "server/base/clock.h"
 #include "server/line/line_api.h"
 #include "server/crypto/secret.h"
 #include "server/crypto/secret_sealer.h"
 #include "storage/binding_store.h"
+#include "storage/check_store.h"
 
 namespace linechannel::server {
 
@@ -26,8 +26,10 @@ class LineWebhookSettings {
     int test_calls_per_hour = 50;
   };
 
-  LineWebhookSettings(LineApi* line, storage::BindingStore* store, const SecretSealer* sealer,
-                const Clock* clock, BindingCache* cache, Options options);
+  // Reads bindings and records attention reasons in `bindings`; keeps answers and takes test
+  // calls in `checks`.
+  LineWebhookSettings(LineApi* line, storage::BindingStore* bindings, storage::CheckStore* checks,
+                      const SecretSealer* sealer, const Clock* clock, Options options);
 
   // Every check for `binding` (active), whose webhook URL is `webhook_url`. Records the
   // findings as the binding's attention reasons. When the test budget is spent, answers with
@@ -61,10 +63,10 @@ class LineWebhookSettings {
                                                            absl::Time now);
 
   LineApi* const line_;
-  storage::BindingStore* const store_;
+  storage::BindingStore* const bindings_;
+  storage::CheckStore* const checks_;
   const SecretSealer* const sealer_;
   const Clock* const clock_;
-  BindingCache* const cache_;
   const Options options_;
 };
 

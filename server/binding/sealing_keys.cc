@@ -15,7 +15,7 @@ absl::Status Refuse(absl::string_view message) { return absl::FailedPrecondition
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SecretSealer>> OpenSealer(const std::string& key_file,
-                                                         storage::BindingStore& store,
+                                                         storage::SealedValueStore& store,
                                                          RandomSource* random, bool* created) {
   *created = false;
   absl::StatusOr<std::vector<storage::SealedSample>> samples = store.SampleSealedValues();

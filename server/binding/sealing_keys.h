@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "server/crypto/random_source.h"
 #include "server/crypto/secret_sealer.h"
-#include "storage/binding_store.h"
+#include "storage/sealed_value_store.h"
 
 namespace linechannel::server {
 
@@ -18,7 +18,7 @@ namespace linechannel::server {
 // malformed or holds the wrong keys: the server must refuse to start rather than run with
 // secrets it cannot open (and never falls back to plain text).
 absl::StatusOr<std::unique_ptr<SecretSealer>> OpenSealer(const std::string& key_file,
-                                                         storage::BindingStore& store,
+                                                         storage::SealedValueStore& store,
                                                          RandomSource* random, bool* created);
 
 }  // namespace linechannel::server

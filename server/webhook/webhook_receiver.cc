@@ -1,7 +1,6 @@
 #include "server/webhook/webhook_receiver.h"
 
 #include "absl/strings/str_cat.h"
-#include "server/binding/binding_health.h"
 #include "server/crypto/sealing_contexts.h"
 #include "server/base/logger.h"
 #include "server/webhook/webhook_payload.h"
@@ -16,21 +15,35 @@ constexpr absl::Duration kTroubleRecordInterval = absl::Seconds(10);
 
 WebhookReceiver::WebhookReceiver(storage::BindingStore* bindings, storage::EventStore* events,
                                  const SecretSealer* sealer, const Clock* clock,
-                                 EventNotifier* notifier, BindingCache* cache)
+                                 EventNotifier* notifier, size_t secret_memo_size)
     : bindings_(bindings),
       events_(events),
       sealer_(sealer),
       clock_(clock),
       notifier_(notifier),
-      cache_(cache) {}
+      secrets_(secret_memo_size) {}
+
+absl::StatusOr<Secret> WebhookReceiver::ChannelSecret(const storage::Binding& binding) {
+  const storage::SealedValue& sealed = binding.channel_secret;
+  // Length-prefixed, so no two (key, channel, ciphertext) triples make one memo key.
+  const std::string memo_key =
+      absl::StrCat(sealed.key_id.size(), ":", sealed.key_id, binding.channel_id.size(), ":",
+                   binding.channel_id, sealed.ciphertext);
+  {
+    absl::MutexLock lock(&memo_mu_);
+    if (std::optional<Secret> memo = secrets_.Get(memo_key)) return *std::move(memo);
+  }
+  absl::StatusOr<Secret> secret = sealer_->Unseal(sealed, SecretContext(binding.channel_id));
+  if (!secret.ok()) return secret.status();
+  absl::MutexLock lock(&memo_mu_);
+  secrets_.Put(memo_key, *secret);
+  return secret;
+}
 
 absl::StatusOr<WebhookReceiver::Target> WebhookReceiver::Resolve(absl::string_view webhook_key) {
-  if (std::optional<Target> cached = cache_->FindTarget(webhook_key)) return *std::move(cached);
-  const uint64_t epoch = cache_->epoch();
   absl::StatusOr<storage::Binding> binding = bindings_->FindActiveByWebhookKey(webhook_key);
   if (!binding.ok()) return binding.status();
-  absl::StatusOr<Secret> secret =
-      sealer_->Unseal(binding->channel_secret, SecretContext(binding->channel_id));
+  absl::StatusOr<Secret> secret = ChannelSecret(*binding);
   if (!secret.ok()) return secret.status();
   Target target;
   target.row_id = binding->row_id;
@@ -40,8 +53,6 @@ absl::StatusOr<WebhookReceiver::Target> WebhookReceiver::Resolve(absl::string_vi
   target.webhook_key = binding->webhook_key;
   target.bot_user_id = binding->bot_user_id;
   target.channel_secret = *std::move(secret);
-  target.troubled = HealthOf(*binding).state != v1::ACTIVE;
-  cache_->PutTarget(webhook_key, target, epoch);
   return target;
 }
 
@@ -56,12 +67,10 @@ void WebhookReceiver::RecordTroubleThenAnswer(const Target& target, storage::Web
   }
   events_->RecordTrouble(
       target.row_id, trouble, now,
-      [this, target, outcome = std::move(outcome), done = std::move(done)](absl::Status status) {
+      [outcome = std::move(outcome), done = std::move(done)](absl::Status status) {
         if (!status.ok()) {
           LogLine(LogLevel::kWarning, "webhook_trouble_not_recorded").WithStatus(status);
         }
-        // The binding's health changed: cached reads must see it.
-        cache_->Forget(target.team_id, target.channel_id, target.webhook_key);
         done(outcome);
       });
 }
@@ -104,16 +113,12 @@ void WebhookReceiver::Receive(const Target& target, std::optional<absl::string_v
   batch.received_at = clock_->Now();
   batch.events = std::move(payload->events);
   events_->AppendEvents(
-      std::move(batch),
-      [this, troubled = target.troubled, team = target.team_id, channel = target.channel_id,
-       key = target.webhook_key, done = std::move(done)](absl::StatusOr<storage::AppendResult> r) {
+      std::move(batch), [this, done = std::move(done)](absl::StatusOr<storage::AppendResult> r) {
         if (!r.ok()) {
           done({503, absl::StrCat("events not stored, retry: ", r.status().message())});
           return;
         }
         if (r->stored > 0) notifier_->Publish(r->last_cursor);
-        // A good request after troubles heals the binding: cached reads must see it.
-        if (troubled) cache_->Forget(team, channel, key);
         done({200, "", r->stored, r->duplicates});
       });
 }

@@ -11,11 +11,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "server/binding/binding_cache.h"
 #include "server/base/clock.h"
+#include "server/base/lru_map.h"
 #include "server/webhook/event_notifier.h"
 #include "server/crypto/secret.h"
 #include "server/crypto/secret_sealer.h"
+#include "server/webhook/webhook_target.h"
 #include "storage/binding_store.h"
 #include "storage/event_store.h"
 
@@ -39,12 +40,16 @@ class WebhookReceiver {
     int duplicates = 0;
   };
 
+  // Keeps the unsealed channel secrets of up to `secret_memo_size` bindings (0: unseals for
+  // every request).
   WebhookReceiver(storage::BindingStore* bindings, storage::EventStore* events,
                   const SecretSealer* sealer, const Clock* clock, EventNotifier* notifier,
-                  BindingCache* cache);
+                  size_t secret_memo_size);
 
   // The active binding of `webhook_key`. NOT_FOUND (answer 404) for a key that was never
-  // bound or is unbound; UNAVAILABLE (503) when storage cannot answer.
+  // bound or is unbound; UNAVAILABLE (503) when storage cannot answer. The binding is read
+  // from `bindings` on every call (a caching store keeps that cheap and current); its channel
+  // secret is unsealed once per sealed value.
   absl::StatusOr<Target> Resolve(absl::string_view webhook_key);
 
   // Checks and stores one request's body for `target`. `signature` is the x-line-signature
@@ -62,14 +67,21 @@ class WebhookReceiver {
   void RecordTroubleThenAnswer(const Target& target, storage::WebhookTrouble trouble,
                                Outcome outcome, std::function<void(Outcome)> done);
 
+  // The binding's channel secret, from the memo or unsealed (and memoised).
+  absl::StatusOr<Secret> ChannelSecret(const storage::Binding& binding);
+
   storage::BindingStore* const bindings_;
   storage::EventStore* const events_;
   const SecretSealer* const sealer_;
   const Clock* const clock_;
   EventNotifier* const notifier_;
-  BindingCache* const cache_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::pair<int64_t, int>, absl::Time> last_recorded_ ABSL_GUARDED_BY(mu_);
+  // Unsealed channel secrets by what unsealing depends on (sealed value, its key, the channel).
+  // A new secret or a re-sealing changes the sealed value, so an entry is never stale; entries
+  // no binding has any more just age out.
+  absl::Mutex memo_mu_;
+  LruMap<std::string, Secret> secrets_ ABSL_GUARDED_BY(memo_mu_);
 };
 
 }  // namespace linechannel::server

@@ -7,18 +7,20 @@
 #include "SQLiteCpp/Database.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "storage/binding_store.h"
+#include "storage/store.h"
 #include "storage/sqlite/checkpointer.h"
 #include "storage/sqlite/commit_queue.h"
 #include "storage/sqlite/connection_pool.h"
-#include "storage/event_store.h"
 
 namespace linechannel::storage {
 
 // The embedded store: one SQLite file in WAL mode. Writes go through a CommitQueue (one
 // connection, group commit, synchronous=FULL); reads use a pool of read-only connections.
-// Thread-safe.
-class SqliteStore : public BindingStore, public EventStore {
+// Implements all four of the store's roles (store.h): pass it to AllRolesOf. Thread-safe.
+class SqliteStore : public BindingStore,
+                    public SealedValueStore,
+                    public CheckStore,
+                    public EventStore {
  public:
   struct Options {
     // The database file; created (with its schema) if absent.
@@ -51,17 +53,19 @@ class SqliteStore : public BindingStore, public EventStore {
   absl::StatusOr<Binding> ReplaceCredentials(int64_t row_id, const CredentialUpdate& update,
                                              const Change& change) override;
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t row_id) override;
+  absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
+                            absl::Time checked_at) override;
+  absl::StatusOr<std::vector<Binding>> ListActive(int64_t after_row_id, int limit) override;
+
   absl::StatusOr<std::vector<SealedSample>> SampleSealedValues() override;
   absl::StatusOr<std::vector<SealedRow>> ListSealed(int64_t after_row_id, int limit) override;
   absl::StatusOr<int> ReplaceSealed(const std::vector<Reseal>& reseals) override;
   absl::StatusOr<std::map<std::string, int64_t>> CountSealedByKey() override;
-  absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
-                            absl::Time checked_at) override;
+
   absl::Status SaveCheckRecord(int64_t row_id, const CheckRecord& record) override;
   absl::StatusOr<CheckRecord> LastCheckRecord(int64_t row_id) override;
   absl::StatusOr<bool> TakeLineTestCall(absl::string_view channel_id, absl::Time at,
                                         absl::Duration window, int limit) override;
-  absl::StatusOr<std::vector<Binding>> ListActive(int64_t after_row_id, int limit) override;
 
   void AppendEvents(EventBatch batch, AppendDone done) override;
   absl::StatusOr<std::vector<StoredEvent>> ReadEvents(const EventQuery& query) override;

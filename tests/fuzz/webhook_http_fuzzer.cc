@@ -37,7 +37,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "server/binding/binding_cache.h"
 #include "server/crypto/sealing_contexts.h"
 #include "server/webhook/event_notifier.h"
 #include "server/http/http_server.h"
@@ -48,6 +47,7 @@
 #include "server/webhook/webhook_handler.h"
 #include "server/webhook/webhook_receiver.h"
 #include "server/crypto/webhook_signature.h"
+#include "storage/cache/caching_store.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "tests/fuzz/fuzz_support.h"
 
@@ -81,8 +81,9 @@ struct Fixture {
   server::FakeClock clock{absl::FromUnixSeconds(1700000000)};
   server::EventNotifier notifier;
   server::Metrics metrics;
-  // Small, so that the fuzzer also reaches lookups of keys the cache does not hold.
-  server::BindingCache cache{4};
+  // In front of `store`, which it outlives. Small, so that the fuzzer also reaches lookups of
+  // keys the cache does not hold.
+  std::unique_ptr<storage::CachingStore> cache;
   std::unique_ptr<storage::SqliteStore> store;
   std::unique_ptr<server::SecretSealer> sealer;
   std::unique_ptr<server::WebhookReceiver> receiver;
@@ -102,6 +103,7 @@ struct Fixture {
     auto opened = storage::SqliteStore::Open(store_options);
     if (!opened.ok()) Fail("store: %s", opened.status().ToString().c_str());
     store = *std::move(opened);
+    cache = std::make_unique<storage::CachingStore>(storage::AllRolesOf(*store), 4);
 
     sealer = std::make_unique<server::SecretSealer>(server::KeyRing::Generate(random), &random);
     storage::Binding binding;
@@ -128,8 +130,8 @@ struct Fixture {
     auto inserted = store->InsertActive(binding, {"fuzz", clock.Now(), ""}, nullptr);
     if (!inserted.ok()) Fail("binding: %s", inserted.status().ToString().c_str());
 
-    receiver = std::make_unique<server::WebhookReceiver>(store.get(), store.get(), sealer.get(),
-                                                         &clock, &notifier, &cache);
+    receiver = std::make_unique<server::WebhookReceiver>(cache.get(), cache.get(), sealer.get(),
+                                                         &clock, &notifier, 4);
     handler = std::make_unique<server::WebhookHandler>(receiver.get(), &metrics);
     server::HttpServer::Options options;
     options.listen = "127.0.0.1:0";

@@ -30,7 +30,6 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "server/binding/binding_cache.h"
 #include "server/webhook/event_notifier.h"
 #include "server/crypto/secret.h"
 #include "server/webhook/webhook_payload.h"
@@ -126,9 +125,8 @@ server::WebhookReceiver::Outcome Receive(const server::WebhookReceiver::Target& 
                                          const std::string& body, InstantEventStore& store,
                                          server::EventNotifier& notifier) {
   const server::FakeClock clock{absl::FromUnixSeconds(1700000000)};
-  server::BindingCache cache(/*capacity=*/0);  // Receive only tells it to forget troubled keys.
   server::WebhookReceiver receiver(/*bindings=*/nullptr, &store, /*sealer=*/nullptr, &clock,
-                                   &notifier, &cache);
+                                   &notifier, /*secret_memo_size=*/0);
   std::optional<absl::string_view> header;
   if (signature.has_value()) header = *signature;
   int calls = 0;

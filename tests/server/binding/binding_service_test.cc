@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/base/errors.h"
+#include "storage/cache/caching_store.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "tests/server/fakes.h"
 #include "tests/support/matchers.h"
@@ -39,16 +40,17 @@ class BindingServiceTest : public ::testing::Test {
     storage::SqliteStore::Options options;
     options.path = dir_.File("test.db");
     store_ = *storage::SqliteStore::Open(options);
+    cache_ = std::make_unique<storage::CachingStore>(storage::AllRolesOf(*store_), 1000);
     sealer_ = std::make_unique<SecretSealer>(KeyRing::Generate(random_), &random_);
     Build(LineChecks::kRequired);
   }
 
   void Build(LineChecks checks) {
     verifier_ = std::make_unique<BindingVerifier>(&line_, checks);
-    checks_ = std::make_unique<LineWebhookSettings>(&line_, store_.get(), sealer_.get(), &clock_, &cache_,
-                                              LineWebhookSettings::Options{});
-    service_ = std::make_unique<BindingService>(store_.get(), verifier_.get(), checks_.get(),
-                                                sealer_.get(), &random_, &clock_, &cache_,
+    checks_ = std::make_unique<LineWebhookSettings>(
+        &line_, cache_.get(), store_.get(), sealer_.get(), &clock_, LineWebhookSettings::Options{});
+    service_ = std::make_unique<BindingService>(cache_.get(), verifier_.get(), checks_.get(),
+                                                sealer_.get(), &random_, &clock_,
                                                 BindingService::Options{"https://hooks.example"});
   }
 
@@ -76,7 +78,8 @@ class BindingServiceTest : public ::testing::Test {
   testing::TempDir dir_;
   FakeLineApi line_;
   FakeClock clock_;
-  BindingCache cache_{1000};
+  // In front of `store_`, as in the server.
+  std::unique_ptr<storage::CachingStore> cache_;
   OpenSslRandom random_;
   std::unique_ptr<storage::SqliteStore> store_;
   std::unique_ptr<SecretSealer> sealer_;

@@ -1,0 +1,31 @@
+// The store contract (tests/storage/store_contract.h) run against the SQLite store.
+
+#include <memory>
+#include <string>
+
+#include "tests/storage/sqlite/fresh_sqlite_store.h"
+#include "tests/storage/store_contract.h"
+
+namespace linechannel::storage {
+namespace {
+
+class SqliteUnderTest : public StoreUnderTest {
+ public:
+  explicit SqliteUnderTest(std::unique_ptr<SqliteStore> store) : store_(std::move(store)) {}
+  Store roles() override { return AllRolesOf(*store_); }
+
+ private:
+  std::unique_ptr<SqliteStore> store_;
+};
+
+std::unique_ptr<StoreUnderTest> MakeSqlite(const std::string& dir) {
+  std::unique_ptr<SqliteStore> store = FreshSqliteStore(dir);
+  if (store == nullptr) return nullptr;
+  return std::make_unique<SqliteUnderTest>(std::move(store));
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
+                         ::testing::Values(StoreFactory{"Sqlite", MakeSqlite}), StoreFactoryName);
+
+}  // namespace
+}  // namespace linechannel::storage
