@@ -40,7 +40,7 @@ absl::StatusOr<WebhookReceiver::Target> WebhookReceiver::Resolve(absl::string_vi
   target.webhook_key = binding->webhook_key;
   target.bot_user_id = binding->bot_user_id;
   target.channel_secret = *std::move(secret);
-  target.troubled = HealthOf(*binding).state != v1::ACTIVE;
+  target.troubled = HealthOf(*binding).state != BindingState::kActive;
   cache_->PutTarget(webhook_key, target, epoch);
   return target;
 }
