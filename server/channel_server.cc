@@ -12,31 +12,30 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.pb.h"
-#include "server/http/admin_handler.h"
-#include "server/binding/binding_cache.h"
-#include "server/binding/binding_service.h"
-#include "server/grpc/callers.h"
 #include "server/base/clock.h"
-#include "server/line/curl_line_api.h"
 #include "server/base/data_dir.h"
-#include "server/webhook/event_notifier.h"
-#include "server/webhook/event_retention.h"
 #include "server/base/executor.h"
-#include "server/grpc/grpc_admin_service.h"
-#include "server/grpc/grpc_channel_service.h"
-#include "server/http/http_server.h"
-#include "server/binding/key_rotation.h"
 #include "server/base/logger.h"
 #include "server/base/metrics.h"
+#include "server/binding/binding_cache.h"
+#include "server/binding/binding_service.h"
+#include "server/binding/key_rotation.h"
+#include "server/binding/line_webhook_settings.h"
 #include "server/binding/periodic_recheck.h"
+#include "server/binding/sealing_keys.h"
 #include "server/crypto/private_file.h"
 #include "server/crypto/random_source.h"
+#include "server/grpc/callers.h"
+#include "server/grpc/grpc_admin_service.h"
+#include "server/grpc/grpc_channel_service.h"
 #include "server/grpc/rpc_gate.h"
-#include "server/binding/sealing_keys.h"
-#include "server/binding/line_webhook_settings.h"
+#include "server/http/admin_handler.h"
+#include "server/http/http_server.h"
+#include "server/line/curl_line_api.h"
+#include "server/webhook/event_notifier.h"
+#include "server/webhook/event_retention.h"
 #include "server/webhook/webhook_handler.h"
 #include "server/webhook/webhook_receiver.h"
-#include "storage/sqlite/fault_injection.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace linechannel::server {
@@ -152,18 +151,11 @@ struct ChannelServer::Parts {
   absl::Status OpenStore(const ServerConfig& config);
   absl::Status OpenSecrets(const ServerConfig& config);
   absl::Status OpenCallers(const ServerConfig& config);
-  absl::Status StartHttp(const ServerConfig& config);
+  absl::Status StartHttp(const ServerConfig& config, AdminRoutes* admin_routes);
   absl::Status StartGrpc(const ServerConfig& config);
 };
 
 absl::Status ChannelServer::Parts::OpenStore(const ServerConfig& config) {
-  if (config.test_hooks) {
-    storage::InstallFaultInjection();
-    LogLine(LogLevel::kWarning, "test_hooks_on")
-        .With("message",
-              "test hooks are on: storage faults can be injected through the admin "
-              "port. Never run production like this.");
-  }
   absl::StatusOr<DataDir> dir = DataDir::Open(config.data_dir);
   if (!dir.ok()) return dir.status();
   data_dir.emplace(*std::move(dir));
@@ -230,7 +222,8 @@ absl::Status ChannelServer::Parts::OpenCallers(const ServerConfig& config) {
   return absl::OkStatus();
 }
 
-absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config) {
+absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config,
+                                             AdminRoutes* admin_routes) {
   receiver = std::make_unique<WebhookReceiver>(store.get(), store.get(), sealer.get(), &clock,
                                                &notifier, cache.get());
   webhook_handler = std::make_unique<WebhookHandler>(receiver.get(), &metrics);
@@ -268,7 +261,7 @@ absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config) {
   }
 
   if (config.admin_listen.empty()) return absl::OkStatus();
-  admin_handler = std::make_unique<AdminHandler>(&metrics, config.test_hooks);
+  admin_handler = std::make_unique<AdminHandler>(&metrics, admin_routes);
   HttpServer::Options admin;
   admin.listen = config.admin_listen;
   admin.log_event = "admin_http";
@@ -324,7 +317,8 @@ absl::Status ChannelServer::Parts::StartGrpc(const ServerConfig& config) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const ServerConfig& config) {
+absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const ServerConfig& config,
+                                                                    AdminRoutes* admin_routes) {
   if (!config.public_base_url.empty()) {
     if (absl::Status url = CheckPublicBaseUrl(config.public_base_url); !url.ok()) return url;
   }
@@ -333,7 +327,7 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
   if (absl::Status s = parts->OpenStore(config); !s.ok()) return s;
   if (absl::Status s = parts->OpenSecrets(config); !s.ok()) return s;
   if (absl::Status s = parts->OpenCallers(config); !s.ok()) return s;
-  if (absl::Status s = parts->StartHttp(config); !s.ok()) return s;
+  if (absl::Status s = parts->StartHttp(config, admin_routes); !s.ok()) return s;
 
   parts->line = std::make_unique<CurlLineApi>(CurlLineApi::Options{
       config.line_api_base_url, config.line_timeout, absl::Seconds(3), config.line_ca_file});
