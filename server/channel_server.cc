@@ -9,9 +9,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
-#include "grpc/health/v1/health.pb.h"
 #include "server/base/clock.h"
 #include "server/base/data_dir.h"
 #include "server/base/executor.h"
@@ -28,6 +25,7 @@
 #include "server/grpc/callers.h"
 #include "server/grpc/grpc_admin_service.h"
 #include "server/grpc/grpc_channel_service.h"
+#include "server/grpc/reflection_descriptors.h"
 #include "server/grpc/rpc_gate.h"
 #include "server/http/admin_handler.h"
 #include "server/http/http_server.h"
@@ -60,15 +58,6 @@ absl::Status CheckPublicBaseUrl(const std::string& url) {
         "500-character limit"));
   }
   return absl::OkStatus();
-}
-
-// Makes the descriptors of the health and error-detail types part of the binary's descriptor
-// pool, which reflection serves: gRPC's built-in health service does not register them, and
-// nothing else in the server names the error-detail messages by type.
-void RegisterReflectionOnlyDescriptors() {
-  grpc::health::v1::HealthCheckRequest::descriptor();
-  google::rpc::Status::descriptor();
-  google::rpc::ErrorInfo::descriptor();
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcCredentials(
