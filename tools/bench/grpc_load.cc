@@ -110,11 +110,9 @@ class Outcomes {
   }
   std::string Json() {
     absl::MutexLock lock(&mu_);
-    std::string out = "{";
-    for (const auto& [name, count] : counts_) {
-      absl::StrAppend(&out, out.size() > 1 ? "," : "", JsonString(name), ":", count);
-    }
-    return out + "}";
+    server::JsonObjectWriter out;
+    for (const auto& [name, count] : counts_) out.Int(name, count);
+    return out.Finish();
   }
 
  private:
