@@ -21,6 +21,10 @@ constexpr std::array<absl::string_view, 6> kKindNames = {
 constexpr std::array<absl::string_view, 4> kResultNames = {"PASS", "FAIL", "SKIPPED", "WARNING"};
 constexpr std::array<absl::string_view, 3> kVerdictNames = {"OK", "ACTION_NEEDED",
                                                             "LINE_UNAVAILABLE"};
+// Fail the build when an enumerator is added after the last one named here without a name.
+static_assert(kKindNames.size() == static_cast<size_t>(CheckKind::kRecentTraffic) + 1);
+static_assert(kResultNames.size() == static_cast<size_t>(CheckResult::kWarning) + 1);
+static_assert(kVerdictNames.size() == static_cast<size_t>(Verdict::kLineUnavailable) + 1);
 
 template <typename Enum, size_t N>
 absl::string_view NameOf(Enum value, const std::array<absl::string_view, N>& names) {
