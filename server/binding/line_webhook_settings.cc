@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/crypto/sealing_contexts.h"
 #include "server/base/errors.h"
 #include "server/binding/webhook_report_codec.h"
-#include "server/crypto/sealing_contexts.h"
 
 namespace linechannel::server {
 namespace {

@@ -5,14 +5,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/base/clock.h"
 #include "server/binding/binding_cache.h"
 #include "server/binding/retired_url.h"
 #include "server/binding/webhook_report.h"
 #include "server/binding/webhook_setup.h"
+#include "server/base/clock.h"
+#include "server/line/line_api.h"
 #include "server/crypto/secret.h"
 #include "server/crypto/secret_sealer.h"
-#include "server/line/line_api.h"
 #include "storage/binding_store.h"
 
 namespace linechannel::server {

@@ -10,9 +10,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "simdjson.h"
 #include "server/base/json_writer.h"
 #include "server/crypto/digest.h"
-#include "simdjson.h"
 
 namespace linechannel::server {
 namespace {
