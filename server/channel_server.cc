@@ -116,6 +116,8 @@ struct ChannelServer::Parts {
   std::unique_ptr<WebhookHandler> webhook_handler;
   std::unique_ptr<HttpServer> webhook_server;
   std::unique_ptr<AdminHandler> admin_handler;
+  // Extra admin routes (channeld_test_hooks'); not owned, may be null.
+  AdminRoutes* admin_routes = nullptr;
   std::unique_ptr<HttpServer> admin_server;
   std::unique_ptr<storage::SqliteStore> store;
   std::unique_ptr<EventRetention> retention;
@@ -140,7 +142,7 @@ struct ChannelServer::Parts {
   absl::Status OpenStore(const ServerConfig& config);
   absl::Status OpenSecrets(const ServerConfig& config);
   absl::Status OpenCallers(const ServerConfig& config);
-  absl::Status StartHttp(const ServerConfig& config, AdminRoutes* admin_routes);
+  absl::Status StartHttp(const ServerConfig& config);
   absl::Status StartGrpc(const ServerConfig& config);
 };
 
@@ -211,8 +213,7 @@ absl::Status ChannelServer::Parts::OpenCallers(const ServerConfig& config) {
   return absl::OkStatus();
 }
 
-absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config,
-                                             AdminRoutes* admin_routes) {
+absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config) {
   receiver = std::make_unique<WebhookReceiver>(store.get(), store.get(), sealer.get(), &clock,
                                                &notifier, cache.get());
   webhook_handler = std::make_unique<WebhookHandler>(receiver.get(), &metrics);
@@ -316,7 +317,8 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
   if (absl::Status s = parts->OpenStore(config); !s.ok()) return s;
   if (absl::Status s = parts->OpenSecrets(config); !s.ok()) return s;
   if (absl::Status s = parts->OpenCallers(config); !s.ok()) return s;
-  if (absl::Status s = parts->StartHttp(config, admin_routes); !s.ok()) return s;
+  parts->admin_routes = admin_routes;
+  if (absl::Status s = parts->StartHttp(config); !s.ok()) return s;
 
   parts->line = std::make_unique<CurlLineApi>(CurlLineApi::Options{
       config.line_api_base_url, config.line_timeout, absl::Seconds(3), config.line_ca_file});
