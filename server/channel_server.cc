@@ -9,9 +9,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
-#include "grpc/health/v1/health.pb.h"
 #include "server/http/admin_handler.h"
 #include "server/binding/binding_service.h"
 #include "server/grpc/callers.h"
@@ -23,6 +20,7 @@
 #include "server/base/executor.h"
 #include "server/grpc/grpc_admin_service.h"
 #include "server/grpc/grpc_channel_service.h"
+#include "server/grpc/reflection_descriptors.h"
 #include "server/http/http_server.h"
 #include "server/binding/key_rotation.h"
 #include "server/base/logger.h"
@@ -36,7 +34,6 @@
 #include "server/webhook/webhook_handler.h"
 #include "server/webhook/webhook_receiver.h"
 #include "storage/cache/caching_store.h"
-#include "storage/sqlite/fault_injection.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace linechannel::server {
@@ -61,15 +58,6 @@ absl::Status CheckPublicBaseUrl(const std::string& url) {
         "500-character limit"));
   }
   return absl::OkStatus();
-}
-
-// Makes the descriptors of the health and error-detail types part of the binary's descriptor
-// pool, which reflection serves: gRPC's built-in health service does not register them, and
-// nothing else in the server names the error-detail messages by type.
-void RegisterReflectionOnlyDescriptors() {
-  grpc::health::v1::HealthCheckRequest::descriptor();
-  google::rpc::Status::descriptor();
-  google::rpc::ErrorInfo::descriptor();
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcCredentials(
@@ -129,6 +117,8 @@ struct ChannelServer::Parts {
   std::unique_ptr<WebhookHandler> webhook_handler;
   std::unique_ptr<HttpServer> webhook_server;
   std::unique_ptr<AdminHandler> admin_handler;
+  // Extra admin routes (channeld_test_hooks'); not owned, may be null.
+  AdminRoutes* admin_routes = nullptr;
   std::unique_ptr<HttpServer> admin_server;
   std::unique_ptr<storage::SqliteStore> store;
   // The store's roles, as every other part gets them.
@@ -160,13 +150,6 @@ struct ChannelServer::Parts {
 };
 
 absl::Status ChannelServer::Parts::OpenStore(const ServerConfig& config) {
-  if (config.test_hooks) {
-    storage::InstallFaultInjection();
-    LogLine(LogLevel::kWarning, "test_hooks_on")
-        .With("message",
-              "test hooks are on: storage faults can be injected through the admin "
-              "port. Never run production like this.");
-  }
   absl::StatusOr<DataDir> dir = DataDir::Open(config.data_dir);
   if (!dir.ok()) return dir.status();
   data_dir.emplace(*std::move(dir));
@@ -273,7 +256,7 @@ absl::Status ChannelServer::Parts::StartHttp(const ServerConfig& config) {
   }
 
   if (config.admin_listen.empty()) return absl::OkStatus();
-  admin_handler = std::make_unique<AdminHandler>(&metrics, config.test_hooks);
+  admin_handler = std::make_unique<AdminHandler>(&metrics, admin_routes);
   HttpServer::Options admin;
   admin.listen = config.admin_listen;
   admin.log_event = "admin_http";
@@ -330,7 +313,8 @@ absl::Status ChannelServer::Parts::StartGrpc(const ServerConfig& config) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const ServerConfig& config) {
+absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const ServerConfig& config,
+                                                                    AdminRoutes* admin_routes) {
   if (!config.public_base_url.empty()) {
     if (absl::Status url = CheckPublicBaseUrl(config.public_base_url); !url.ok()) return url;
   }
@@ -338,6 +322,7 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
   if (absl::Status s = parts->OpenStore(config); !s.ok()) return s;
   if (absl::Status s = parts->OpenSecrets(config); !s.ok()) return s;
   if (absl::Status s = parts->OpenCallers(config); !s.ok()) return s;
+  parts->admin_routes = admin_routes;
   if (absl::Status s = parts->StartHttp(config); !s.ok()) return s;
 
   parts->line = std::make_unique<CurlLineApi>(CurlLineApi::Options{

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/http/admin_handler.h"
 #include "server/server_config.h"
 
 namespace linechannel::server {
@@ -18,8 +19,10 @@ class ChannelServer {
   // Errors: FAILED_PRECONDITION for configuration an operator must fix (bad URL, another
   // channeld on the data directory, a missing or wrong key file for an existing database, a
   // malformed callers file, unusable TLS files); UNAVAILABLE when a port or file cannot be
-  // opened.
-  static absl::StatusOr<std::unique_ptr<ChannelServer>> Start(const ServerConfig& config);
+  // opened. `admin_routes` (may be null, not owned, must outlive the server) adds routes to the
+  // admin port; only channeld_test_hooks gives any.
+  static absl::StatusOr<std::unique_ptr<ChannelServer>> Start(const ServerConfig& config,
+                                                              AdminRoutes* admin_routes = nullptr);
   ~ChannelServer();
 
   // The addresses actually bound (a configured port 0 becomes the chosen port).

@@ -69,8 +69,6 @@ struct ServerConfig {
   absl::Duration store_busy_timeout = absl::Seconds(5);
   // Active bindings kept in memory for reads (0 turns the cache off).
   size_t binding_cache_size = 100000;
-  // Test hooks (storage fault injection on the admin port). Never in production.
-  bool test_hooks = false;
   // How long events are kept; zero keeps them forever.
   absl::Duration event_retention = absl::Hours(24 * 30);
 };

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/base/json_writer.h"
 
 namespace linechannel::server {
 namespace {
@@ -25,62 +26,7 @@ const char* LevelName(LogLevel level) {
   return "info";
 }
 
-// Length of the well-formed UTF-8 sequence at the start of `text`, or 0 if there is none
-// (overlong forms, surrogates and code points past U+10FFFF included).
-size_t Utf8SequenceLength(absl::string_view text) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const auto continuation = [&](size_t i) { return i < text.size() && (byte(i) & 0xC0) == 0x80; };
-  const unsigned char lead = byte(0);
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
-  if (lead >= 0xE0 && lead <= 0xEF) {
-    if (!continuation(1) || !continuation(2)) return 0;
-    if (lead == 0xE0 && byte(1) < 0xA0) return 0;   // Overlong.
-    if (lead == 0xED && byte(1) >= 0xA0) return 0;  // Surrogate.
-    return 3;
-  }
-  if (lead >= 0xF0 && lead <= 0xF4) {
-    if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
-    if (lead == 0xF0 && byte(1) < 0x90) return 0;   // Overlong.
-    if (lead == 0xF4 && byte(1) >= 0x90) return 0;  // Past U+10FFFF.
-    return 4;
-  }
-  return 0;
-}
-
 }  // namespace
-
-std::string JsonString(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '"';
-  while (!text.empty()) {
-    const unsigned char c = static_cast<unsigned char>(text[0]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c == 0x7F) {
-      absl::StrAppendFormat(&out, "\\u%04x", c);
-    } else if (c >= 0x80) {
-      const size_t length = Utf8SequenceLength(text);
-      if (length == 0) {
-        out += "\xEF\xBF\xBD";  // U+FFFD for one stray byte.
-        text.remove_prefix(1);
-      } else {
-        out.append(text.data(), length);
-        text.remove_prefix(length);
-      }
-      continue;
-    } else {
-      out += static_cast<char>(c);
-    }
-    text.remove_prefix(1);
-  }
-  out += '"';
-  return out;
-}
 
 void SetLogDestination(int fd) { log_fd.store(fd); }
 
@@ -92,11 +38,10 @@ LogLine::LogLine(LogLevel level, absl::string_view event) {
 }
 
 LogLine::~LogLine() {
-  std::string line = "{";
-  for (const auto& [key, value] : fields_) {
-    absl::StrAppend(&line, line.size() > 1 ? "," : "", JsonString(key), ":", value);
-  }
-  line += "}\n";
+  JsonObjectWriter object;
+  for (const auto& [key, value] : fields_) object.Raw(key, value);
+  std::string line = object.Finish();
+  line += '\n';
   // One write per line, so concurrent lines do not interleave.
   const int fd = log_fd.load();
   size_t written = 0;

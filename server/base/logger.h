@@ -47,10 +47,6 @@ class LogLine {
   std::vector<std::pair<std::string, std::string>> fields_;
 };
 
-// `text` as a JSON string literal, quotes included. Bytes that are not UTF-8 become U+FFFD,
-// so a line stays valid JSON whatever a client sent.
-std::string JsonString(absl::string_view text);
-
 // Sends log lines to `fd` instead of stderr (tests).
 void SetLogDestination(int fd);
 

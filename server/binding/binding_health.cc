@@ -20,7 +20,7 @@ bool Unresolved(const std::optional<absl::Time>& trouble,
 BindingHealth HealthOf(const storage::Binding& binding) {
   BindingHealth health;
   if (!binding.active()) {
-    health.state = v1::UNBOUND;
+    health.state = BindingState::kUnbound;
     return health;
   }
   health.reasons = binding.attention_reasons;
@@ -39,7 +39,7 @@ BindingHealth HealthOf(const storage::Binding& binding) {
         "): this webhook URL is set in another channel's LINE settings. Set that channel's "
         "own URL there."));
   }
-  health.state = health.reasons.empty() ? v1::ACTIVE : v1::NEEDS_ATTENTION;
+  health.state = health.reasons.empty() ? BindingState::kActive : BindingState::kNeedsAttention;
   return health;
 }
 

@@ -4,20 +4,20 @@
 #include <string>
 #include <vector>
 
-#include "linechannel/v1/channel_service.pb.h"
+#include "server/binding/binding_state.h"
 #include "storage/binding.h"
 
 namespace linechannel::server {
 
 // Where a binding stands, and why, in plain words.
 struct BindingHealth {
-  v1::BindingState state = v1::BINDING_STATE_UNSPECIFIED;
+  BindingState state = BindingState::kActive;
   std::vector<std::string> reasons;
 };
 
-// UNBOUND for unbound bindings. Otherwise NEEDS_ATTENTION when the last check with LINE found
+// kUnbound for unbound bindings. Otherwise kNeedsAttention when the last check with LINE found
 // something wrong, or when requests with a bad signature or another bot's destination arrived
-// after the last correctly signed one; ACTIVE if neither. Pure; thread-safe.
+// after the last correctly signed one; kActive if neither. Pure; thread-safe.
 BindingHealth HealthOf(const storage::Binding& binding);
 
 }  // namespace linechannel::server

@@ -155,8 +155,8 @@ void BindingService::SetUpWebhook(const BindRequest& request, const CallContext&
   }
   if (verifier_->checks() == LineChecks::kOff) {
     result.webhook_setup = LineWebhookSettings::NotRequested(url);
-    result.webhook_setup.set_action(v1::WebhookSetup::FAILED);
-    result.webhook_setup.set_detail("LINE checks are off on this server, so LINE is not called");
+    result.webhook_setup.action = WebhookSetup::Action::kFailed;
+    result.webhook_setup.detail = "LINE checks are off on this server, so LINE is not called";
     return;
   }
   result.webhook_setup =
@@ -173,17 +173,18 @@ absl::StatusOr<UnbindResult> BindingService::Unbind(absl::string_view team_id,
   absl::StatusOr<Secret> token =
       sealer_->Unseal(result.binding.access_token, TokenContext(result.binding.channel_id));
   if (verifier_->checks() == LineChecks::kOff || !token.ok()) {
-    result.retired_url.set_state(v1::RetiredUrl::UNKNOWN);
-    result.retired_url.set_next_step(
-        "Check the Webhook URL in LINE Developers and remove the retired one if it is there.");
+    result.retired_url.state = RetiredUrl::State::kUnknown;
+    result.retired_url.next_step =
+        "Check the Webhook URL in LINE Developers and remove the retired one if it is there.";
     return result;
   }
   result.retired_url = checks_->DescribeRetired(*token, WebhookUrl(result.binding), call.deadline);
   return result;
 }
 
-absl::StatusOr<v1::VerifyWebhookResponse> BindingService::VerifyWebhook(
-    absl::string_view team_id, absl::string_view channel_id, const CallContext& call) {
+absl::StatusOr<WebhookReport> BindingService::VerifyWebhook(absl::string_view team_id,
+                                                            absl::string_view channel_id,
+                                                            const CallContext& call) {
   absl::StatusOr<storage::Binding> binding = Get(team_id, channel_id);
   if (!binding.ok()) return binding.status();
   return checks_->Verify(*binding, WebhookUrl(*binding), call.deadline);
@@ -198,9 +199,9 @@ absl::StatusOr<storage::Binding> BindingService::Get(absl::string_view team_id,
 
 absl::StatusOr<storage::BindingPage> BindingService::List(absl::string_view team_id,
                                                           bool include_unbound,
-                                                          v1::BindingState state,
+                                                          std::optional<BindingState> state,
                                                           int64_t after_row_id, int page_size) {
-  if (state == v1::BINDING_STATE_UNSPECIFIED) {
+  if (!state) {
     absl::StatusOr<storage::BindingPage> page =
         store_->ListTeam(team_id, include_unbound, after_row_id, page_size);
     if (!page.ok()) return FromStore(page.status());
@@ -208,7 +209,7 @@ absl::StatusOr<storage::BindingPage> BindingService::List(absl::string_view team
   }
   // The state depends on more than stored columns (webhook activity), so the filter runs
   // here, reading ahead until the page is full or the team's bindings run out.
-  const bool with_unbound = include_unbound || state == v1::UNBOUND;
+  const bool with_unbound = include_unbound || *state == BindingState::kUnbound;
   storage::BindingPage result;
   int64_t after = after_row_id;
   while (true) {
@@ -217,7 +218,7 @@ absl::StatusOr<storage::BindingPage> BindingService::List(absl::string_view team
     if (!page.ok()) return FromStore(page.status());
     for (size_t i = 0; i < page->bindings.size(); ++i) {
       storage::Binding& binding = page->bindings[i];
-      if (HealthOf(binding).state == state) result.bindings.push_back(std::move(binding));
+      if (HealthOf(binding).state == *state) result.bindings.push_back(std::move(binding));
       if (static_cast<int>(result.bindings.size()) == page_size) {
         const bool more = i + 1 < page->bindings.size() || page->next_after_row_id != 0;
         result.next_after_row_id = more ? result.bindings.back().row_id : 0;

@@ -7,7 +7,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "linechannel/v1/channel_service.pb.h"
 #include "server/binding/binding_verifier.h"
 #include "server/base/call_context.h"
 #include "server/base/clock.h"
@@ -16,6 +15,10 @@
 #include "server/crypto/secret.h"
 #include "server/crypto/secret_sealer.h"
 #include "server/binding/line_webhook_settings.h"
+#include "server/binding/binding_state.h"
+#include "server/binding/retired_url.h"
+#include "server/binding/webhook_report.h"
+#include "server/binding/webhook_setup.h"
 #include "storage/binding_store.h"
 
 namespace linechannel::server {
@@ -37,12 +40,12 @@ struct BindResult {
   storage::Binding binding;
   // True when the same binding already existed and nothing changed.
   bool already_bound = false;
-  v1::WebhookSetup webhook_setup;
+  WebhookSetup webhook_setup;
 };
 
 struct UnbindResult {
   storage::Binding binding;
-  v1::RetiredUrl retired_url;
+  RetiredUrl retired_url;
 };
 
 struct CredentialsRequest {
@@ -84,16 +87,16 @@ class BindingService {
   // NOT_FOUND BINDING_NOT_FOUND, the same whether the channel is unbound or another team's.
   absl::StatusOr<storage::Binding> Get(absl::string_view team_id, absl::string_view channel_id);
 
-  // A page of the team's bindings, newest first; only those in `state` unless it is
-  // unspecified (UNBOUND implies include_unbound).
+  // A page of the team's bindings, newest first; only those in `state` if it is given
+  // (kUnbound implies include_unbound).
   absl::StatusOr<storage::BindingPage> List(absl::string_view team_id, bool include_unbound,
-                                            v1::BindingState state, int64_t after_row_id,
+                                            std::optional<BindingState> state, int64_t after_row_id,
                                             int page_size);
 
   // Runs every VerifyWebhook check for the team's binding of the channel (NOT_FOUND as Get).
-  absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhook(absl::string_view team_id,
-                                                          absl::string_view channel_id,
-                                                          const CallContext& call);
+  absl::StatusOr<WebhookReport> VerifyWebhook(absl::string_view team_id,
+                                              absl::string_view channel_id,
+                                              const CallContext& call);
 
   // Proves the new values with LINE (the verifier's errors), then replaces them. Giving the
   // values already stored changes nothing and writes no audit row. NOT_FOUND

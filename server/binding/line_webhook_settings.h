@@ -5,7 +5,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "linechannel/v1/channel_service.pb.h"
+#include "server/binding/retired_url.h"
+#include "server/binding/webhook_report.h"
+#include "server/binding/webhook_setup.h"
 #include "server/base/clock.h"
 #include "server/line/line_api.h"
 #include "server/crypto/secret.h"
@@ -35,9 +37,8 @@ class LineWebhookSettings {
   // findings as the binding's attention reasons. When the test budget is spent, answers with
   // the last full result (from_cache, result_age). Errors only for our own failures (storage,
   // a key that cannot open the token); LINE's failures are findings, not errors.
-  absl::StatusOr<v1::VerifyWebhookResponse> Verify(const storage::Binding& binding,
-                                                   const std::string& webhook_url,
-                                                   absl::Time deadline);
+  absl::StatusOr<WebhookReport> Verify(const storage::Binding& binding,
+                                       const std::string& webhook_url, absl::Time deadline);
 
   // The checks that cost no test call (token, URL, "Use webhook"), recorded as the binding's
   // attention reasons; for the periodic re-check. UNAVAILABLE (nothing recorded) when LINE
@@ -47,20 +48,19 @@ class LineWebhookSettings {
 
   // Sets `webhook_url` as the channel's URL on LINE unless LINE has another one and
   // `overwrite` is false; reports what it did and what the user must still do. Never fails:
-  // LINE's failures are reported as action FAILED.
-  v1::WebhookSetup SetUp(const Secret& access_token, const std::string& webhook_url, bool overwrite,
-                         absl::Time deadline);
+  // LINE's failures are reported as action kFailed.
+  WebhookSetup SetUp(const Secret& access_token, const std::string& webhook_url, bool overwrite,
+                     absl::Time deadline);
 
   // What the user must do when set-up was not asked for.
-  static v1::WebhookSetup NotRequested(const std::string& webhook_url);
+  static WebhookSetup NotRequested(const std::string& webhook_url);
 
   // Whether LINE still has `retired_url` as the channel's webhook URL.
-  v1::RetiredUrl DescribeRetired(const Secret& access_token, const std::string& retired_url,
-                                 absl::Time deadline);
+  RetiredUrl DescribeRetired(const Secret& access_token, const std::string& retired_url,
+                             absl::Time deadline);
 
  private:
-  absl::StatusOr<v1::VerifyWebhookResponse> FromLastRecord(const storage::Binding& binding,
-                                                           absl::Time now);
+  absl::StatusOr<WebhookReport> FromLastRecord(const storage::Binding& binding, absl::Time now);
 
   LineApi* const line_;
   storage::BindingStore* const bindings_;

@@ -10,6 +10,78 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
 }
 
+v1::CheckKind ToCheckKindProto(CheckKind kind) {
+  switch (kind) {
+    case CheckKind::kAccessTokenValid:
+      return v1::ACCESS_TOKEN_VALID;
+    case CheckKind::kWebhookUrlMatches:
+      return v1::WEBHOOK_URL_MATCHES;
+    case CheckKind::kWebhookEnabled:
+      return v1::WEBHOOK_ENABLED;
+    case CheckKind::kLineTestDelivered:
+      return v1::LINE_TEST_DELIVERED;
+    case CheckKind::kSignatureVerified:
+      return v1::SIGNATURE_VERIFIED;
+    case CheckKind::kRecentTraffic:
+      return v1::RECENT_TRAFFIC;
+  }
+  return v1::CHECK_KIND_UNSPECIFIED;
+}
+
+v1::CheckResult ToCheckResultProto(CheckResult result) {
+  switch (result) {
+    case CheckResult::kPass:
+      return v1::PASS;
+    case CheckResult::kFail:
+      return v1::FAIL;
+    case CheckResult::kSkipped:
+      return v1::SKIPPED;
+    case CheckResult::kWarning:
+      return v1::WARNING;
+  }
+  return v1::CHECK_RESULT_UNSPECIFIED;
+}
+
+v1::Verdict ToVerdictProto(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kOk:
+      return v1::OK;
+    case Verdict::kActionNeeded:
+      return v1::ACTION_NEEDED;
+    case Verdict::kLineUnavailable:
+      return v1::LINE_UNAVAILABLE;
+  }
+  return v1::VERDICT_UNSPECIFIED;
+}
+
+v1::WebhookSetup::Action ToActionProto(WebhookSetup::Action action) {
+  switch (action) {
+    case WebhookSetup::Action::kNotRequested:
+      return v1::WebhookSetup::NOT_REQUESTED;
+    case WebhookSetup::Action::kSet:
+      return v1::WebhookSetup::SET;
+    case WebhookSetup::Action::kReplaced:
+      return v1::WebhookSetup::REPLACED;
+    case WebhookSetup::Action::kLeftUnchanged:
+      return v1::WebhookSetup::LEFT_UNCHANGED;
+    case WebhookSetup::Action::kFailed:
+      return v1::WebhookSetup::FAILED;
+  }
+  return v1::WebhookSetup::ACTION_UNSPECIFIED;
+}
+
+v1::RetiredUrl::State ToRetiredStateProto(RetiredUrl::State state) {
+  switch (state) {
+    case RetiredUrl::State::kStillSetOnLine:
+      return v1::RetiredUrl::STILL_SET_ON_LINE;
+    case RetiredUrl::State::kNotSetOnLine:
+      return v1::RetiredUrl::NOT_SET_ON_LINE;
+    case RetiredUrl::State::kUnknown:
+      return v1::RetiredUrl::UNKNOWN;
+  }
+  return v1::RetiredUrl::STATE_UNSPECIFIED;
+}
+
 }  // namespace
 
 void ToChannelProto(const storage::Binding& binding, const std::string& webhook_url,
@@ -26,7 +98,7 @@ void ToChannelProto(const storage::Binding& binding, const std::string& webhook_
   out->set_channel_secret_hint(binding.channel_secret_hint);
   out->set_access_token_hint(binding.access_token_hint);
   const BindingHealth health = HealthOf(binding);
-  out->set_state(health.state);
+  out->set_state(ToBindingStateProto(health.state));
   for (const std::string& reason : health.reasons) out->add_attention_reasons(reason);
   if (binding.checked_at) SetTimestamp(*binding.checked_at, out->mutable_check_time());
   SetTimestamp(binding.bound_at, out->mutable_bind_time());
@@ -54,6 +126,70 @@ void ToEventProto(const storage::StoredEvent& stored, v1::Event* out) {
   source->set_room_id(e.source_room_id);
   SetTimestamp(stored.received_at, out->mutable_receive_time());
   out->set_raw_json(e.raw_json);
+}
+
+v1::BindingState ToBindingStateProto(BindingState state) {
+  switch (state) {
+    case BindingState::kActive:
+      return v1::ACTIVE;
+    case BindingState::kNeedsAttention:
+      return v1::NEEDS_ATTENTION;
+    case BindingState::kUnbound:
+      return v1::UNBOUND;
+  }
+  return v1::BINDING_STATE_UNSPECIFIED;
+}
+
+std::optional<BindingState> FromBindingStateProto(v1::BindingState state) {
+  switch (state) {
+    case v1::ACTIVE:
+      return BindingState::kActive;
+    case v1::NEEDS_ATTENTION:
+      return BindingState::kNeedsAttention;
+    case v1::UNBOUND:
+      return BindingState::kUnbound;
+    default:
+      return std::nullopt;
+  }
+}
+
+void ToVerifyWebhookProto(const WebhookReport& report, v1::VerifyWebhookResponse* out) {
+  out->set_verdict(ToVerdictProto(report.verdict));
+  out->set_summary(report.summary);
+  for (const WebhookCheck& check : report.checks) {
+    v1::WebhookCheck* proto = out->add_checks();
+    proto->set_kind(ToCheckKindProto(check.kind));
+    proto->set_result(ToCheckResultProto(check.result));
+    proto->set_summary(check.summary);
+    proto->set_evidence(check.evidence);
+    proto->set_next_step(check.next_step);
+  }
+  SetTimestamp(report.checked_at, out->mutable_checked_time());
+  out->set_from_cache(report.from_cache);
+  if (report.from_cache) {
+    *out->mutable_result_age() = google::protobuf::util::TimeUtil::MicrosecondsToDuration(
+        absl::ToInt64Microseconds(report.result_age));
+  }
+  if (report.last_signed_request) {
+    SetTimestamp(*report.last_signed_request, out->mutable_last_signed_request_time());
+  }
+  if (report.last_bad_signature) {
+    SetTimestamp(*report.last_bad_signature, out->mutable_last_bad_signature_time());
+  }
+}
+
+void ToWebhookSetupProto(const WebhookSetup& setup, v1::WebhookSetup* out) {
+  out->set_action(ToActionProto(setup.action));
+  out->set_previous_url(setup.previous_url);
+  out->set_webhook_enabled(setup.webhook_enabled);
+  for (const std::string& step : setup.remaining_steps) out->add_remaining_steps(step);
+  out->set_detail(setup.detail);
+}
+
+void ToRetiredUrlProto(const RetiredUrl& retired, v1::RetiredUrl* out) {
+  out->set_state(ToRetiredStateProto(retired.state));
+  out->set_line_webhook_url(retired.line_webhook_url);
+  out->set_next_step(retired.next_step);
 }
 
 }  // namespace linechannel::server

@@ -1,9 +1,14 @@
 #ifndef LINECHANNEL_SERVER_GRPC_CHANNEL_PROTO_H_
 #define LINECHANNEL_SERVER_GRPC_CHANNEL_PROTO_H_
 
+#include <optional>
 #include <string>
 
 #include "linechannel/v1/channel_service.pb.h"
+#include "server/binding/binding_state.h"
+#include "server/binding/retired_url.h"
+#include "server/binding/webhook_report.h"
+#include "server/binding/webhook_setup.h"
 #include "storage/binding.h"
 #include "storage/event.h"
 
@@ -15,6 +20,16 @@ void ToChannelProto(const storage::Binding& binding, const std::string& webhook_
 
 // A stored event as the API shows it.
 void ToEventProto(const storage::StoredEvent& event, v1::Event* out);
+
+// The binding room's plain types as the API shows them. Every value has its proto value.
+v1::BindingState ToBindingStateProto(BindingState state);
+void ToVerifyWebhookProto(const WebhookReport& report, v1::VerifyWebhookResponse* out);
+void ToWebhookSetupProto(const WebhookSetup& setup, v1::WebhookSetup* out);
+void ToRetiredUrlProto(const RetiredUrl& retired, v1::RetiredUrl* out);
+
+// A ListChannels state filter: nullopt for BINDING_STATE_UNSPECIFIED (no filter) and for
+// values this server does not know (request validation refuses those first).
+std::optional<BindingState> FromBindingStateProto(v1::BindingState state);
 
 }  // namespace linechannel::server
 

@@ -53,7 +53,8 @@ grpc::ServerUnaryReactor* GrpcChannelService::BindChannel(grpc::CallbackServerCo
                            ToChannelProto(result->binding, bindings_->WebhookUrl(result->binding),
                                           response->mutable_channel());
                            response->set_already_bound(result->already_bound);
-                           *response->mutable_webhook_setup() = std::move(result->webhook_setup);
+                           ToWebhookSetupProto(result->webhook_setup,
+                                               response->mutable_webhook_setup());
                            return absl::OkStatus();
                          });
 }
@@ -70,7 +71,7 @@ grpc::ServerUnaryReactor* GrpcChannelService::UnbindChannel(grpc::CallbackServer
                            if (!unbound.ok()) return unbound.status();
                            ToChannelProto(unbound->binding, bindings_->WebhookUrl(unbound->binding),
                                           response->mutable_channel());
-                           *response->mutable_retired_url() = std::move(unbound->retired_url);
+                           ToRetiredUrlProto(unbound->retired_url, response->mutable_retired_url());
                            return absl::OkStatus();
                          });
 }
@@ -96,10 +97,10 @@ grpc::ServerUnaryReactor* GrpcChannelService::VerifyWebhook(grpc::CallbackServer
       context, {"VerifyWebhook", request->team_id(), request->channel_id()},
       ValidateBindingRef(request->team_id(), request->channel_id()), Access::kTeam,
       [this, request, response](const CallContext& call) -> absl::Status {
-        absl::StatusOr<v1::VerifyWebhookResponse> verified =
+        absl::StatusOr<WebhookReport> verified =
             bindings_->VerifyWebhook(request->team_id(), request->channel_id(), call);
         if (!verified.ok()) return verified.status();
-        *response = *std::move(verified);
+        ToVerifyWebhookProto(*verified, response);
         return absl::OkStatus();
       });
 }
@@ -128,8 +129,8 @@ grpc::ServerUnaryReactor* GrpcChannelService::ListChannels(grpc::CallbackServerC
         if (!request->page_token().empty()) DecodePageToken(request->page_token(), &after_row_id);
         const int page_size = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
         absl::StatusOr<storage::BindingPage> page =
-            bindings_->List(request->team_id(), request->include_unbound(), request->state(),
-                            after_row_id, page_size);
+            bindings_->List(request->team_id(), request->include_unbound(),
+                            FromBindingStateProto(request->state()), after_row_id, page_size);
         if (!page.ok()) return page.status();
         for (const storage::Binding& binding : page->bindings) {
           ToChannelProto(binding, bindings_->WebhookUrl(binding), response->add_channels());

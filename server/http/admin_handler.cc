@@ -1,25 +1,15 @@
 #include "server/http/admin_handler.h"
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
-#include "storage/sqlite/fault_injection.h"
+#include <utility>
 
 namespace linechannel::server {
 
 HttpHandler::Decision AdminHandler::OnHead(const HttpHead& head) {
   Decision decision;
   HttpAnswer answer;
-  if (test_hooks_ && head.path == "/test/storage_fault" && head.method == "POST") {
-    absl::string_view fault_name = head.query;
-    storage::StorageFault fault;
-    if (!absl::ConsumePrefix(&fault_name, "fault=") ||
-        !storage::ParseStorageFault(fault_name, &fault)) {
-      answer = {400, "give ?fault=none|disk_full|io_error|read_only\n"};
-    } else {
-      storage::SetStorageFault(fault);
-      answer = {200, absl::StrCat("storage fault: ", fault_name, "\n")};
-      answer.log_fields.emplace_back("storage_fault", std::string(fault_name));
-    }
+  std::optional<HttpAnswer> extra = extra_ == nullptr ? std::nullopt : extra_->Answer(head);
+  if (extra.has_value()) {
+    answer = *std::move(extra);
   } else if (head.path != "/metrics" && head.path != "/healthz") {
     answer = {404, "no such path; try /metrics or /healthz\n"};
   } else if (head.method != "GET") {

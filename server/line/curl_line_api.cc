@@ -10,8 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "server/base/json_writer.h"
 #include "server/crypto/digest.h"
 #include "simdjson.h"
 
@@ -356,13 +355,9 @@ absl::StatusOr<LineBotInfo> CurlLineApi::GetBotInfo(const Secret& access_token,
 
 namespace {
 
-// {"endpoint": url}, with protobuf doing the JSON escaping.
+// {"endpoint": url}.
 std::string EndpointJson(const std::string& url) {
-  google::protobuf::Struct body;
-  (*body.mutable_fields())["endpoint"].set_string_value(url);
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(body, &json).ok()) return "{}";
-  return json;
+  return JsonObjectWriter().String("endpoint", url).Finish();
 }
 
 }  // namespace

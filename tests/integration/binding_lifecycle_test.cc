@@ -483,6 +483,35 @@ TEST_F(StartupTest, RefusesASecondServerOnTheSameDataDirectoryAndBadFlags) {
   }
 }
 
+TEST_F(StartupTest, OnlyTheTestBuildHasTestHooks) {
+  TempDir dir;
+  ChildProcess::Options options;
+  options.argv = {CHANNELD_PATH,
+                  "--enable_test_hooks",
+                  "--grpc_listen=127.0.0.1:0",
+                  "--webhook_listen=127.0.0.1:0",
+                  "--admin_listen=127.0.0.1:0",
+                  "--line_checks=off",
+                  "--data_dir=" + dir.File("d")};
+  options.stderr_path = dir.File("log");
+  auto process = ChildProcess::Start(options);
+  ASSERT_TRUE(process.ok());
+  auto exit = (*process)->Wait();
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_NE(*exit, 0);
+  EXPECT_THAT(ReadFile(dir.File("log")),
+              HasSubstr("production build and has no test hooks; tests run channeld_test_hooks"));
+  for (const std::string& line : (*process)->Lines()) {
+    EXPECT_THAT(line, Not(HasSubstr("channeld ready")));
+  }
+
+  // The test build starts with them.
+  auto hooked = Channeld::Start(
+      {"http://127.0.0.1:1", {"--enable_test_hooks"}, "", CHANNELD_TEST_HOOKS_PATH});
+  ASSERT_TRUE(hooked.ok()) << hooked.status();
+  EXPECT_THAT((*hooked)->ReadLog(), HasSubstr("test_hooks_on"));
+}
+
 TEST_F(StartupTest, FlagsCanComeFromTheEnvironment) {
   ChildProcess::Options options;
   TempDir dir;

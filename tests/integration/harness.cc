@@ -147,7 +147,7 @@ absl::Status Channeld::Launch() {
   ChildProcess::Options options;
   // A restart listens where the first start did, so webhook URLs stay the same.
   options.argv = {
-      CHANNELD_PATH,
+      options_.binary,
       "--grpc_listen=" + (grpc_address_.empty() ? "127.0.0.1:0" : grpc_address_),
       "--webhook_listen=" + (webhook_address_.empty() ? "127.0.0.1:0" : webhook_address_),
       "--admin_listen=" + (admin_address_.empty() ? "127.0.0.1:0" : admin_address_),
@@ -194,7 +194,7 @@ std::unique_ptr<v1::AdminService::Stub> Channeld::AdminStubWithToken(
 
 absl::StatusOr<std::string> Channeld::AddCaller(const std::string& name, const std::string& teams) {
   ChildProcess::Options options;
-  options.argv = {CHANNELD_PATH, "add-caller", "--data_dir=" + data_dir_, "--caller_name=" + name,
+  options.argv = {options_.binary, "add-caller", "--data_dir=" + data_dir_, "--caller_name=" + name,
                   "--caller_teams=" + teams};
   options.stderr_path = dir_.File("add-caller.log");
   auto process = ChildProcess::Start(options);
@@ -236,7 +236,9 @@ void ServiceTest::SetUp() {
   auto line = FakeLine::Start();
   ASSERT_TRUE(line.ok()) << line.status();
   line_ = *std::move(line);
-  auto channeld = Channeld::Start({line_->base_url(), Flags()});
+  Channeld::Options options{line_->base_url(), Flags()};
+  options.binary = Binary();
+  auto channeld = Channeld::Start(std::move(options));
   ASSERT_TRUE(channeld.ok()) << channeld.status();
   channeld_ = *std::move(channeld);
 }

@@ -53,6 +53,9 @@ class Channeld {
     std::vector<std::string> extra_flags;
     // Calls over TLS trusting this CA (PEM text) for the gRPC port.
     std::string grpc_tls_ca_pem;
+    // The program: production channeld, or CHANNELD_TEST_HOOKS_PATH for tests that pass
+    // --enable_test_hooks.
+    std::string binary = CHANNELD_PATH;
   };
   static absl::StatusOr<std::unique_ptr<Channeld>> Start(Options options);
   ~Channeld();
@@ -102,11 +105,13 @@ class Channeld {
 };
 
 // The fake LINE platform and a channeld that uses it, started fresh for each test (the
-// processes stop with the fixture). Subclasses add channeld flags with Flags().
+// processes stop with the fixture). Subclasses add channeld flags with Flags(), and choose
+// channeld_test_hooks with Binary().
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override;
   virtual std::vector<std::string> Flags() { return {}; }
+  virtual std::string Binary() { return CHANNELD_PATH; }
 
   std::unique_ptr<FakeLine> line_;
   std::unique_ptr<Channeld> channeld_;

@@ -1,7 +1,7 @@
-// Storage faults injected into the running channeld (its test hooks), or a write lock another
-// process holds past the busy timeout: every affected webhook gets 503 and every write RPC a
-// retryable error, nothing unstored is acknowledged, and the service recovers by itself once
-// the fault clears.
+// Storage faults injected into a running channeld_test_hooks (channeld plus its test hooks,
+// tests/support/channeld_test_hooks.cc), or a write lock another process holds past the busy
+// timeout: every affected webhook gets 503 and every write RPC a retryable error, nothing
+// unstored is acknowledged, and the service recovers by itself once the fault clears.
 
 #include <grpcpp/grpcpp.h>
 
@@ -26,6 +26,7 @@ class StorageFaultTest : public ServiceTest, public ::testing::WithParamInterfac
   std::vector<std::string> Flags() override {
     return {"--enable_test_hooks", "--store_busy_timeout=300ms"};
   }
+  std::string Binary() override { return CHANNELD_TEST_HOOKS_PATH; }
 
   // "lock_held" is a real one: another connection holds the write lock until "none".
   void SetFault(const std::string& fault) {

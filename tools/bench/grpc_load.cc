@@ -41,7 +41,7 @@
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "linechannel/v1/channel_service.grpc.pb.h"
-#include "server/base/logger.h"
+#include "server/base/json_writer.h"
 #include "tools/bench/histogram.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "channeld's gRPC address.");
@@ -110,11 +110,9 @@ class Outcomes {
   }
   std::string Json() {
     absl::MutexLock lock(&mu_);
-    std::string out = "{";
-    for (const auto& [name, count] : counts_) {
-      absl::StrAppend(&out, out.size() > 1 ? "," : "", JsonString(name), ":", count);
-    }
-    return out + "}";
+    server::JsonObjectWriter out;
+    for (const auto& [name, count] : counts_) out.Int(name, count);
+    return out.Finish();
   }
 
  private:

@@ -11,7 +11,6 @@
 #include "storage/sqlite/sqlite_store.h"
 #include "tests/server/fakes.h"
 #include "tests/support/temp_dir.h"
-#include "tests/support/verify_response.h"
 
 namespace linechannel::server {
 namespace {
@@ -19,6 +18,15 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
+
+// The check of `kind` in a report (a test failure and an empty check if absent).
+WebhookCheck CheckOf(const WebhookReport& report, CheckKind kind) {
+  for (const WebhookCheck& check : report.checks) {
+    if (check.kind == kind) return check;
+  }
+  ADD_FAILURE() << "no check " << static_cast<int>(kind);
+  return {};
+}
 
 constexpr char kChannel[] = "1656000001";
 constexpr char kSecret[] = "0123456789abcdef0123456789abcdef";
@@ -63,10 +71,10 @@ class LineWebhookSettingsTest : public ::testing::Test {
 
   storage::Binding Binding() { return *store_->FindActive("team", kChannel); }
 
-  v1::VerifyWebhookResponse Verify() {
+  WebhookReport Verify() {
     auto response = checks_->Verify(Binding(), kUrl, absl::InfiniteFuture());
     EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? *response : v1::VerifyWebhookResponse();
+    return response.ok() ? *response : WebhookReport();
   }
 
   void Change(const std::function<void(FakeLineApi::Channel&)>& change) {
@@ -90,28 +98,27 @@ class LineWebhookSettingsTest : public ::testing::Test {
 
 TEST_F(LineWebhookSettingsTest, AllGoodIsOkAndTheBindingIsActive) {
   const auto r = Verify();
-  EXPECT_EQ(r.verdict(), v1::OK) << r.summary();
-  ASSERT_THAT(r.checks(), SizeIs(6));
-  for (const auto& check : r.checks()) {
-    if (check.kind() == v1::RECENT_TRAFFIC) continue;  // The fake delivered nothing.
-    EXPECT_EQ(check.result(), v1::PASS) << check.summary();
+  EXPECT_EQ(r.verdict, Verdict::kOk) << r.summary;
+  ASSERT_THAT(r.checks, SizeIs(6));
+  for (const auto& check : r.checks) {
+    if (check.kind == CheckKind::kRecentTraffic) continue;  // The fake delivered nothing.
+    EXPECT_EQ(check.result, CheckResult::kPass) << check.summary;
   }
-  EXPECT_FALSE(r.from_cache());
-  EXPECT_EQ(HealthOf(Binding()).state, v1::ACTIVE);
+  EXPECT_FALSE(r.from_cache);
+  EXPECT_EQ(HealthOf(Binding()).state, BindingState::kActive);
   EXPECT_TRUE(Binding().checked_at.has_value());
 }
 
 TEST_F(LineWebhookSettingsTest, ARevokedTokenFailsAndSkipsWhatNeedsIt) {
   Change([](auto& c) { c.token = "another-token-now-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"; });
   const auto r = Verify();
-  EXPECT_EQ(r.verdict(), v1::ACTION_NEEDED);
-  EXPECT_EQ(testing::CheckOf(r, v1::ACCESS_TOKEN_VALID).result(), v1::FAIL);
-  EXPECT_THAT(testing::CheckOf(r, v1::ACCESS_TOKEN_VALID).next_step(),
-              HasSubstr("UpdateCredentials"));
-  EXPECT_EQ(testing::CheckOf(r, v1::WEBHOOK_URL_MATCHES).result(), v1::SKIPPED);
-  EXPECT_EQ(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).result(), v1::SKIPPED);
+  EXPECT_EQ(r.verdict, Verdict::kActionNeeded);
+  EXPECT_EQ(CheckOf(r, CheckKind::kAccessTokenValid).result, CheckResult::kFail);
+  EXPECT_THAT(CheckOf(r, CheckKind::kAccessTokenValid).next_step, HasSubstr("UpdateCredentials"));
+  EXPECT_EQ(CheckOf(r, CheckKind::kWebhookUrlMatches).result, CheckResult::kSkipped);
+  EXPECT_EQ(CheckOf(r, CheckKind::kLineTestDelivered).result, CheckResult::kSkipped);
   const BindingHealth health = HealthOf(Binding());
-  EXPECT_EQ(health.state, v1::NEEDS_ATTENTION);
+  EXPECT_EQ(health.state, BindingState::kNeedsAttention);
   ASSERT_THAT(health.reasons, SizeIs(1));
   EXPECT_THAT(health.reasons[0], HasSubstr("access token"));
 }
@@ -119,34 +126,33 @@ TEST_F(LineWebhookSettingsTest, ARevokedTokenFailsAndSkipsWhatNeedsIt) {
 TEST_F(LineWebhookSettingsTest, AUrlElsewhereSaysWhereAndHowToFixIt) {
   Change([](auto& c) { c.webhook.endpoint = "https://old-provider.example/hook"; });
   const auto r = Verify();
-  EXPECT_EQ(r.verdict(), v1::ACTION_NEEDED);
-  const auto& url = testing::CheckOf(r, v1::WEBHOOK_URL_MATCHES);
-  EXPECT_EQ(url.result(), v1::FAIL);
-  EXPECT_THAT(url.summary(), HasSubstr("https://old-provider.example/hook"));
-  EXPECT_THAT(url.next_step(), HasSubstr(kUrl));
+  EXPECT_EQ(r.verdict, Verdict::kActionNeeded);
+  const auto& url = CheckOf(r, CheckKind::kWebhookUrlMatches);
+  EXPECT_EQ(url.result, CheckResult::kFail);
+  EXPECT_THAT(url.summary, HasSubstr("https://old-provider.example/hook"));
+  EXPECT_THAT(url.next_step, HasSubstr(kUrl));
 }
 
 TEST_F(LineWebhookSettingsTest, NoUrlAndUseWebhookOffAreEachFound) {
   Change([](auto& c) { c.webhook.endpoint = ""; });
   auto r = Verify();
-  EXPECT_EQ(testing::CheckOf(r, v1::WEBHOOK_URL_MATCHES).result(), v1::FAIL);
-  EXPECT_THAT(testing::CheckOf(r, v1::WEBHOOK_URL_MATCHES).summary(), HasSubstr("no webhook URL"));
+  EXPECT_EQ(CheckOf(r, CheckKind::kWebhookUrlMatches).result, CheckResult::kFail);
+  EXPECT_THAT(CheckOf(r, CheckKind::kWebhookUrlMatches).summary, HasSubstr("no webhook URL"));
 
   Change([](auto& c) { c.webhook = {kUrl, false}; });
   r = Verify();
-  EXPECT_EQ(testing::CheckOf(r, v1::WEBHOOK_ENABLED).result(), v1::FAIL);
-  EXPECT_THAT(testing::CheckOf(r, v1::WEBHOOK_ENABLED).next_step(),
+  EXPECT_EQ(CheckOf(r, CheckKind::kWebhookEnabled).result, CheckResult::kFail);
+  EXPECT_THAT(CheckOf(r, CheckKind::kWebhookEnabled).next_step,
               HasSubstr("Turn on \"Use webhook\""));
-  EXPECT_EQ(r.verdict(), v1::ACTION_NEEDED);
+  EXPECT_EQ(r.verdict, Verdict::kActionNeeded);
 }
 
 TEST_F(LineWebhookSettingsTest, A401FromOurEndpointMeansTheSecretWasReissued) {
   Change([](auto& c) { c.test = {false, "", 401, "ERROR_STATUS_CODE", "401 Unauthorized"}; });
   const auto r = Verify();
-  EXPECT_EQ(testing::CheckOf(r, v1::SIGNATURE_VERIFIED).result(), v1::FAIL);
-  EXPECT_THAT(testing::CheckOf(r, v1::SIGNATURE_VERIFIED).next_step(),
-              HasSubstr("UpdateCredentials"));
-  EXPECT_THAT(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).evidence(), HasSubstr("statusCode=401"));
+  EXPECT_EQ(CheckOf(r, CheckKind::kSignatureVerified).result, CheckResult::kFail);
+  EXPECT_THAT(CheckOf(r, CheckKind::kSignatureVerified).next_step, HasSubstr("UpdateCredentials"));
+  EXPECT_THAT(CheckOf(r, CheckKind::kLineTestDelivered).evidence, HasSubstr("statusCode=401"));
   // One reason for the two failed checks: the one that says what to do.
   EXPECT_THAT(HealthOf(Binding()).reasons, SizeIs(1));
 }
@@ -154,115 +160,126 @@ TEST_F(LineWebhookSettingsTest, A401FromOurEndpointMeansTheSecretWasReissued) {
 TEST_F(LineWebhookSettingsTest, DeliveryFailuresNameTheirCause) {
   Change([](auto& c) { c.test = {false, "", 0, "COULD_NOT_CONNECT", "Connection refused"}; });
   auto r = Verify();
-  EXPECT_EQ(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).result(), v1::FAIL);
-  EXPECT_THAT(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).next_step(),
+  EXPECT_EQ(CheckOf(r, CheckKind::kLineTestDelivered).result, CheckResult::kFail);
+  EXPECT_THAT(CheckOf(r, CheckKind::kLineTestDelivered).next_step,
               HasSubstr("reachable from the internet"));
-  EXPECT_EQ(testing::CheckOf(r, v1::SIGNATURE_VERIFIED).result(), v1::SKIPPED);
+  EXPECT_EQ(CheckOf(r, CheckKind::kSignatureVerified).result, CheckResult::kSkipped);
 
   Change([](auto& c) { c.test = {false, "", 0, "REQUEST_TIMEOUT", ""}; });
   r = Verify();
-  EXPECT_THAT(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).summary(), HasSubstr("timed out"));
+  EXPECT_THAT(CheckOf(r, CheckKind::kLineTestDelivered).summary, HasSubstr("timed out"));
 }
 
 TEST_F(LineWebhookSettingsTest, LineDownIsLineUnavailableAndKeepsThePreviousFindings) {
   Change([](auto& c) { c.webhook.active = false; });
-  ASSERT_EQ(Verify().verdict(), v1::ACTION_NEEDED);
+  ASSERT_EQ(Verify().verdict, Verdict::kActionNeeded);
   line_.FailEveryCall(absl::UnavailableError("connect refused"));
   const auto r = Verify();
-  EXPECT_EQ(r.verdict(), v1::LINE_UNAVAILABLE);
-  EXPECT_EQ(testing::CheckOf(r, v1::ACCESS_TOKEN_VALID).result(), v1::SKIPPED);
+  EXPECT_EQ(r.verdict, Verdict::kLineUnavailable);
+  EXPECT_EQ(CheckOf(r, CheckKind::kAccessTokenValid).result, CheckResult::kSkipped);
   EXPECT_THAT(HealthOf(Binding()).reasons,
               SizeIs(1));  // Not cleared by a check that could not run.
 }
 
 TEST_F(LineWebhookSettingsTest, TheTestBudgetIsNeverExceededAndTheLastResultIsRepeated) {
   Build(2);
-  EXPECT_FALSE(Verify().from_cache());
+  EXPECT_FALSE(Verify().from_cache);
   clock_.Advance(absl::Minutes(10));
-  EXPECT_FALSE(Verify().from_cache());
+  EXPECT_FALSE(Verify().from_cache);
   const int calls = line_.calls();
   clock_.Advance(absl::Minutes(5));
   const auto cached = Verify();
-  EXPECT_TRUE(cached.from_cache());
-  EXPECT_EQ(cached.result_age().seconds(), 5 * 60);
-  EXPECT_THAT(cached.summary(), HasSubstr("used up"));
-  EXPECT_EQ(cached.verdict(), v1::OK);
+  EXPECT_TRUE(cached.from_cache);
+  EXPECT_EQ(absl::ToInt64Seconds(cached.result_age), 5 * 60);
+  EXPECT_THAT(cached.summary, HasSubstr("used up"));
+  EXPECT_EQ(cached.verdict, Verdict::kOk);
   // The token and URL are asked again (they cost no test), but no test call was made.
   EXPECT_EQ(line_.calls(), calls + 2);
   // An hour after the first test, the budget is back.
   clock_.Advance(absl::Minutes(46));
-  EXPECT_FALSE(Verify().from_cache());
+  EXPECT_FALSE(Verify().from_cache);
 }
 
 TEST_F(LineWebhookSettingsTest, ANoTestBudgetWithoutAnEarlierResultSkipsTheTest) {
   Build(0);
   const auto r = Verify();
-  EXPECT_FALSE(r.from_cache());
-  EXPECT_EQ(testing::CheckOf(r, v1::LINE_TEST_DELIVERED).result(), v1::SKIPPED);
-  EXPECT_THAT(r.summary(), HasSubstr("did not run"));
+  EXPECT_FALSE(r.from_cache);
+  EXPECT_EQ(CheckOf(r, CheckKind::kLineTestDelivered).result, CheckResult::kSkipped);
+  EXPECT_THAT(r.summary, HasSubstr("did not run"));
+}
+
+TEST_F(LineWebhookSettingsTest, AnUnreadableEarlierResultCountsAsNone) {
+  // What an older server stored: a serialized protobuf, not this server's JSON.
+  const std::string old_record("\x08\x01\x12\x03old", 7);
+  ASSERT_TRUE(store_->SaveCheckRecord(Binding().row_id, {clock_.Now(), old_record}).ok());
+  Build(0);
+  const auto r = Verify();
+  EXPECT_FALSE(r.from_cache);
+  EXPECT_EQ(CheckOf(r, CheckKind::kLineTestDelivered).result, CheckResult::kSkipped);
+  EXPECT_THAT(CheckOf(r, CheckKind::kLineTestDelivered).summary, HasSubstr("no earlier result"));
 }
 
 TEST_F(LineWebhookSettingsTest, SetUpSetsEmptyAndOwnUrlsAndRespectsForeignOnes) {
   Change([](auto& c) { c.webhook = {"", true}; });
   auto setup = checks_->SetUp(Secret(kToken), kUrl, false, absl::InfiniteFuture());
-  EXPECT_EQ(setup.action(), v1::WebhookSetup::SET);
-  EXPECT_EQ(setup.previous_url(), "");
+  EXPECT_EQ(setup.action, WebhookSetup::Action::kSet);
+  EXPECT_EQ(setup.previous_url, "");
   EXPECT_EQ(line_.channel(kChannel).webhook.endpoint, kUrl);
 
   setup = checks_->SetUp(Secret(kToken), kUrl, false, absl::InfiniteFuture());
-  EXPECT_EQ(setup.action(), v1::WebhookSetup::SET);
-  EXPECT_EQ(setup.previous_url(), kUrl);
+  EXPECT_EQ(setup.action, WebhookSetup::Action::kSet);
+  EXPECT_EQ(setup.previous_url, kUrl);
 
   Change([](auto& c) { c.webhook.endpoint = "https://elsewhere.example/x"; });
   setup = checks_->SetUp(Secret(kToken), kUrl, false, absl::InfiniteFuture());
-  EXPECT_EQ(setup.action(), v1::WebhookSetup::LEFT_UNCHANGED);
-  EXPECT_EQ(setup.previous_url(), "https://elsewhere.example/x");
+  EXPECT_EQ(setup.action, WebhookSetup::Action::kLeftUnchanged);
+  EXPECT_EQ(setup.previous_url, "https://elsewhere.example/x");
   EXPECT_EQ(line_.channel(kChannel).webhook.endpoint, "https://elsewhere.example/x");
-  EXPECT_THAT(setup.remaining_steps(0), HasSubstr("overwrite_webhook_url"));
+  EXPECT_THAT(setup.remaining_steps.at(0), HasSubstr("overwrite_webhook_url"));
 
   setup = checks_->SetUp(Secret(kToken), kUrl, true, absl::InfiniteFuture());
-  EXPECT_EQ(setup.action(), v1::WebhookSetup::REPLACED);
-  EXPECT_EQ(setup.previous_url(), "https://elsewhere.example/x");
+  EXPECT_EQ(setup.action, WebhookSetup::Action::kReplaced);
+  EXPECT_EQ(setup.previous_url, "https://elsewhere.example/x");
   EXPECT_EQ(line_.channel(kChannel).webhook.endpoint, kUrl);
 
   line_.FailEveryCall(absl::UnavailableError("down"));
   setup = checks_->SetUp(Secret(kToken), kUrl, true, absl::InfiniteFuture());
-  EXPECT_EQ(setup.action(), v1::WebhookSetup::FAILED);
-  EXPECT_THAT(setup.remaining_steps(0), HasSubstr("Paste"));
+  EXPECT_EQ(setup.action, WebhookSetup::Action::kFailed);
+  EXPECT_THAT(setup.remaining_steps.at(0), HasSubstr("Paste"));
 }
 
 TEST_F(LineWebhookSettingsTest, TellsWhetherLineStillCallsARetiredUrl) {
-  EXPECT_EQ(checks_->DescribeRetired(Secret(kToken), kUrl, absl::InfiniteFuture()).state(),
-            v1::RetiredUrl::STILL_SET_ON_LINE);
+  EXPECT_EQ(checks_->DescribeRetired(Secret(kToken), kUrl, absl::InfiniteFuture()).state,
+            RetiredUrl::State::kStillSetOnLine);
   Change([](auto& c) { c.webhook.endpoint = "https://new.example/x"; });
-  EXPECT_EQ(checks_->DescribeRetired(Secret(kToken), kUrl, absl::InfiniteFuture()).state(),
-            v1::RetiredUrl::NOT_SET_ON_LINE);
+  EXPECT_EQ(checks_->DescribeRetired(Secret(kToken), kUrl, absl::InfiniteFuture()).state,
+            RetiredUrl::State::kNotSetOnLine);
   line_.FailEveryCall(absl::UnavailableError("down"));
-  EXPECT_EQ(checks_->DescribeRetired(Secret(kToken), kUrl, absl::InfiniteFuture()).state(),
-            v1::RetiredUrl::UNKNOWN);
+  EXPECT_EQ(checks_->DescribeRetired(Secret(kToken), kUrl, absl::InfiniteFuture()).state,
+            RetiredUrl::State::kUnknown);
 }
 
 TEST_F(LineWebhookSettingsTest, TheRecheckFindsDriftAndClearsItWhenFixed) {
   Change([](auto& c) { c.webhook.active = false; });
   ASSERT_TRUE(checks_->Recheck(Binding(), kUrl, absl::InfiniteFuture()).ok());
-  EXPECT_EQ(HealthOf(Binding()).state, v1::NEEDS_ATTENTION);
+  EXPECT_EQ(HealthOf(Binding()).state, BindingState::kNeedsAttention);
   Change([](auto& c) { c.webhook.active = true; });
   ASSERT_TRUE(checks_->Recheck(Binding(), kUrl, absl::InfiniteFuture()).ok());
-  EXPECT_EQ(HealthOf(Binding()).state, v1::ACTIVE);
+  EXPECT_EQ(HealthOf(Binding()).state, BindingState::kActive);
   EXPECT_THAT(Binding().attention_reasons, IsEmpty());
   line_.FailEveryCall(absl::UnavailableError("down"));
   EXPECT_TRUE(absl::IsUnavailable(checks_->Recheck(Binding(), kUrl, absl::InfiniteFuture())));
 }
 
 TEST_F(LineWebhookSettingsTest, ListingFiltersOnState) {
-  auto page = bindings_->List("team", false, v1::NEEDS_ATTENTION, 0, 10);
+  auto page = bindings_->List("team", false, BindingState::kNeedsAttention, 0, 10);
   ASSERT_TRUE(page.ok());
   EXPECT_THAT(page->bindings, IsEmpty());
   Change([](auto& c) { c.webhook.active = false; });
   Verify();
-  page = bindings_->List("team", false, v1::NEEDS_ATTENTION, 0, 10);
+  page = bindings_->List("team", false, BindingState::kNeedsAttention, 0, 10);
   EXPECT_THAT(page->bindings, SizeIs(1));
-  page = bindings_->List("team", false, v1::ACTIVE, 0, 10);
+  page = bindings_->List("team", false, BindingState::kActive, 0, 10);
   EXPECT_THAT(page->bindings, IsEmpty());
 }
 

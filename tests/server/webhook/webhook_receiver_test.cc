@@ -70,7 +70,7 @@ class WebhookReceiverTest : public ::testing::Test {
     return answered.get_future().get();
   }
 
-  v1::BindingState State() { return HealthOf(*cache_->FindActive("team", kChannel)).state; }
+  BindingState State() { return HealthOf(*cache_->FindActive("team", kChannel)).state; }
 
   testing::TempDir dir_;
   FakeClock clock_;
@@ -124,13 +124,13 @@ TEST_F(WebhookReceiverTest, ANewSecretOrAnUnbindCountsFromTheNextRequest) {
 TEST_F(WebhookReceiverTest, ABadSignatureShowsAtOnceAndTheNextGoodRequestHealsIt) {
   const std::string body = R"({"destination":"Ubot","events":[]})";
   ASSERT_EQ(Receive(kSecret, body), 200);
-  EXPECT_EQ(State(), v1::ACTIVE);
+  EXPECT_EQ(State(), BindingState::kActive);
   clock_.Advance(absl::Seconds(1));
   EXPECT_EQ(Receive(kNewSecret, body), 401);
-  EXPECT_EQ(State(), v1::NEEDS_ATTENTION);
+  EXPECT_EQ(State(), BindingState::kNeedsAttention);
   clock_.Advance(absl::Seconds(1));
   EXPECT_EQ(Receive(kSecret, body), 200);
-  EXPECT_EQ(State(), v1::ACTIVE);
+  EXPECT_EQ(State(), BindingState::kActive);
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
-#include "storage/sqlite/fault_injection.h"
+#include "tests/support/sqlite_fault_injection.h"
 
 #include <sqlite3.h>
 
 #include <atomic>
 #include <mutex>
 
-namespace linechannel::storage {
+namespace linechannel::testing {
 namespace {
 
 std::atomic<StorageFault> current_fault{StorageFault::kNone};
@@ -149,4 +149,4 @@ bool ParseStorageFault(absl::string_view text, StorageFault* fault) {
   return true;
 }
 
-}  // namespace linechannel::storage
+}  // namespace linechannel::testing
