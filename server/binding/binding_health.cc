@@ -25,19 +25,23 @@ BindingHealth HealthOf(const storage::Binding& binding) {
   }
   health.reasons = binding.attention_reasons;
   const storage::WebhookActivity& activity = binding.activity;
-  if (Unresolved(activity.last_bad_signature, activity.last_signed_request)) {
-    health.reasons.push_back(absl::StrCat(
-        "Webhook requests with a bad signature arrived (the last at ",
-        Time(*activity.last_bad_signature),
-        ") and none with a good one since: the channel secret was probably reissued. Store "
-        "the current one from LINE Developers (Basic settings) with UpdateCredentials."));
-  }
-  if (Unresolved(activity.last_destination_mismatch, activity.last_signed_request)) {
-    health.reasons.push_back(absl::StrCat(
-        "Webhook requests for another bot arrived at this URL (the last at ",
-        Time(*activity.last_destination_mismatch),
-        "): this webhook URL is set in another channel's LINE settings. Set that channel's "
-        "own URL there."));
+  // Webhook trouble counts until a correctly signed request arrives after it.
+  const struct {
+    const std::optional<absl::Time>& last;
+    absl::string_view what;
+    absl::string_view remedy;
+  } troubles[] = {
+      {activity.last_bad_signature, "Webhook requests with a bad signature arrived",
+       " and none with a good one since: the channel secret was probably reissued. Store the "
+       "current one from LINE Developers (Basic settings) with UpdateCredentials."},
+      {activity.last_destination_mismatch, "Webhook requests for another bot arrived at this URL",
+       ": this webhook URL is set in another channel's LINE settings. Set that channel's own URL "
+       "there."},
+  };
+  for (const auto& trouble : troubles) {
+    if (!Unresolved(trouble.last, activity.last_signed_request)) continue;
+    health.reasons.push_back(
+        absl::StrCat(trouble.what, " (the last at ", Time(*trouble.last), ")", trouble.remedy));
   }
   health.state = health.reasons.empty() ? BindingState::kActive : BindingState::kNeedsAttention;
   return health;

@@ -5,8 +5,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "server/binding/binding_health.h"
 #include "server/base/errors.h"
+#include "server/binding/binding_health.h"
 #include "server/binding/line_id.h"
 
 namespace linechannel::server {
@@ -254,31 +254,38 @@ absl::StatusOr<storage::Binding> BindingService::UpdateCredentials(
 
   storage::CredentialUpdate update;
   std::vector<std::string> changed;
-  if (new_secret) {
-    if (absl::Status proven =
-            verifier_->ProveSecret(binding->channel_id, *new_secret, call.deadline);
-        !proven.ok()) {
-      return proven;
-    }
-    absl::StatusOr<storage::SealedValue> sealed =
-        sealer_->Seal(*new_secret, SecretContext(binding->channel_id));
+  // A new value LINE accepted (`proven`) is sealed into the update, its hint beside it.
+  const auto seal_proven =
+      [&](const Secret& value, const absl::Status& proven, const std::string& context,
+          std::optional<storage::SealedValue>& sealed_into, std::optional<std::string>& hint_into,
+          absl::string_view field) -> absl::Status {
+    if (!proven.ok()) return proven;
+    absl::StatusOr<storage::SealedValue> sealed = sealer_->Seal(value, context);
     if (!sealed.ok()) return WithReason(sealed.status());
-    update.channel_secret = *std::move(sealed);
-    update.channel_secret_hint = new_secret->Hint();
-    changed.push_back("channel_secret");
+    sealed_into = *std::move(sealed);
+    hint_into = value.Hint();
+    changed.emplace_back(field);
+    return absl::OkStatus();
+  };
+  if (new_secret) {
+    if (absl::Status sealed = seal_proven(
+            *new_secret, verifier_->ProveSecret(binding->channel_id, *new_secret, call.deadline),
+            SecretContext(binding->channel_id), update.channel_secret, update.channel_secret_hint,
+            "channel_secret");
+        !sealed.ok()) {
+      return sealed;
+    }
   }
   if (new_token) {
-    if (absl::Status proven = verifier_->ProveToken(binding->channel_id, *new_token,
-                                                    binding->bot_user_id, call.deadline);
-        !proven.ok()) {
-      return proven;
+    if (absl::Status sealed =
+            seal_proven(*new_token,
+                        verifier_->ProveToken(binding->channel_id, *new_token, binding->bot_user_id,
+                                              call.deadline),
+                        TokenContext(binding->channel_id), update.access_token,
+                        update.access_token_hint, "access_token");
+        !sealed.ok()) {
+      return sealed;
     }
-    absl::StatusOr<storage::SealedValue> sealed =
-        sealer_->Seal(*new_token, TokenContext(binding->channel_id));
-    if (!sealed.ok()) return WithReason(sealed.status());
-    update.access_token = *std::move(sealed);
-    update.access_token_hint = new_token->Hint();
-    changed.push_back("access_token");
   }
   absl::StatusOr<storage::Binding> updated = store_->ReplaceCredentials(
       binding->row_id, update, {call.actor, clock_->Now(), absl::StrJoin(changed, ",")});

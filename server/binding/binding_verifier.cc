@@ -39,19 +39,16 @@ absl::Status BindingVerifier::Failure(const absl::Status& status, Step step) con
                          status.message(), ")")),
         limited ? absl::Seconds(30) : absl::Seconds(2));
   }
-  if (step == Step::kSecret) {
-    return ReasonedError(
-        absl::StatusCode::kFailedPrecondition, reason::kSecretRejected,
-        absl::StrCat("LINE rejected the channel secret: it is not the secret of this Channel "
-                     "ID, or it was reissued. Copy the Channel ID and Channel secret again from "
-                     "LINE Developers (Basic settings). (",
-                     status.message(), ")"));
-  }
+  const bool secret = step == Step::kSecret;
   return ReasonedError(
-      absl::StatusCode::kFailedPrecondition, reason::kTokenRejected,
-      absl::StrCat("LINE rejected the channel access token: it is invalid, expired, revoked or "
-                   "was reissued. Issue a long-lived channel access token in LINE Developers "
-                   "(Messaging API tab) and use that. (",
+      absl::StatusCode::kFailedPrecondition,
+      secret ? reason::kSecretRejected : reason::kTokenRejected,
+      absl::StrCat(secret ? "LINE rejected the channel secret: it is not the secret of this "
+                            "Channel ID, or it was reissued. Copy the Channel ID and Channel "
+                            "secret again from LINE Developers (Basic settings). ("
+                          : "LINE rejected the channel access token: it is invalid, expired, "
+                            "revoked or was reissued. Issue a long-lived channel access token "
+                            "in LINE Developers (Messaging API tab) and use that. (",
                    status.message(), ")"));
 }
 

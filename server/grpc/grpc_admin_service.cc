@@ -1,6 +1,7 @@
 #include "server/grpc/grpc_admin_service.h"
 
 #include "server/base/errors.h"
+#include "server/grpc/answer.h"
 
 namespace linechannel::server {
 namespace {
@@ -24,12 +25,12 @@ grpc::ServerUnaryReactor* GrpcAdminService::RotateSealingKey(
     v1::RotateSealingKeyResponse* response) {
   return gate_->Blocking(context, {"RotateSealingKey", "", ""}, absl::OkStatus(), Access::kAdmin,
                          [this, response](const CallContext&) -> absl::Status {
-                           absl::StatusOr<KeyRotation::Rotated> rotated = rotation_->Rotate();
-                           if (!rotated.ok()) return rotated.status();
-                           response->set_new_key_id(rotated->new_key_id);
-                           response->set_resealed_values(rotated->resealed_values);
-                           ToProto(rotated->keys, response->mutable_keys());
-                           return absl::OkStatus();
+                           return Answer(rotation_->Rotate(),
+                                         [&](const KeyRotation::Rotated& rotated) {
+                                           response->set_new_key_id(rotated.new_key_id);
+                                           response->set_resealed_values(rotated.resealed_values);
+                                           ToProto(rotated.keys, response->mutable_keys());
+                                         });
                          });
 }
 
@@ -42,11 +43,10 @@ grpc::ServerUnaryReactor* GrpcAdminService::RetireSealingKey(
           : absl::OkStatus();
   return gate_->Blocking(context, {"RetireSealingKey", "", ""}, valid, Access::kAdmin,
                          [this, request, response](const CallContext&) -> absl::Status {
-                           absl::StatusOr<std::vector<KeyRotation::KeyUsage>> keys =
-                               rotation_->Retire(request->key_id());
-                           if (!keys.ok()) return keys.status();
-                           ToProto(*keys, response->mutable_keys());
-                           return absl::OkStatus();
+                           return Answer(rotation_->Retire(request->key_id()),
+                                         [&](const std::vector<KeyRotation::KeyUsage>& keys) {
+                                           ToProto(keys, response->mutable_keys());
+                                         });
                          });
 }
 
@@ -55,11 +55,10 @@ grpc::ServerUnaryReactor* GrpcAdminService::ListSealingKeys(grpc::CallbackServer
                                                             v1::ListSealingKeysResponse* response) {
   return gate_->Inline(context, {"ListSealingKeys", "", ""}, absl::OkStatus(), Access::kAdmin,
                        [&](const CallContext&) -> absl::Status {
-                         absl::StatusOr<std::vector<KeyRotation::KeyUsage>> keys =
-                             rotation_->Usage();
-                         if (!keys.ok()) return WithReason(keys.status());
-                         ToProto(*keys, response->mutable_keys());
-                         return absl::OkStatus();
+                         return Answer(rotation_->Usage(),
+                                       [&](const std::vector<KeyRotation::KeyUsage>& keys) {
+                                         ToProto(keys, response->mutable_keys());
+                                       });
                        });
 }
 

@@ -3,8 +3,9 @@
 #include <string>
 #include <utility>
 
-#include "server/grpc/channel_proto.h"
 #include "server/base/errors.h"
+#include "server/grpc/answer.h"
+#include "server/grpc/channel_proto.h"
 #include "server/grpc/event_stream.h"
 #include "server/grpc/grpc_status.h"
 #include "server/grpc/request_validation.h"
@@ -36,44 +37,42 @@ GrpcChannelService::GrpcChannelService(RpcGate* gate, BindingService* bindings,
 grpc::ServerUnaryReactor* GrpcChannelService::BindChannel(grpc::CallbackServerContext* context,
                                                           const v1::BindChannelRequest* request,
                                                           v1::BindChannelResponse* response) {
-  return gate_->Blocking(context, {"BindChannel", request->team_id(), request->channel_id()},
-                         ValidateBindChannel(*request), Access::kTeam,
-                         [this, request, response](const CallContext& call) -> absl::Status {
-                           BindRequest bind;
-                           bind.team_id = request->team_id();
-                           bind.app_name = request->app_name();
-                           bind.channel_id = request->channel_id();
-                           bind.channel_secret = Secret(request->channel_secret());
-                           bind.access_token = Secret(request->channel_access_token());
-                           bind.line_id = request->line_id();
-                           bind.set_webhook_url = request->set_webhook_url();
-                           bind.overwrite_webhook_url = request->overwrite_webhook_url();
-                           absl::StatusOr<BindResult> result = bindings_->Bind(bind, call);
-                           if (!result.ok()) return result.status();
-                           ToChannelProto(result->binding, bindings_->WebhookUrl(result->binding),
-                                          response->mutable_channel());
-                           response->set_already_bound(result->already_bound);
-                           ToWebhookSetupProto(result->webhook_setup,
-                                               response->mutable_webhook_setup());
-                           return absl::OkStatus();
-                         });
+  return gate_->Blocking(
+      context, {"BindChannel", request->team_id(), request->channel_id()},
+      ValidateBindChannel(*request), Access::kTeam,
+      [this, request, response](const CallContext& call) -> absl::Status {
+        BindRequest bind;
+        bind.team_id = request->team_id();
+        bind.app_name = request->app_name();
+        bind.channel_id = request->channel_id();
+        bind.channel_secret = Secret(request->channel_secret());
+        bind.access_token = Secret(request->channel_access_token());
+        bind.line_id = request->line_id();
+        bind.set_webhook_url = request->set_webhook_url();
+        bind.overwrite_webhook_url = request->overwrite_webhook_url();
+        return Answer(bindings_->Bind(bind, call), [&](const BindResult& result) {
+          ToChannelProto(result.binding, bindings_->WebhookUrl(result.binding),
+                         response->mutable_channel());
+          response->set_already_bound(result.already_bound);
+          ToWebhookSetupProto(result.webhook_setup, response->mutable_webhook_setup());
+        });
+      });
 }
 
 grpc::ServerUnaryReactor* GrpcChannelService::UnbindChannel(grpc::CallbackServerContext* context,
                                                             const v1::UnbindChannelRequest* request,
                                                             v1::UnbindChannelResponse* response) {
-  return gate_->Blocking(context, {"UnbindChannel", request->team_id(), request->channel_id()},
-                         ValidateBindingRef(request->team_id(), request->channel_id()),
-                         Access::kTeam,
-                         [this, request, response](const CallContext& call) -> absl::Status {
-                           absl::StatusOr<UnbindResult> unbound =
-                               bindings_->Unbind(request->team_id(), request->channel_id(), call);
-                           if (!unbound.ok()) return unbound.status();
-                           ToChannelProto(unbound->binding, bindings_->WebhookUrl(unbound->binding),
-                                          response->mutable_channel());
-                           ToRetiredUrlProto(unbound->retired_url, response->mutable_retired_url());
-                           return absl::OkStatus();
-                         });
+  return gate_->Blocking(
+      context, {"UnbindChannel", request->team_id(), request->channel_id()},
+      ValidateBindingRef(request->team_id(), request->channel_id()), Access::kTeam,
+      [this, request, response](const CallContext& call) -> absl::Status {
+        return Answer(bindings_->Unbind(request->team_id(), request->channel_id(), call),
+                      [&](const UnbindResult& unbound) {
+                        ToChannelProto(unbound.binding, bindings_->WebhookUrl(unbound.binding),
+                                       response->mutable_channel());
+                        ToRetiredUrlProto(unbound.retired_url, response->mutable_retired_url());
+                      });
+      });
 }
 
 grpc::ServerUnaryReactor* GrpcChannelService::GetWebhookUrl(grpc::CallbackServerContext* context,
@@ -82,11 +81,10 @@ grpc::ServerUnaryReactor* GrpcChannelService::GetWebhookUrl(grpc::CallbackServer
   return gate_->Inline(context, {"GetWebhookUrl", request->team_id(), request->channel_id()},
                        ValidateBindingRef(request->team_id(), request->channel_id()), Access::kTeam,
                        [&](const CallContext&) -> absl::Status {
-                         absl::StatusOr<storage::Binding> binding =
-                             bindings_->Get(request->team_id(), request->channel_id());
-                         if (!binding.ok()) return binding.status();
-                         response->set_webhook_url(bindings_->WebhookUrl(*binding));
-                         return absl::OkStatus();
+                         return Answer(bindings_->Get(request->team_id(), request->channel_id()),
+                                       [&](const storage::Binding& binding) {
+                                         response->set_webhook_url(bindings_->WebhookUrl(binding));
+                                       });
                        });
 }
 
@@ -97,11 +95,9 @@ grpc::ServerUnaryReactor* GrpcChannelService::VerifyWebhook(grpc::CallbackServer
       context, {"VerifyWebhook", request->team_id(), request->channel_id()},
       ValidateBindingRef(request->team_id(), request->channel_id()), Access::kTeam,
       [this, request, response](const CallContext& call) -> absl::Status {
-        absl::StatusOr<WebhookReport> verified =
-            bindings_->VerifyWebhook(request->team_id(), request->channel_id(), call);
-        if (!verified.ok()) return verified.status();
-        ToVerifyWebhookProto(*verified, response);
-        return absl::OkStatus();
+        return Answer(
+            bindings_->VerifyWebhook(request->team_id(), request->channel_id(), call),
+            [&](const WebhookReport& verified) { ToVerifyWebhookProto(verified, response); });
       });
 }
 
@@ -111,11 +107,11 @@ grpc::ServerUnaryReactor* GrpcChannelService::GetChannel(grpc::CallbackServerCon
   return gate_->Inline(context, {"GetChannel", request->team_id(), request->channel_id()},
                        ValidateBindingRef(request->team_id(), request->channel_id()), Access::kTeam,
                        [&](const CallContext&) -> absl::Status {
-                         absl::StatusOr<storage::Binding> binding =
-                             bindings_->Get(request->team_id(), request->channel_id());
-                         if (!binding.ok()) return binding.status();
-                         ToChannelProto(*binding, bindings_->WebhookUrl(*binding), response);
-                         return absl::OkStatus();
+                         return Answer(bindings_->Get(request->team_id(), request->channel_id()),
+                                       [&](const storage::Binding& binding) {
+                                         ToChannelProto(binding, bindings_->WebhookUrl(binding),
+                                                        response);
+                                       });
                        });
 }
 
@@ -128,41 +124,41 @@ grpc::ServerUnaryReactor* GrpcChannelService::ListChannels(grpc::CallbackServerC
         int64_t after_row_id = 0;
         if (!request->page_token().empty()) DecodePageToken(request->page_token(), &after_row_id);
         const int page_size = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
-        absl::StatusOr<storage::BindingPage> page =
+        return Answer(
             bindings_->List(request->team_id(), request->include_unbound(),
-                            FromBindingStateProto(request->state()), after_row_id, page_size);
-        if (!page.ok()) return page.status();
-        for (const storage::Binding& binding : page->bindings) {
-          ToChannelProto(binding, bindings_->WebhookUrl(binding), response->add_channels());
-        }
-        if (page->next_after_row_id != 0) {
-          response->set_next_page_token(EncodePageToken(page->next_after_row_id));
-        }
-        return absl::OkStatus();
+                            FromBindingStateProto(request->state()), after_row_id, page_size),
+            [&](const storage::BindingPage& page) {
+              for (const storage::Binding& binding : page.bindings) {
+                ToChannelProto(binding, bindings_->WebhookUrl(binding), response->add_channels());
+              }
+              if (page.next_after_row_id != 0) {
+                response->set_next_page_token(EncodePageToken(page.next_after_row_id));
+              }
+            });
       });
 }
 
 grpc::ServerUnaryReactor* GrpcChannelService::UpdateCredentials(
     grpc::CallbackServerContext* context, const v1::UpdateCredentialsRequest* request,
     v1::UpdateCredentialsResponse* response) {
-  return gate_->Blocking(
-      context, {"UpdateCredentials", request->team_id(), request->channel_id()},
-      ValidateUpdateCredentials(*request), Access::kTeam,
-      [this, request, response](const CallContext& call) -> absl::Status {
-        CredentialsRequest update;
-        update.team_id = request->team_id();
-        update.channel_id = request->channel_id();
-        if (!request->channel_secret().empty()) {
-          update.channel_secret = Secret(request->channel_secret());
-        }
-        if (!request->channel_access_token().empty()) {
-          update.access_token = Secret(request->channel_access_token());
-        }
-        absl::StatusOr<storage::Binding> updated = bindings_->UpdateCredentials(update, call);
-        if (!updated.ok()) return updated.status();
-        ToChannelProto(*updated, bindings_->WebhookUrl(*updated), response->mutable_channel());
-        return absl::OkStatus();
-      });
+  return gate_->Blocking(context, {"UpdateCredentials", request->team_id(), request->channel_id()},
+                         ValidateUpdateCredentials(*request), Access::kTeam,
+                         [this, request, response](const CallContext& call) -> absl::Status {
+                           CredentialsRequest update;
+                           update.team_id = request->team_id();
+                           update.channel_id = request->channel_id();
+                           if (!request->channel_secret().empty()) {
+                             update.channel_secret = Secret(request->channel_secret());
+                           }
+                           if (!request->channel_access_token().empty()) {
+                             update.access_token = Secret(request->channel_access_token());
+                           }
+                           return Answer(bindings_->UpdateCredentials(update, call),
+                                         [&](const storage::Binding& updated) {
+                                           ToChannelProto(updated, bindings_->WebhookUrl(updated),
+                                                          response->mutable_channel());
+                                         });
+                         });
 }
 
 grpc::ServerWriteReactor<v1::Event>* GrpcChannelService::StreamEvents(
@@ -203,14 +199,14 @@ grpc::ServerUnaryReactor* GrpcChannelService::ListEvents(grpc::CallbackServerCon
         query.channel_id = request->channel_id();
         query.after_cursor = request->after_cursor();
         query.limit = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
-        absl::StatusOr<std::vector<storage::StoredEvent>> events = events_->ReadEvents(query);
-        if (!events.ok()) return WithReason(events.status());
-        for (const storage::StoredEvent& event : *events) {
-          ToEventProto(event, response->add_events());
-        }
-        response->set_next_cursor(events->empty() ? request->after_cursor()
-                                                  : events->back().cursor);
-        return absl::OkStatus();
+        return Answer(events_->ReadEvents(query),
+                      [&](const std::vector<storage::StoredEvent>& events) {
+                        for (const storage::StoredEvent& event : events) {
+                          ToEventProto(event, response->add_events());
+                        }
+                        response->set_next_cursor(events.empty() ? request->after_cursor()
+                                                                 : events.back().cursor);
+                      });
       });
 }
 
