@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ struct StoreFactory {
 };
 
 std::string StoreFactoryName(const ::testing::TestParamInfo<StoreFactory>& info);
+// Names the store in test listings and failures (instead of the struct's bytes).
+inline void PrintTo(const StoreFactory& factory, std::ostream* out) { *out << factory.name; }
 
 // The documented contract of every role of store.h (binding_store.h, sealed_value_store.h,
 // check_store.h, event_store.h), written once and run against every implementation
