@@ -2,10 +2,8 @@ cmake_minimum_required(VERSION 3.25)
 # Run by linechannel_module (LinechannelModule.cmake) at build time: fails when a file of
 # MODULE includes a project header of a module outside ALLOWED.
 function(module_of header out)
-  if(header MATCHES "^storage/sqlite/")
-    set(${out} storage_sqlite PARENT_SCOPE)
-  elseif(header MATCHES "^storage/cache/")
-    set(${out} storage_cache PARENT_SCOPE)
+  if(header MATCHES "^storage/(sqlite|postgres|cache)/")
+    set(${out} storage_${CMAKE_MATCH_1} PARENT_SCOPE)
   elseif(header MATCHES "^storage/[^/]+$")
     set(${out} storage PARENT_SCOPE)
   elseif(header MATCHES "^server/([a-z_]+)/")

@@ -6,7 +6,7 @@
 # project header in the module's files is checked against them (transitively): an include of a
 # module not used fails the build with the file and the line, so dependencies stay one-way.
 # Module names map to folders: `storage` is storage/*.h (the interfaces), `storage_sqlite` is
-# storage/sqlite/, `storage_cache` storage/cache/, any other name
+# storage/sqlite/ (likewise storage_postgres and storage_cache), any other name
 # server/<module>/; `proto` and `error_details` are the generated libraries of proto/. LINKS are third-party targets exposed by the module's headers, PRIVATE_LINKS
 # those only its .cc files use.
 function(linechannel_module module)

@@ -1,0 +1,106 @@
+#include "storage/postgres/pg_change_listener.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace linechannel::storage {
+namespace {
+
+// How often undeliverable events are checked again, and how often an idle connection is
+// proved alive.
+constexpr absl::Duration kDeliverableCheck = absl::Milliseconds(5);
+constexpr absl::Duration kAliveCheck = absl::Seconds(1);
+
+}  // namespace
+
+PgChangeListener::PgChangeListener(PgConnection::Settings settings, Callbacks callbacks,
+                                   absl::Duration reconnect_interval)
+    : settings_(std::move(settings)),
+      callbacks_(std::move(callbacks)),
+      reconnect_interval_(reconnect_interval),
+      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      thread_([this] { Run(); }) {}
+
+PgChangeListener::~PgChangeListener() {
+  stopping_ = true;
+  const uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof(one));
+  thread_.join();
+  close(wake_fd_);
+}
+
+bool PgChangeListener::Wait(int fd, absl::Duration timeout) {
+  pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {fd, POLLIN, 0}};
+  const int count = fd < 0 ? 1 : 2;
+  (void)poll(fds, count, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  return !stopping_;
+}
+
+void PgChangeListener::Run() {
+  while (!stopping_) {
+    auto opened = PgConnection::Open(settings_);
+    if (opened.ok()) {
+      auto listening = (*opened)->Exec(
+          absl::StrCat("LISTEN ", kBindingsChannel, "; LISTEN ", kEventsChannel), "listening");
+      if (listening.ok()) {
+        connected_ = true;
+        // Whatever changed before LISTEN took effect was not heard.
+        callbacks_.changes_missed();
+        Listen(**opened);
+        connected_ = false;
+      }
+    }
+    if (stopping_) return;
+    callbacks_.changes_missed();
+    if (!Wait(-1, reconnect_interval_)) return;
+  }
+}
+
+void PgChangeListener::Listen(PgConnection& db) {
+  int64_t undelivered = 0;  // The newest cursor heard of and not yet deliverable.
+  absl::Time last_alive = absl::Now();
+  while (!stopping_) {
+    const absl::Duration timeout = undelivered > 0 ? kDeliverableCheck : kAliveCheck;
+    if (!Wait(PQsocket(db.raw()), timeout)) return;
+    if (PQconsumeInput(db.raw()) == 0 || db.broken()) return;
+    while (PGnotify* note = PQnotifies(db.raw())) {
+      int64_t value = 0;
+      const bool numeric = absl::SimpleAtoi(note->extra, &value);
+      if (std::string_view(note->relname) == kBindingsChannel) {
+        if (numeric) {
+          callbacks_.binding_changed(value);
+        } else {
+          callbacks_.changes_missed();
+        }
+      } else if (numeric) {
+        undelivered = std::max(undelivered, value);
+      }
+      PQfreemem(note);
+    }
+    const absl::Time now = absl::Now();
+    if (undelivered > 0) {
+      // Deliverable once every transaction older than the events' own has ended.
+      auto horizon = db.Exec(
+          "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20",
+          "checking which events are deliverable");
+      if (!horizon.ok()) return;
+      if (horizon->Int(0, 0) > undelivered) {
+        callbacks_.events_deliverable(undelivered);
+        undelivered = 0;
+      }
+      last_alive = now;
+    } else if (now - last_alive >= kAliveCheck) {
+      if (!db.Exec("SELECT 1", "checking the connection").ok()) return;
+      last_alive = now;
+    }
+  }
+}
+
+}  // namespace linechannel::storage

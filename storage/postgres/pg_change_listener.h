@@ -1,0 +1,68 @@
+#ifndef LINECHANNEL_STORAGE_POSTGRES_PG_CHANGE_LISTENER_H_
+#define LINECHANNEL_STORAGE_POSTGRES_PG_CHANGE_LISTENER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "absl/time/time.h"
+#include "storage/postgres/pg_connection.h"
+
+namespace linechannel::storage {
+
+// The notification channels every replica's writes announce themselves on.
+inline constexpr char kBindingsChannel[] = "channeld_bindings";
+inline constexpr char kEventsChannel[] = "channeld_events";
+
+// Hears what every replica (this one included) changes, on one connection of its own that
+// LISTENs to the channels above:
+//   - a binding changed (payload: its row id) -> `binding_changed`;
+//   - the connection was lost or (re)made, so notifications may have been missed ->
+//     `changes_missed` (drop every cached binding), once when it happens and then after every
+//     failed reconnect attempt, so a cache cannot serve a stale binding for longer than
+//     `reconnect_interval` however long the outage;
+//   - events were committed (payload: the newest cursor) -> `events_deliverable`, but only once
+//     readers can deliver them, that is once no older transaction is still running (the
+//     event cursor's rule, pg_schema.cc); until then the listener checks every few
+//     milliseconds.
+// Callbacks run on the listener's thread and must be quick. Thread-safe.
+class PgChangeListener {
+ public:
+  struct Callbacks {
+    std::function<void(int64_t row_id)> binding_changed;
+    std::function<void()> changes_missed;
+    std::function<void(int64_t cursor)> events_deliverable;
+  };
+
+  PgChangeListener(PgConnection::Settings settings, Callbacks callbacks,
+                   absl::Duration reconnect_interval = absl::Seconds(1));
+  ~PgChangeListener();
+
+  PgChangeListener(const PgChangeListener&) = delete;
+  PgChangeListener& operator=(const PgChangeListener&) = delete;
+
+  // Whether the listener's connection to PostgreSQL works (checked at least every second).
+  bool connected() const { return connected_.load(); }
+
+ private:
+  void Run();
+  // Listens on `db` until it breaks or the listener stops.
+  void Listen(PgConnection& db);
+  // Waits until `fd` is readable, the timeout passes, or Stop; false on Stop.
+  bool Wait(int fd, absl::Duration timeout);
+
+  const PgConnection::Settings settings_;
+  const Callbacks callbacks_;
+  const absl::Duration reconnect_interval_;
+  // Written to wake the thread for shutdown.
+  int wake_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> connected_{false};
+  std::thread thread_;
+};
+
+}  // namespace linechannel::storage
+
+#endif  // LINECHANNEL_STORAGE_POSTGRES_PG_CHANGE_LISTENER_H_

@@ -1,0 +1,588 @@
+#include "storage/postgres/postgres_store.h"
+
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "storage/postgres/pg_array.h"
+#include "storage/postgres/pg_schema.h"
+
+namespace linechannel::storage {
+namespace {
+
+// Every binding read also reads what the webhook endpoint saw for it.
+constexpr char kBindingColumns[] =
+    "b.row_id, b.binding_id, b.team_id, b.app_name, b.channel_id, b.line_id, b.bot_user_id, "
+    "b.bot_display_name, b.webhook_key, b.secret_key_id, b.secret_sealed, b.secret_hint, "
+    "b.token_key_id, b.token_sealed, b.token_hint, b.verified_with_line, b.bound_at_us, "
+    "b.bound_by, b.credentials_updated_at_us, b.unbound_at_us, b.unbound_by, "
+    "b.attention_reasons, b.checked_at_us, a.last_signed_at_us, a.last_bad_signature_at_us, "
+    "a.last_destination_mismatch_at_us";
+constexpr char kBindingTables[] =
+    "bindings b LEFT JOIN webhook_activity a ON a.binding_row_id = b.row_id";
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+// Reads row `r` of a result selected with kBindingColumns.
+Binding ReadBinding(const PgResult& row, int r) {
+  Binding b;
+  b.row_id = row.Int(r, 0);
+  b.binding_id = row.Text(r, 1);
+  b.team_id = row.Text(r, 2);
+  b.app_name = row.Text(r, 3);
+  b.channel_id = row.Text(r, 4);
+  b.line_id = row.Text(r, 5);
+  b.bot_user_id = row.IsNull(r, 6) ? "" : row.Text(r, 6);
+  b.bot_display_name = row.Text(r, 7);
+  b.webhook_key = row.Text(r, 8);
+  b.channel_secret = {row.Text(r, 9), row.Bytes(r, 10)};
+  b.channel_secret_hint = row.Text(r, 11);
+  b.access_token = {row.Text(r, 12), row.Bytes(r, 13)};
+  b.access_token_hint = row.Text(r, 14);
+  b.verified_with_line = row.Bool(r, 15);
+  b.bound_at = row.Micros(r, 16);
+  b.bound_by = row.Text(r, 17);
+  b.credentials_updated_at = row.Micros(r, 18);
+  if (!row.IsNull(r, 19)) {
+    b.unbound_at = row.Micros(r, 19);
+    b.unbound_by = row.Text(r, 20);
+  }
+  const std::string reasons = row.Text(r, 21);
+  if (!reasons.empty()) b.attention_reasons = absl::StrSplit(reasons, '\n');
+  b.checked_at = row.OptionalMicros(r, 22);
+  b.activity.last_signed_request = row.OptionalMicros(r, 23);
+  b.activity.last_bad_signature = row.OptionalMicros(r, 24);
+  b.activity.last_destination_mismatch = row.OptionalMicros(r, 25);
+  return b;
+}
+
+// The binding selected by `where` with `params`; NOT_FOUND if there is none.
+absl::StatusOr<Binding> SelectOne(PgConnection& db, absl::string_view where,
+                                  const PgParams& params) {
+  auto rows = db.Exec(absl::StrCat("SELECT ", kBindingColumns, " FROM ", kBindingTables,
+                                   " WHERE ", where, " LIMIT 1"),
+                      params, "reading a binding");
+  if (!rows.ok()) return rows.status();
+  if (rows->rows() == 0) return absl::NotFoundError("no such binding");
+  return ReadBinding(*rows, 0);
+}
+
+absl::StatusOr<Binding> SelectByRowId(PgConnection& db, int64_t row_id) {
+  return SelectOne(db, "b.row_id = $1", PgParams().Int(row_id));
+}
+
+absl::Status InsertAudit(PgConnection& db, const Binding& binding, absl::string_view action,
+                         const Change& change) {
+  return db
+      .Exec("INSERT INTO audit_log (binding_row_id, team_id, channel_id, action, actor, at_us, "
+            "detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            PgParams()
+                .Int(binding.row_id)
+                .Text(binding.team_id)
+                .Text(binding.channel_id)
+                .Text(action)
+                .Text(change.actor)
+                .Int(Micros(change.at))
+                .Text(change.detail),
+            "writing the audit log")
+      .status();
+}
+
+// Tells every replica's listener, at commit, that binding `row_id` changed.
+absl::Status NotifyBindingChanged(PgConnection& db, int64_t row_id) {
+  return db
+      .Exec(absl::StrCat("SELECT pg_notify('", kBindingsChannel, "', $1)"),
+            PgParams().Text(absl::StrCat(row_id)), "announcing a binding change")
+      .status();
+}
+
+void Ignore(int64_t) {}
+void IgnoreNothing() {}
+
+PgChangeListener::Callbacks WithDefaults(PgChangeListener::Callbacks callbacks) {
+  if (!callbacks.binding_changed) callbacks.binding_changed = Ignore;
+  if (!callbacks.changes_missed) callbacks.changes_missed = IgnoreNothing;
+  if (!callbacks.events_deliverable) callbacks.events_deliverable = Ignore;
+  return callbacks;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(Options options) {
+  {
+    auto db = PgConnection::Open({options.url, options.lock_timeout});
+    if (!db.ok()) return db.status();
+    if (absl::Status migrated = MigratePostgresSchema(**db); !migrated.ok()) return migrated;
+  }
+  return std::unique_ptr<PostgresStore>(new PostgresStore(options));
+}
+
+PostgresStore::PostgresStore(const Options& options)
+    : pool_({options.url, options.lock_timeout}, options.connections),
+      writer_(PgEventWriter::Options{{options.url, options.lock_timeout},
+                                     options.max_batches_per_transaction,
+                                     options.commit_observer,
+                                     options.before_event_write}),
+      listener_({options.url, options.lock_timeout}, WithDefaults(options.on_change)) {}
+
+PostgresStore::~PostgresStore() = default;
+
+bool PostgresStore::reachable() const { return listener_.connected(); }
+
+absl::StatusOr<Binding> PostgresStore::InsertActive(const Binding& binding, const Change& change,
+                                                    Binding* conflict) {
+  Binding stored = binding;
+  absl::Status status = InTransaction(pool_, "binding", [&](PgConnection& db) -> absl::Status {
+    auto inserted = db.Exec(
+        "INSERT INTO bindings (binding_id, team_id, app_name, channel_id, line_id, bot_user_id, "
+        "bot_display_name, webhook_key, secret_key_id, secret_sealed, secret_hint, token_key_id, "
+        "token_sealed, token_hint, verified_with_line, bound_at_us, bound_by, "
+        "credentials_updated_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+        "$13, $14, $15, $16, $17, $18) RETURNING row_id",
+        PgParams()
+            .Text(binding.binding_id)
+            .Text(binding.team_id)
+            .Text(binding.app_name)
+            .Text(binding.channel_id)
+            .Text(binding.line_id)
+            .TextOrNull(binding.bot_user_id)
+            .Text(binding.bot_display_name)
+            .Text(binding.webhook_key)
+            .Text(binding.channel_secret.key_id)
+            .Bytes(binding.channel_secret.ciphertext)
+            .Text(binding.channel_secret_hint)
+            .Text(binding.access_token.key_id)
+            .Bytes(binding.access_token.ciphertext)
+            .Text(binding.access_token_hint)
+            .Bool(binding.verified_with_line)
+            .Int(Micros(binding.bound_at))
+            .Text(binding.bound_by)
+            .Int(Micros(binding.credentials_updated_at)),
+        "binding");
+    if (!inserted.ok()) return inserted.status();
+    stored.row_id = inserted->Int(0, 0);
+    stored.unbound_at.reset();
+    stored.unbound_by.clear();
+    if (absl::Status s = InsertAudit(db, stored, "bind", change); !s.ok()) return s;
+    return NotifyBindingChanged(db, stored.row_id);
+  });
+  if (status.ok()) return stored;
+  if (!IsUniqueViolation(status)) return status;
+  // A unique index refused the row: report which active binding holds the OA. The winner of
+  // a race has committed by now (the index waited for it).
+  auto holder = ReadWith<Binding>(pool_, [&](PgConnection& db) {
+    return SelectOne(db,
+                     "b.unbound_at_us IS NULL AND (b.channel_id = $1 OR b.line_id = $2 OR "
+                     "(b.bot_user_id IS NOT NULL AND b.bot_user_id = $3))",
+                     PgParams().Text(binding.channel_id).Text(binding.line_id).Text(
+                         binding.bot_user_id));
+  });
+  if (!holder.ok()) {
+    if (!absl::IsNotFound(holder.status())) return holder.status();
+    if (conflict != nullptr) *conflict = Binding();
+    return absl::AlreadyExistsError("storage: the binding id or webhook key is taken");
+  }
+  if (conflict != nullptr) *conflict = *std::move(holder);
+  return absl::AlreadyExistsError("storage: the OA has an active binding");
+}
+
+absl::StatusOr<Binding> PostgresStore::FindActive(absl::string_view team_id,
+                                                  absl::string_view channel_id) {
+  return ReadWith<Binding>(pool_, [&](PgConnection& db) {
+    return SelectOne(db, "b.channel_id = $1 AND b.unbound_at_us IS NULL AND b.team_id = $2",
+                     PgParams().Text(channel_id).Text(team_id));
+  });
+}
+
+absl::StatusOr<Binding> PostgresStore::FindActiveByWebhookKey(absl::string_view webhook_key) {
+  return ReadWith<Binding>(pool_, [&](PgConnection& db) {
+    return SelectOne(db, "b.webhook_key = $1 AND b.unbound_at_us IS NULL",
+                     PgParams().Text(webhook_key));
+  });
+}
+
+absl::StatusOr<BindingPage> PostgresStore::ListTeam(absl::string_view team_id,
+                                                    bool include_unbound, int64_t after_row_id,
+                                                    int limit) {
+  if (limit <= 0) return absl::InvalidArgumentError("storage: limit must be positive");
+  if (after_row_id <= 0) after_row_id = std::numeric_limits<int64_t>::max();
+  return ReadWith<BindingPage>(pool_, [&](PgConnection& db) -> absl::StatusOr<BindingPage> {
+    auto rows = db.Exec(
+        absl::StrCat("SELECT ", kBindingColumns, " FROM ", kBindingTables,
+                     " WHERE b.team_id = $1 AND b.row_id < $2",
+                     include_unbound ? "" : " AND b.unbound_at_us IS NULL",
+                     " ORDER BY b.row_id DESC LIMIT $3"),
+        // One more than asked tells whether another page follows.
+        PgParams().Text(team_id).Int(after_row_id).Int(limit + 1), "listing bindings");
+    if (!rows.ok()) return rows.status();
+    BindingPage page;
+    for (int r = 0; r < rows->rows(); ++r) page.bindings.push_back(ReadBinding(*rows, r));
+    if (static_cast<int>(page.bindings.size()) > limit) {
+      page.bindings.pop_back();
+      page.next_after_row_id = page.bindings.back().row_id;
+    }
+    return page;
+  });
+}
+
+absl::StatusOr<Binding> PostgresStore::MarkUnbound(absl::string_view team_id,
+                                                   absl::string_view channel_id,
+                                                   const Change& change) {
+  absl::StatusOr<Binding> result = absl::NotFoundError("no such binding");
+  absl::Status status = InTransaction(pool_, "unbinding", [&](PgConnection& db) -> absl::Status {
+    auto updated = db.Exec(
+        "UPDATE bindings SET unbound_at_us = $1, unbound_by = $2 "
+        "WHERE channel_id = $3 AND unbound_at_us IS NULL AND team_id = $4 RETURNING row_id",
+        PgParams().Int(Micros(change.at)).Text(change.actor).Text(channel_id).Text(team_id),
+        "unbinding");
+    if (!updated.ok()) return updated.status();
+    if (updated->rows() == 0) return absl::NotFoundError("no such binding");
+    result = SelectByRowId(db, updated->Int(0, 0));
+    if (!result.ok()) return result.status();
+    if (absl::Status s = InsertAudit(db, *result, "unbind", change); !s.ok()) return s;
+    return NotifyBindingChanged(db, result->row_id);
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<Binding> PostgresStore::ReplaceCredentials(int64_t row_id,
+                                                          const CredentialUpdate& update,
+                                                          const Change& change) {
+  PgParams params;
+  params.Int(Micros(change.at)).Int(row_id);
+  std::vector<std::string> assignments = {"credentials_updated_at_us = $1"};
+  const auto assign = [&](absl::string_view column) {
+    assignments.push_back(absl::StrCat(column, " = $", params.size()));
+  };
+  if (update.channel_secret) {
+    params.Text(update.channel_secret->key_id);
+    assign("secret_key_id");
+    params.Bytes(update.channel_secret->ciphertext);
+    assign("secret_sealed");
+  }
+  if (update.channel_secret_hint) {
+    params.Text(*update.channel_secret_hint);
+    assign("secret_hint");
+  }
+  if (update.access_token) {
+    params.Text(update.access_token->key_id);
+    assign("token_key_id");
+    params.Bytes(update.access_token->ciphertext);
+    assign("token_sealed");
+  }
+  if (update.access_token_hint) {
+    params.Text(*update.access_token_hint);
+    assign("token_hint");
+  }
+  const std::string sql = absl::StrCat("UPDATE bindings SET ", absl::StrJoin(assignments, ", "),
+                                       " WHERE row_id = $2 AND unbound_at_us IS NULL");
+  absl::StatusOr<Binding> result = absl::NotFoundError("no such binding");
+  absl::Status status =
+      InTransaction(pool_, "updating credentials", [&](PgConnection& db) -> absl::Status {
+        auto updated = db.Exec(sql, params, "updating credentials");
+        if (!updated.ok()) return updated.status();
+        if (updated->affected() == 0) return absl::NotFoundError("no such binding");
+        result = SelectByRowId(db, row_id);
+        if (!result.ok()) return result.status();
+        if (absl::Status s = InsertAudit(db, *result, "update_credentials", change); !s.ok()) {
+          return s;
+        }
+        return NotifyBindingChanged(db, row_id);
+      });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<std::vector<AuditRecord>> PostgresStore::ListAudit(int64_t row_id) {
+  return ReadWith<std::vector<AuditRecord>>(
+      pool_, [&](PgConnection& db) -> absl::StatusOr<std::vector<AuditRecord>> {
+        auto rows = db.Exec(
+            "SELECT id, binding_row_id, team_id, channel_id, action, actor, at_us, detail "
+            "FROM audit_log WHERE binding_row_id = $1 ORDER BY id",
+            PgParams().Int(row_id), "reading the audit log");
+        if (!rows.ok()) return rows.status();
+        std::vector<AuditRecord> records;
+        for (int r = 0; r < rows->rows(); ++r) {
+          AuditRecord a;
+          a.id = rows->Int(r, 0);
+          a.binding_row_id = rows->Int(r, 1);
+          a.team_id = rows->Text(r, 2);
+          a.channel_id = rows->Text(r, 3);
+          a.action = rows->Text(r, 4);
+          a.actor = rows->Text(r, 5);
+          a.at = rows->Micros(r, 6);
+          a.detail = rows->Text(r, 7);
+          records.push_back(std::move(a));
+        }
+        return records;
+      });
+}
+
+absl::Status PostgresStore::SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
+                                         absl::Time checked_at) {
+  return InTransaction(pool_, "recording a check", [&](PgConnection& db) -> absl::Status {
+    auto updated = db.Exec(
+        "UPDATE bindings SET attention_reasons = $1, checked_at_us = $2 "
+        "WHERE row_id = $3 AND unbound_at_us IS NULL",
+        PgParams().Text(absl::StrJoin(reasons, "\n")).Int(Micros(checked_at)).Int(row_id),
+        "recording a check");
+    if (!updated.ok()) return updated.status();
+    if (updated->affected() == 0) return absl::NotFoundError("no such binding");
+    return NotifyBindingChanged(db, row_id);
+  });
+}
+
+absl::StatusOr<std::vector<Binding>> PostgresStore::ListActive(int64_t after_row_id, int limit) {
+  return ReadWith<std::vector<Binding>>(
+      pool_, [&](PgConnection& db) -> absl::StatusOr<std::vector<Binding>> {
+        auto rows = db.Exec(absl::StrCat("SELECT ", kBindingColumns, " FROM ", kBindingTables,
+                                         " WHERE b.unbound_at_us IS NULL AND b.row_id > $1 "
+                                         "ORDER BY b.row_id LIMIT $2"),
+                            PgParams().Int(after_row_id).Int(limit), "listing bindings");
+        if (!rows.ok()) return rows.status();
+        std::vector<Binding> bindings;
+        for (int r = 0; r < rows->rows(); ++r) bindings.push_back(ReadBinding(*rows, r));
+        return bindings;
+      });
+}
+
+absl::StatusOr<std::vector<SealedSample>> PostgresStore::SampleSealedValues() {
+  return ReadWith<std::vector<SealedSample>>(
+      pool_, [&](PgConnection& db) -> absl::StatusOr<std::vector<SealedSample>> {
+        std::vector<SealedSample> samples;
+        for (const auto& [field, key_column, sealed_column] :
+             {std::tuple{"channel_secret", "secret_key_id", "secret_sealed"},
+              std::tuple{"access_token", "token_key_id", "token_sealed"}}) {
+          // Walks the key-id index from one distinct id to the next (a "loose index scan"),
+          // so the cost follows the number of keys, not of bindings.
+          auto rows = db.Exec(
+              absl::StrCat("WITH RECURSIVE ids(id) AS (SELECT min(", key_column,
+                           ") FROM bindings UNION ALL SELECT (SELECT min(", key_column,
+                           ") FROM bindings WHERE ", key_column,
+                           " > ids.id) FROM ids WHERE ids.id IS NOT NULL) "
+                           "SELECT b.", key_column, ", b.channel_id, b.", sealed_column,
+                           " FROM ids CROSS JOIN LATERAL (SELECT * FROM bindings WHERE ",
+                           key_column, " = ids.id LIMIT 1) b"),
+              "reading sealed values");
+          if (!rows.ok()) return rows.status();
+          for (int r = 0; r < rows->rows(); ++r) {
+            SealedSample s;
+            s.field = field;
+            s.value.key_id = rows->Text(r, 0);
+            s.channel_id = rows->Text(r, 1);
+            s.value.ciphertext = rows->Bytes(r, 2);
+            samples.push_back(std::move(s));
+          }
+        }
+        return samples;
+      });
+}
+
+absl::StatusOr<std::vector<SealedRow>> PostgresStore::ListSealed(int64_t after_row_id,
+                                                                 int limit) {
+  return ReadWith<std::vector<SealedRow>>(
+      pool_, [&](PgConnection& db) -> absl::StatusOr<std::vector<SealedRow>> {
+        auto rows = db.Exec(
+            "SELECT row_id, channel_id, secret_key_id, secret_sealed, token_key_id, "
+            "token_sealed FROM bindings WHERE row_id > $1 ORDER BY row_id LIMIT $2",
+            PgParams().Int(after_row_id).Int(limit), "reading sealed values");
+        if (!rows.ok()) return rows.status();
+        std::vector<SealedRow> out;
+        for (int r = 0; r < rows->rows(); ++r) {
+          SealedRow row;
+          row.row_id = rows->Int(r, 0);
+          row.channel_id = rows->Text(r, 1);
+          row.channel_secret = {rows->Text(r, 2), rows->Bytes(r, 3)};
+          row.access_token = {rows->Text(r, 4), rows->Bytes(r, 5)};
+          out.push_back(std::move(row));
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<int> PostgresStore::ReplaceSealed(const std::vector<Reseal>& reseals) {
+  int replaced = 0;
+  absl::Status status = InTransaction(pool_, "re-sealing", [&](PgConnection& db) -> absl::Status {
+    replaced = 0;
+    for (const Reseal& r : reseals) {
+      const char* prefix = r.is_secret ? "secret" : "token";
+      auto updated = db.Exec(
+          absl::StrCat("UPDATE bindings SET ", prefix, "_key_id = $1, ", prefix,
+                       "_sealed = $2 WHERE row_id = $3 AND ", prefix, "_key_id = $4 AND ",
+                       prefix, "_sealed = $5"),
+          PgParams()
+              .Text(r.new_value.key_id)
+              .Bytes(r.new_value.ciphertext)
+              .Int(r.row_id)
+              .Text(r.old_value.key_id)
+              .Bytes(r.old_value.ciphertext),
+          "re-sealing");
+      if (!updated.ok()) return updated.status();
+      if (updated->affected() == 0) continue;
+      ++replaced;
+      if (absl::Status s = NotifyBindingChanged(db, r.row_id); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return replaced;
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> PostgresStore::CountSealedByKey() {
+  return ReadWith<std::map<std::string, int64_t>>(
+      pool_, [&](PgConnection& db) -> absl::StatusOr<std::map<std::string, int64_t>> {
+        auto rows = db.Exec(
+            "SELECT key_id, count(*) FROM (SELECT secret_key_id AS key_id FROM bindings "
+            "UNION ALL SELECT token_key_id FROM bindings) k GROUP BY key_id",
+            "counting sealed values");
+        if (!rows.ok()) return rows.status();
+        std::map<std::string, int64_t> counts;
+        for (int r = 0; r < rows->rows(); ++r) counts[rows->Text(r, 0)] = rows->Int(r, 1);
+        return counts;
+      });
+}
+
+absl::Status PostgresStore::SaveCheckRecord(int64_t row_id, const CheckRecord& record) {
+  return InTransaction(pool_, "keeping a check result", [&](PgConnection& db) {
+    return db
+        .Exec("INSERT INTO verify_results (binding_row_id, checked_at_us, result) "
+              "VALUES ($1, $2, $3) ON CONFLICT (binding_row_id) DO UPDATE SET "
+              "checked_at_us = excluded.checked_at_us, result = excluded.result",
+              PgParams().Int(row_id).Int(Micros(record.checked_at)).Bytes(record.result),
+              "keeping a check result")
+        .status();
+  });
+}
+
+absl::StatusOr<CheckRecord> PostgresStore::LastCheckRecord(int64_t row_id) {
+  return ReadWith<CheckRecord>(pool_, [&](PgConnection& db) -> absl::StatusOr<CheckRecord> {
+    auto rows = db.Exec(
+        "SELECT checked_at_us, result FROM verify_results WHERE binding_row_id = $1",
+        PgParams().Int(row_id), "reading a check result");
+    if (!rows.ok()) return rows.status();
+    if (rows->rows() == 0) return absl::NotFoundError("no check result");
+    return CheckRecord{rows->Micros(0, 0), rows->Bytes(0, 1)};
+  });
+}
+
+absl::StatusOr<bool> PostgresStore::TakeLineTestCall(absl::string_view channel_id,
+                                                     absl::Time at, absl::Duration window,
+                                                     int limit) {
+  bool taken = false;
+  absl::Status status =
+      InTransaction(pool_, "taking a LINE test call", [&](PgConnection& db) -> absl::Status {
+        taken = false;
+        // Replicas counting the same channel's calls take turns, so together they never
+        // exceed the limit.
+        auto locked = db.Exec("SELECT pg_advisory_xact_lock(hashtext('line_test_calls'), "
+                              "hashtext($1))",
+                              PgParams().Text(channel_id), "taking a LINE test call");
+        if (!locked.ok()) return locked.status();
+        auto counted = db.Exec(
+            "WITH forgotten AS (DELETE FROM line_test_calls WHERE channel_id = $1 AND "
+            "at_us <= $2) SELECT count(*) FROM line_test_calls WHERE channel_id = $1 AND "
+            "at_us > $2",
+            PgParams().Text(channel_id).Int(Micros(at - window)), "taking a LINE test call");
+        if (!counted.ok()) return counted.status();
+        if (counted->Int(0, 0) >= limit) return absl::OkStatus();
+        auto inserted = db.Exec("INSERT INTO line_test_calls (channel_id, at_us) VALUES ($1, $2)",
+                                PgParams().Text(channel_id).Int(Micros(at)),
+                                "taking a LINE test call");
+        if (!inserted.ok()) return inserted.status();
+        taken = true;
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return taken;
+}
+
+void PostgresStore::AppendEvents(EventBatch batch, AppendDone done) {
+  writer_.Append(std::move(batch), std::move(done));
+}
+
+absl::StatusOr<std::vector<StoredEvent>> PostgresStore::ReadEvents(const EventQuery& query) {
+  if (query.limit <= 0) return absl::InvalidArgumentError("storage: limit must be positive");
+  PgParams params;
+  params.Text(query.team_id).Int(query.after_cursor).Int(query.limit);
+  if (!query.channel_id.empty()) params.Text(query.channel_id);
+  // Only events of transactions older than the oldest one still running: a transaction that
+  // commits later can then only add events after the last one returned (pg_schema.cc).
+  const std::string sql = absl::StrCat(
+      "SELECT e.pos, b.binding_id, e.team_id, e.channel_id, e.webhook_event_id, e.type, "
+      "e.timestamp_ms, e.mode, e.redelivery, e.source_type, e.source_user_id, "
+      "e.source_group_id, e.source_room_id, e.raw_json, e.received_at_us FROM events e "
+      "JOIN bindings b ON b.row_id = e.binding_row_id WHERE e.team_id = $1 AND e.pos > $2 "
+      "AND e.pos < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)",
+      query.channel_id.empty() ? "" : " AND e.channel_id = $4", " ORDER BY e.pos LIMIT $3");
+  return ReadWith<std::vector<StoredEvent>>(
+      pool_, [&](PgConnection& db) -> absl::StatusOr<std::vector<StoredEvent>> {
+        auto rows = db.Exec(sql, params, "reading events");
+        if (!rows.ok()) return rows.status();
+        std::vector<StoredEvent> events;
+        for (int r = 0; r < rows->rows(); ++r) {
+          StoredEvent out;
+          out.cursor = rows->Int(r, 0);
+          out.binding_id = rows->Text(r, 1);
+          out.team_id = rows->Text(r, 2);
+          out.channel_id = rows->Text(r, 3);
+          if (!rows->IsNull(r, 4)) out.event.webhook_event_id = rows->Text(r, 4);
+          out.event.type = rows->Text(r, 5);
+          out.event.timestamp_ms = rows->Int(r, 6);
+          out.event.mode = rows->Text(r, 7);
+          out.event.redelivery = rows->Bool(r, 8);
+          out.event.source_type = rows->Text(r, 9);
+          out.event.source_user_id = rows->Text(r, 10);
+          out.event.source_group_id = rows->Text(r, 11);
+          out.event.source_room_id = rows->Text(r, 12);
+          out.event.raw_json = rows->Text(r, 13);
+          out.received_at = rows->Micros(r, 14);
+          events.push_back(std::move(out));
+        }
+        return events;
+      });
+}
+
+void PostgresStore::RecordTrouble(int64_t binding_row_id, WebhookTrouble trouble, absl::Time at,
+                                  std::function<void(absl::Status)> done) {
+  writer_.RecordTrouble(binding_row_id, trouble, at, std::move(done));
+}
+
+absl::StatusOr<WebhookActivity> PostgresStore::ReadActivity(int64_t binding_row_id) {
+  return ReadWith<WebhookActivity>(pool_, [&](PgConnection& db) -> absl::StatusOr<WebhookActivity> {
+    auto rows = db.Exec(
+        "SELECT last_signed_at_us, last_bad_signature_at_us, last_destination_mismatch_at_us "
+        "FROM webhook_activity WHERE binding_row_id = $1",
+        PgParams().Int(binding_row_id), "reading webhook activity");
+    if (!rows.ok()) return rows.status();
+    WebhookActivity activity;
+    if (rows->rows() == 1) {
+      activity.last_signed_request = rows->OptionalMicros(0, 0);
+      activity.last_bad_signature = rows->OptionalMicros(0, 1);
+      activity.last_destination_mismatch = rows->OptionalMicros(0, 2);
+    }
+    return activity;
+  });
+}
+
+absl::StatusOr<int> PostgresStore::DeleteEventsReceivedBefore(absl::Time cutoff, int limit) {
+  int deleted = 0;
+  // Events are stored roughly in receive order, so the oldest by cursor are the oldest
+  // received: looking only at the first `limit` of them keeps each delete short.
+  absl::Status status =
+      InTransaction(pool_, "deleting old events", [&](PgConnection& db) -> absl::Status {
+        auto erased = db.Exec(
+            "DELETE FROM events WHERE pos IN (SELECT pos FROM events ORDER BY pos LIMIT $1) "
+            "AND received_at_us < $2",
+            PgParams().Int(limit).Int(Micros(cutoff)), "deleting old events");
+        if (!erased.ok()) return erased.status();
+        deleted = static_cast<int>(erased->affected());
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return deleted;
+}
+
+}  // namespace linechannel::storage
