@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <atomic>
 #include <optional>
 
 #include "absl/strings/match.h"
@@ -34,6 +35,7 @@
 #include "server/webhook/webhook_handler.h"
 #include "server/webhook/webhook_receiver.h"
 #include "storage/cache/caching_store.h"
+#include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace linechannel::server {
@@ -120,7 +122,9 @@ struct ChannelServer::Parts {
   // Extra admin routes (channeld_test_hooks'); not owned, may be null.
   AdminRoutes* admin_routes = nullptr;
   std::unique_ptr<HttpServer> admin_server;
-  std::unique_ptr<storage::SqliteStore> store;
+  // One of the two is open: SQLite in the data directory, or PostgreSQL shared by replicas.
+  std::unique_ptr<storage::SqliteStore> sqlite;
+  std::unique_ptr<storage::PostgresStore> postgres;
   // The store's roles, as every other part gets them.
   storage::Store roles;
   std::unique_ptr<EventRetention> retention;
@@ -141,8 +145,23 @@ struct ChannelServer::Parts {
   std::string public_base_url;
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
+  // Whether the database answers (always, for SQLite); health says so.
+  bool store_reachable ABSL_GUARDED_BY(shutdown_mu) = true;
+  // `cache` once made, for the store's listener thread, which may start before it.
+  std::atomic<storage::CachingStore*> cache_ready{nullptr};
+
+  // The store goes first, while every part its last callbacks reach is still alive (a Start
+  // that failed half way; Shutdown has closed it already).
+  ~Parts() {
+    sqlite.reset();
+    postgres.reset();
+  }
 
   absl::Status OpenStore(const ServerConfig& config);
+  absl::StatusOr<storage::Store> OpenSqlite(const ServerConfig& config);
+  absl::StatusOr<storage::Store> OpenPostgres(const ServerConfig& config);
+  // Health follows the database's reachability (PostgreSQL); never serving after shutdown.
+  void SetStoreReachable(bool reachable);
   absl::Status OpenSecrets(const ServerConfig& config);
   absl::Status OpenCallers(const ServerConfig& config);
   absl::Status StartHttp(const ServerConfig& config);
@@ -150,9 +169,26 @@ struct ChannelServer::Parts {
 };
 
 absl::Status ChannelServer::Parts::OpenStore(const ServerConfig& config) {
+  // The data directory holds the key file and callers by default, and SQLite's database.
   absl::StatusOr<DataDir> dir = DataDir::Open(config.data_dir);
   if (!dir.ok()) return dir.status();
   data_dir.emplace(*std::move(dir));
+  absl::StatusOr<storage::Store> inner =
+      config.database_url.empty() ? OpenSqlite(config) : OpenPostgres(config);
+  if (!inner.ok()) return inner.status();
+  cache = std::make_unique<storage::CachingStore>(*inner, config.binding_cache_size);
+  cache_ready = cache.get();
+  // Whatever changed before the cache existed was never cached.
+  roles = cache->roles();
+  if (config.event_retention > absl::ZeroDuration()) {
+    EventRetention::Options retention_options;
+    retention_options.keep = config.event_retention;
+    retention = std::make_unique<EventRetention>(roles.events, &clock, retention_options);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<storage::Store> ChannelServer::Parts::OpenSqlite(const ServerConfig& config) {
   storage::SqliteStore::Options options;
   options.path = data_dir->File("channeld.db");
   options.busy_timeout = config.store_busy_timeout;
@@ -162,16 +198,50 @@ absl::Status ChannelServer::Parts::OpenStore(const ServerConfig& config) {
   absl::StatusOr<std::unique_ptr<storage::SqliteStore>> opened =
       storage::SqliteStore::Open(options);
   if (!opened.ok()) return opened.status();
-  store = *std::move(opened);
-  cache = std::make_unique<storage::CachingStore>(storage::AllRolesOf(*store),
-                                                  config.binding_cache_size);
-  roles = cache->roles();
-  if (config.event_retention > absl::ZeroDuration()) {
-    EventRetention::Options retention_options;
-    retention_options.keep = config.event_retention;
-    retention = std::make_unique<EventRetention>(roles.events, &clock, retention_options);
+  sqlite = *std::move(opened);
+  return storage::AllRolesOf(*sqlite);
+}
+
+absl::StatusOr<storage::Store> ChannelServer::Parts::OpenPostgres(const ServerConfig& config) {
+  storage::PostgresStore::Options options;
+  options.url = config.database_url;
+  options.lock_timeout = config.store_busy_timeout;
+  options.commit_observer = [metrics = &metrics](absl::Duration elapsed, int writes, bool ok) {
+    metrics->RecordCommit(elapsed, writes, ok);
+  };
+  // Other replicas' changes reach this one's cache and event streams. The cache is made
+  // after the store, so these wait for it (they only run on the store's listener thread).
+  options.on_change.binding_changed = [this](int64_t row_id) {
+    if (storage::CachingStore* c = cache_ready.load()) c->InvalidateBinding(row_id);
+  };
+  options.on_change.changes_missed = [this] {
+    if (storage::CachingStore* c = cache_ready.load()) c->InvalidateAll();
+  };
+  options.on_change.events_deliverable = [this](int64_t cursor) { notifier.Publish(cursor); };
+  options.on_change.reachability_changed = [this](bool reachable) {
+    SetStoreReachable(reachable);
+  };
+  absl::StatusOr<std::unique_ptr<storage::PostgresStore>> opened =
+      storage::PostgresStore::Open(options);
+  if (!opened.ok()) {
+    // The URL may hold a password: the status names only what failed.
+    return absl::Status(opened.status().code(),
+                        absl::StrCat("PostgreSQL (--database_url): ", opened.status().message()));
   }
-  return absl::OkStatus();
+  postgres = *std::move(opened);
+  return storage::AllRolesOf(*postgres);
+}
+
+void ChannelServer::Parts::SetStoreReachable(bool reachable) {
+  absl::MutexLock lock(&shutdown_mu);
+  store_reachable = reachable;
+  if (shut_down) return;
+  if (admin_handler) admin_handler->SetStoreReachable(reachable);
+  if (grpc_server != nullptr) {
+    if (grpc::HealthCheckServiceInterface* health = grpc_server->GetHealthCheckService()) {
+      health->SetServingStatus(reachable);
+    }
+  }
 }
 
 absl::Status ChannelServer::Parts::OpenSecrets(const ServerConfig& config) {
@@ -340,6 +410,8 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
         PeriodicRecheck::Options{config.recheck_interval, config.recheck_per_second});
   }
   if (absl::Status s = parts->StartGrpc(config); !s.ok()) return s;
+  // Health as the database is now (it may have gone away while the server started).
+  parts->SetStoreReachable(parts->postgres == nullptr || parts->postgres->reachable());
   return std::unique_ptr<ChannelServer>(new ChannelServer(std::move(parts)));
 }
 
@@ -384,7 +456,8 @@ void ChannelServer::Shutdown(absl::Duration grace) {
   parts_->recheck.reset();
   parts_->retention.reset();
   if (parts_->admin_server) parts_->admin_server->Shutdown(absl::ZeroDuration());
-  parts_->store.reset();
+  parts_->sqlite.reset();
+  parts_->postgres.reset();
 }
 
 }  // namespace linechannel::server

@@ -25,6 +25,9 @@ ABSL_FLAG(std::string, webhook_listen, "127.0.0.1:8080",
           "Address for LINE's webhook calls (port 0: any).");
 ABSL_FLAG(std::string, admin_listen, "127.0.0.1:9090",
           "Address for GET /metrics and /healthz (empty: off). Keep it private.");
+ABSL_FLAG(std::string, database_url, "",
+          "PostgreSQL connection URI (postgresql://user@host/db); several replicas may share "
+          "it. Empty: the embedded SQLite database in --data_dir.");
 ABSL_FLAG(std::string, data_dir, "./data",
           "Directory for the database and, by default, the key file.");
 ABSL_FLAG(std::string, callers_file, "",
@@ -137,6 +140,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.webhook_listen = absl::GetFlag(FLAGS_webhook_listen);
   config.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   config.data_dir = absl::GetFlag(FLAGS_data_dir);
+  config.database_url = absl::GetFlag(FLAGS_database_url);
   config.callers_file = absl::GetFlag(FLAGS_callers_file);
   config.grpc_tls_cert_file = absl::GetFlag(FLAGS_grpc_tls_cert_file);
   config.grpc_tls_key_file = absl::GetFlag(FLAGS_grpc_tls_key_file);
@@ -252,6 +256,8 @@ void ServeUntilStopped(ChannelServer& server, const ServerConfig& config,
       .With("admin", server.admin_address())
       .With("public_base_url", server.public_base_url())
       .With("data_dir", config.data_dir)
+      // Which store, never the URL: it may carry a password.
+      .With("store", config.database_url.empty() ? "sqlite" : "postgresql")
       .With("line_api", config.line_api_base_url)
       .With("line_checks", absl::GetFlag(FLAGS_line_checks));
   // The one line on stdout: scripts and tests wait for it.

@@ -20,6 +20,9 @@ struct ServerConfig {
   // Where /metrics and /healthz are served; empty turns the admin port off.
   std::string admin_listen = "127.0.0.1:9090";
   std::string data_dir = "./data";
+  // A libpq URI (postgresql://...) selects the PostgreSQL store, shared by any number of
+  // replicas; empty keeps the embedded SQLite store in `data_dir`.
+  std::string database_url;
   // Webhook URLs start with this; empty means "http://" + the webhook listen address.
   std::string public_base_url;
   std::string line_api_base_url = "https://api.line.me";

@@ -20,6 +20,8 @@ HttpHandler::Decision AdminHandler::OnHead(const HttpHead& head) {
     answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
   } else if (shutting_down_) {
     answer = {503, "shutting down\n"};
+  } else if (store_unreachable_) {
+    answer = {503, "the database cannot be reached\n"};
   } else {
     answer = {200, "ok\n"};
   }

@@ -19,8 +19,8 @@ class AdminRoutes {
 };
 
 // The admin port's routes, for operators and monitoring, kept off the internet-facing webhook
-// port: `GET /metrics` (Prometheus text), `GET /healthz` (200 serving, 503 once shutting
-// down), and those of `extra` if given. Thread-safe.
+// port: `GET /metrics` (Prometheus text), `GET /healthz` (200 serving; 503 once shutting
+// down, or while the database cannot be reached), and those of `extra` if given. Thread-safe.
 class AdminHandler : public HttpHandler {
  public:
   // `extra` may be null; it is not owned and must outlive the handler. It is asked first.
@@ -28,11 +28,13 @@ class AdminHandler : public HttpHandler {
 
   Decision OnHead(const HttpHead& head) override;
   void SetShuttingDown() { shutting_down_ = true; }
+  void SetStoreReachable(bool reachable) { store_unreachable_ = !reachable; }
 
  private:
   const Metrics* const metrics_;
   AdminRoutes* const extra_;
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> store_unreachable_{false};
 };
 
 }  // namespace linechannel::server

@@ -50,16 +50,22 @@ void PgChangeListener::Run() {
       auto listening = (*opened)->Exec(
           absl::StrCat("LISTEN ", kBindingsChannel, "; LISTEN ", kEventsChannel), "listening");
       if (listening.ok()) {
-        connected_ = true;
+        SetConnected(true);
         // Whatever changed before LISTEN took effect was not heard.
         callbacks_.changes_missed();
         Listen(**opened);
-        connected_ = false;
       }
     }
+    SetConnected(false);
     if (stopping_) return;
     callbacks_.changes_missed();
     if (!Wait(-1, reconnect_interval_)) return;
+  }
+}
+
+void PgChangeListener::SetConnected(bool connected) {
+  if (connected_.exchange(connected) != connected && callbacks_.reachability_changed) {
+    callbacks_.reachability_changed(connected);
   }
 }
 

@@ -34,6 +34,8 @@ class PgChangeListener {
     std::function<void(int64_t row_id)> binding_changed;
     std::function<void()> changes_missed;
     std::function<void(int64_t cursor)> events_deliverable;
+    // The listener's connection started or stopped working (PostgreSQL reachable or not).
+    std::function<void(bool reachable)> reachability_changed;
   };
 
   PgChangeListener(PgConnection::Settings settings, Callbacks callbacks,
@@ -48,6 +50,7 @@ class PgChangeListener {
 
  private:
   void Run();
+  void SetConnected(bool connected);
   // Listens on `db` until it breaks or the listener stops.
   void Listen(PgConnection& db);
   // Waits until `fd` is readable, the timeout passes, or Stop; false on Stop.
@@ -59,7 +62,8 @@ class PgChangeListener {
   // Written to wake the thread for shutdown.
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> connected_{false};
+  // Assumed at first: the store was opened on a working connection a moment ago.
+  std::atomic<bool> connected_{true};
   std::thread thread_;
 };
 
