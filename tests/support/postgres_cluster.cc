@@ -251,13 +251,16 @@ absl::StatusOr<PostgresCluster*> PostgresCluster::Shared() {
       []() -> absl::StatusOr<std::unique_ptr<PostgresCluster>> {
     const char* host = getenv("LINECHANNEL_TEST_POSTGRES_HOST");
     if (host == nullptr || *host == '\0') return Start();
+    constexpr char kHint[] =
+        " (LINECHANNEL_TEST_POSTGRES_HOST): run the test through ctest, whose postgres fixture "
+        "starts that cluster, or unset the variable to start a private one";
     absl::StatusOr<std::unique_ptr<PostgresCluster>> cluster = Attach(host);
-    if (!cluster.ok()) return cluster.status();
+    if (!cluster.ok()) {
+      return absl::Status(cluster.status().code(),
+                          absl::StrCat(cluster.status().message(), kHint));
+    }
     if (PQping((*cluster)->admin_url().c_str()) != PQPING_OK) {
-      return absl::UnavailableError(absl::StrCat(
-          "no PostgreSQL answers in ", host,
-          " (LINECHANNEL_TEST_POSTGRES_HOST): run the test through ctest, whose postgres fixture "
-          "starts that cluster, or unset the variable to start a private one"));
+      return absl::UnavailableError(absl::StrCat("no PostgreSQL answers in ", host, kHint));
     }
     return cluster;
   }();

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -95,6 +96,20 @@ TEST(PostgresClusterTest, StopAndStartAgainKeepTheData) {
   absl::StatusOr<std::string> kept = QueryOne(*url, "SELECT x FROM kept");
   ASSERT_TRUE(kept.ok()) << kept.status();
   EXPECT_EQ(*kept, "42");
+}
+
+TEST(PostgresClusterTest, AFailedStartSaysWhyFromTheServerLog) {
+  absl::StatusOr<std::unique_ptr<PostgresCluster>> cluster = PostgresCluster::Start();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  ASSERT_TRUE((*cluster)->Stop().ok());
+  {
+    std::ofstream conf((*cluster)->socket_dir() + "/data/postgresql.conf", std::ios::app);
+    conf << "linechannel_no_such_setting = 1\n";
+  }
+  absl::Status started = (*cluster)->StartAgain();
+  EXPECT_FALSE(started.ok());
+  EXPECT_THAT(started.message(), HasSubstr("linechannel_no_such_setting"));
+  EXPECT_FALSE((*cluster)->running());
 }
 
 TEST(PostgresClusterTest, DestructorStopsTheClusterAndRemovesItsDirectory) {
