@@ -183,7 +183,8 @@ absl::Status ChannelServer::Parts::OpenStore(const ServerConfig& config) {
   if (config.event_retention > absl::ZeroDuration()) {
     EventRetention::Options retention_options;
     retention_options.keep = config.event_retention;
-    retention = std::make_unique<EventRetention>(roles.events, &clock, retention_options);
+    retention =
+        std::make_unique<EventRetention>(roles.events, roles.jobs, &clock, retention_options);
   }
   return absl::OkStatus();
 }
@@ -406,7 +407,7 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
       &parts->random, &parts->clock, BindingService::Options{parts->public_base_url});
   if (config.recheck_interval > absl::ZeroDuration() && config.line_checks != LineChecks::kOff) {
     parts->recheck = std::make_unique<PeriodicRecheck>(
-        parts->roles.bindings, parts->bindings.get(), parts->checks.get(),
+        parts->roles.bindings, parts->roles.jobs, parts->bindings.get(), parts->checks.get(),
         PeriodicRecheck::Options{config.recheck_interval, config.recheck_per_second});
   }
   if (absl::Status s = parts->StartGrpc(config); !s.ok()) return s;

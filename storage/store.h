@@ -4,14 +4,15 @@
 #include "storage/binding_store.h"
 #include "storage/check_store.h"
 #include "storage/event_store.h"
+#include "storage/job_schedule.h"
 #include "storage/sealed_value_store.h"
 
 namespace linechannel::storage {
 
 // The store by role: the server assembly wires one Store and hands each part of the server
-// only the roles it uses. The roles may be one object (SqliteStore implements all four) or
-// several (CachingStore wraps some roles of an inner store and passes the others on). Not an
-// owner: whoever made the implementations keeps them alive while the Store is in use.
+// only the roles it uses. The roles may be one object (SqliteStore and PostgresStore
+// implement all of them) or several (CachingStore wraps some roles of an inner store and
+// passes the others on). Not an owner: whoever made the implementations keeps them alive while the Store is in use.
 struct Store {
   // Bindings and their audit trail (binding_store.h).
   BindingStore* bindings = nullptr;
@@ -21,12 +22,14 @@ struct Store {
   CheckStore* checks = nullptr;
   // Webhook events and activity (event_store.h).
   EventStore* events = nullptr;
+  // Background jobs that run once per period across processes (job_schedule.h).
+  JobSchedule* jobs = nullptr;
 };
 
-// The Store whose four roles are all `store`.
+// The Store whose roles are all `store`.
 template <typename AllRoles>
 Store AllRolesOf(AllRoles& store) {
-  return Store{&store, &store, &store, &store};
+  return Store{&store, &store, &store, &store, &store};
 }
 
 }  // namespace linechannel::storage

@@ -1,15 +1,21 @@
 #include "server/binding/periodic_recheck.h"
 
+#include <algorithm>
+
 #include "absl/time/clock.h"
 #include "server/base/logger.h"
 
 namespace linechannel::server {
 
-PeriodicRecheck::PeriodicRecheck(storage::BindingStore* store, BindingService* bindings,
-                                 LineWebhookSettings* checks, Options options)
-    : store_(store), bindings_(bindings), checks_(checks), options_(options), thread_([this] {
-        Loop();
-      }) {}
+PeriodicRecheck::PeriodicRecheck(storage::BindingStore* store, storage::JobSchedule* jobs,
+                                 BindingService* bindings, LineWebhookSettings* checks,
+                                 Options options)
+    : store_(store),
+      jobs_(jobs),
+      bindings_(bindings),
+      checks_(checks),
+      options_(options),
+      thread_([this] { Loop(); }) {}
 
 PeriodicRecheck::~PeriodicRecheck() {
   stop_.Stop();
@@ -43,9 +49,15 @@ int PeriodicRecheck::RunOnce() {
 }
 
 void PeriodicRecheck::Loop() {
-  while (stop_.SleepFor(options_.interval)) {
-    const int checked = RunOnce();
-    LogLine(LogLevel::kInfo, "recheck").With("bindings_checked", checked);
+  while (stop_.SleepFor(std::min(options_.interval, absl::Minutes(1)))) {
+    int checked = 0;
+    absl::StatusOr<bool> ran = jobs_->RunIfDue("periodic_recheck", options_.interval,
+                                               absl::Now(), [&] { checked = RunOnce(); });
+    if (!ran.ok()) {
+      LogLine(LogLevel::kWarning, "recheck_failed").WithStatus(ran.status());
+    } else if (*ran) {
+      LogLine(LogLevel::kInfo, "recheck").With("bindings_checked", checked);
+    }
   }
 }
 

@@ -4,8 +4,9 @@
 
 namespace linechannel::server {
 
-EventRetention::EventRetention(storage::EventStore* store, const Clock* clock, Options options)
-    : store_(store), clock_(clock), options_(options), thread_([this] { Loop(); }) {}
+EventRetention::EventRetention(storage::EventStore* store, storage::JobSchedule* jobs,
+                               const Clock* clock, Options options)
+    : store_(store), jobs_(jobs), clock_(clock), options_(options), thread_([this] { Loop(); }) {}
 
 EventRetention::~EventRetention() {
   stop_.Stop();
@@ -27,7 +28,10 @@ absl::StatusOr<int> EventRetention::RunOnce() {
 
 void EventRetention::Loop() {
   while (stop_.SleepFor(options_.interval)) {
-    absl::StatusOr<int> deleted = RunOnce();
+    absl::StatusOr<int> deleted = 0;
+    absl::StatusOr<bool> ran = jobs_->RunIfDue("event_retention", options_.interval,
+                                               clock_->Now(), [&] { deleted = RunOnce(); });
+    if (!ran.ok()) deleted = ran.status();
     if (!deleted.ok()) {
       LogLine(LogLevel::kWarning, "retention_failed").WithStatus(deleted.status());
     } else if (*deleted > 0) {

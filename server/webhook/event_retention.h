@@ -8,6 +8,7 @@
 #include "server/base/clock.h"
 #include "server/base/stop_signal.h"
 #include "storage/event_store.h"
+#include "storage/job_schedule.h"
 
 namespace linechannel::server {
 
@@ -24,7 +25,9 @@ class EventRetention {
   };
 
   // Starts the thread.
-  EventRetention(storage::EventStore* store, const Clock* clock, Options options);
+  // With several replicas on one database, one of them runs each pass (`jobs` decides).
+  EventRetention(storage::EventStore* store, storage::JobSchedule* jobs, const Clock* clock,
+                 Options options);
   // Stops the thread (a batch in progress finishes first).
   ~EventRetention();
 
@@ -35,6 +38,7 @@ class EventRetention {
   void Loop();
 
   storage::EventStore* const store_;
+  storage::JobSchedule* const jobs_;
   const Clock* const clock_;
   const Options options_;
   StopSignal stop_;

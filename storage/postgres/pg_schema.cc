@@ -114,6 +114,13 @@ CREATE TABLE verify_results (
   result bytea NOT NULL
 );
 )sql",
+      // 2: when each background job last started (job_schedule.h), shared by the replicas.
+      R"sql(
+CREATE TABLE job_runs (
+  name text PRIMARY KEY,
+  started_at_us bigint NOT NULL
+);
+)sql",
   };
   return *migrations;
 }

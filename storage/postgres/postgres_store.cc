@@ -120,7 +120,9 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(Options optio
 }
 
 PostgresStore::PostgresStore(const Options& options)
-    : pool_({options.url, options.lock_timeout}, options.connections),
+    : settings_{options.url, options.lock_timeout},
+      read_patience_(options.read_patience),
+      pool_({options.url, options.lock_timeout}, options.connections),
       writer_(PgEventWriter::Options{{options.url, options.lock_timeout},
                                      options.max_batches_per_transaction,
                                      options.commit_observer,
@@ -508,41 +510,60 @@ absl::StatusOr<std::vector<StoredEvent>> PostgresStore::ReadEvents(const EventQu
   PgParams params;
   params.Text(query.team_id).Int(query.after_cursor).Int(query.limit);
   if (!query.channel_id.empty()) params.Text(query.channel_id);
-  // Only events of transactions older than the oldest one still running: a transaction that
-  // commits later can then only add events after the last one returned (pg_schema.cc).
+  // Each row comes with the horizon: only events of transactions older than the oldest one
+  // still running (anywhere in the cluster) may be handed out, so that a transaction that
+  // commits later can only add events after the last one returned (pg_schema.cc).
   const std::string sql = absl::StrCat(
       "SELECT e.pos, b.binding_id, e.team_id, e.channel_id, e.webhook_event_id, e.type, "
       "e.timestamp_ms, e.mode, e.redelivery, e.source_type, e.source_user_id, "
-      "e.source_group_id, e.source_room_id, e.raw_json, e.received_at_us FROM events e "
-      "JOIN bindings b ON b.row_id = e.binding_row_id WHERE e.team_id = $1 AND e.pos > $2 "
-      "AND e.pos < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)",
+      "e.source_group_id, e.source_room_id, e.raw_json, e.received_at_us, "
+      "pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20 FROM events e "
+      "JOIN bindings b ON b.row_id = e.binding_row_id WHERE e.team_id = $1 AND e.pos > $2",
       query.channel_id.empty() ? "" : " AND e.channel_id = $4", " ORDER BY e.pos LIMIT $3");
-  return ReadWith<std::vector<StoredEvent>>(
-      pool_, [&](PgConnection& db) -> absl::StatusOr<std::vector<StoredEvent>> {
-        auto rows = db.Exec(sql, params, "reading events");
-        if (!rows.ok()) return rows.status();
-        std::vector<StoredEvent> events;
-        for (int r = 0; r < rows->rows(); ++r) {
-          StoredEvent out;
-          out.cursor = rows->Int(r, 0);
-          out.binding_id = rows->Text(r, 1);
-          out.team_id = rows->Text(r, 2);
-          out.channel_id = rows->Text(r, 3);
-          if (!rows->IsNull(r, 4)) out.event.webhook_event_id = rows->Text(r, 4);
-          out.event.type = rows->Text(r, 5);
-          out.event.timestamp_ms = rows->Int(r, 6);
-          out.event.mode = rows->Text(r, 7);
-          out.event.redelivery = rows->Bool(r, 8);
-          out.event.source_type = rows->Text(r, 9);
-          out.event.source_user_id = rows->Text(r, 10);
-          out.event.source_group_id = rows->Text(r, 11);
-          out.event.source_room_id = rows->Text(r, 12);
-          out.event.raw_json = rows->Text(r, 13);
-          out.received_at = rows->Micros(r, 14);
-          events.push_back(std::move(out));
-        }
-        return events;
-      });
+  // Committed events beyond the horizon wait for the transactions that hold it back, which
+  // are normally milliseconds from committing: a caller that just stored an event reads it
+  // back. A transaction that runs longer delays them no further than this call's patience
+  // (the events come with a later read).
+  const absl::Time give_up = absl::Now() + read_patience_;
+  absl::Duration pause = absl::Milliseconds(1);
+  while (true) {
+    bool held_back = false;
+    auto events = ReadWith<std::vector<StoredEvent>>(
+        pool_, [&](PgConnection& db) -> absl::StatusOr<std::vector<StoredEvent>> {
+          auto rows = db.Exec(sql, params, "reading events");
+          if (!rows.ok()) return rows.status();
+          std::vector<StoredEvent> events;
+          for (int r = 0; r < rows->rows(); ++r) {
+            if (rows->Int(r, 0) >= rows->Int(r, 15)) {
+              held_back = true;
+              break;
+            }
+            StoredEvent out;
+            out.cursor = rows->Int(r, 0);
+            out.binding_id = rows->Text(r, 1);
+            out.team_id = rows->Text(r, 2);
+            out.channel_id = rows->Text(r, 3);
+            if (!rows->IsNull(r, 4)) out.event.webhook_event_id = rows->Text(r, 4);
+            out.event.type = rows->Text(r, 5);
+            out.event.timestamp_ms = rows->Int(r, 6);
+            out.event.mode = rows->Text(r, 7);
+            out.event.redelivery = rows->Bool(r, 8);
+            out.event.source_type = rows->Text(r, 9);
+            out.event.source_user_id = rows->Text(r, 10);
+            out.event.source_group_id = rows->Text(r, 11);
+            out.event.source_room_id = rows->Text(r, 12);
+            out.event.raw_json = rows->Text(r, 13);
+            out.received_at = rows->Micros(r, 14);
+            events.push_back(std::move(out));
+          }
+          return events;
+        });
+    if (!events.ok() || !held_back || absl::Now() + pause > give_up) {
+      return events;
+    }
+    absl::SleepFor(pause);
+    pause = std::min(pause * 2, absl::Milliseconds(20));
+  }
 }
 
 void PostgresStore::RecordTrouble(int64_t binding_row_id, WebhookTrouble trouble, absl::Time at,
@@ -583,6 +604,30 @@ absl::StatusOr<int> PostgresStore::DeleteEventsReceivedBefore(absl::Time cutoff,
       });
   if (!status.ok()) return status;
   return deleted;
+}
+
+absl::StatusOr<bool> PostgresStore::RunIfDue(absl::string_view name, absl::Duration period,
+                                             absl::Time now, const std::function<void()>& job) {
+  auto opened = PgConnection::Open(settings_);
+  if (!opened.ok()) return opened.status();
+  PgConnection& db = **opened;
+  const std::string what = absl::StrCat("scheduling job ", name);
+  auto locked = db.Exec("SELECT pg_try_advisory_lock(hashtext('channeld_job'), hashtext($1))",
+                        PgParams().Text(name), what);
+  if (!locked.ok()) return locked.status();
+  if (!locked->Bool(0, 0)) return false;  // Another replica runs it now.
+  // The lock ends with the connection, which closes on return.
+  auto last = db.Exec("SELECT started_at_us FROM job_runs WHERE name = $1",
+                      PgParams().Text(name), what);
+  if (!last.ok()) return last.status();
+  if (last->rows() == 1 && now - last->Micros(0, 0) < period) return false;
+  job();
+  auto recorded = db.Exec(
+      "INSERT INTO job_runs (name, started_at_us) VALUES ($1, $2) ON CONFLICT (name) DO "
+      "UPDATE SET started_at_us = excluded.started_at_us",
+      PgParams().Text(name).Int(Micros(now)), what);
+  if (!recorded.ok()) return recorded.status();
+  return true;
 }
 
 }  // namespace linechannel::storage

@@ -22,12 +22,13 @@ namespace linechannel::storage {
 // (PgEventWriter); other calls use a pool of connections. Every change to a binding notifies
 // the other replicas (PgChangeListener), whose caches then drop it.
 //
-// Implements all four of the store's roles (store.h). Thread-safe. It recovers by itself when
+// Implements all of the store's roles (store.h). Thread-safe. It recovers by itself when
 // PostgreSQL returns after an outage: broken connections are replaced on next use.
 class PostgresStore : public BindingStore,
                       public SealedValueStore,
                       public CheckStore,
-                      public EventStore {
+                      public EventStore,
+                      public JobSchedule {
  public:
   struct Options {
     // libpq connection URI (postgresql://...) or key/value string.
@@ -37,6 +38,9 @@ class PostgresStore : public BindingStore,
     // Connections for calls other than webhook batches.
     int connections = 8;
     int max_batches_per_transaction = 256;
+    // How long ReadEvents waits for committed events that an older, still running transaction
+    // keeps from being handed out (see ReadEvents), before it answers without them.
+    absl::Duration read_patience = absl::Seconds(1);
     // Told about every webhook transaction (for metrics).
     PgEventWriter::Observer commit_observer;
     // What this and other replicas change (see PgChangeListener); each may be unset.
@@ -81,15 +85,24 @@ class PostgresStore : public BindingStore,
                                         absl::Duration window, int limit) override;
 
   void AppendEvents(EventBatch batch, AppendDone done) override;
+  // Hands out only events of transactions older than the oldest one still running, waiting
+  // up to `read_patience` for those a running transaction holds back.
   absl::StatusOr<std::vector<StoredEvent>> ReadEvents(const EventQuery& query) override;
   void RecordTrouble(int64_t binding_row_id, WebhookTrouble trouble, absl::Time at,
                      std::function<void(absl::Status)> done) override;
   absl::StatusOr<WebhookActivity> ReadActivity(int64_t binding_row_id) override;
   absl::StatusOr<int> DeleteEventsReceivedBefore(absl::Time cutoff, int limit) override;
 
+  // Replicas take turns under a session advisory lock, held on a connection of the job's own
+  // for as long as it runs: if this process dies, PostgreSQL releases it.
+  absl::StatusOr<bool> RunIfDue(absl::string_view name, absl::Duration period, absl::Time now,
+                                const std::function<void()>& job) override;
+
  private:
   explicit PostgresStore(const Options& options);
 
+  const PgConnection::Settings settings_;
+  const absl::Duration read_patience_;
   PgPool pool_;
   PgEventWriter writer_;
   PgChangeListener listener_;

@@ -121,6 +121,13 @@ CREATE TABLE verify_results (
 CREATE INDEX bindings_by_secret_key ON bindings(secret_key_id);
 CREATE INDEX bindings_by_token_key ON bindings(token_key_id);
 )sql",
+      // 5: when each background job last started (job_schedule.h).
+      R"sql(
+CREATE TABLE job_runs (
+  name TEXT PRIMARY KEY,
+  started_at_us INTEGER NOT NULL
+) STRICT;
+)sql",
   };
   return *migrations;
 }

@@ -704,6 +704,43 @@ absl::StatusOr<int> SqliteStore::DeleteEventsReceivedBefore(absl::Time cutoff, i
   return deleted;
 }
 
+absl::StatusOr<bool> SqliteStore::RunIfDue(absl::string_view name, absl::Duration period,
+                                           absl::Time now, const std::function<void()>& job) {
+  {
+    absl::MutexLock lock(&jobs_mu_);
+    if (!running_jobs_.emplace(name).second) return false;
+  }
+  const auto done = [&] {
+    absl::MutexLock lock(&jobs_mu_);
+    running_jobs_.erase(running_jobs_.find(name));
+  };
+  auto last = ReadWith<std::optional<int64_t>>(
+      *readers_, "reading the job schedule", [&](SQLite::Database& db) -> std::optional<int64_t> {
+        SQLite::Statement select(db, "SELECT started_at_us FROM job_runs WHERE name = ?");
+        select.bind(1, std::string(name));
+        if (!select.executeStep()) return std::nullopt;
+        return select.getColumn(0).getInt64();
+      });
+  if (!last.ok() || (last->has_value() && now - FromMicros(**last) < period)) {
+    done();
+    if (!last.ok()) return last.status();
+    return false;
+  }
+  job();
+  absl::Status recorded = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement upsert(db,
+                             "INSERT INTO job_runs (name, started_at_us) VALUES (?, ?) "
+                             "ON CONFLICT (name) DO UPDATE SET started_at_us = excluded.started_at_us");
+    upsert.bind(1, std::string(name));
+    upsert.bind(2, Micros(now));
+    upsert.exec();
+    return absl::OkStatus();
+  });
+  done();
+  if (!recorded.ok()) return recorded;
+  return true;
+}
+
 absl::Status SqliteStore::CheckIntegrity() {
   auto findings = ReadWith<std::vector<std::string>>(
       *readers_, "checking integrity", [&](SQLite::Database& db) {

@@ -2,10 +2,13 @@
 #define LINECHANNEL_STORAGE_SQLITE_SQLITE_STORE_H_
 
 #include <memory>
+#include <set>
 #include <string>
 
 #include "SQLiteCpp/Database.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "storage/store.h"
 #include "storage/sqlite/checkpointer.h"
@@ -16,11 +19,12 @@ namespace linechannel::storage {
 
 // The embedded store: one SQLite file in WAL mode. Writes go through a CommitQueue (one
 // connection, group commit, synchronous=FULL); reads use a pool of read-only connections.
-// Implements all four of the store's roles (store.h): pass it to AllRolesOf. Thread-safe.
+// Implements all of the store's roles (store.h): pass it to AllRolesOf. Thread-safe.
 class SqliteStore : public BindingStore,
                     public SealedValueStore,
                     public CheckStore,
-                    public EventStore {
+                    public EventStore,
+                    public JobSchedule {
  public:
   struct Options {
     // The database file; created (with its schema) if absent.
@@ -74,6 +78,10 @@ class SqliteStore : public BindingStore,
   absl::StatusOr<WebhookActivity> ReadActivity(int64_t binding_row_id) override;
   absl::StatusOr<int> DeleteEventsReceivedBefore(absl::Time cutoff, int limit) override;
 
+  // One process has the file (the data directory's lock), so jobs take turns in memory.
+  absl::StatusOr<bool> RunIfDue(absl::string_view name, absl::Duration period, absl::Time now,
+                                const std::function<void()>& job) override;
+
   // Background checkpoints run so far (0 when SQLite checkpoints by itself).
   int64_t checkpoints() const;
 
@@ -93,6 +101,8 @@ class SqliteStore : public BindingStore,
   std::unique_ptr<ConnectionPool> readers_;
   // Destroyed after the commit queue has finished its last writes.
   std::unique_ptr<Checkpointer> checkpointer_;
+  absl::Mutex jobs_mu_;
+  std::set<std::string, std::less<>> running_jobs_ ABSL_GUARDED_BY(jobs_mu_);
   CommitQueue commits_;
 };
 

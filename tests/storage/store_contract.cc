@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "tests/storage/make_binding.h"
 
@@ -697,6 +698,40 @@ TEST_P(StoreContractTest, RetentionDeletesOnlyOldEventsAndCursorsAreNeverReused)
   absl::StatusOr<AppendResult> after = Append(*a, {Event("after")});
   ASSERT_TRUE(after.ok());
   EXPECT_GT(after->last_cursor, left[0].cursor);
+}
+
+
+TEST_P(StoreContractTest, RunsADueJobOncePerPeriodPerName) {
+  int runs = 0;
+  const auto job = [&] { ++runs; };
+  auto ran = store_.jobs->RunIfDue("recheck", absl::Hours(1), kT0, job);
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_TRUE(*ran);
+  EXPECT_FALSE(*store_.jobs->RunIfDue("recheck", absl::Hours(1), kT0 + absl::Minutes(59), job));
+  EXPECT_TRUE(*store_.jobs->RunIfDue("retention", absl::Hours(1), kT0 + absl::Minutes(59), job));
+  EXPECT_TRUE(*store_.jobs->RunIfDue("recheck", absl::Hours(1), kT0 + absl::Hours(1), job));
+  EXPECT_EQ(runs, 3);
+}
+
+TEST_P(StoreContractTest, AJobRunsOnOneCallerAtATime) {
+  absl::Notification started, release;
+  auto first = std::async(std::launch::async, [&] {
+    return store_.jobs->RunIfDue("recheck", absl::ZeroDuration(), kT0, [&] {
+      started.Notify();
+      release.WaitForNotification();
+    });
+  });
+  started.WaitForNotification();
+  bool second_ran = false;
+  auto second = store_.jobs->RunIfDue("recheck", absl::ZeroDuration(), kT0,
+                                      [&] { second_ran = true; });
+  release.Notify();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(*second);
+  EXPECT_FALSE(second_ran);
+  auto ran = first.get();
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_TRUE(*ran);
 }
 
 }  // namespace

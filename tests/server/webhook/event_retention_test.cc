@@ -46,7 +46,7 @@ TEST(EventRetentionTest, DeletesEverythingOlderThanTheRetentionInBatches) {
   keep.keep = absl::Hours(24);
   keep.interval = absl::Hours(1);  // The background round does not interfere with the test.
   keep.batch = 100;
-  EventRetention retention(store.get(), &clock, keep);
+  EventRetention retention(store.get(), store.get(), &clock, keep);
   auto deleted = retention.RunOnce();
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_EQ(*deleted, 1234);

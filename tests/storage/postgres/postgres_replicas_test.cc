@@ -151,8 +151,13 @@ TEST(PostgresReplicasTest, SimultaneousCopiesOfAnEventOnTwoReplicasAreStoredOnce
 // B's. A reader that took "id > cursor" would hand out B's event, move its cursor past A's, and
 // never see A's. This reader waits until A commits and then hands out A's event before B's.
 TEST(PostgresReplicasTest, AnEventThatCommitsLateIsNotSkipped) {
-  const std::string url = FreshPostgresDatabase();
-  ASSERT_FALSE(url.empty());
+  // A cluster of its own: the transaction it holds open would hold back every other test's
+  // events on a shared one.
+  auto cluster = testing::PostgresCluster::Start();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  auto created = (*cluster)->CreateDatabase();
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string url = *created;
   auto a = OpenPostgresStore(On(url));
   auto b = OpenPostgresStore(On(url));
   ASSERT_NE(a, nullptr);
