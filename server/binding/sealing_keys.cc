@@ -46,6 +46,8 @@ absl::StatusOr<std::unique_ptr<SecretSealer>> OpenSealer(const std::string& key_
   }
 
   auto sealer = std::make_unique<SecretSealer>(*std::move(keys), random);
+  // Replicas share the key file: one's rotation must reach the others.
+  sealer->FollowKeyFile(key_file);
   for (const storage::SealedSample& sample : *samples) {
     const std::string context = sample.field == "channel_secret" ? SecretContext(sample.channel_id)
                                                                  : TokenContext(sample.channel_id);

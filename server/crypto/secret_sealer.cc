@@ -1,6 +1,7 @@
 #include "server/crypto/secret_sealer.h"
 
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include <memory>
 #include <string>
@@ -43,8 +44,35 @@ void SecretSealer::ReplaceKeys(KeyRing keys) {
   keys_ = std::move(replacement);
 }
 
+void SecretSealer::FollowKeyFile(std::string path) {
+  {
+    absl::MutexLock lock(&mu_);
+    followed_path_ = std::move(path);
+    followed_stamp_ = FileStamp();
+  }
+  ReloadIfChanged();
+}
+
+void SecretSealer::ReloadIfChanged() const {
+  absl::MutexLock lock(&mu_);
+  if (followed_path_.empty()) return;
+  struct stat info;
+  if (stat(followed_path_.c_str(), &info) != 0) return;
+  const FileStamp stamp{static_cast<uint64_t>(info.st_ino), static_cast<int64_t>(info.st_size),
+                        static_cast<int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 +
+                            info.st_mtim.tv_nsec};
+  if (stamp == followed_stamp_) return;
+  // Rewrites are atomic (WriteKeyFile renames a complete file into place), so a read never
+  // sees half a file; one that fails anyway leaves the ring and the stamp as they were.
+  absl::StatusOr<KeyRing> ring = ReadKeyFile(followed_path_);
+  if (!ring.ok()) return;
+  keys_ = std::make_shared<const KeyRing>(*std::move(ring));
+  followed_stamp_ = stamp;
+}
+
 absl::StatusOr<storage::SealedValue> SecretSealer::Seal(const Secret& plaintext,
                                                         absl::string_view context) const {
+  ReloadIfChanged();
   const std::shared_ptr<const KeyRing> keys = this->keys();
   const std::string& key_id = keys->current_id();
   const std::string aad = AssociatedData(key_id, context);
@@ -74,8 +102,25 @@ absl::StatusOr<storage::SealedValue> SecretSealer::Seal(const Secret& plaintext,
 
 absl::StatusOr<Secret> SecretSealer::Unseal(const storage::SealedValue& sealed,
                                             absl::string_view context) const {
-  const std::shared_ptr<const KeyRing> keys = this->keys();
+  std::shared_ptr<const KeyRing> keys = this->keys();
   const Secret* key = keys->Find(sealed.key_id);
+  if (key == nullptr) {
+    // Perhaps another process sharing the key file has added the key since.
+    bool try_file = false;
+    {
+      absl::MutexLock lock(&mu_);
+      const absl::Time now = absl::Now();
+      if (!followed_path_.empty() && now - last_unknown_key_reload_ >= absl::Seconds(1)) {
+        last_unknown_key_reload_ = now;
+        try_file = true;
+      }
+    }
+    if (try_file) {
+      ReloadIfChanged();
+      keys = this->keys();
+      key = keys->Find(sealed.key_id);
+    }
+  }
   if (key == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("sealing key ", sealed.key_id,

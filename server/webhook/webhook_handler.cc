@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/base/logger.h"
 
 namespace linechannel::server {
 namespace {
@@ -88,7 +89,9 @@ HttpHandler::Decision WebhookHandler::OnHead(const HttpHead& head) {
   if (absl::IsNotFound(target.status())) {
     decision.answer = Plain(404, "unknown webhook URL");
   } else if (!target.ok()) {
-    decision.answer = Plain(503, absl::StrCat("try again: ", target.status().message()));
+    // The details (storage, keys) are for operators, not for whoever called the public port.
+    LogLine(LogLevel::kWarning, "webhook_not_resolved").WithStatus(target.status());
+    decision.answer = Plain(503, "temporarily unable to take webhooks; retry");
   } else {
     decision.body_step = std::make_unique<ReceiveStep>(receiver_, metrics_, *std::move(target));
   }

@@ -115,7 +115,9 @@ void WebhookReceiver::Receive(const Target& target, std::optional<absl::string_v
   events_->AppendEvents(
       std::move(batch), [this, done = std::move(done)](absl::StatusOr<storage::AppendResult> r) {
         if (!r.ok()) {
-          done({503, absl::StrCat("events not stored, retry: ", r.status().message())});
+          // The details are for operators, not for whoever called the public port.
+          LogLine(LogLevel::kWarning, "webhook_events_not_stored").WithStatus(r.status());
+          done({503, "events not stored; retry"});
           return;
         }
         if (r->stored > 0) notifier_->Publish(r->last_cursor);

@@ -70,7 +70,13 @@ void PgChangeListener::SetConnected(bool connected) {
 }
 
 void PgChangeListener::Listen(PgConnection& db) {
-  int64_t undelivered = 0;  // The newest cursor heard of and not yet deliverable.
+  // The newest cursor heard of and not yet deliverable. Starts at the newest event stored:
+  // notifications sent while this connection was not listening are lost, and readers waiting
+  // for them must still be woken.
+  int64_t undelivered = 0;
+  auto newest = db.Exec("SELECT coalesce(max(pos), 0) FROM events", "reading the newest event");
+  if (!newest.ok()) return;
+  undelivered = newest->Int(0, 0);
   absl::Time last_alive = absl::Now();
   while (!stopping_) {
     const absl::Duration timeout = undelivered > 0 ? kDeliverableCheck : kAliveCheck;

@@ -204,5 +204,55 @@ TEST(SecretTest, HintShowsOnlyTheLastFourOfLongValues) {
   EXPECT_FALSE(Secret("abc").Equals(Secret("abcd")));
 }
 
+// Two replicas share one key file; one rotates. The other seals under the new key from its next
+// Seal on, and opens what the first sealed under it, without a restart.
+TEST(SecretSealerTest, AFollowedKeyFileRotatedByAnotherProcessIsPickedUp) {
+  testing::TempDir dir;
+  OpenSslRandom random;
+  const std::string path = dir.File("sealing.key");
+  auto created = CreateKeyFile(path, random);
+  ASSERT_TRUE(created.ok()) << created.status();
+  SecretSealer rotating(*created, &random);
+  SecretSealer other(*created, &random);
+  rotating.FollowKeyFile(path);
+  other.FollowKeyFile(path);
+  const std::string old_id = created->current_id();
+
+  KeyRing rotated = *rotating.keys();
+  const std::string new_id = rotated.AddGenerated(random);
+  ASSERT_TRUE(rotated.MakeCurrent(new_id).ok());
+  ASSERT_TRUE(WriteKeyFile(path, rotated).ok());
+  rotating.ReplaceKeys(rotated);
+
+  auto sealed_by_rotating = rotating.Seal(Secret("token"), "access_token:1");
+  ASSERT_TRUE(sealed_by_rotating.ok());
+  EXPECT_EQ(sealed_by_rotating->key_id, new_id);
+  auto opened = other.Unseal(*sealed_by_rotating, "access_token:1");
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_TRUE(opened->Equals(Secret("token")));
+  auto sealed_by_other = other.Seal(Secret("secret"), "channel_secret:1");
+  ASSERT_TRUE(sealed_by_other.ok());
+  EXPECT_EQ(sealed_by_other->key_id, new_id);
+  EXPECT_NE(new_id, old_id);
+}
+
+TEST(SecretSealerTest, AnUnreadableFollowedFileKeepsTheKeysInUse) {
+  testing::TempDir dir;
+  OpenSslRandom random;
+  const std::string path = dir.File("sealing.key");
+  auto created = CreateKeyFile(path, random);
+  ASSERT_TRUE(created.ok());
+  SecretSealer sealer(*created, &random);
+  sealer.FollowKeyFile(path);
+  {
+    std::ofstream broken(path, std::ios::trunc);
+    broken << "key not-a-key\n";
+  }
+  auto sealed = sealer.Seal(Secret("x"), "c");
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(sealed->key_id, created->current_id());
+  EXPECT_TRUE(sealer.Unseal(*sealed, "c").ok());
+}
+
 }  // namespace
 }  // namespace linechannel::server
