@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -149,6 +150,34 @@ class ServerLog:
         return out
 
 
+class ServerLogs:
+    """Several replicas' logs read as one (the same methods as ServerLog, counts added up)."""
+
+    def __init__(self, logs):
+        self.logs = logs
+
+    def mark(self):
+        for log in self.logs:
+            log.mark()
+
+    def webhook_summary(self):
+        out = {"statuses": {}, "stored": 0, "duplicates": 0}
+        for log in self.logs:
+            one = log.webhook_summary()
+            for status, count in one["statuses"].items():
+                out["statuses"][status] = out["statuses"].get(status, 0) + count
+            out["stored"] += one["stored"]
+            out["duplicates"] += one["duplicates"]
+        return out
+
+    def rpc_summary(self):
+        out = {}
+        for log in self.logs:
+            for key, count in log.rpc_summary().items():
+                out[key] = out.get(key, 0) + count
+        return out
+
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -204,40 +233,68 @@ class Span:
     def _servers(self):
         return [c.pid for c in self.bench.children if c.proc and c.proc.poll() is None]
 
+    @staticmethod
+    def _io(pids):
+        total = {}
+        for pid in pids:
+            for key, value in proc_io(pid).items():
+                total[key] = total.get(key, 0) + value
+        return total
+
     def __enter__(self):
-        self.pid = self.bench.channeld.pid
-        reset_peak_rss(self.pid)
+        # Every channeld replica under load; with PostgreSQL, its processes too (they are not
+        # our children, and would otherwise count as other processes' CPU).
+        self.pids = [c.pid for c in self.bench.targets()]
+        for pid in self.pids:
+            reset_peak_rss(pid)
         self.wall = time.monotonic()
         self.busy = machine_busy_s()
-        self.channeld_cpu = process_cpu_s(self.pid)
+        self.channeld_cpu = sum(process_cpu_s(p) for p in self.pids)
+        self.pg = {p: process_cpu_s(p) for p in self.bench.postgres_pids()}
         self.ours = sum(process_cpu_s(p) for p in self._servers()) + own_children_cpu_s()
-        self.io = proc_io(self.pid)
+        self.io = self._io(self.pids)
+        self.pg_io = self._io(self.pg)
         return self
 
     def __exit__(self, *exc):
         self.wall = time.monotonic() - self.wall
         self.busy = machine_busy_s() - self.busy
-        self.channeld_cpu = process_cpu_s(self.pid) - self.channeld_cpu
+        self.channeld_cpu = sum(process_cpu_s(p) for p in self.pids) - self.channeld_cpu
+        pg_now = self.bench.postgres_pids()
+        # Backends that exited meanwhile are missed; new ones count from their start.
+        self.pg_cpu = sum(process_cpu_s(p) - self.pg.get(p, 0.0) for p in pg_now)
         self.ours = sum(process_cpu_s(p) for p in self._servers()) + own_children_cpu_s() - \
-            self.ours
-        self.rss = proc_status_mb(self.pid, "VmHWM")
-        after = proc_io(self.pid)
+            self.ours + self.pg_cpu
+        self.rss = max((proc_status_mb(p, "VmHWM") or 0.0 for p in self.pids), default=None)
+        after = self._io(self.pids)
         self.io = {k: after[k] - self.io.get(k, 0) for k in after}
+        pg_after = self._io(pg_now)
+        self.pg_io = {k: pg_after[k] - self.pg_io.get(k, 0) for k in pg_after} if pg_now else {}
         return False
 
     def cpu(self):
         wall = max(self.wall, 1e-6)
-        return {"wall_s": round(self.wall, 2),
-                "channeld_cores": round(self.channeld_cpu / wall, 2),
-                "ours_cores": round(self.ours / wall, 2),
-                "machine_cores": round(self.busy / wall, 2),
-                "foreign_cores": round(max(0.0, self.busy - self.ours) / wall, 2),
-                "channeld_write_bytes": self.io.get("write_bytes"),
-                "channeld_wchar": self.io.get("wchar")}
+        out = {"wall_s": round(self.wall, 2),
+               "channeld_cores": round(self.channeld_cpu / wall, 2),
+               "ours_cores": round(self.ours / wall, 2),
+               "machine_cores": round(self.busy / wall, 2),
+               "foreign_cores": round(max(0.0, self.busy - self.ours) / wall, 2),
+               "channeld_write_bytes": self.io.get("write_bytes"),
+               "channeld_wchar": self.io.get("wchar")}
+        if len(self.pids) > 1:
+            out["channeld_replicas"] = len(self.pids)
+        if self.pg:
+            out["postgres_cores"] = round(self.pg_cpu / wall, 2)
+            out["postgres_write_bytes"] = self.pg_io.get("write_bytes")
+        return out
 
     def note(self):
         c = self.cpu()
         text = f"channeld {c['channeld_cores']:.2f} cores"
+        if len(self.pids) > 1:
+            text += f" ({len(self.pids)} replicas together)"
+        if "postgres_cores" in c:
+            text += f", postgres {c['postgres_cores']:.2f} cores"
         if c["foreign_cores"] >= 0.15:
             text += f"; OTHER PROCESSES used {c['foreign_cores']:.2f} cores meanwhile"
         return text
@@ -289,15 +346,19 @@ class FsyncCounter:
         return self.method in ("metrics", "perf")
 
     def _metrics(self):
-        with urllib.request.urlopen(f"http://{self.admin}/metrics", timeout=5) as r:
-            text = r.read().decode()
+        # `admin` is one address, or a list (replicas): their counters add up.
+        addresses = self.admin if isinstance(self.admin, (list, tuple)) else [self.admin]
         values = {}
-        for line in text.splitlines():
-            if line.startswith("#") or not line.strip():
-                continue
-            match = re.match(r"^([A-Za-z_:][\w:]*)(\{[^}]*\})?\s+([-+0-9.eE]+|NaN)", line)
-            if match:
-                values[match.group(1)] = values.get(match.group(1), 0.0) + float(match.group(3))
+        for address in addresses:
+            with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as r:
+                text = r.read().decode()
+            for line in text.splitlines():
+                if line.startswith("#") or not line.strip():
+                    continue
+                match = re.match(r"^([A-Za-z_:][\w:]*)(\{[^}]*\})?\s+([-+0-9.eE]+|NaN)", line)
+                if match:
+                    values[match.group(1)] = values.get(match.group(1), 0.0) + \
+                        float(match.group(3))
         if self.metric is None:
             counters = sorted(n for n in values if n.endswith("_total") and
                               not re.search(r"fail|error|latency|writes", n))
@@ -386,18 +447,66 @@ def parse_bench_json(text, marker="BENCH_JSON "):
     raise RuntimeError("no result line in:\n" + text[-2000:])
 
 
-def run_wrk(lua, url, source, seconds, connections=64, threads=2):
+def wrk_command(lua, url, source, seconds, connections, threads, offset=None, stride=None):
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, int(round(seconds)))}s",
-           "--timeout", "10s", "-s", str(lua), url, "--", str(source), str(threads)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"wrk failed: {out.stderr}{out.stdout[-2000:]}")
-    result = parse_bench_json(out.stdout)
+           "--timeout", "10s", "-s", str(lua), url, "--", str(source), str(stride or threads)]
+    if offset is not None:
+        cmd.append(str(offset))
+    return cmd
+
+
+def run_wrk(lua, url, source, seconds, connections=64, threads=2):
+    """One wrk process against one server, or (url a list of several) one wrk process per
+    server, in parallel, splitting the connections and the request file between them."""
+    if isinstance(url, (list, tuple)):
+        if len(url) > 1:
+            return run_wrk_split(lua, url, source, seconds, connections)
+        url = url[0]
+    out = subprocess.run(wrk_command(lua, url, source, seconds, connections, threads),
+                         capture_output=True, text=True, check=False)
+    return wrk_result(out.returncode, out.stdout, out.stderr)
+
+
+def wrk_result(returncode, stdout, stderr):
+    if returncode != 0:
+        raise RuntimeError(f"wrk failed: {stderr}{stdout[-2000:]}")
+    result = parse_bench_json(stdout)
     result["seconds"] = result["duration_us"] / 1e6
     result["rate"] = result["requests"] / result["seconds"]
     lat = result["latency_us"]
     result["p50_ms"], result["p99_ms"], result["p999_ms"] = (
         lat["p50"] / 1e3, lat["p99"] / 1e3, lat["p999"] / 1e3)
+    return result
+
+
+def run_wrk_split(lua, urls, source, seconds, connections):
+    """One wrk process (one thread, connections / len(urls) connections) per server, started
+    together; process k sends lines k, k + n, ... of the request file, so no request is sent
+    twice. Counts and rates add up; each latency percentile is the larger of the processes'
+    (an upper bound of the combined percentile: wrk prints percentiles, not its histogram)."""
+    n = len(urls)
+    procs = [subprocess.Popen(wrk_command(lua, url, source, seconds, connections // n, 1,
+                                          offset=k, stride=n),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for k, url in enumerate(urls)]
+    parts = []
+    for proc in procs:
+        out, err = proc.communicate()
+        parts.append(wrk_result(proc.returncode, out, err))
+    result = {
+        "requests": sum(p["requests"] for p in parts),
+        "seconds": max(p["seconds"] for p in parts),
+        "rate": sum(p["rate"] for p in parts),
+        "errors": {k: sum(p["errors"].get(k, 0) for p in parts) for k in parts[0]["errors"]},
+        "wrapped": sum(p["wrapped"] for p in parts),
+        "unique_requests": sum(p["unique_requests"] for p in parts),
+        "p50_ms": max(p["p50_ms"] for p in parts),
+        "p99_ms": max(p["p99_ms"] for p in parts),
+        "p999_ms": max(p["p999_ms"] for p in parts),
+        "latency_note": "each percentile: the larger of the wrk processes'",
+        "parts": parts,
+    }
+    result["duration_us"] = int(result["seconds"] * 1e6)
     return result
 
 
@@ -413,41 +522,57 @@ def grpc_body(fields):
 
 def run_h2load(address, path, body_file, seconds, token, log_file, clients=8, streams=8,
                warmup=1):
+    """h2load against one server, or (address a list of several) one h2load process per
+    server, in parallel, with clients / len(address) connections each: rates and counts add
+    up, and the percentiles come from every process's per-request log together."""
+    addresses = list(address) if isinstance(address, (list, tuple)) else [address]
+    n = len(addresses)
     headers = ["content-type: application/grpc", "te: trailers"]
     if token:
         headers.append(f"authorization: Bearer {token}")
-    cmd = ["h2load", "-t", "1", "-c", str(clients), "-m", str(streams), "-D",
-           str(int(round(seconds))), "-d", str(body_file), "--log-file", str(log_file)]
-    if warmup:
-        cmd += ["--warm-up-time", str(warmup)]
-    for h in headers:
-        cmd += ["-H", h]
-    cmd.append(f"http://{address}{path}")
+    procs, logs = [], []
     launched = time.time()
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"h2load failed: {out.stderr}{out.stdout[-2000:]}")
-    text = out.stdout
-    match = re.search(r"finished in ([\d.]+)(m?s), ([\d.]+) req/s", text)
-    counts = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
-                       r"(\d+) failed, (\d+) errored, (\d+) timeout", text)
-    statuses = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)
-    if not match or not counts:
-        raise RuntimeError("cannot read h2load's output:\n" + text)
+    for k, addr in enumerate(addresses):
+        log = Path(log_file) if n == 1 else Path(f"{log_file}.{k}")
+        logs.append(log)
+        cmd = ["h2load", "-t", "1", "-c", str(clients // n), "-m", str(streams), "-D",
+               str(int(round(seconds))), "-d", str(body_file), "--log-file", str(log)]
+        if warmup:
+            cmd += ["--warm-up-time", str(warmup)]
+        for h in headers:
+            cmd += ["-H", h]
+        cmd.append(f"http://{addr}{path}")
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True))
+    result = {"rate": 0.0, "requests": 0, "succeeded": 0, "failed": 0, "errored": 0,
+              "status_2xx": 0, "clients": clients, "streams": streams, "servers": n}
+    for proc in procs:
+        text, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"h2load failed: {err}{text[-2000:]}")
+        match = re.search(r"finished in ([\d.]+)(m?s), ([\d.]+) req/s", text)
+        counts = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, "
+                           r"(\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout",
+                           text)
+        statuses = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx",
+                             text)
+        if not match or not counts:
+            raise RuntimeError("cannot read h2load's output:\n" + text)
+        result["rate"] += float(match.group(3))
+        result["requests"] += int(counts.group(1))
+        result["succeeded"] += int(counts.group(4))
+        result["failed"] += int(counts.group(5))
+        result["errored"] += int(counts.group(6))
+        result["status_2xx"] += int(statuses.group(1)) if statuses else 0
     latencies = []
-    with open(log_file) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 3 and int(parts[0]) / 1e6 >= launched + warmup:
-                latencies.append(int(parts[2]))
+    for log in logs:
+        with open(log) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3 and int(parts[0]) / 1e6 >= launched + warmup:
+                    latencies.append(int(parts[2]))
     latencies.sort()
-    result = {
-        "rate": float(match.group(3)),
-        "requests": int(counts.group(1)), "succeeded": int(counts.group(4)),
-        "failed": int(counts.group(5)), "errored": int(counts.group(6)),
-        "status_2xx": int(statuses.group(1)) if statuses else None,
-        "clients": clients, "streams": streams, "measured_latencies": len(latencies),
-    }
+    result["measured_latencies"] = len(latencies)
     for name, q in (("p50_ms", 0.5), ("p99_ms", 0.99), ("p999_ms", 0.999)):
         result[name] = percentile(latencies, q) / 1e3 if latencies else None
     return result
@@ -496,6 +621,135 @@ def make_oas(prefix, count, first_channel, teams, rng):
 
 
 # --------------------------------------------------------------------------------------------
+# PostgreSQL (--store=postgres)
+
+
+class PgCluster:
+    """A private PostgreSQL 15 for one run, as tests/support/postgres_cluster.cc makes them:
+    initdb + pg_ctl from PG_BINDIR, run as nobody when we are root (setpriv), no TCP
+    (listen_addresses=''), the Unix socket in the cluster's directory. fsync stays on and
+    synchronous_commit is on: the ingest rows measure durable commits, as SQLite's do with
+    synchronous=FULL. stop() stops it and removes its directory (keeping its log)."""
+
+    ROLE, PORT, DATABASE = "channeld", 5432, "channeld"
+
+    def __init__(self, bin_dir, shared_buffers, log_copy):
+        self.bin = Path(bin_dir)
+        self.shared_buffers = shared_buffers
+        self.log_copy = log_copy
+        self.dir = None
+        self.root = os.geteuid() == 0
+
+    @property
+    def data(self):
+        return self.dir / "data"
+
+    def _run(self, argv, what):
+        if self.root:
+            argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + argv
+        # cwd: PostgreSQL's programs fail in a directory their user cannot read.
+        out = subprocess.run(argv, cwd=self.dir, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            log = self.dir / "postgres.log"
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:]) \
+                if log.exists() else ""
+            raise RuntimeError(f"PostgreSQL: {what} failed ({out.returncode}): "
+                               f"{out.stderr.strip()}{out.stdout.strip()}\n{tail}")
+        return out.stdout
+
+    def start(self):
+        if not (self.bin / "initdb").exists():
+            raise RuntimeError(f"no {self.bin}/initdb: install postgresql-15 or pass "
+                               f"--pg_bindir")
+        import tempfile
+        # In /tmp: nobody can reach it, and the socket path stays short. Same disk as the
+        # SQLite data here (see README: compare like with like).
+        self.dir = Path(tempfile.mkdtemp(prefix="channeld-bench-pg-", dir="/tmp"))
+        if self.root:
+            import pwd
+            nobody = pwd.getpwnam("nobody")
+            os.chown(self.dir, nobody.pw_uid, nobody.pw_gid)
+        self._run([str(self.bin / "initdb"), "-D", str(self.data), "-U", self.ROLE, "-A",
+                   "trust", "-E", "UTF8", "--locale=C", "--no-sync"], "initdb")
+        with open(self.data / "postgresql.conf", "a") as conf:
+            conf.write("\n# tools/bench/bench.py --store=postgres\n"
+                       "listen_addresses = ''\n"
+                       f"unix_socket_directories = '{self.dir}'\n"
+                       f"port = {self.PORT}\n"
+                       "max_connections = 100\n"
+                       f"shared_buffers = '{self.shared_buffers}'\n"
+                       "fsync = on\n"
+                       "synchronous_commit = on\n")
+        self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l",
+                   str(self.dir / "postgres.log"), "-w", "-t", "60", "-s", "start"],
+                  "pg_ctl start")
+        self.sql(f"CREATE DATABASE {self.DATABASE}", database="postgres")
+        return self
+
+    def url(self):
+        host = urllib.parse.quote(str(self.dir), safe="")
+        return f"postgresql://{self.ROLE}@/{self.DATABASE}?host={host}&port={self.PORT}"
+
+    def sql(self, query, database=None):
+        """One statement through psql; its rows as lists of text fields."""
+        out = subprocess.run(
+            ["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1",
+             "-h", str(self.dir), "-p", str(self.PORT), "-U", self.ROLE,
+             "-d", database or self.DATABASE, "-c", query],
+            capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            raise RuntimeError(f"psql {query!r}: {out.stderr.strip()}")
+        return [line.split("\t") for line in out.stdout.splitlines() if line]
+
+    def wal_state(self):
+        """WAL position in bytes (pg_wal_lsn_diff from 0/0) and checkpoints done so far."""
+        row = self.sql("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, "
+                       "checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")[0]
+        return int(row[0]), int(row[1])
+
+    def pids(self):
+        """The postmaster and its children (backends, WAL writer, checkpointer, ...)."""
+        if self.dir is None:
+            return []
+        try:
+            postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return []
+        pids = [postmaster]
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            if int(data[data.rindex(")") + 2:].split()[1]) == postmaster:
+                pids.append(int(entry))
+        return pids
+
+    def stop(self):
+        """Stops the server and removes its directory; safe to call more than once."""
+        if self.dir is None:
+            return
+        pg_ctl = str(self.bin / "pg_ctl")
+        try:
+            if (self.data / "postmaster.pid").exists():
+                try:
+                    self._run([pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "-t", "60",
+                               "-s", "stop"], "pg_ctl stop")
+                except RuntimeError:
+                    self._run([pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "-s",
+                               "stop"], "pg_ctl stop -m immediate")
+            log = self.dir / "postgres.log"
+            if log.exists() and self.log_copy:
+                shutil.copyfile(log, self.log_copy)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+
+# --------------------------------------------------------------------------------------------
 # The run
 
 
@@ -522,6 +776,8 @@ class Bench:
         self.children = []
         self.rng = random.Random(args.seed)
         self.channeld = None
+        self.replicas = None  # channeld replicas sharing the load (--store=postgres), or None
+        self.pg = None  # PgCluster (--store=postgres)
         self.fake = None
         self.token = None
         self.fsync = None
@@ -534,21 +790,38 @@ class Bench:
 
     # -- helpers
 
+    def targets(self):
+        """The channeld processes the load goes to: every replica, or the one channeld."""
+        if self.replicas:
+            return self.replicas
+        return [self.channeld] if self.channeld else []
+
+    def postgres_pids(self):
+        return self.pg.pids() if self.pg else []
+
     def say(self, message):
         elapsed = time.monotonic() - self.started
         print(f"[{elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
 
     def row(self, name, value, unit, *, p50=None, p99=None, p999=None, rss=None, baseline=None,
-            target=None, met=None, notes="", extra=None, is_baseline=False, span=None):
+            target=None, met=None, notes="", extra=None, is_baseline=False, span=None,
+            versus=None):
+        """`versus`: another row of the same kind (the SQLite one, for --store=postgres) whose
+        rate this row's is also divided by."""
         ratio = None
         if baseline is not None:
             base = next((r for r in self.rows if r["name"] == baseline), None)
             if base and base["value"]:
                 ratio = value / base["value"] if value is not None else None
+        versus_ratio = None
+        if versus is not None:
+            other = next((r for r in self.rows if r["name"] == versus), None)
+            if other and other["value"] and value is not None:
+                versus_ratio = value / other["value"]
         row = {"name": name, "value": value, "unit": unit, "p50_ms": p50, "p99_ms": p99,
                "p999_ms": p999, "peak_rss_mb": rss, "baseline": baseline, "ratio": ratio,
                "is_baseline": is_baseline, "target": target, "met": None, "notes": notes,
-               "extra": dict(extra or {})}
+               "versus": versus, "versus_ratio": versus_ratio, "extra": dict(extra or {})}
         if span is not None:
             row["peak_rss_mb"] = span.rss
             row["extra"]["cpu"] = span.cpu()
@@ -577,15 +850,19 @@ class Bench:
         self.fake_url = self.fake.ready["line"].split()[-1]
         self.say(f"fake LINE at {self.fake_url} with {len(channels)} channels")
 
-    def start_channeld(self, data_dir, extra_flags=()):
+    def start_channeld(self, data_dir, extra_flags=(), log_name="channeld.log", primary=True):
+        """Starts channeld; `primary=False` starts another replica only (the benchmarks'
+        channeld, its token and its log stay the first one's)."""
         argv = [str(self.bin["channeld"]), "--grpc_listen=127.0.0.1:0",
                 "--webhook_listen=127.0.0.1:0", f"--data_dir={data_dir}",
                 f"--line_api_base_url={self.fake_url}"]
         if self.has_admin_flag:
             argv.append("--admin_listen=127.0.0.1:0")
         argv += list(self.args.channeld_flag) + list(extra_flags)
-        child = Child("channeld", argv, "channeld ready", self.work / "channeld.log").start()
+        child = Child("channeld", argv, "channeld ready", self.work / log_name).start()
         self.children.append(child)
+        if not primary:
+            return child
         self.channeld = child
         token_file = Path(data_dir) / "admin.token"
         self.token_file = token_file
@@ -607,6 +884,10 @@ class Bench:
         for child in reversed(self.children):
             child.stop()
         self.children = []
+        self.replicas = None
+        if self.pg:
+            pg, self.pg = self.pg, None
+            pg.stop()
 
     def grpc_tool(self, mode, extra, allow_failure=False):
         args = [f"--server={self.channeld.ready['grpc']}", f"--mode={mode}",
@@ -673,7 +954,7 @@ class Bench:
 
     # -- gRPC reads
 
-    def bench_grpc_reads(self, binding):
+    def bench_grpc_reads(self, binding, suffix="", versus_suffix=None):
         team, channel = binding[0], binding[1]
         check = self.grpc_tool("check", [f"--team_id={team}", f"--channel_id={channel}"])
         self.say(f"read check: {check}")
@@ -685,14 +966,15 @@ class Bench:
         for name, data in bodies.items():
             files[name] = self.work / f"grpc-{name}.bin"
             files[name].write_bytes(data)
-        grpc = self.channeld.ready["grpc"]
+        grpc = [c.ready["grpc"] for c in self.targets()]
         d = self.args.duration
+        health = "grpc_health_h2load" + suffix
         plan = [
-            ("grpc_health_h2load", "/grpc.health.v1.Health/Check", "health", None, None),
-            ("grpc_GetWebhookUrl", "/linechannel.v1.ChannelService/GetWebhookUrl", "binding",
-             "grpc_health_h2load", ">= 80% of Health/Check"),
-            ("grpc_GetChannel", "/linechannel.v1.ChannelService/GetChannel", "binding",
-             "grpc_health_h2load", ">= 80% of Health/Check"),
+            (health, "/grpc.health.v1.Health/Check", "health", None, None),
+            ("grpc_GetWebhookUrl" + suffix, "/linechannel.v1.ChannelService/GetWebhookUrl",
+             "binding", health, ">= 80% of Health/Check"),
+            ("grpc_GetChannel" + suffix, "/linechannel.v1.ChannelService/GetChannel", "binding",
+             health, ">= 80% of Health/Check"),
         ]
         for name, path, body, baseline, target in plan:
             self.log.mark()
@@ -701,7 +983,10 @@ class Bench:
                 self.work / f"h2load-{name}.log"))
             result["server_log"] = self.log.rpc_summary()
             method = path.rsplit("/", 1)[-1]
-            notes = f"h2load 8 connections x 8 streams"
+            notes = "h2load 8 connections x 8 streams"
+            if len(grpc) > 1:
+                notes = (f"{len(grpc)} h2load processes, one per replica, "
+                         f"{8 // len(grpc)} connections x 8 streams each")
             bad = {k: v for k, v in result["server_log"].items()
                    if k.startswith(method + ":") and not k.endswith(":OK")}
             invalid = sum(bad.values()) > 0.01 * max(1, result["requests"])
@@ -713,7 +998,9 @@ class Bench:
                      p999=result["p999_ms"], span=span, baseline=baseline, target=target,
                      met=(lambda r: not invalid and r["ratio"] is not None and
                           r["ratio"] >= 0.8) if baseline else None,
-                     is_baseline=baseline is None, notes=notes, extra=result)
+                     is_baseline=baseline is None, notes=notes, extra=result,
+                     versus=None if versus_suffix is None else
+                     name[:len(name) - len(suffix)] + versus_suffix)
             self.say(f"{name}: {result['rate']:.0f}/s")
 
     # -- webhooks
@@ -729,38 +1016,59 @@ class Bench:
 
     def run_webhook(self, name, source, *, baseline=None, target=None, events=0,
                     count_fsyncs=False, seconds=None, mean_body=None, extra_notes="",
-                    warmup_source=None):
+                    warmup_source=None, versus=None):
         seconds = seconds or self.args.duration
-        url = f"http://{self.channeld.ready['webhook']}"
+        urls = [f"http://{c.ready['webhook']}" for c in self.targets()]
         pid = self.channeld.pid
         warm = None
         if self.args.warmup > 0 and warmup_source is not None:
-            warm = run_wrk(self.lua, url, warmup_source, self.args.warmup)
+            warm = run_wrk(self.lua, urls, warmup_source, self.args.warmup)
         self.log.mark()
         counting = count_fsyncs and self.fsync.measures_inline
         if counting:
             self.fsync.start(pid)
+        wal_before = self.pg.wal_state() if self.pg and events else None
         with Span(self) as span:
-            result = run_wrk(self.lua, url, source, seconds)
+            result = run_wrk(self.lua, urls, source, seconds)
+        wal_after = self.pg.wal_state() if wal_before else None
         fsyncs = self.fsync.stop() if counting else None
         summary = self.log.webhook_summary()
         result["server_log"] = summary
         notes = []
+        if len(urls) > 1:
+            notes.append(f"{len(urls)} wrk processes, one per replica, 1 thread and "
+                         f"{64 // len(urls)} connections each; latencies: the larger of theirs")
         if events:
             notes.append(f"{events} event(s)/request, ~{mean_body:.0f} B, "
                          f"{result['rate'] * events:.0f} events/s")
         if fsyncs is not None:
+            # On PostgreSQL the counter counts channeld's webhook transactions, each of which
+            # waits for its WAL flush (synchronous_commit=on); PostgreSQL may flush several
+            # replicas' commits at once, so it is an upper bound of WAL fsyncs.
+            what = "commits" if self.pg else "fsyncs"
             result["fsyncs"] = fsyncs
             result["fsyncs_per_request"] = fsyncs / max(1, result["requests"])
-            notes.append(f"{result['fsyncs_per_request']:.3f} fsyncs/request "
+            notes.append(f"{result['fsyncs_per_request']:.3f} {what}/request "
                          f"({fsyncs:.0f} in {result['requests']})")
             if self.fsync.writes_per_commit:
                 result["writes_per_commit"] = self.fsync.writes_per_commit
                 notes.append(f"{self.fsync.writes_per_commit:.1f} writes/commit")
+        if wal_after:
+            wal = wal_after[0] - wal_before[0]
+            checkpoints = wal_after[1] - wal_before[1]
+            result["wal_bytes"] = wal
+            result["wal_bytes_per_event"] = wal / max(1, summary["stored"])
+            result["checkpoints"] = checkpoints
+            notes.append(f"WAL {wal / max(1, summary['stored']):,.0f} B/event "
+                         f"({wal / 2**20:.1f} MiB for {summary['stored']} events"
+                         f"{f', {checkpoints} checkpoint(s) meanwhile' if checkpoints else ''})")
         written = span.io.get("write_bytes")
         if events and written is not None:
+            if self.pg:
+                written += span.pg_io.get("write_bytes") or 0
             result["write_bytes_per_request"] = written / max(1, result["requests"])
-            notes.append(f"{written / max(1, result['requests']) / 1024:.1f} KiB to disk/request")
+            notes.append(f"{written / max(1, result['requests']) / 1024:.1f} KiB to disk/request"
+                         f"{' (channeld + postgres)' if self.pg else ''}")
         statuses = summary["statuses"]
         notes.append("statuses " + ",".join(f"{k}:{v}" for k, v in sorted(statuses.items())))
         if events:
@@ -788,7 +1096,7 @@ class Bench:
         row = self.row(name, result["rate"], "req/s", p50=result["p50_ms"], p99=result["p99_ms"],
                        p999=result["p999_ms"], span=span, baseline=baseline, target=target,
                        met=met, is_baseline=baseline is None, notes="; ".join(notes),
-                       extra=result)
+                       extra=result, versus=versus)
         self.say(f"{name}: {result['rate']:.0f}/s p99 {result['p99_ms']:.1f} ms "
                  f"{'; '.join(notes)}")
         return row
@@ -817,13 +1125,22 @@ class Bench:
                                   events)[0]
 
     def bench_webhooks(self, suffix="", baseline_name=None, kinds=("trivial", "ingest1",
-                                                                    "ingest20", "lookup")):
+                                                                    "ingest20", "lookup"),
+                       versus_suffix=None):
+        """`versus_suffix`: also divide each row's rate by the row of the same kind with this
+        suffix ("" for the SQLite rows of --store=postgres)."""
         d = self.args.duration
         rows = {}
         trivial = baseline_name
+
+        def versus(name):
+            return None if versus_suffix is None else name[:len(name) - len(suffix)] + \
+                versus_suffix
+
         if "trivial" in kinds:
             trivial = "webhook_trivial" + suffix
-            rows["trivial"] = self.run_webhook(trivial, "trivial", warmup_source="trivial")
+            rows["trivial"] = self.run_webhook(trivial, "trivial", warmup_source="trivial",
+                                               versus=versus(trivial))
             rows["trivial"]["notes"] = ("GET /healthz on the webhook server, its cheapest answer "
                                         "(no disk); " + rows["trivial"]["notes"])
         # Enough unique requests for the run at well above the rates seen on 2 cores.
@@ -837,7 +1154,7 @@ class Bench:
             rows[kind] = self.run_webhook(
                 name, path, baseline=trivial, target=">= 50% of trivial, p99 < 20 ms",
                 events=events, count_fsyncs=True, mean_body=mean,
-                warmup_source=self.warmup_requests(name, cap, events))
+                warmup_source=self.warmup_requests(name, cap, events), versus=versus(name))
             if self.fsync.method == "strace":
                 self.fsync_pass(name, self.make_requests(name + "-fsync", n // 3, events)[0])
         if "lookup" in kinds:
@@ -845,7 +1162,7 @@ class Bench:
             path, _ = self.make_requests(name, int(self.args.lookup_rate_cap * (d + 1)), 0,
                                          kind="lookup")
             rows["lookup"] = self.run_webhook(
-                name, path, baseline=trivial, warmup_source=path,
+                name, path, baseline=trivial, warmup_source=path, versus=versus(name),
                 extra_notes="signed empty body: key lookup + unseal + HMAC, answered 400")
         return rows
 
@@ -1032,6 +1349,70 @@ class Bench:
         self.bench_flood(data)
         self.stop_all()
 
+    def run_store_compare(self):
+        """--store=postgres: the webhook ingest and gRPC read rows, with their baselines, on
+        (a) SQLite as in the main run, (b) PostgreSQL with one channeld and (c) the same
+        database with two channeld replicas sharing the load; the PostgreSQL rows (suffix _pg1,
+        _pg2) are also divided by the SQLite row of the same kind ("vs sqlite")."""
+        channels, hooks = make_oas("hook", 1000, 1700000000, 100, self.rng)
+        oas = self.work / "oas-hooks.tsv"
+        oas.write_text("\n".join(hooks) + "\n")
+        self.start_fake_line(channels)
+        kinds = ("trivial", "ingest1", "ingest20")
+
+        def bind(label):
+            burst = self.grpc_tool("bind_burst", [f"--oas={oas}", "--concurrency=0",
+                                                  f"--out={self.work / 'bindings.tsv'}"])
+            self.notes.append(f"{label}: bound {burst['bound']} OAs at once in "
+                              f"{burst['seconds']:.2f} s, outcomes {burst['outcomes']}")
+            self.say(self.notes[-1])
+            return [l.split("\t") for l in
+                    (self.work / "bindings.tsv").read_text().splitlines()]
+
+        # (a) SQLite, as the main run has it.
+        child = self.start_channeld(self.work / "data")
+        self.say(f"SQLite: {child.ready['line']} (fsyncs: {self.fsync.describe()})")
+        bindings = bind("SQLite")
+        self.bench_grpc_reads(bindings[0])
+        self.bench_webhooks(kinds=kinds)
+        self.stop_channeld()
+
+        # (b) PostgreSQL, one channeld. Replicas share the key file and the callers file.
+        # Set before start(), so that a failed or interrupted start is cleaned up too.
+        self.pg = PgCluster(self.args.pg_bindir, self.args.pg_shared_buffers,
+                            self.work / "postgres.log")
+        self.pg.start()
+        if os.stat(self.pg.dir).st_dev != os.stat(self.work).st_dev:
+            self.notes.append(f"CAVEAT: PostgreSQL's data ({self.pg.dir}) and SQLite's "
+                              f"({self.work}) are on different filesystems")
+        self.say(f"PostgreSQL in {self.pg.dir} (shared_buffers {self.args.pg_shared_buffers}, "
+                 f"fsync on, synchronous_commit on)")
+        shared = [f"--database_url={self.pg.url()}",
+                  f"--key_file={self.work / 'pg-sealing.key'}",
+                  f"--callers_file={self.work / 'pg-callers'}"]
+        first = self.start_channeld(self.work / "data-pg1", shared, log_name="channeld-pg1.log")
+        self.say(f"PostgreSQL replica 1: {first.ready['line']} "
+                 f"(commits: {self.fsync.describe()})")
+        bindings = bind("PostgreSQL")
+        self.bench_grpc_reads(bindings[0], suffix="_pg1", versus_suffix="")
+        self.bench_webhooks(suffix="_pg1", kinds=kinds, versus_suffix="")
+
+        # (c) A second replica on the same database; the load is split over both.
+        second = self.start_channeld(self.work / "data-pg2", shared,
+                                     log_name="channeld-pg2.log", primary=False)
+        self.say(f"PostgreSQL replica 2: {second.ready['line']}")
+        self.replicas = [first, second]
+        self.log = ServerLogs([ServerLog(c.log_path) for c in self.replicas])
+        if self.fsync.method == "metrics":
+            self.fsync.admin = [c.ready["admin"] for c in self.replicas]
+        self.bench_grpc_reads(bindings[0], suffix="_pg2", versus_suffix="")
+        self.bench_webhooks(suffix="_pg2", kinds=kinds, versus_suffix="")
+        self.notes.append(
+            f"PostgreSQL {self.pg.sql('SHOW server_version')[0][0]}: private cluster, "
+            f"fsync on, synchronous_commit on, shared_buffers {self.args.pg_shared_buffers}, "
+            f"other settings default; Unix socket; same machine")
+        self.stop_all()
+
     def run_scale(self):
         channels, hooks = make_oas("hook", 1000, 1700000000, 100, self.rng)
         (self.work / "oas-hooks.tsv").write_text("\n".join(hooks) + "\n")
@@ -1130,8 +1511,11 @@ class Bench:
     # -- output
 
     def report(self, mode):
+        versus = any(r.get("versus") for r in self.rows)
         header = ["name", "rate", "unit", "p50 ms", "p99 ms", "p999 ms", "RSS MB", "ratio",
                   "baseline", "target", "met"]
+        if versus:
+            header.insert(8, "vs sqlite")
         table = []
 
         def num(v, digits=1):
@@ -1142,17 +1526,22 @@ class Bench:
             return f"{v:.{digits}f}" if abs(v) >= 1 or v == 0 else f"{v:.3f}"
 
         for r in self.rows:
-            table.append([r["name"], num(r["value"]), r["unit"], num(r["p50_ms"], 2),
-                          num(r["p99_ms"], 2), num(r["p999_ms"], 2), num(r["peak_rss_mb"]),
-                          "baseline" if r["is_baseline"] else
-                          (f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"),
-                          r["baseline"] or "", r["target"] or "",
-                          {True: "yes", False: "NO", None: ""}[r["met"]]])
+            cells = [r["name"], num(r["value"]), r["unit"], num(r["p50_ms"], 2),
+                     num(r["p99_ms"], 2), num(r["p999_ms"], 2), num(r["peak_rss_mb"]),
+                     "baseline" if r["is_baseline"] else
+                     (f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"),
+                     r["baseline"] or "", r["target"] or "",
+                     {True: "yes", False: "NO", None: ""}[r["met"]]]
+            if versus:
+                cells.insert(8, f"{r['versus_ratio']:.2f}" if r.get("versus_ratio") is not None
+                             else "")
+            table.append(cells)
         widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(header)]
+        numeric = 8 if versus else 7  # the last right-aligned column
         lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)),
                  "  ".join("-" * w for w in widths)]
         for row in table:
-            lines.append("  ".join(c.rjust(w) if 1 <= i <= 7 and i != 2 else c.ljust(w)
+            lines.append("  ".join(c.rjust(w) if 1 <= i <= numeric and i != 2 else c.ljust(w)
                                    for i, (c, w) in enumerate(zip(row, widths))))
         lines.append("")
         for r in self.rows:
@@ -1173,7 +1562,7 @@ class Bench:
 
         out_dir = Path(self.args.out_dir).resolve()
         out_dir.mkdir(parents=True, exist_ok=True)
-        out = out_dir / f"{self.stamp}{'-scale' if mode == 'scale' else ''}.json"
+        out = out_dir / f"{self.stamp}{'-' + mode if mode in ('scale', 'postgres') else ''}.json"
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"],
                                 capture_output=True, text=True, check=False).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
@@ -1236,6 +1625,15 @@ def main():
                         help="webhooks per second in the flood rows")
     parser.add_argument("--flood_connections", type=int, default=5000)
     parser.add_argument("--flood_idle_connections", type=int, default=10000)
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite",
+                        help="postgres: only the webhook ingest and gRPC read rows (with their "
+                             "baselines), on SQLite, then PostgreSQL with 1 channeld, then 2 "
+                             "channeld replicas on one database, in one table")
+    parser.add_argument("--pg_bindir", default=os.environ.get("LINECHANNEL_PG_BINDIR") or
+                        "/usr/lib/postgresql/15/bin",
+                        help="initdb, pg_ctl and postgres for --store=postgres")
+    parser.add_argument("--pg_shared_buffers", default="256MB",
+                        help="the private PostgreSQL's shared_buffers (--store=postgres)")
     args = parser.parse_args()
     if args.nice:
         # Children (channeld, fake LINE, wrk, h2load) inherit it.
@@ -1248,10 +1646,12 @@ def main():
 
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
-    mode = "scale" if args.scale else "flood" if args.flood else "main"
+    mode = "scale" if args.scale else "flood" if args.flood else \
+        "postgres" if args.store == "postgres" else "main"
     try:
         bench.say(f"work dir {bench.work}")
-        {"scale": bench.run_scale, "flood": bench.run_flood, "main": bench.run_main}[mode]()
+        {"scale": bench.run_scale, "flood": bench.run_flood, "main": bench.run_main,
+         "postgres": bench.run_store_compare}[mode]()
     except Exception as error:  # report what was measured, then fail
         bench.notes.append(f"ABORTED: {error}")
         print(f"bench: {error}", file=sys.stderr)

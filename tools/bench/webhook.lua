@@ -2,11 +2,14 @@
 --
 --   wrk -t2 -c64 -d10s -s webhook.lua http://HOST:PORT -- FILE THREADS
 --   wrk -t2 -c64 -d10s -s webhook.lua http://HOST:PORT -- trivial THREADS
+--   wrk -t1 -c32 -d10s -s webhook.lua http://HOST:PORT -- FILE STRIDE OFFSET
 --
 -- FILE holds pre-signed requests from webhooks.py, one per line: path TAB signature TAB body.
 -- Thread i of THREADS sends lines i, i + THREADS, ... once each, so no two requests carry the
--- same webhookEventId; a thread that runs out starts its share again (its requests are then
--- duplicates, which the server answers 200 without storing) and the count of such requests is
+-- same webhookEventId. OFFSET (default 0) shifts the thread numbers: two wrk processes of one
+-- thread each, given STRIDE 2 and OFFSET 0 and 1, share one file without overlap. A thread
+-- that runs out starts its share again (its requests are then duplicates, which the server
+-- answers 200 without storing) and the count of such requests is
 -- reported as "wrapped". "trivial" sends GET /healthz: the webhook server's cheapest answer
 -- (404 today, no disk), the baseline for the ingest rate.
 --
@@ -24,6 +27,7 @@ end
 function init(args)
   local source = args[1]
   local stride = tonumber(args[2]) or 1
+  local offset = tonumber(args[3]) or 0
   requests = {}
   wrapped = 0
   position = 1
@@ -33,7 +37,7 @@ function init(args)
   end
   local line_number = 0
   for line in io.lines(source) do
-    if line_number % stride == thread_index then
+    if line_number % stride == thread_index + offset then
       local path, signature, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
       requests[#requests + 1] = wrk.format("POST", path, {
         ["Content-Type"] = "application/json; charset=utf-8",
