@@ -77,6 +77,7 @@ void PgChangeListener::Listen(PgConnection& db) {
   auto newest = db.Exec("SELECT coalesce(max(pos), 0) FROM events", "reading the newest event");
   if (!newest.ok()) return;
   undelivered = newest->Int(0, 0);
+  int64_t published = 0;  // The newest cursor told to readers.
   absl::Time last_alive = absl::Now();
   while (!stopping_) {
     const absl::Duration timeout = undelivered > 0 ? kDeliverableCheck : kAliveCheck;
@@ -91,7 +92,7 @@ void PgChangeListener::Listen(PgConnection& db) {
         } else {
           callbacks_.changes_missed();
         }
-      } else if (numeric) {
+      } else if (numeric && value > published) {
         undelivered = std::max(undelivered, value);
       }
       PQfreemem(note);
@@ -105,11 +106,17 @@ void PgChangeListener::Listen(PgConnection& db) {
       if (!horizon.ok()) return;
       if (horizon->Int(0, 0) > undelivered) {
         callbacks_.events_deliverable(undelivered);
+        published = undelivered;
         undelivered = 0;
       }
       last_alive = now;
     } else if (now - last_alive >= kAliveCheck) {
-      if (!db.Exec("SELECT 1", "checking the connection").ok()) return;
+      // Proves the connection alive, and finds events whose notification was lost (their
+      // writer died between commit and notify).
+      auto newest =
+          db.Exec("SELECT coalesce(max(pos), 0) FROM events", "checking the connection");
+      if (!newest.ok()) return;
+      if (newest->Int(0, 0) > published) undelivered = newest->Int(0, 0);
       last_alive = now;
     }
   }

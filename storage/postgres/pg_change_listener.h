@@ -23,7 +23,8 @@ inline constexpr char kEventsChannel[] = "channeld_events";
 //     `changes_missed` (drop every cached binding), once when it happens and then after every
 //     failed reconnect attempt, so a cache cannot serve a stale binding for longer than
 //     `reconnect_interval` however long the outage;
-//   - events were committed (payload: the newest cursor) -> `events_deliverable`, but only once
+//   - events were committed (payload: the newest cursor, or found by looking every second,
+//     in case a writer died before its notification) -> `events_deliverable`, but only once
 //     readers can deliver them, that is once no older transaction is still running (the
 //     event cursor's rule, pg_schema.cc); until then the listener checks every few
 //     milliseconds.

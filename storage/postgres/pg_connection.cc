@@ -72,6 +72,20 @@ PgParams& PgParams::IntOrNull(const std::optional<int64_t>& value) {
   return value ? Int(*value) : Null();
 }
 
+std::vector<const char*> PgParams::Pointers() const {
+  std::vector<const char*> pointers;
+  for (size_t i = 0; i < values_.size(); ++i) {
+    pointers.push_back(nulls_[i] ? nullptr : values_[i].data());
+  }
+  return pointers;
+}
+
+std::vector<int> PgParams::Lengths() const {
+  std::vector<int> lengths;
+  for (const std::string& value : values_) lengths.push_back(static_cast<int>(value.size()));
+  return lengths;
+}
+
 int64_t PgResult::affected() const {
   int64_t rows = 0;
   if (!absl::SimpleAtoi(PQcmdTuples(result_.get()), &rows)) return 0;
@@ -157,21 +171,39 @@ absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql, const PgParam
     // Simple protocol: allows several statements in one string (session settings).
     result = PQexec(conn_, statement.c_str());
   } else {
-    std::vector<const char*> values;
-    std::vector<int> lengths;
-    for (int i = 0; i < params.size(); ++i) {
-      values.push_back(params.nulls_[i] ? nullptr : params.values_[i].data());
-      lengths.push_back(static_cast<int>(params.values_[i].size()));
-    }
+    const std::vector<const char*> values = params.Pointers();
+    const std::vector<int> lengths = params.Lengths();
     result = PQexecParams(conn_, statement.c_str(), params.size(), /*paramTypes=*/nullptr,
                           values.data(), lengths.data(), params.formats_.data(),
                           /*resultFormat=*/0);
   }
+  return Answer(result, what);
+}
+
+absl::StatusOr<PgResult> PgConnection::Answer(PGresult* result, absl::string_view what) {
   const ExecStatusType status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return PgResult(result);
   absl::Status error = StatusFromPg(conn_, result, what);
   PQclear(result);
   return error;
+}
+
+absl::StatusOr<PgResult> PgConnection::ExecPrepared(const std::string& name, absl::string_view sql,
+                                                    const PgParams& params,
+                                                    absl::string_view what) {
+  if (prepared_.count(name) == 0) {
+    const std::string statement(sql);
+    auto prepared = Answer(PQprepare(conn_, name.c_str(), statement.c_str(), params.size(),
+                                     /*paramTypes=*/nullptr),
+                           what);
+    if (!prepared.ok()) return prepared.status();
+    prepared_.insert(name);
+  }
+  const std::vector<const char*> values = params.Pointers();
+  const std::vector<int> lengths = params.Lengths();
+  return Answer(PQexecPrepared(conn_, name.c_str(), params.size(), values.data(), lengths.data(),
+                               params.formats_.data(), /*resultFormat=*/0),
+                what);
 }
 
 absl::Status StatusFromPg(PGconn* conn, const PGresult* result, absl::string_view what) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ class PgParams {
 
  private:
   friend class PgConnection;
+  // As libpq takes them: a pointer per value (null for NULL) and each value's length.
+  std::vector<const char*> Pointers() const;
+  std::vector<int> Lengths() const;
+
   std::vector<std::string> values_;
   std::vector<bool> nulls_;
   std::vector<int> formats_;
@@ -89,6 +94,11 @@ class PgConnection {
     return Exec(sql, PgParams(), what);
   }
 
+  // As Exec, but the statement is parsed and planned once per connection, under `name`, and
+  // reused after that (the webhook path's one statement).
+  absl::StatusOr<PgResult> ExecPrepared(const std::string& name, absl::string_view sql,
+                                        const PgParams& params, absl::string_view what);
+
   // The server is gone or the connection is otherwise unusable.
   bool broken() const { return PQstatus(conn_) != CONNECTION_OK; }
   // Inside a transaction (or a failed one that awaits ROLLBACK).
@@ -97,7 +107,11 @@ class PgConnection {
 
  private:
   explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  // Runs `result` through the status conventions.
+  absl::StatusOr<PgResult> Answer(PGresult* result, absl::string_view what);
+
   PGconn* conn_;
+  std::set<std::string> prepared_;
 };
 
 // The status for a failed libpq call: `result` may be null (the connection failed).

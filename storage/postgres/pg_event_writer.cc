@@ -46,10 +46,14 @@ signed AS (
   ON CONFLICT (binding_row_id) DO UPDATE SET last_signed_at_us =
     greatest(webhook_activity.last_signed_at_us, excluded.last_signed_at_us)
 )
-SELECT coalesce(string_agg((pos & 1048575)::text, ','), ''), coalesce(max(pos), 0),
-       CASE WHEN count(*) > 0 THEN pg_notify('channeld_events', max(pos)::text) END
+SELECT coalesce(string_agg((pos & 1048575)::text, ','), ''), coalesce(max(pos), 0)
   FROM stored
 )sql";
+
+// Tells every replica's listener about the stored events, in a transaction of its own: a
+// NOTIFY inside the storing transaction would hold PostgreSQL's cluster-wide notify lock
+// through that commit's WAL flush, so the replicas' commits could never overlap.
+constexpr char kNotifyEvents[] = "SELECT pg_notify('channeld_events', $1)";
 
 }  // namespace
 
@@ -246,8 +250,16 @@ absl::Status PgEventWriter::StoreBatches(std::deque<Pending>& group) {
   auto connection = Connection();
   if (!connection.ok()) return connection.status();
   if (options_.before_write) options_.before_write();
-  auto answer = (*connection)->Exec(kStoreBatches, params, "storing webhook events");
+  auto answer =
+      (*connection)->ExecPrepared("store_batches", kStoreBatches, params, "storing webhook events");
   if (!answer.ok()) return answer.status();
+  const int64_t last_cursor = answer->Int(0, 1);
+  if (last_cursor > 0) {
+    // Best effort: the events are stored; a listener that misses this finds them on its own
+    // within a second (pg_change_listener.h).
+    (void)(*connection)->Exec(kNotifyEvents, PgParams().Text(absl::StrCat(last_cursor)),
+                              "announcing stored events");
+  }
 
   // Which input numbers were stored: count them per batch.
   std::vector<int64_t> stored_n;
@@ -256,7 +268,6 @@ absl::Status PgEventWriter::StoreBatches(std::deque<Pending>& group) {
     if (absl::SimpleAtoi(item, &value)) stored_n.push_back(value);
   }
   std::sort(stored_n.begin(), stored_n.end());
-  const int64_t last_cursor = answer->Int(0, 1);
   for (size_t i = 0; i < group.size(); ++i) {
     auto& append = std::get<Pending::Append>(group[i].write);
     const int64_t begin = first_n[i];
