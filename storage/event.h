@@ -65,6 +65,11 @@ struct EventQuery {
   std::string channel_id;
   int64_t after_cursor = 0;
   int limit = 100;
+  // How long to wait for events that are committed but not readable yet because an older
+  // transaction is still running (PostgreSQL; SQLite's are readable at once), so that a
+  // caller who was just told an event is stored can read it. Zero answers at once, for
+  // readers that are woken when such events become readable (StreamEvents).
+  absl::Duration settle = absl::Seconds(1);
 };
 
 // The webhook troubles worth remembering.

@@ -180,6 +180,8 @@ grpc::ServerWriteReactor<v1::Event>* GrpcChannelService::StreamEvents(
   query.channel_id = request->channel_id();
   query.after_cursor = request->after_cursor();
   query.limit = 256;
+  // The stream is woken when held-back events become readable; it need not wait for them.
+  query.settle = absl::ZeroDuration();
   auto* stream = new EventStream(events_, notifier_, executor_, std::move(query),
                                  [this] { open_event_streams_.fetch_sub(1); });
   stream->Begin();

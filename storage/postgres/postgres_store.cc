@@ -121,7 +121,6 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(Options optio
 
 PostgresStore::PostgresStore(const Options& options)
     : settings_{options.url, options.lock_timeout},
-      read_patience_(options.read_patience),
       pool_({options.url, options.lock_timeout}, options.connections),
       writer_(PgEventWriter::Options{{options.url, options.lock_timeout},
                                      options.max_batches_per_transaction,
@@ -522,9 +521,9 @@ absl::StatusOr<std::vector<StoredEvent>> PostgresStore::ReadEvents(const EventQu
       query.channel_id.empty() ? "" : " AND e.channel_id = $4", " ORDER BY e.pos LIMIT $3");
   // Committed events beyond the horizon wait for the transactions that hold it back, which
   // are normally milliseconds from committing: a caller that just stored an event reads it
-  // back. A transaction that runs longer delays them no further than this call's patience
-  // (the events come with a later read).
-  const absl::Time give_up = absl::Now() + read_patience_;
+  // back. A transaction that runs longer delays them no further than `query.settle` (the
+  // events come with a later read).
+  const absl::Time give_up = absl::Now() + query.settle;
   absl::Duration pause = absl::Milliseconds(1);
   while (true) {
     bool held_back = false;

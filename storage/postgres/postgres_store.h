@@ -38,9 +38,6 @@ class PostgresStore : public BindingStore,
     // Connections for calls other than webhook batches.
     int connections = 8;
     int max_batches_per_transaction = 256;
-    // How long ReadEvents waits for committed events that an older, still running transaction
-    // keeps from being handed out (see ReadEvents), before it answers without them.
-    absl::Duration read_patience = absl::Seconds(1);
     // Told about every webhook transaction (for metrics).
     PgEventWriter::Observer commit_observer;
     // What this and other replicas change (see PgChangeListener); each may be unset.
@@ -86,7 +83,7 @@ class PostgresStore : public BindingStore,
 
   void AppendEvents(EventBatch batch, AppendDone done) override;
   // Hands out only events of transactions older than the oldest one still running, waiting
-  // up to `read_patience` for those a running transaction holds back.
+  // up to `query.settle` for those a running transaction holds back.
   absl::StatusOr<std::vector<StoredEvent>> ReadEvents(const EventQuery& query) override;
   void RecordTrouble(int64_t binding_row_id, WebhookTrouble trouble, absl::Time at,
                      std::function<void(absl::Status)> done) override;
@@ -102,7 +99,6 @@ class PostgresStore : public BindingStore,
   explicit PostgresStore(const Options& options);
 
   const PgConnection::Settings settings_;
-  const absl::Duration read_patience_;
   PgPool pool_;
   PgEventWriter writer_;
   PgChangeListener listener_;
