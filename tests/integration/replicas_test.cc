@@ -597,8 +597,10 @@ TEST_F(ReplicasTest, AReplicaRidesOutPostgresStoppingAndComingBack) {
       << "gRPC health still " << Health(*health) << " with PostgreSQL down";
   EXPECT_TRUE(WaitFor([&] { return HealthzStatus(replica) == 503; }))
       << "/healthz still " << HealthzStatus(replica) << " with PostgreSQL down";
-  EXPECT_TRUE(WaitFor([&] { return answered_since(stopped, 503) >= 10; }))
-      << "fewer than 10 webhooks answered 503 with PostgreSQL down";
+  // Down for at least 1.5 s, so the replica's reconnects fail more than once.
+  EXPECT_TRUE(WaitFor([&] {
+    return answered_since(stopped, 503) >= 10 && absl::Now() - stopped > absl::Seconds(1.5);
+  })) << "fewer than 10 webhooks answered 503 with PostgreSQL down";
   const absl::Time restarting = absl::Now();
   ASSERT_TRUE((*cluster)->StartAgain().ok());
   EXPECT_TRUE(WaitFor([&] { return Health(*health) == HealthCheckResponse::SERVING; }))
