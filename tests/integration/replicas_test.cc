@@ -317,8 +317,9 @@ TEST_F(ReplicasTest, EventsAreStoredOnceAndStreamInOneOrderFromAnyReplica) {
   constexpr int kPerBody = 5;
   const int bodies = count / kPerBody;
 
-  // C's stream is open before the first event, and stops after a third of them: B resumes
-  // from its last cursor while events keep arriving.
+  // C's stream starts from the beginning as the events start to arrive (so it reads both
+  // backlog and live events) and stops after a third of them: B resumes from its last cursor
+  // while events keep arriving.
   StreamReader from_c(replica(2), 0, /*stop_after=*/count / 3);
 
   absl::Mutex mu;
