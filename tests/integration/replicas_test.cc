@@ -467,6 +467,38 @@ TEST_F(ReplicasTest, AnUnbindReachesTheOtherReplicasCaches) {
       << "B's GetChannel still answers " << last_read << " 5 s after the unbind";
 }
 
+// The other direction: B has just answered that the team has no binding (a miss it might
+// remember), then the OA is bound on A; B must serve the new binding, its reads and its URL.
+TEST_F(ReplicasTest, ABindReachesAReplicaThatJustSawNone) {
+  StartReplicas(SharedDatabase(), 2);
+  ASSERT_FALSE(HasFatalFailure());
+  Channeld& a = replica(0);
+  Channeld& b = replica(1);
+  v1::GetChannelRequest get;
+  get.set_team_id(kTeam);
+  get.set_channel_id(Channel1().channel_id);
+  v1::Channel got;
+  ASSERT_EQ(b.stub().GetChannel(Context().get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  const std::string url_on_b = UrlOn(b, BindForWebhooks(a, Channel1(), kTeam));
+  ASSERT_FALSE(HasFatalFailure());
+  const absl::Time bound_at = absl::Now();
+  grpc::StatusCode last_read = grpc::StatusCode::NOT_FOUND;
+  const bool seen = WaitFor(
+      [&] {
+        last_read = b.stub().GetChannel(Context().get(), get, &got).error_code();
+        return last_read == grpc::StatusCode::OK;
+      },
+      absl::Seconds(5));
+  std::printf("bind on A reached B's reads after %s\n",
+              seen ? absl::FormatDuration(absl::Now() - bound_at).c_str() : "never (5 s)");
+  EXPECT_TRUE(seen) << "B's GetChannel still answers " << last_read << " 5 s after the bind";
+  const std::string body =
+      WebhookBody(Channel1().bot_user_id, MessageEventJson("01JNEWBIND0000000000000001"));
+  EXPECT_EQ(PostSignedWebhookStatus(url_on_b, Channel1().secret, body), 200);
+}
+
 TEST_F(ReplicasTest, EveryAcknowledgedEventSurvivesAKilledReplica) {
   StartReplicas(SharedDatabase(), 3);
   ASSERT_FALSE(HasFatalFailure());
