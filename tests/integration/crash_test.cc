@@ -63,13 +63,6 @@ bool AnswerWasLost(const grpc::Status& answer) {
          answer.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
 }
 
-std::unique_ptr<grpc::ClientContext> AuthContext(const std::string& token,
-                                                 absl::Duration timeout = absl::Seconds(10)) {
-  std::unique_ptr<grpc::ClientContext> context = Context(timeout);
-  context->AddMetadata("authorization", "Bearer " + token);
-  return context;
-}
-
 // The channels the bind sender binds and unbinds, added to the fake LINE platform.
 std::vector<FixtureChannel> ExtraChannels() {
   std::vector<FixtureChannel> channels;
@@ -366,7 +359,7 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossKills) {
         v1::BindChannelRequest request = BindRequestFor(channel, team);
         request.set_app_name("Crash app " + channel.channel_id);
         v1::BindChannelResponse response;
-        answer = stub->BindChannel(AuthContext(token).get(), request, &response);
+        answer = stub->BindChannel(AuthContext(token, absl::Seconds(10)).get(), request, &response);
         const std::string id = response.channel().binding_id();
         model.history().push_back(absl::StrCat("bind ", team, " -> ", answer.error_code(), " ",
                                                answer.ok() ? id : Reason(answer),
@@ -394,7 +387,8 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossKills) {
         request.set_team_id(holder);
         request.set_channel_id(channel.channel_id);
         v1::UnbindChannelResponse response;
-        answer = stub->UnbindChannel(AuthContext(token).get(), request, &response);
+        answer =
+            stub->UnbindChannel(AuthContext(token, absl::Seconds(10)).get(), request, &response);
         const std::string id = response.channel().binding_id();
         model.history().push_back(absl::StrCat("unbind ", holder, " -> ", answer.error_code(), " ",
                                                answer.ok() ? id : Reason(answer)));

@@ -6,8 +6,11 @@
 #include <openssl/hmac.h>
 #include <signal.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <utility>
 
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -156,6 +159,11 @@ absl::Status Channeld::Launch() {
   if (!options_.line_api_base_url.empty()) {
     options.argv.push_back("--line_api_base_url=" + options_.line_api_base_url);
   }
+  for (const auto& [flag, value] : {std::pair{"--database_url=", &options_.database_url},
+                                    std::pair{"--key_file=", &options_.key_file},
+                                    std::pair{"--callers_file=", &options_.callers_file}}) {
+    if (!value->empty()) options.argv.push_back(flag + *value);
+  }
   for (const auto& flag : options_.extra_flags) options.argv.push_back(flag);
   options.stderr_path = log_path();
   auto process = ChildProcess::Start(options);
@@ -175,7 +183,9 @@ absl::Status Channeld::Launch() {
   grpc_address_ = absl::StrCat("127.0.0.1:", *port);
   webhook_address_ = absl::StrCat("127.0.0.1:", *webhook_port);
   admin_address_ = absl::StrCat("127.0.0.1:", *admin_port);
-  admin_token_ = std::string(absl::StripAsciiWhitespace(ReadFile(data_dir_ + "/admin.token")));
+  admin_token_ = options_.admin_token.empty()
+                     ? std::string(absl::StripAsciiWhitespace(ReadFile(data_dir_ + "/admin.token")))
+                     : options_.admin_token;
   stub_ = StubWithToken(admin_token_);
   admin_stub_ = AdminStubWithToken(admin_token_);
   return absl::OkStatus();
@@ -196,6 +206,8 @@ absl::StatusOr<std::string> Channeld::AddCaller(const std::string& name, const s
   ChildProcess::Options options;
   options.argv = {options_.binary, "add-caller", "--data_dir=" + data_dir_, "--caller_name=" + name,
                   "--caller_teams=" + teams};
+  if (!options_.callers_file.empty())
+    options.argv.push_back("--callers_file=" + options_.callers_file);
   options.stderr_path = dir_.File("add-caller.log");
   auto process = ChildProcess::Start(options);
   if (!process.ok()) return process.status();
@@ -249,6 +261,12 @@ std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) {
   return context;
 }
 
+std::unique_ptr<grpc::ClientContext> AuthContext(const std::string& token, absl::Duration timeout) {
+  std::unique_ptr<grpc::ClientContext> context = Context(timeout);
+  context->AddMetadata("authorization", "Bearer " + token);
+  return context;
+}
+
 namespace {
 
 google::rpc::Status Details(const grpc::Status& status) {
@@ -297,6 +315,22 @@ std::string BindForWebhooks(Channeld& channeld, const FixtureChannel& channel,
       channeld.stub().BindChannel(Context().get(), BindRequestFor(channel, team), &bound);
   [&] { ASSERT_TRUE(status.ok()) << status.error_message(); }();
   return status.ok() ? bound.channel().webhook_url() : "";
+}
+
+std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return channel;
+}
+
+std::string Answer(const grpc::Status& status) {
+  if (status.ok()) return "OK";
+  const std::string reason = Reason(status);
+  return absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+                      reason.empty() ? "" : "/", reason);
 }
 
 int EnvInt(const char* name, int fallback, int min) {

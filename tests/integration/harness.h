@@ -56,6 +56,14 @@ class Channeld {
     // The program: production channeld, or CHANNELD_TEST_HOOKS_PATH for tests that pass
     // --enable_test_hooks.
     std::string binary = CHANNELD_PATH;
+    // Replicas: PostgreSQL (--database_url) instead of SQLite in the data directory, and the
+    // files replicas of one database share (--key_file, --callers_file). Empty: the defaults.
+    std::string database_url;
+    std::string key_file;
+    std::string callers_file;
+    // The admin caller's token, for a replica whose callers file another replica created (that
+    // one's data directory got admin.token, this one's none). Empty: read admin.token.
+    std::string admin_token;
   };
   static absl::StatusOr<std::unique_ptr<Channeld>> Start(Options options);
   ~Channeld();
@@ -117,12 +125,25 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<Channeld> channeld_;
 };
 
+// A gRPC channel of its own (not one shared subchannel, so calls over several of them really
+// arrive on several HTTP/2 connections), connected before it is returned: on a loaded machine a
+// first connect attempt can fail, and every call would then fail fast until gRPC's reconnect
+// backoff ends. Calls still fail if it never connects within 30 s.
+std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address);
+
+// "OK", or the code and the ErrorInfo reason, e.g. "ALREADY_EXISTS/OA_BOUND_TO_OTHER_TEAM".
+std::string Answer(const grpc::Status& status);
+
 // The integer in environment variable `name` (a test's size), or `fallback` if it is unset,
 // not a number, or below `min`.
 int EnvInt(const char* name, int fallback, int min = 0);
 
 // A client context with a deadline, so a hung server fails the test instead of hanging it.
 std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(30));
+
+// Context() for calls over a channel without the harness's token interceptor (OwnChannel()).
+std::unique_ptr<grpc::ClientContext> AuthContext(const std::string& token,
+                                                 absl::Duration timeout = absl::Seconds(30));
 
 // The reason in a failed call's google.rpc.ErrorInfo, or "" if none.
 std::string Reason(const grpc::Status& status);

@@ -44,34 +44,10 @@ namespace {
 
 using ::testing::IsEmpty;
 
-// Separate connections (not one shared subchannel), so the calls of a storm really arrive on
-// several HTTP/2 connections at once.
-std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-  // Connected before use: on a loaded machine a first connect attempt can fail, and every call
-  // would then fail fast until gRPC's reconnect backoff ends (seen once: one racer's calls all
-  // UNAVAILABLE while the other seven were answered). Calls still fail if it never connects.
-  channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return channel;
-}
-
-// "OK", or the code and the ErrorInfo reason, e.g. "ALREADY_EXISTS/OA_BOUND_TO_OTHER_TEAM".
-std::string Answer(const grpc::Status& status) {
-  if (status.ok()) return "OK";
-  const std::string reason = Reason(status);
-  return absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
-                      reason.empty() ? "" : "/", reason);
-}
-
 class StormTest : public ServiceTest {
  protected:
   std::unique_ptr<grpc::ClientContext> AuthContext(absl::Duration timeout = absl::Seconds(120)) {
-    std::unique_ptr<grpc::ClientContext> context = Context(timeout);
-    context->AddMetadata("authorization", "Bearer " + channeld_->admin_token());
-    return context;
+    return testing::AuthContext(channeld_->admin_token(), timeout);
   }
 };
 
