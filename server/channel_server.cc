@@ -147,6 +147,7 @@ struct ChannelServer::Parts {
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
   // Whether the database answers (always, for SQLite); health says so.
   bool store_reachable ABSL_GUARDED_BY(shutdown_mu) = true;
+  bool started ABSL_GUARDED_BY(shutdown_mu) = false;
   // `cache` once made, for the store's listener thread, which may start before it.
   std::atomic<storage::CachingStore*> cache_ready{nullptr};
 
@@ -236,7 +237,9 @@ absl::StatusOr<storage::Store> ChannelServer::Parts::OpenPostgres(const ServerCo
 void ChannelServer::Parts::SetStoreReachable(bool reachable) {
   absl::MutexLock lock(&shutdown_mu);
   store_reachable = reachable;
-  if (shut_down) return;
+  // Until Start has finished, the parts below are still being made (Start applies the state
+  // itself at the end).
+  if (shut_down || !started) return;
   if (admin_handler) admin_handler->SetStoreReachable(reachable);
   if (grpc_server != nullptr) {
     if (grpc::HealthCheckServiceInterface* health = grpc_server->GetHealthCheckService()) {
@@ -412,6 +415,10 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
   }
   if (absl::Status s = parts->StartGrpc(config); !s.ok()) return s;
   // Health as the database is now (it may have gone away while the server started).
+  {
+    absl::MutexLock lock(&parts->shutdown_mu);
+    parts->started = true;
+  }
   parts->SetStoreReachable(parts->postgres == nullptr || parts->postgres->reachable());
   return std::unique_ptr<ChannelServer>(new ChannelServer(std::move(parts)));
 }

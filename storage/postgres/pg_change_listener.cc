@@ -79,10 +79,10 @@ void PgChangeListener::Listen(PgConnection& db) {
   undelivered = newest->Int(0, 0);
   int64_t published = 0;  // The newest cursor told to readers.
   absl::Time last_alive = absl::Now();
-  while (!stopping_) {
-    const absl::Duration timeout = undelivered > 0 ? kDeliverableCheck : kAliveCheck;
-    if (!Wait(PQsocket(db.raw()), timeout)) return;
-    if (PQconsumeInput(db.raw()) == 0 || db.broken()) return;
+  // Handles the notifications libpq has read. It reads them along with a statement's answer
+  // too, so this runs after every statement as well: the socket has nothing more to say
+  // about those, and waiting on it would delay them.
+  const auto drain = [&] {
     while (PGnotify* note = PQnotifies(db.raw())) {
       int64_t value = 0;
       const bool numeric = absl::SimpleAtoi(note->extra, &value);
@@ -97,6 +97,12 @@ void PgChangeListener::Listen(PgConnection& db) {
       }
       PQfreemem(note);
     }
+  };
+  while (!stopping_) {
+    const absl::Duration timeout = undelivered > 0 ? kDeliverableCheck : kAliveCheck;
+    if (!Wait(PQsocket(db.raw()), timeout)) return;
+    if (PQconsumeInput(db.raw()) == 0 || db.broken()) return;
+    drain();
     const absl::Time now = absl::Now();
     if (undelivered > 0) {
       // Deliverable once every transaction older than the events' own has ended.
@@ -104,6 +110,7 @@ void PgChangeListener::Listen(PgConnection& db) {
           "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20",
           "checking which events are deliverable");
       if (!horizon.ok()) return;
+      drain();
       if (horizon->Int(0, 0) > undelivered) {
         callbacks_.events_deliverable(undelivered);
         published = undelivered;
@@ -116,7 +123,8 @@ void PgChangeListener::Listen(PgConnection& db) {
       auto newest =
           db.Exec("SELECT coalesce(max(pos), 0) FROM events", "checking the connection");
       if (!newest.ok()) return;
-      if (newest->Int(0, 0) > published) undelivered = newest->Int(0, 0);
+      if (newest->Int(0, 0) > published) undelivered = std::max(undelivered, newest->Int(0, 0));
+      drain();
       last_alive = now;
     }
   }

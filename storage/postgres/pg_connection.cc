@@ -132,8 +132,23 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(const Settings&
   // server from holding a caller for the TCP timeout.
   const std::string timeout =
       absl::StrCat(std::max<int64_t>(2, absl::ToInt64Seconds(settings.lock_timeout)));
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {settings.url.c_str(), timeout.c_str(), "channeld", nullptr};
+  // A malformed URL is refused before libpq quotes pieces of it (perhaps of a password).
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(settings.url.c_str(), &parse_error);
+  if (parse_error != nullptr) PQfreemem(parse_error);
+  if (parsed == nullptr) {
+    return absl::InvalidArgumentError(
+        "storage: the database URL is not a libpq connection URI (postgresql://...) or "
+        "key=value string");
+  }
+  PQconninfoFree(parsed);
+  // On TCP, keepalives and a user timeout let a connection whose server silently vanished
+  // (a failover, a partition) fail within seconds instead of the kernel's minutes.
+  const char* keys[] = {"dbname",         "connect_timeout",  "application_name",
+                        "keepalives",     "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", nullptr};
+  const char* values[] = {settings.url.c_str(), timeout.c_str(), "channeld", "1", "5", "2", "3",
+                          "15000", nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr) return absl::UnavailableError("storage: connecting to PostgreSQL: no memory");
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -150,7 +165,9 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(const Settings&
   auto set = connection->Exec(
       absl::StrCat("SET synchronous_commit = on; SET lock_timeout = ",
                    absl::ToInt64Milliseconds(settings.lock_timeout),
-                   "; SET idle_in_transaction_session_timeout = 60000; SET client_encoding = 'UTF8'"),
+                   "; SET idle_in_transaction_session_timeout = 60000; "
+                   // No statement of ours runs for long: one that does is stuck.
+                   "SET statement_timeout = 30000; SET client_encoding = 'UTF8'"),
       "configuring the connection");
   if (!set.ok()) return set.status();
   return connection;

@@ -14,11 +14,15 @@ PgPool::PgPool(PgConnection::Settings settings, int size)
 absl::StatusOr<PgPool::Lease> PgPool::Borrow() {
   {
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](PgPool* pool) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool->mu_) {
-          return !pool->free_.empty() || pool->open_ < pool->size_;
-        },
-        this));
+    // Every connection busy for this long means they are stuck: fail rather than pile up.
+    if (!mu_.AwaitWithTimeout(absl::Condition(
+                                  +[](PgPool* pool) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool->mu_) {
+                                    return !pool->free_.empty() || pool->open_ < pool->size_;
+                                  },
+                                  this),
+                              settings_.lock_timeout + absl::Seconds(5))) {
+      return absl::UnavailableError("storage: every PostgreSQL connection is busy");
+    }
     if (!free_.empty()) {
       std::unique_ptr<PgConnection> connection = std::move(free_.back());
       free_.pop_back();

@@ -36,7 +36,8 @@ class PgPool {
   PgPool(PgConnection::Settings settings, int size);
 
   // A connection: a free one, a new one while fewer than `size` are open, or the next one
-  // returned. UNAVAILABLE if a new one cannot be opened.
+  // returned. UNAVAILABLE if a new one cannot be opened, or none is returned within the lock
+  // timeout and some seconds more.
   absl::StatusOr<Lease> Borrow();
 
  private:

@@ -351,6 +351,13 @@ TEST(PostgresReplicasTest, UnreachableServerIsUnavailable) {
   EXPECT_THAT(store.status().message(), ::testing::HasSubstr("connecting to PostgreSQL"));
 }
 
+TEST(PostgresReplicasTest, AMalformedUrlIsRefusedWithoutQuotingIt) {
+  auto store = PostgresStore::Open(On("host=/tmp password=hunter2 sslmode"));
+  EXPECT_TRUE(absl::IsInvalidArgument(store.status())) << store.status();
+  EXPECT_THAT(store.status().message(), ::testing::Not(::testing::HasSubstr("hunter2")));
+  EXPECT_THAT(store.status().message(), ::testing::HasSubstr("not a libpq connection URI"));
+}
+
 // PostgreSQL stops during ingest: writes fail UNAVAILABLE (never OK) while it is down, and the
 // same store works again once it is back, without being reopened.
 TEST(PostgresReplicasTest, RecoversByItselfWhenPostgresReturns) {
