@@ -36,6 +36,20 @@ inline constexpr char kUnauthenticated[] = "UNAUTHENTICATED";
 inline constexpr char kTeamNotAllowed[] = "TEAM_NOT_ALLOWED";
 inline constexpr char kAdminOnly[] = "ADMIN_ONLY";
 inline constexpr char kShuttingDown[] = "SHUTTING_DOWN";
+// Outbound messaging (what LINE refuses, and this service's own limits).
+inline constexpr char kReplyTokenInvalid[] = "REPLY_TOKEN_INVALID";
+inline constexpr char kMarkAsReadTokenInvalid[] = "MARK_AS_READ_TOKEN_INVALID";
+inline constexpr char kRecipientUnavailable[] = "RECIPIENT_UNAVAILABLE";
+inline constexpr char kMonthlyQuotaExhausted[] = "MONTHLY_QUOTA_EXHAUSTED";
+inline constexpr char kLineRateLimited[] = "LINE_RATE_LIMITED";
+inline constexpr char kLineRefusedRequest[] = "LINE_REFUSED_REQUEST";
+inline constexpr char kOutcomeUnknown[] = "OUTCOME_UNKNOWN";
+inline constexpr char kProfileNotFound[] = "PROFILE_NOT_FOUND";
+inline constexpr char kContentNotFound[] = "CONTENT_NOT_FOUND";
+inline constexpr char kContentNotReady[] = "CONTENT_NOT_READY";
+inline constexpr char kPushNotFound[] = "PUSH_NOT_FOUND";
+inline constexpr char kRequestIdReused[] = "REQUEST_ID_REUSED";
+inline constexpr char kOutboundRateLimited[] = "OUTBOUND_RATE_LIMITED";
 }  // namespace reason
 
 // One invalid request field and why, in words a user can act on.
