@@ -25,10 +25,12 @@ class RefusedStream : public grpc::ServerWriteReactor<v1::Event> {
 }  // namespace
 
 GrpcChannelService::GrpcChannelService(RpcGate* gate, BindingService* bindings,
-                                       storage::EventStore* events, EventNotifier* notifier,
-                                       Executor* executor, int max_event_streams)
+                                       OutboundService* outbound, storage::EventStore* events,
+                                       EventNotifier* notifier, Executor* executor,
+                                       int max_event_streams)
     : gate_(gate),
       bindings_(bindings),
+      outbound_(outbound),
       events_(events),
       notifier_(notifier),
       executor_(executor),
