@@ -9,6 +9,7 @@
 #include "server/grpc/grpc_channel_service.h"
 #include "server/grpc/grpc_status.h"
 #include "server/grpc/outbound_proto.h"
+#include "server/grpc/refused_stream.h"
 #include "server/grpc/request_validation.h"
 
 namespace linechannel::server {
@@ -19,13 +20,6 @@ using Access = RpcGate::Access;
 std::vector<std::string> Messages(const google::protobuf::RepeatedPtrField<std::string>& messages) {
   return {messages.begin(), messages.end()};
 }
-
-// A stream that ends at once with `status`.
-class RefusedContent : public grpc::ServerWriteReactor<v1::MessageContentChunk> {
- public:
-  explicit RefusedContent(const grpc::Status& status) { Finish(status); }
-  void OnDone() override { delete this; }
-};
 
 // The member profile's group or room, whichever the request names.
 const std::string& GroupOrRoom(const v1::GetProfileRequest& request) {
@@ -135,10 +129,10 @@ grpc::ServerWriteReactor<v1::MessageContentChunk>* GrpcChannelService::GetMessag
   absl::StatusOr<CallContext> call =
       gate_->Admit(context, {"GetMessageContent", request->team_id(), request->channel_id()},
                    ValidateGetMessageContent(*request), Access::kTeam);
-  if (!call.ok()) return new RefusedContent(ToGrpcStatus(call.status()));
+  if (!call.ok()) return new RefusedStream<v1::MessageContentChunk>(ToGrpcStatus(call.status()));
   if (open_content_streams_.fetch_add(1) >= kMaxContentStreams) {
     open_content_streams_.fetch_sub(1);
-    return new RefusedContent(ToGrpcStatus(WithRetryDelay(
+    return new RefusedStream<v1::MessageContentChunk>(ToGrpcStatus(WithRetryDelay(
         ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded,
                       "too many content downloads are running on this server; retry shortly"),
         absl::Seconds(2))));
