@@ -68,9 +68,7 @@ class Scope {
 
   Scope Key(std::string_view key) const { return Scope(absl::StrCat(path_, ".", Absl(key)), out_); }
   Scope Index(size_t i) const { return Scope(absl::StrCat(path_, "[", i, "]"), out_); }
-  void Report(std::string description) const {
-    out_->push_back({path_, std::move(description)});
-  }
+  void Report(std::string description) const { out_->push_back({path_, std::move(description)}); }
 
  private:
   std::string path_;
@@ -156,8 +154,8 @@ void UrlField(object parent, std::string_view key, const Scope& parent_scope, bo
   std::string_view rest = url;
   const bool https = absl::StartsWithIgnoreCase(Absl(rest), "https://");
   if (https) rest.remove_prefix(8);
-  const bool has_host = !rest.empty() && rest.front() != '/' && rest.front() != '?' &&
-                        rest.front() != '#';
+  const bool has_host =
+      !rest.empty() && rest.front() != '/' && rest.front() != '?' && rest.front() != '#';
   bool clean = true;
   for (char c : url) {
     const auto byte = static_cast<unsigned char>(c);
@@ -168,8 +166,8 @@ void UrlField(object parent, std::string_view key, const Scope& parent_scope, bo
         "must be an https:// URL with a host and no spaces or control characters (LINE fetches "
         "media over HTTPS only)");
   } else if (url.size() > kMaxUrlBytes) {
-    scope.Report(absl::StrCat("must be at most ", kMaxUrlBytes, " characters; it has ",
-                              url.size()));
+    scope.Report(
+        absl::StrCat("must be at most ", kMaxUrlBytes, " characters; it has ", url.size()));
   }
 }
 
@@ -226,11 +224,11 @@ std::optional<array> ArrayField(object parent, std::string_view key, const Scope
   }
   const size_t size = result.size();
   if (size < min_items || (max_items > 0 && size > max_items)) {
-    scope.Report(max_items == 0 ? absl::StrCat("must have at least ", min_items, " element")
-                 : min_items == max_items
-                     ? absl::StrCat("must have exactly ", min_items, " elements; it has ", size)
-                     : absl::StrCat("must have ", min_items, "-", max_items,
-                                    " elements; it has ", size));
+    scope.Report(
+        max_items == 0 ? absl::StrCat("must have at least ", min_items, " element")
+        : min_items == max_items
+            ? absl::StrCat("must have exactly ", min_items, " elements; it has ", size)
+            : absl::StrCat("must have ", min_items, "-", max_items, " elements; it has ", size));
     return std::nullopt;
   }
   return result;
@@ -271,8 +269,8 @@ std::optional<std::string_view> KindField(object parent, const Scope& parent_sco
   return kind;
 }
 
-void CheckObjectArray(object parent, std::string_view key, const Scope& scope,
-                       size_t min_items, size_t max_items) {
+void CheckObjectArray(object parent, std::string_view key, const Scope& scope, size_t min_items,
+                      size_t max_items) {
   const Scope actions_scope = scope.Key(key);
   if (auto actions = ArrayField(parent, key, actions_scope, true, min_items, max_items)) {
     ForEachObject(*actions, actions_scope, [](object, const Scope&) {});
@@ -304,8 +302,8 @@ void CheckTextV2(object message, const Scope& scope) {
     const Scope entry = IsSubstitutionKey(key) ? substitution_scope.Key(key) : substitution_scope;
     object entry_object;
     if (value.get_object().get(entry_object) != simdjson::SUCCESS) {
-      entry.Report(absl::StrCat("each substitution must be an object, not ",
-                                TypeName(value.type())));
+      entry.Report(
+          absl::StrCat("each substitution must be an object, not ", TypeName(value.type())));
       continue;
     }
     const auto kind = KindField(entry_object, entry, {"mention", "emoji"}, "mention or emoji");
@@ -315,8 +313,8 @@ void CheckTextV2(object message, const Scope& scope) {
     } else if (kind == "mention") {
       const Scope mentionee_scope = entry.Key("mentionee");
       const auto mentionee = ObjectField(entry_object, "mentionee", mentionee_scope, true);
-      if (mentionee && KindField(*mentionee, mentionee_scope, {"user", "all"}, "user or all") ==
-                           "user") {
+      if (mentionee &&
+          KindField(*mentionee, mentionee_scope, {"user", "all"}, "user or all") == "user") {
         RequiredString(*mentionee, "userId", mentionee_scope);
       }
     }
@@ -351,8 +349,8 @@ void CheckLocation(object message, const Scope& scope) {
 }
 
 void CheckImagemapAction(object action, const Scope& scope) {
-  const auto kind = KindField(action, scope, {"message", "uri", "clipboard"},
-                              "message, uri or clipboard");
+  const auto kind =
+      KindField(action, scope, {"message", "uri", "clipboard"}, "message, uri or clipboard");
   const Scope area_scope = scope.Key("area");
   if (auto area = ObjectField(action, "area", area_scope, true)) {
     for (std::string_view key : {"x", "y", "width", "height"}) {
@@ -383,13 +381,13 @@ void CheckTemplate(object message, const Scope& scope) {
   const Scope template_scope = scope.Key("template");
   const auto body = ObjectField(message, "template", template_scope, true);
   if (!body) return;
-  const auto kind = KindField(*body, template_scope,
-                              {"buttons", "confirm", "carousel", "image_carousel"},
-                              "buttons, confirm, carousel or image_carousel");
+  const auto kind =
+      KindField(*body, template_scope, {"buttons", "confirm", "carousel", "image_carousel"},
+                "buttons, confirm, carousel or image_carousel");
   if (kind == "buttons" || kind == "confirm") {
     RequiredString(*body, "text", template_scope);
     CheckObjectArray(*body, "actions", template_scope, kind == "buttons" ? 1 : kConfirmActions,
-                      kind == "buttons" ? kMaxButtonsActions : kConfirmActions);
+                     kind == "buttons" ? kMaxButtonsActions : kConfirmActions);
   } else if (kind == "carousel" || kind == "image_carousel") {
     const Scope columns_scope = template_scope.Key("columns");
     const auto columns = ArrayField(*body, "columns", columns_scope, true, 1, kMaxCarouselColumns);
@@ -435,8 +433,8 @@ void CheckCommon(object message, const Scope& scope) {
   const Scope quick_reply_scope = scope.Key("quickReply");
   if (auto quick_reply = ObjectField(message, "quickReply", quick_reply_scope, false)) {
     const Scope items_scope = quick_reply_scope.Key("items");
-    if (auto items = ArrayField(*quick_reply, "items", items_scope, false, 0,
-                                kMaxQuickReplyItems)) {
+    if (auto items =
+            ArrayField(*quick_reply, "items", items_scope, false, 0, kMaxQuickReplyItems)) {
       ForEachObject(*items, items_scope, [](object, const Scope&) {});
     }
   }
@@ -464,14 +462,15 @@ void CheckMessage(simdjson::dom::parser& parser, const std::string& text, const 
   if (const auto error = parser.parse(text.data(), text.size()).get(root); error) {
     scope.Report(error == simdjson::EMPTY
                      ? absl::StrCat("is empty: give one LINE message object, ", kExample)
-                     : absl::StrCat("is not one valid JSON object (", simdjson::error_message(error),
+                     : absl::StrCat("is not one valid JSON object (",
+                                    simdjson::error_message(error),
                                     "): give one LINE message object, ", kExample));
     return;
   }
   object message;
   if (root.get_object().get(message) != simdjson::SUCCESS) {
-    scope.Report(absl::StrCat("must be one JSON object, not ", TypeName(root.type()), ": ",
-                              kExample));
+    scope.Report(
+        absl::StrCat("must be one JSON object, not ", TypeName(root.type()), ": ", kExample));
     return;
   }
   const Scope type_scope = scope.Key("type");
@@ -486,8 +485,8 @@ void CheckMessage(simdjson::dom::parser& parser, const std::string& text, const 
   if (known != nullptr) {
     known->check(message, scope);
   } else {
-    type_scope.Report(absl::StrCat(type ? "must be" : "required:", " one of LINE's message types: ",
-                                   kTypes));
+    type_scope.Report(
+        absl::StrCat(type ? "must be" : "required:", " one of LINE's message types: ", kTypes));
   }
   CheckCommon(message, scope);
 }
@@ -498,9 +497,8 @@ std::vector<FieldViolation> CheckMessages(const std::vector<std::string>& messag
                                           absl::string_view field) {
   Violations violations;
   if (messages.empty() || messages.size() > static_cast<size_t>(kMaxMessagesPerSend)) {
-    violations.push_back({std::string(field),
-                          absl::StrCat("must have 1 to ", kMaxMessagesPerSend,
-                                       " messages; it has ", messages.size())});
+    violations.push_back({std::string(field), absl::StrCat("must have 1 to ", kMaxMessagesPerSend,
+                                                           " messages; it has ", messages.size())});
   }
   simdjson::dom::parser parser;
   for (size_t i = 0; i < messages.size(); ++i) {

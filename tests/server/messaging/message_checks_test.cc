@@ -27,9 +27,7 @@ std::string Repeat(const std::string& piece, int times) {
   return out;
 }
 
-std::string Text(const std::string& text) {
-  return R"({"type":"text","text":")" + text + R"("})";
-}
+std::string Text(const std::string& text) { return R"({"type":"text","text":")" + text + R"("})"; }
 
 const char kEmoji[] = "\xF0\x9F\x98\x80";  // U+1F600, two UTF-16 code units.
 const char kImage[] =
@@ -50,8 +48,7 @@ INSTANTIATE_TEST_SUITE_P(
         R"({"type":"text","text":"hi $","emojis":[{"index":3,"productId":"p","emojiId":"001"}],"quoteToken":"q"})",
         R"({"type":"textV2","text":"Hi {user}! {smile}","substitution":{"user":{"type":"mention","mentionee":{"type":"user","userId":"U0123456789abcdef0123456789abcdef"}},"smile":{"type":"emoji","productId":"p","emojiId":"001"},"all":{"type":"mention","mentionee":{"type":"all"}}}})",
         R"({"type":"textV2","text":"no placeholders"})",
-        R"({"type":"sticker","packageId":"446","stickerId":"1988"})",
-        kImage,
+        R"({"type":"sticker","packageId":"446","stickerId":"1988"})", kImage,
         R"({"type":"video","originalContentUrl":"https://example.com/v.mp4","previewImageUrl":"https://example.com/v.jpg","trackingId":"track-1"})",
         R"({"type":"audio","originalContentUrl":"https://example.com/a.m4a","duration":60000})",
         R"({"type":"location","title":"Office","address":"1-3 Kioicho, Tokyo","latitude":35.68,"longitude":139.73})",
@@ -89,14 +86,12 @@ const std::string kLongUrl = "https://example.com/" + std::string(1981, 'a');  /
 INSTANTIATE_TEST_SUITE_P(
     EachRule, BadMessageTest,
     ::testing::Values(
-        BadCase{"NotJson", "hello", {""}},
-        BadCase{"Empty", "", {""}},
+        BadCase{"NotJson", "hello", {""}}, BadCase{"Empty", "", {""}},
         BadCase{"TrailingGarbage", Text("hi") + " x", {""}},
         BadCase{"TwoObjects", Text("a") + Text("b"), {""}},
         BadCase{"Truncated", R"({"type":"text","text":"hi")", {""}},
         BadCase{"ArrayOfMessages", "[" + Text("hi") + "]", {""}},
-        BadCase{"String", R"("hello")", {""}},
-        BadCase{"Number", "5", {""}},
+        BadCase{"String", R"("hello")", {""}}, BadCase{"Number", "5", {""}},
         BadCase{"NoType", R"({"text":"hi"})", {".type"}},
         BadCase{"UnknownType", R"({"type":"txt","text":"hi"})", {".type"}},
         BadCase{"TypeNotString", R"({"type":1})", {".type"}},
@@ -105,13 +100,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"TextNotString", R"({"type":"text","text":5})", {".text"}},
         BadCase{"TextTooLong", Text(std::string(5001, 'a')), {".text"}},
         BadCase{"TextV2Missing", R"({"type":"textV2"})", {".text"}},
-        BadCase{"TextV2TooLong", R"({"type":"textV2","text":")" + std::string(5001, 'a') + "\"}",
+        BadCase{"TextV2TooLong",
+                R"({"type":"textV2","text":")" + std::string(5001, 'a') + "\"}",
                 {".text"}},
-        BadCase{"SubstitutionNotObject", R"({"type":"textV2","text":"{a}","substitution":[]})",
+        BadCase{"SubstitutionNotObject",
+                R"({"type":"textV2","text":"{a}","substitution":[]})",
                 {".substitution"}},
         BadCase{"SubstitutionEntryNotObject",
-                R"({"type":"textV2","text":"{a}","substitution":{"a":"x"}})", {".substitution.a"}},
-        BadCase{"SubstitutionNoType", R"({"type":"textV2","text":"{a}","substitution":{"a":{}}})",
+                R"({"type":"textV2","text":"{a}","substitution":{"a":"x"}})",
+                {".substitution.a"}},
+        BadCase{"SubstitutionNoType",
+                R"({"type":"textV2","text":"{a}","substitution":{"a":{}}})",
                 {".substitution.a.type"}},
         BadCase{"SubstitutionUnknownType",
                 R"({"type":"textV2","text":"{a}","substitution":{"a":{"type":"link"}}})",
@@ -122,55 +121,66 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"MentionWithoutMentionee",
                 R"({"type":"textV2","text":"{a}","substitution":{"a":{"type":"mention"}}})",
                 {".substitution.a.mentionee"}},
-        BadCase{"MentioneeUnknownType",
-                R"({"type":"textV2","text":"{a}","substitution":{"a":{"type":"mention","mentionee":{"type":"bot"}}}})",
-                {".substitution.a.mentionee.type"}},
-        BadCase{"UserMentionWithoutUserId",
-                R"({"type":"textV2","text":"{a}","substitution":{"a":{"type":"mention","mentionee":{"type":"user"}}}})",
-                {".substitution.a.mentionee.userId"}},
+        BadCase{
+            "MentioneeUnknownType",
+            R"({"type":"textV2","text":"{a}","substitution":{"a":{"type":"mention","mentionee":{"type":"bot"}}}})",
+            {".substitution.a.mentionee.type"}},
+        BadCase{
+            "UserMentionWithoutUserId",
+            R"({"type":"textV2","text":"{a}","substitution":{"a":{"type":"mention","mentionee":{"type":"user"}}}})",
+            {".substitution.a.mentionee.userId"}},
         BadCase{"OddSubstitutionKeyIsNotNamed",
                 R"({"type":"textV2","text":"{a b}","substitution":{"a b":{"type":"x"}}})",
                 {".substitution.type"}},
         BadCase{"StickerWithoutIds", R"({"type":"sticker"})", {".packageId", ".stickerId"}},
-        BadCase{"StickerIdsNotStrings", R"({"type":"sticker","packageId":446,"stickerId":1})",
+        BadCase{"StickerIdsNotStrings",
+                R"({"type":"sticker","packageId":446,"stickerId":1})",
                 {".packageId", ".stickerId"}},
-        BadCase{"ImageWithoutUrls", R"({"type":"image"})",
-                {".originalContentUrl", ".previewImageUrl"}},
-        BadCase{"ImageHttp",
-                R"({"type":"image","originalContentUrl":"http://example.com/a.jpg","previewImageUrl":"https://example.com/p.jpg"})",
-                {".originalContentUrl"}},
-        BadCase{"ImageUrlWithoutHost",
-                R"({"type":"image","originalContentUrl":"https:///a.jpg","previewImageUrl":"https://"})",
-                {".originalContentUrl", ".previewImageUrl"}},
-        BadCase{"ImageUrlWithSpace",
-                R"({"type":"image","originalContentUrl":"https://example.com/a b.jpg","previewImageUrl":"https://example.com/p.jpg"})",
-                {".originalContentUrl"}},
+        BadCase{
+            "ImageWithoutUrls", R"({"type":"image"})", {".originalContentUrl", ".previewImageUrl"}},
+        BadCase{
+            "ImageHttp",
+            R"({"type":"image","originalContentUrl":"http://example.com/a.jpg","previewImageUrl":"https://example.com/p.jpg"})",
+            {".originalContentUrl"}},
+        BadCase{
+            "ImageUrlWithoutHost",
+            R"({"type":"image","originalContentUrl":"https:///a.jpg","previewImageUrl":"https://"})",
+            {".originalContentUrl", ".previewImageUrl"}},
+        BadCase{
+            "ImageUrlWithSpace",
+            R"({"type":"image","originalContentUrl":"https://example.com/a b.jpg","previewImageUrl":"https://example.com/p.jpg"})",
+            {".originalContentUrl"}},
         BadCase{"ImageUrlTooLong",
                 R"({"type":"image","originalContentUrl":")" + kLongUrl +
                     R"(","previewImageUrl":"https://example.com/p.jpg"})",
                 {".originalContentUrl"}},
-        BadCase{"ImageUrlNotString",
-                R"({"type":"image","originalContentUrl":{},"previewImageUrl":"https://example.com/p.jpg"})",
-                {".originalContentUrl"}},
+        BadCase{
+            "ImageUrlNotString",
+            R"({"type":"image","originalContentUrl":{},"previewImageUrl":"https://example.com/p.jpg"})",
+            {".originalContentUrl"}},
         BadCase{"VideoWithoutPreview",
                 R"({"type":"video","originalContentUrl":"https://example.com/v.mp4"})",
                 {".previewImageUrl"}},
-        BadCase{"VideoTrackingIdNotString",
-                R"({"type":"video","originalContentUrl":"https://example.com/v.mp4","previewImageUrl":"https://example.com/v.jpg","trackingId":7})",
-                {".trackingId"}},
+        BadCase{
+            "VideoTrackingIdNotString",
+            R"({"type":"video","originalContentUrl":"https://example.com/v.mp4","previewImageUrl":"https://example.com/v.jpg","trackingId":7})",
+            {".trackingId"}},
         BadCase{"AudioWithoutDuration",
                 R"({"type":"audio","originalContentUrl":"https://example.com/a.m4a"})",
                 {".duration"}},
-        BadCase{"AudioDurationString",
-                R"({"type":"audio","originalContentUrl":"https://example.com/a.m4a","duration":"60000"})",
-                {".duration"}},
-        BadCase{"AudioDurationFraction",
-                R"({"type":"audio","originalContentUrl":"https://example.com/a.m4a","duration":1.5})",
-                {".duration"}},
+        BadCase{
+            "AudioDurationString",
+            R"({"type":"audio","originalContentUrl":"https://example.com/a.m4a","duration":"60000"})",
+            {".duration"}},
+        BadCase{
+            "AudioDurationFraction",
+            R"({"type":"audio","originalContentUrl":"https://example.com/a.m4a","duration":1.5})",
+            {".duration"}},
         BadCase{"AudioDurationNegative",
                 R"({"type":"audio","originalContentUrl":"ftp://example.com/a.m4a","duration":-1})",
                 {".originalContentUrl", ".duration"}},
-        BadCase{"LocationEmpty", R"({"type":"location"})",
+        BadCase{"LocationEmpty",
+                R"({"type":"location"})",
                 {".title", ".address", ".latitude", ".longitude"}},
         BadCase{"LocationAddressTooLong",
                 R"({"type":"location","title":"t","address":")" + std::string(101, 'a') +
@@ -180,20 +190,25 @@ INSTANTIATE_TEST_SUITE_P(
                 R"({"type":"location","title":")" + std::string(101, 'a') +
                     R"(","address":"a","latitude":0,"longitude":0})",
                 {".title"}},
-        BadCase{"LocationCoordinatesNotNumbers",
-                R"({"type":"location","title":"t","address":"a","latitude":"35.6","longitude":200})",
-                {".latitude", ".longitude"}},
-        BadCase{"ImagemapEmpty", R"({"type":"imagemap"})",
+        BadCase{
+            "LocationCoordinatesNotNumbers",
+            R"({"type":"location","title":"t","address":"a","latitude":"35.6","longitude":200})",
+            {".latitude", ".longitude"}},
+        BadCase{"ImagemapEmpty",
+                R"({"type":"imagemap"})",
                 {".baseUrl", ".altText", ".baseSize", ".actions"}},
-        BadCase{"ImagemapBaseSizeWithoutHeight",
-                R"({"type":"imagemap","baseUrl":"https://example.com/m","altText":"m","baseSize":{"width":1040},"actions":[{"type":"message","text":"a","area":{"x":0,"y":0,"width":1,"height":1}}]})",
-                {".baseSize.height"}},
-        BadCase{"ImagemapActionsNotArray",
-                R"({"type":"imagemap","baseUrl":"https://example.com/m","altText":"m","baseSize":{"width":1040,"height":1040},"actions":{}})",
-                {".actions"}},
-        BadCase{"ImagemapBadAction",
-                R"({"type":"imagemap","baseUrl":"https://example.com/m","altText":"m","baseSize":{"width":1040,"height":1040},"actions":[{"type":"uri","area":{"x":0,"y":0,"width":1}},5]})",
-                {".actions[0].area.height", ".actions[0].linkUri", ".actions[1]"}},
+        BadCase{
+            "ImagemapBaseSizeWithoutHeight",
+            R"({"type":"imagemap","baseUrl":"https://example.com/m","altText":"m","baseSize":{"width":1040},"actions":[{"type":"message","text":"a","area":{"x":0,"y":0,"width":1,"height":1}}]})",
+            {".baseSize.height"}},
+        BadCase{
+            "ImagemapActionsNotArray",
+            R"({"type":"imagemap","baseUrl":"https://example.com/m","altText":"m","baseSize":{"width":1040,"height":1040},"actions":{}})",
+            {".actions"}},
+        BadCase{
+            "ImagemapBadAction",
+            R"({"type":"imagemap","baseUrl":"https://example.com/m","altText":"m","baseSize":{"width":1040,"height":1040},"actions":[{"type":"uri","area":{"x":0,"y":0,"width":1}},5]})",
+            {".actions[0].area.height", ".actions[0].linkUri", ".actions[1]"}},
         BadCase{"TemplateEmpty", R"({"type":"template"})", {".altText", ".template"}},
         BadCase{"TemplateAltTextTooLong",
                 R"({"type":"template","altText":")" + std::string(401, 'a') +
@@ -202,23 +217,28 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"TemplateUnknownType",
                 R"({"type":"template","altText":"a","template":{"type":"list"}})",
                 {".template.type"}},
-        BadCase{"TemplateNotObject", R"({"type":"template","altText":"a","template":"buttons"})",
+        BadCase{"TemplateNotObject",
+                R"({"type":"template","altText":"a","template":"buttons"})",
                 {".template"}},
         BadCase{"ButtonsWithoutTextAndActions",
                 R"({"type":"template","altText":"a","template":{"type":"buttons"}})",
                 {".template.text", ".template.actions"}},
-        BadCase{"ButtonsTooManyActions",
-                R"({"type":"template","altText":"a","template":{"type":"buttons","text":"t","actions":[{},{},{},{},{}]}})",
-                {".template.actions"}},
-        BadCase{"ConfirmOneAction",
-                R"({"type":"template","altText":"a","template":{"type":"confirm","text":"t","actions":[{}]}})",
-                {".template.actions"}},
-        BadCase{"CarouselBadColumn",
-                R"({"type":"template","altText":"a","template":{"type":"carousel","columns":[{"text":"t","actions":[{}]},{"actions":[]}]}})",
-                {".template.columns[1].text", ".template.columns[1].actions"}},
-        BadCase{"ImageCarouselBadColumn",
-                R"({"type":"template","altText":"a","template":{"type":"image_carousel","columns":[{"imageUrl":"http://example.com/1.jpg"}]}})",
-                {".template.columns[0].imageUrl", ".template.columns[0].action"}},
+        BadCase{
+            "ButtonsTooManyActions",
+            R"({"type":"template","altText":"a","template":{"type":"buttons","text":"t","actions":[{},{},{},{},{}]}})",
+            {".template.actions"}},
+        BadCase{
+            "ConfirmOneAction",
+            R"({"type":"template","altText":"a","template":{"type":"confirm","text":"t","actions":[{}]}})",
+            {".template.actions"}},
+        BadCase{
+            "CarouselBadColumn",
+            R"({"type":"template","altText":"a","template":{"type":"carousel","columns":[{"text":"t","actions":[{}]},{"actions":[]}]}})",
+            {".template.columns[1].text", ".template.columns[1].actions"}},
+        BadCase{
+            "ImageCarouselBadColumn",
+            R"({"type":"template","altText":"a","template":{"type":"image_carousel","columns":[{"imageUrl":"http://example.com/1.jpg"}]}})",
+            {".template.columns[0].imageUrl", ".template.columns[0].action"}},
         BadCase{"CarouselNoColumns",
                 R"({"type":"template","altText":"a","template":{"type":"carousel","columns":[]}})",
                 {".template.columns"}},
@@ -228,23 +248,25 @@ INSTANTIATE_TEST_SUITE_P(
                     R"(","contents":{"type":"bubble"}})",
                 {".altText"}},
         BadCase{"FlexUnknownContainer",
-                R"({"type":"flex","altText":"a","contents":{"type":"box"}})", {".contents.type"}},
+                R"({"type":"flex","altText":"a","contents":{"type":"box"}})",
+                {".contents.type"}},
         BadCase{"FlexCarouselWithoutBubbles",
                 R"({"type":"flex","altText":"a","contents":{"type":"carousel"}})",
                 {".contents.contents"}},
-        BadCase{"FlexCarouselOfNonBubbles",
-                R"({"type":"flex","altText":"a","contents":{"type":"carousel","contents":[{"type":"box"}]}})",
-                {".contents.contents[0].type"}},
+        BadCase{
+            "FlexCarouselOfNonBubbles",
+            R"({"type":"flex","altText":"a","contents":{"type":"carousel","contents":[{"type":"box"}]}})",
+            {".contents.contents[0].type"}},
         BadCase{"CouponWithoutId", R"({"type":"coupon"})", {".couponId"}},
-        BadCase{"QuickReplyNotObject", Text("hi").insert(1, R"("quickReply":[],)"),
-                {".quickReply"}},
+        BadCase{
+            "QuickReplyNotObject", Text("hi").insert(1, R"("quickReply":[],)"), {".quickReply"}},
         BadCase{"QuickReplyFourteenItems",
                 Text("hi").insert(1, R"("quickReply":{"items":[)" +
                                          Repeat(R"({"type":"action"},)", 13) +
                                          R"({"type":"action"}]},)"),
                 {".quickReply.items"}},
-        BadCase{"SenderNameTooLong", Text("hi").insert(1, R"("sender":{"name":")" +
-                                                              std::string(21, 'a') + R"("},)"),
+        BadCase{"SenderNameTooLong",
+                Text("hi").insert(1, R"("sender":{"name":")" + std::string(21, 'a') + R"("},)"),
                 {".sender.name"}},
         BadCase{"SenderIconHttp",
                 Text("hi").insert(1, R"("sender":{"iconUrl":"http://example.com/i.png"},)"),
@@ -292,10 +314,10 @@ TEST(CheckMessagesTest, ReportsEveryBadElementAtOnce) {
   const std::vector<std::string> messages = {
       Text("fine"), "{not json", Text(""), R"({"type":"image"})", "[]", kImage,
   };
-  EXPECT_THAT(Fields(CheckMessages(messages)),
-              ElementsAre("messages", "messages[1]", "messages[2].text",
-                          "messages[3].originalContentUrl", "messages[3].previewImageUrl",
-                          "messages[4]"));
+  EXPECT_THAT(
+      Fields(CheckMessages(messages)),
+      ElementsAre("messages", "messages[1]", "messages[2].text", "messages[3].originalContentUrl",
+                  "messages[3].previewImageUrl", "messages[4]"));
   EXPECT_THAT(Fields(CheckMessages({"x", "y"}, "items")), ElementsAre("items[0]", "items[1]"));
 }
 
@@ -317,8 +339,8 @@ TEST(CheckMessagesTest, NeverQuotesWhatTheCallerWrote) {
 }
 
 TEST(CheckMessagesTest, DescriptionsSayWhatIsExpected) {
-  const std::vector<FieldViolation> violations = CheckMessages(
-      {"[]", R"({"type":"txt"})", "{} x", Text(std::string(5001, 'a'))});
+  const std::vector<FieldViolation> violations =
+      CheckMessages({"[]", R"({"type":"txt"})", "{} x", Text(std::string(5001, 'a'))});
   ASSERT_EQ(violations.size(), 4u);
   EXPECT_THAT(violations[0].description, HasSubstr("not an array"));
   EXPECT_THAT(violations[1].description, HasSubstr("textV2"));
