@@ -212,6 +212,18 @@ std::optional<object> ObjectField(object parent, std::string_view key, const Sco
   return result;
 }
 
+// What an array of `size` elements breaks: `min_items` to `max_items` (0: no upper limit).
+std::string CountRule(size_t min_items, size_t max_items, size_t size) {
+  if (max_items == 0) return absl::StrCat("must have at least ", min_items, " element");
+  if (min_items == 0) {
+    return absl::StrCat("must have at most ", max_items, " elements; it has ", size);
+  }
+  if (min_items == max_items) {
+    return absl::StrCat("must have exactly ", min_items, " elements; it has ", size);
+  }
+  return absl::StrCat("must have ", min_items, "-", max_items, " elements; it has ", size);
+}
+
 // An array of `min_items` to `max_items` elements (max_items 0: no upper limit).
 std::optional<array> ArrayField(object parent, std::string_view key, const Scope& scope,
                                 bool required, size_t min_items, size_t max_items) {
@@ -224,11 +236,7 @@ std::optional<array> ArrayField(object parent, std::string_view key, const Scope
   }
   const size_t size = result.size();
   if (size < min_items || (max_items > 0 && size > max_items)) {
-    scope.Report(
-        max_items == 0 ? absl::StrCat("must have at least ", min_items, " element")
-        : min_items == max_items
-            ? absl::StrCat("must have exactly ", min_items, " elements; it has ", size)
-            : absl::StrCat("must have ", min_items, "-", max_items, " elements; it has ", size));
+    scope.Report(CountRule(min_items, max_items, size));
     return std::nullopt;
   }
   return result;
