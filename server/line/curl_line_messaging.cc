@@ -112,10 +112,12 @@ absl::Status AnswerStatus(const Response& response, absl::string_view call, Call
     case 403:
       return ReasonedError(Code::kPermissionDenied, reason::kLineRefusedRequest, message);
     case 404:
-      if (kind == Call::kProfile)
+      if (kind == Call::kProfile) {
         return ReasonedError(Code::kNotFound, reason::kProfileNotFound, message);
-      if (kind == Call::kContent)
+      }
+      if (kind == Call::kContent) {
         return ReasonedError(Code::kNotFound, reason::kContentNotFound, message);
+      }
       return ReasonedError(Code::kInvalidArgument, reason::kLineRefusedRequest, message);
     case 409:
       // LINE's 409 names the accepted request (x-line-accepted-request-id); without it we cannot
