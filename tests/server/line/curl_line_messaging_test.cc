@@ -3,7 +3,6 @@
 
 #include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -408,18 +407,22 @@ TEST(CurlLineMessagingTest, ClassifiesLinesErrorsByStatusAndMessage) {
 }
 
 TEST(CurlLineMessagingTest, ARateLimitCarriesLinesRetryAfterOrOneSecond) {
-  for (const auto& [retry_after, expected] : std::vector<std::pair<std::string, absl::Duration>>{
+  struct Case {
+    std::string retry_after;
+    absl::Duration expected;
+  };
+  for (const Case& c : std::vector<Case>{
            {"7", absl::Seconds(7)}, {"", absl::Seconds(1)}, {"soon", absl::Seconds(1)}}) {
-    ScriptedHttpServer server([&](const Request&) {
+    ScriptedHttpServer server([&c](const Request&) {
       Response response{429, R"({"message":"The API rate limit has been exceeded."})"};
-      if (!retry_after.empty()) response.headers["Retry-After"] = retry_after;
+      if (!c.retry_after.empty()) response.headers["Retry-After"] = c.retry_after;
       return response;
     });
     CurlLineApi line(OptionsFor(server.base_url()));
     const absl::Status status =
         line.Push(Secret(kToken), kUser, kMessages, false, kRetryKey, Soon()).status();
     EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
-    EXPECT_EQ(RetryDelayOf(status), expected) << retry_after;
+    EXPECT_EQ(RetryDelayOf(status), c.expected) << c.retry_after;
   }
 }
 
