@@ -47,32 +47,33 @@ grpc::ServerUnaryReactor* GrpcChannelService::ReplyMessage(grpc::CallbackServerC
 grpc::ServerUnaryReactor* GrpcChannelService::PushMessage(grpc::CallbackServerContext* context,
                                                           const v1::PushMessageRequest* request,
                                                           v1::PushMessageResponse* response) {
-  return gate_->Blocking(
-      context, {"PushMessage", request->team_id(), request->channel_id()},
-      ValidatePushMessage(*request), Access::kTeam,
-      [this, request, response](const CallContext& call) -> absl::Status {
-        PushCommand push{request->team_id(),        request->channel_id(),
-                         request->to(),             Messages(request->messages()),
-                         request->notification_disabled(), request->request_id()};
-        return Answer(outbound_->Push(push, call), [&](const PushAnswer& answer) {
-          ToPushProto(answer.push, response->mutable_push());
-          response->set_created(answer.created);
-        });
-      });
+  return gate_->Blocking(context, {"PushMessage", request->team_id(), request->channel_id()},
+                         ValidatePushMessage(*request), Access::kTeam,
+                         [this, request, response](const CallContext& call) -> absl::Status {
+                           PushCommand push{request->team_id(),
+                                            request->channel_id(),
+                                            request->to(),
+                                            Messages(request->messages()),
+                                            request->notification_disabled(),
+                                            request->request_id()};
+                           return Answer(outbound_->Push(push, call),
+                                         [&](const PushAnswer& answer) {
+                                           ToPushProto(answer.push, response->mutable_push());
+                                           response->set_created(answer.created);
+                                         });
+                         });
 }
 
 grpc::ServerUnaryReactor* GrpcChannelService::GetPush(grpc::CallbackServerContext* context,
                                                       const v1::GetPushRequest* request,
                                                       v1::Push* response) {
-  return gate_->Inline(context, {"GetPush", request->team_id(), request->channel_id()},
-                       ValidateGetPush(*request), Access::kTeam,
-                       [&](const CallContext&) -> absl::Status {
-                         return Answer(outbound_->GetPush(request->team_id(), request->channel_id(),
-                                                          request->request_id()),
-                                       [&](const storage::PushRecord& push) {
-                                         ToPushProto(push, response);
-                                       });
-                       });
+  return gate_->Inline(
+      context, {"GetPush", request->team_id(), request->channel_id()}, ValidateGetPush(*request),
+      Access::kTeam, [&](const CallContext&) -> absl::Status {
+        return Answer(
+            outbound_->GetPush(request->team_id(), request->channel_id(), request->request_id()),
+            [&](const storage::PushRecord& push) { ToPushProto(push, response); });
+      });
 }
 
 grpc::ServerUnaryReactor* GrpcChannelService::GetProfile(grpc::CallbackServerContext* context,
@@ -114,14 +115,14 @@ grpc::ServerUnaryReactor* GrpcChannelService::MarkAsRead(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* GrpcChannelService::ShowLoadingAnimation(
     grpc::CallbackServerContext* context, const v1::ShowLoadingAnimationRequest* request,
     v1::ShowLoadingAnimationResponse*) {
-  return gate_->Blocking(
-      context, {"ShowLoadingAnimation", request->team_id(), request->channel_id()},
-      ValidateShowLoadingAnimation(*request), Access::kTeam,
-      [this, request](const CallContext& call) -> absl::Status {
-        return outbound_->ShowLoadingAnimation(request->team_id(), request->channel_id(),
-                                               request->chat_id(), request->loading_seconds(),
-                                               call);
-      });
+  return gate_->Blocking(context,
+                         {"ShowLoadingAnimation", request->team_id(), request->channel_id()},
+                         ValidateShowLoadingAnimation(*request), Access::kTeam,
+                         [this, request](const CallContext& call) -> absl::Status {
+                           return outbound_->ShowLoadingAnimation(
+                               request->team_id(), request->channel_id(), request->chat_id(),
+                               request->loading_seconds(), call);
+                         });
 }
 
 grpc::ServerWriteReactor<v1::MessageContentChunk>* GrpcChannelService::GetMessageContent(

@@ -65,8 +65,7 @@ class PushSender {
   // afterwards. Errors only when the outcome could not be stored (the lease then runs out and
   // a retry thread makes the attempt again, under the same retry key).
   absl::StatusOr<storage::PushRecord> Attempt(const storage::PushRecord& push,
-                                              const storage::Binding& binding,
-                                              absl::Time deadline);
+                                              const storage::Binding& binding, absl::Time deadline);
 
   const Options& options() const { return options_; }
 
