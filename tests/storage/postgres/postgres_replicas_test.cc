@@ -37,18 +37,6 @@ PostgresStore::Options On(const std::string& url) {
   return options;
 }
 
-NewEvent Event(const std::string& id) {
-  NewEvent e;
-  e.webhook_event_id = id;
-  e.type = "message";
-  e.timestamp_ms = 1700000000000;
-  e.mode = "active";
-  e.source_type = "user";
-  e.source_user_id = "Uuser";
-  e.raw_json = absl::StrCat(R"({"type":"message","webhookEventId":")", id, R"("})");
-  return e;
-}
-
 EventBatch Batch(const Binding& b, std::vector<NewEvent> events) {
   return EventBatch{b.row_id, b.team_id, b.channel_id, kT0, std::move(events)};
 }
