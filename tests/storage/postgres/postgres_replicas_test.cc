@@ -415,16 +415,27 @@ PushRecord DuePush(int64_t binding_row_id, const std::string& request_id) {
   return p;
 }
 
-TEST(PostgresReplicasTest, EveryDuePushIsLeasedToExactlyOneReplica) {
-  const std::string url = FreshPostgresDatabase();
-  ASSERT_FALSE(url.empty());
-  std::vector<std::unique_ptr<PostgresStore>> replicas = OpenReplicas(url, 3);
-  ASSERT_EQ(replicas.size(), 3u);
-  auto binding = replicas[0]->InsertActive(MakeBinding("team", "1600000001"), kBind, nullptr);
-  ASSERT_TRUE(binding.ok()) << binding.status();
+// Three replicas on a fresh database, with one binding.
+class PushReplicasTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string url = FreshPostgresDatabase();
+    ASSERT_FALSE(url.empty());
+    replicas_ = OpenReplicas(url, 3);
+    ASSERT_EQ(replicas_.size(), 3u);
+    auto inserted = replicas_[0]->InsertActive(MakeBinding("team", "1600000001"), kBind, nullptr);
+    ASSERT_TRUE(inserted.ok()) << inserted.status();
+    binding_ = *std::move(inserted);
+  }
+
+  std::vector<std::unique_ptr<PostgresStore>> replicas_;
+  Binding binding_;
+};
+
+TEST_F(PushReplicasTest, EveryDuePushIsLeasedToExactlyOneReplica) {
   constexpr int kPushes = 200;
   for (int i = 0; i < kPushes; ++i) {
-    auto admitted = replicas[i % 3]->Admit(DuePush(binding->row_id, absl::StrCat("r", i)));
+    auto admitted = replicas_[i % 3]->Admit(DuePush(binding_.row_id, absl::StrCat("r", i)));
     ASSERT_TRUE(admitted.ok()) << admitted.status();
     ASSERT_TRUE(admitted->created);
   }
@@ -435,7 +446,7 @@ TEST(PostgresReplicasTest, EveryDuePushIsLeasedToExactlyOneReplica) {
   for (int i = 0; i < 6; ++i) {
     senders.emplace_back([&, i] {
       while (true) {
-        auto batch = replicas[i % 3]->LeaseDue(kT0, kT0 + absl::Minutes(5), 3);
+        auto batch = replicas_[i % 3]->LeaseDue(kT0, kT0 + absl::Minutes(5), 3);
         ASSERT_TRUE(batch.ok()) << batch.status();
         if (batch->empty()) return;
         absl::MutexLock lock(&mu);
@@ -447,20 +458,14 @@ TEST(PostgresReplicasTest, EveryDuePushIsLeasedToExactlyOneReplica) {
   std::set<int64_t> distinct(leased.begin(), leased.end());
   EXPECT_EQ(leased.size(), distinct.size()) << "a push was leased twice";
   EXPECT_EQ(distinct.size(), static_cast<size_t>(kPushes)) << "a due push was not leased";
-  for (const auto& replica : replicas) {
+  for (const auto& replica : replicas_) {
     auto again = replica->LeaseDue(kT0 + absl::Minutes(1), kT0 + absl::Minutes(5), 10);
     ASSERT_TRUE(again.ok()) << again.status();
     EXPECT_THAT(*again, IsEmpty());
   }
 }
 
-TEST(PostgresReplicasTest, ConcurrentAdmissionsOfOnePushOverThreeReplicasCreateOne) {
-  const std::string url = FreshPostgresDatabase();
-  ASSERT_FALSE(url.empty());
-  std::vector<std::unique_ptr<PostgresStore>> replicas = OpenReplicas(url, 3);
-  ASSERT_EQ(replicas.size(), 3u);
-  auto binding = replicas[0]->InsertActive(MakeBinding("team", "1600000001"), kBind, nullptr);
-  ASSERT_TRUE(binding.ok()) << binding.status();
+TEST_F(PushReplicasTest, ConcurrentAdmissionsOverThreeReplicasCreateOnePush) {
   constexpr int kAdmissions = 30;
   std::atomic<int> created{0};
   absl::Mutex mu;
@@ -468,9 +473,9 @@ TEST(PostgresReplicasTest, ConcurrentAdmissionsOfOnePushOverThreeReplicasCreateO
   std::vector<std::thread> threads;
   for (int i = 0; i < kAdmissions; ++i) {
     threads.emplace_back([&, i] {
-      PushRecord push = DuePush(binding->row_id, "r1");
+      PushRecord push = DuePush(binding_.row_id, "r1");
       push.request_digest = absl::StrCat("digest-", i);
-      auto admitted = replicas[i % 3]->Admit(push);
+      auto admitted = replicas_[i % 3]->Admit(push);
       ASSERT_TRUE(admitted.ok()) << admitted.status();
       if (admitted->created) ++created;
       absl::MutexLock lock(&mu);
