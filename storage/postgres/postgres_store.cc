@@ -123,8 +123,8 @@ PushRecord ReadPush(const PgResult& row, int r) {
 // The push selected by `where` with `params`; NOT_FOUND if there is none.
 absl::StatusOr<PushRecord> SelectPush(PgConnection& db, absl::string_view where,
                                       const PgParams& params) {
-  auto rows = db.Exec(absl::StrCat("SELECT ", kPushColumns, " FROM pushes WHERE ", where),
-                      params, "reading a push");
+  auto rows = db.Exec(absl::StrCat("SELECT ", kPushColumns, " FROM pushes WHERE ", where), params,
+                      "reading a push");
   if (!rows.ok()) return rows.status();
   if (rows->rows() == 0) return absl::NotFoundError("no such push");
   return ReadPush(*rows, 0);
@@ -721,8 +721,7 @@ absl::StatusOr<PushRecord> PostgresStore::Find(int64_t binding_row_id,
 }
 
 absl::StatusOr<std::vector<PushRecord>> PostgresStore::LeaseDue(absl::Time now,
-                                                                absl::Time lease_until,
-                                                                int limit) {
+                                                                absl::Time lease_until, int limit) {
   std::vector<PushRecord> leased;
   absl::Status status =
       InTransaction(pool_, "leasing due pushes", [&](PgConnection& db) -> absl::Status {
@@ -736,8 +735,7 @@ absl::StatusOr<std::vector<PushRecord>> PostgresStore::LeaseDue(absl::Time now,
                          "ORDER BY next_attempt_at_us, id LIMIT $3 FOR UPDATE SKIP LOCKED) "
                          "RETURNING ",
                          kPushColumns, ") SELECT * FROM leased ORDER BY next_attempt_at_us, id"),
-            PgParams().Int(Micros(now)).Int(Micros(lease_until)).Int(limit),
-            "leasing due pushes");
+            PgParams().Int(Micros(now)).Int(Micros(lease_until)).Int(limit), "leasing due pushes");
         if (!rows.ok()) return rows.status();
         for (int r = 0; r < rows->rows(); ++r) leased.push_back(ReadPush(*rows, r));
         return absl::OkStatus();

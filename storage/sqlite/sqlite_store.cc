@@ -822,8 +822,7 @@ absl::StatusOr<PushAdmission> SqliteStore::Admit(const PushRecord& push) {
   return admission;
 }
 
-absl::StatusOr<PushRecord> SqliteStore::Find(int64_t binding_row_id,
-                                             absl::string_view request_id) {
+absl::StatusOr<PushRecord> SqliteStore::Find(int64_t binding_row_id, absl::string_view request_id) {
   return ReadWith<PushRecord>(*readers_, "reading a push", [&](SQLite::Database& db) {
     return SelectPushByRequest(db, binding_row_id, std::string(request_id));
   });

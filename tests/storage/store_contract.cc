@@ -847,8 +847,7 @@ TEST_P(StoreContractTest, LeaseDueHandsOutOnlyDueUnleasedPendingPushesOldestDueF
     }
   }
   // Leased now: no one else gets them before the lease ends.
-  EXPECT_THAT(PushIds(store_.pushes->LeaseDue(kT0 + absl::Seconds(10), kT0 + absl::Minutes(5),
-                                              10)),
+  EXPECT_THAT(PushIds(store_.pushes->LeaseDue(kT0 + absl::Seconds(10), kT0 + absl::Minutes(5), 10)),
               IsEmpty());
   absl::StatusOr<PushRecord> found = store_.pushes->Find(b->row_id, "earlier");
   ASSERT_TRUE(found.ok()) << found.status();
