@@ -51,6 +51,8 @@ struct PushRecord {
   std::string messages_json;
   bool notification_disabled = false;
   PushState state = PushState::kPending;
+  // Attempts started: counted when a sender takes the push (Admit, LeaseDue), so an attempt a
+  // crash cut short counts too.
   int attempts = 0;
   absl::Time accepted_at;
   // Pending: when the next attempt is due.

@@ -94,7 +94,7 @@ absl::StatusOr<PushRecord> PushSender::Attempt(const PushRecord& push,
   LogLine(LogLevel::kInfo, "push_attempt")
       .With("binding_id", binding.binding_id)
       .With("request_id", push.request_id)
-      .With("attempt", push.attempts + 1)
+      .With("attempt", push.attempts)
       .With("messages_bytes", static_cast<int64_t>(push.messages_json.size()))
       .With("outcome", attempt.outcome == PushState::kSent     ? "sent"
                        : attempt.outcome == PushState::kFailed ? "failed"
@@ -121,7 +121,7 @@ PushAttempt PushSender::Outcome(const PushRecord& push, const absl::StatusOr<Lin
     attempt.outcome = PushState::kFailed;
     return attempt;
   }
-  const absl::Time next = NextAttemptAt(push, push.attempts + 1, sent.status(), now);
+  const absl::Time next = NextAttemptAt(push.attempts, sent.status(), now);
   if (next - push.accepted_at > options_.give_up_after) {
     attempt.outcome = PushState::kFailed;
     attempt.failure_reason = reason::kLineUnavailable;
@@ -137,9 +137,7 @@ PushAttempt PushSender::Outcome(const PushRecord& push, const absl::StatusOr<Lin
   return attempt;
 }
 
-absl::Time PushSender::NextAttemptAt(const PushRecord& push, int attempts,
-                                     const absl::Status& failure, absl::Time now) {
-  (void)push;
+absl::Time PushSender::NextAttemptAt(int attempts, const absl::Status& failure, absl::Time now) {
   absl::MutexLock lock(&mu_);
   if (std::optional<absl::Duration> asked = RetryDelayOf(failure);
       asked && ErrorReason(failure) == reason::kLineRateLimited) {

@@ -70,10 +70,8 @@ class PushSender {
   const Options& options() const { return options_; }
 
  private:
-  // The next attempt's time after `attempts` failed ones (`failure`: the last), or nullopt
-  // when the push must give up.
-  absl::Time NextAttemptAt(const storage::PushRecord& push, int attempts,
-                           const absl::Status& failure, absl::Time now);
+  // When to attempt again after `attempts` failed attempts (`failure`: the last one's error).
+  absl::Time NextAttemptAt(int attempts, const absl::Status& failure, absl::Time now);
   storage::PushAttempt Outcome(const storage::PushRecord& push,
                                const absl::StatusOr<LineSendResult>& sent, absl::Time now);
   // Attempts one leased push the retry threads found.

@@ -681,7 +681,7 @@ absl::StatusOr<PushAdmission> PostgresStore::Admit(const PushRecord& push) {
                 "recipient, messages_json, notification_disabled, state, attempts, "
                 "accepted_at_us, next_attempt_at_us, lease_until_us, line_request_id, "
                 "sent_messages_json, failure_reason, failure_message) VALUES ($1, $2, $3, $4, "
-                "$5, $6, $7, 'pending', 0, $8, $9, $10, '', '', '', '') "
+                "$5, $6, $7, 'pending', 1, $8, $9, $10, '', '', '', '') "
                 "ON CONFLICT (binding_row_id, request_id) DO NOTHING RETURNING ",
                 kPushColumns),
             PgParams()
@@ -729,7 +729,8 @@ absl::StatusOr<std::vector<PushRecord>> PostgresStore::LeaseDue(absl::Time now,
         // SKIP LOCKED passes over rows another replica is leasing right now instead of
         // waiting for them (and then finding them leased).
         auto rows = db.Exec(
-            absl::StrCat("WITH leased AS (UPDATE pushes SET lease_until_us = $2 WHERE id IN "
+            absl::StrCat("WITH leased AS (UPDATE pushes SET lease_until_us = $2, attempts = attempts + 1 "
+                         "WHERE id IN "
                          "(SELECT id FROM pushes WHERE state = 'pending' AND "
                          "next_attempt_at_us <= $1 AND lease_until_us <= $1 "
                          "ORDER BY next_attempt_at_us, id LIMIT $3 FOR UPDATE SKIP LOCKED) "
@@ -765,7 +766,7 @@ absl::StatusOr<PushRecord> PostgresStore::RecordAttempt(const PushAttempt& attem
   // Only a pending push changes: one that ended was finished by another sender first (a
   // concurrent update waits for it, then finds it no longer pending).
   const std::string sql = absl::StrCat(
-      "UPDATE pushes SET attempts = attempts + 1, failure_reason = $3, failure_message = $4, ",
+      "UPDATE pushes SET failure_reason = $3, failure_message = $4, ",
       assignments, " WHERE id = $1 AND state = 'pending' RETURNING ", kPushColumns);
   absl::StatusOr<PushRecord> result = absl::NotFoundError("no such push");
   absl::Status status =

@@ -800,7 +800,7 @@ absl::StatusOr<PushAdmission> SqliteStore::Admit(const PushRecord& push) {
         "INSERT INTO pushes (binding_row_id, request_id, retry_key, request_digest, recipient, "
         "messages_json, notification_disabled, state, attempts, accepted_at_us, "
         "next_attempt_at_us, lease_until_us, line_request_id, sent_messages_json, "
-        "failure_reason, failure_message) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, "
+        "failure_reason, failure_message) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?, "
         "'', '', '', '') ON CONFLICT (binding_row_id, request_id) DO NOTHING");
     insert.bind(1, push.binding_row_id);
     insert.bind(2, push.request_id);
@@ -834,7 +834,8 @@ absl::StatusOr<std::vector<PushRecord>> SqliteStore::LeaseDue(absl::Time now,
   absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
     leased.clear();
     SQLite::Statement lease(
-        db, absl::StrCat("UPDATE pushes SET lease_until_us = ? WHERE id IN (SELECT id FROM "
+        db, absl::StrCat("UPDATE pushes SET lease_until_us = ?, attempts = attempts + 1 WHERE id IN "
+                         "(SELECT id FROM "
                          "pushes WHERE state = 'pending' AND next_attempt_at_us <= ? AND "
                          "lease_until_us <= ? ORDER BY next_attempt_at_us, id LIMIT ?) "
                          "RETURNING ",
@@ -860,10 +861,10 @@ absl::StatusOr<PushRecord> SqliteStore::RecordAttempt(const PushAttempt& attempt
     // Only a pending push changes: one that ended was finished by another sender first.
     SQLite::Statement update(
         db, attempt.outcome == PushState::kPending
-                ? "UPDATE pushes SET attempts = attempts + 1, next_attempt_at_us = :next, "
+                ? "UPDATE pushes SET next_attempt_at_us = :next, "
                   "lease_until_us = :at, failure_reason = :reason, failure_message = :message "
                   "WHERE id = :id AND state = 'pending'"
-                : "UPDATE pushes SET attempts = attempts + 1, state = :state, "
+                : "UPDATE pushes SET state = :state, "
                   "finished_at_us = :at, messages_json = '', line_request_id = :line_request_id, "
                   "sent_messages_json = :sent, failure_reason = :reason, "
                   "failure_message = :message WHERE id = :id AND state = 'pending'");

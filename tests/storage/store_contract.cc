@@ -766,7 +766,7 @@ TEST_P(StoreContractTest, AdmitStoresAPushOnceAndARepeatReturnsTheFirst) {
   EXPECT_EQ(p.messages_json, R"([{"type":"text","text":"hello"}])");
   EXPECT_TRUE(p.notification_disabled);
   EXPECT_EQ(p.state, PushState::kPending);
-  EXPECT_EQ(p.attempts, 0);
+  EXPECT_EQ(p.attempts, 1);  // The admitter attempts it at once.
   EXPECT_EQ(p.accepted_at, kT0);
   EXPECT_EQ(p.next_attempt_at, kT0);
   EXPECT_EQ(p.lease_until, kT0 + absl::Seconds(30));
@@ -899,7 +899,7 @@ TEST_P(StoreContractTest, APendingAttemptReschedulesThePushAndReleasesItsLease) 
   absl::StatusOr<std::vector<PushRecord>> due =
       store_.pushes->LeaseDue(kT0 + absl::Minutes(1), kT0 + absl::Minutes(2), 10);
   ASSERT_THAT(PushIds(due), ElementsAre(p.id));
-  EXPECT_EQ((*due)[0].attempts, 1);
+  EXPECT_EQ((*due)[0].attempts, 2);  // Counted when leased.
   EXPECT_EQ((*due)[0].messages_json, p.messages_json);
 
   attempt.at = kT0 + absl::Minutes(1);

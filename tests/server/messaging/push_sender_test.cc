@@ -125,7 +125,7 @@ class PushSenderTest : public ::testing::Test {
     return *store_->LeaseDue(clock_.Now(), clock_.Now() + absl::Seconds(30), 10);
   }
 
-  TempDir dir_;
+  testing::TempDir dir_;
   FakeClock clock_;
   CountingRandom random_;
   Metrics metrics_;
