@@ -5,10 +5,11 @@
 
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -521,6 +522,65 @@ TEST_F(MessagingTest, SendsAreCountedInMetricsAndTextIsNeverLogged) {
   EXPECT_THAT(log, HasSubstr("push_attempt"));
   EXPECT_THAT(log, Not(HasSubstr("private-text-47")));
   EXPECT_THAT(log, Not(HasSubstr(Channel1().token)));
+}
+
+// One team's calls to LINE hanging cannot take the service from the others.
+class OutboundLimitsTest : public MessagingTest {
+ protected:
+  std::vector<std::string> Flags() override {
+    return {"--line_timeout=5s", "--push_lease=8s", "--outbound_per_binding_in_flight=2"};
+  }
+
+  // A user of `channel` the fake invents.
+  std::string NewUser(const FixtureChannel& channel) {
+    auto users = line_->Control("POST", "/fake/channels/" + channel.channel_id + "/users", "{}");
+    EXPECT_TRUE(users.ok() && users->status == 200);
+    return users.ok() ? JsonField(users->body, "/user_ids/0") : "";
+  }
+
+  int PushCallsSeenByLine() {
+    auto state = line_->Control("GET", ChannelPath());
+    int calls = 0;
+    if (state.ok()) (void)absl::SimpleAtoi(JsonField(state->body, "/calls/push"), &calls);
+    return calls;
+  }
+};
+
+TEST_F(OutboundLimitsTest, ABindingWhoseCallsHangDoesNotHoldUpOthers) {
+  BindForWebhooks(*channeld_, Channel2(), "team-b");
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string user_a = NewUser(Channel1());
+  const std::string user_b = NewUser(Channel2());
+  Fault(R"({"endpoint":"push","fault":"timeout","count":2,"hold_ms":30000})");
+  std::vector<std::thread> hanging;
+  for (int i = 0; i < 2; ++i) {
+    hanging.emplace_back([&, i] {
+      v1::PushMessageResponse response;
+      (void)Push(PushRequest(user_a, absl::StrCat("hangs-", i)), &response);
+    });
+  }
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (PushCallsSeenByLine() < 2 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(20));
+  ASSERT_EQ(PushCallsSeenByLine(), 2);
+
+  // Team A's third push waits for its share, with a hint when to retry ...
+  v1::PushMessageResponse response;
+  grpc::Status status = Push(PushRequest(user_a, "third"), &response);
+  EXPECT_EQ(Answer(status), "RESOURCE_EXHAUSTED/OUTBOUND_RATE_LIMITED") << status.error_message();
+  // ... while team B's OA is served at once.
+  v1::PushMessageRequest other = PushRequest(user_b, "team-b-push");
+  other.set_team_id("team-b");
+  other.set_channel_id(Channel2().channel_id);
+  status = Push(other, &response);
+  ASSERT_TRUE(status.ok()) << Answer(status) << " " << status.error_message();
+  EXPECT_EQ(response.push().state(), v1::SENT);
+
+  ASSERT_TRUE(line_->Control("POST", "/fake/faults/release", R"({"wait_for":2})").ok());
+  for (std::thread& thread : hanging) thread.join();
+  // The hung pushes are retried with their keys and each arrives once.
+  EXPECT_EQ(AwaitPushEnd("hangs-0").state(), v1::SENT);
+  EXPECT_EQ(AwaitPushEnd("hangs-1").state(), v1::SENT);
+  EXPECT_EQ(SentCount(), 2);
 }
 
 }  // namespace
