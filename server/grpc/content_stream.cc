@@ -16,18 +16,18 @@ void ContentStream::Begin() {
     absl::MutexLock lock(&mu_);
     downloading_ = false;
     task_ended_ = true;
-    result_ = WithRetryDelay(ReasonedError(absl::StatusCode::kResourceExhausted,
-                                           reason::kOverloaded,
-                                           "the server is busy; retry shortly"),
-                             absl::Seconds(1));
+    result_ =
+        WithRetryDelay(ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded,
+                                     "the server is busy; retry shortly"),
+                       absl::Seconds(1));
     MaybeFinishLocked();
   }
 }
 
 void ContentStream::Run() {
-  absl::Status status = download_(LineMessagingApi::ContentSink{
-      [this](const LineContentHead& head) { return Head(head); },
-      [this](absl::string_view bytes) { return Chunk(bytes); }});
+  absl::Status status = download_(
+      LineMessagingApi::ContentSink{[this](const LineContentHead& head) { return Head(head); },
+                                    [this](absl::string_view bytes) { return Chunk(bytes); }});
   bool last;
   {
     absl::MutexLock lock(&mu_);

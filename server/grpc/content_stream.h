@@ -59,7 +59,7 @@ class ContentStream : public grpc::ServerWriteReactor<v1::MessageContentChunk> {
   bool head_sent_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<v1::MessageContentChunk> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool gone_ ABSL_GUARDED_BY(mu_) = false;          // Cancelled, or a write failed.
+  bool gone_ ABSL_GUARDED_BY(mu_) = false;  // Cancelled, or a write failed.
   bool downloading_ ABSL_GUARDED_BY(mu_) = true;
   absl::Status result_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

@@ -9,6 +9,7 @@
 #include "server/grpc/grpc_channel_service.h"
 #include "server/grpc/grpc_status.h"
 #include "server/grpc/outbound_proto.h"
+#include "server/grpc/refused_stream.h"
 #include "server/grpc/request_validation.h"
 
 namespace linechannel::server {
@@ -19,13 +20,6 @@ using Access = RpcGate::Access;
 std::vector<std::string> Messages(const google::protobuf::RepeatedPtrField<std::string>& messages) {
   return {messages.begin(), messages.end()};
 }
-
-// A stream that ends at once with `status`.
-class RefusedContent : public grpc::ServerWriteReactor<v1::MessageContentChunk> {
- public:
-  explicit RefusedContent(const grpc::Status& status) { Finish(status); }
-  void OnDone() override { delete this; }
-};
 
 // The member profile's group or room, whichever the request names.
 const std::string& GroupOrRoom(const v1::GetProfileRequest& request) {
@@ -53,32 +47,33 @@ grpc::ServerUnaryReactor* GrpcChannelService::ReplyMessage(grpc::CallbackServerC
 grpc::ServerUnaryReactor* GrpcChannelService::PushMessage(grpc::CallbackServerContext* context,
                                                           const v1::PushMessageRequest* request,
                                                           v1::PushMessageResponse* response) {
-  return gate_->Blocking(
-      context, {"PushMessage", request->team_id(), request->channel_id()},
-      ValidatePushMessage(*request), Access::kTeam,
-      [this, request, response](const CallContext& call) -> absl::Status {
-        PushCommand push{request->team_id(),        request->channel_id(),
-                         request->to(),             Messages(request->messages()),
-                         request->notification_disabled(), request->request_id()};
-        return Answer(outbound_->Push(push, call), [&](const PushAnswer& answer) {
-          ToPushProto(answer.push, response->mutable_push());
-          response->set_created(answer.created);
-        });
-      });
+  return gate_->Blocking(context, {"PushMessage", request->team_id(), request->channel_id()},
+                         ValidatePushMessage(*request), Access::kTeam,
+                         [this, request, response](const CallContext& call) -> absl::Status {
+                           PushCommand push{request->team_id(),
+                                            request->channel_id(),
+                                            request->to(),
+                                            Messages(request->messages()),
+                                            request->notification_disabled(),
+                                            request->request_id()};
+                           return Answer(outbound_->Push(push, call),
+                                         [&](const PushAnswer& answer) {
+                                           ToPushProto(answer.push, response->mutable_push());
+                                           response->set_created(answer.created);
+                                         });
+                         });
 }
 
 grpc::ServerUnaryReactor* GrpcChannelService::GetPush(grpc::CallbackServerContext* context,
                                                       const v1::GetPushRequest* request,
                                                       v1::Push* response) {
-  return gate_->Inline(context, {"GetPush", request->team_id(), request->channel_id()},
-                       ValidateGetPush(*request), Access::kTeam,
-                       [&](const CallContext&) -> absl::Status {
-                         return Answer(outbound_->GetPush(request->team_id(), request->channel_id(),
-                                                          request->request_id()),
-                                       [&](const storage::PushRecord& push) {
-                                         ToPushProto(push, response);
-                                       });
-                       });
+  return gate_->Inline(
+      context, {"GetPush", request->team_id(), request->channel_id()}, ValidateGetPush(*request),
+      Access::kTeam, [&](const CallContext&) -> absl::Status {
+        return Answer(
+            outbound_->GetPush(request->team_id(), request->channel_id(), request->request_id()),
+            [&](const storage::PushRecord& push) { ToPushProto(push, response); });
+      });
 }
 
 grpc::ServerUnaryReactor* GrpcChannelService::GetProfile(grpc::CallbackServerContext* context,
@@ -120,14 +115,14 @@ grpc::ServerUnaryReactor* GrpcChannelService::MarkAsRead(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* GrpcChannelService::ShowLoadingAnimation(
     grpc::CallbackServerContext* context, const v1::ShowLoadingAnimationRequest* request,
     v1::ShowLoadingAnimationResponse*) {
-  return gate_->Blocking(
-      context, {"ShowLoadingAnimation", request->team_id(), request->channel_id()},
-      ValidateShowLoadingAnimation(*request), Access::kTeam,
-      [this, request](const CallContext& call) -> absl::Status {
-        return outbound_->ShowLoadingAnimation(request->team_id(), request->channel_id(),
-                                               request->chat_id(), request->loading_seconds(),
-                                               call);
-      });
+  return gate_->Blocking(context,
+                         {"ShowLoadingAnimation", request->team_id(), request->channel_id()},
+                         ValidateShowLoadingAnimation(*request), Access::kTeam,
+                         [this, request](const CallContext& call) -> absl::Status {
+                           return outbound_->ShowLoadingAnimation(
+                               request->team_id(), request->channel_id(), request->chat_id(),
+                               request->loading_seconds(), call);
+                         });
 }
 
 grpc::ServerWriteReactor<v1::MessageContentChunk>* GrpcChannelService::GetMessageContent(
@@ -135,10 +130,10 @@ grpc::ServerWriteReactor<v1::MessageContentChunk>* GrpcChannelService::GetMessag
   absl::StatusOr<CallContext> call =
       gate_->Admit(context, {"GetMessageContent", request->team_id(), request->channel_id()},
                    ValidateGetMessageContent(*request), Access::kTeam);
-  if (!call.ok()) return new RefusedContent(ToGrpcStatus(call.status()));
+  if (!call.ok()) return new RefusedStream<v1::MessageContentChunk>(ToGrpcStatus(call.status()));
   if (open_content_streams_.fetch_add(1) >= kMaxContentStreams) {
     open_content_streams_.fetch_sub(1);
-    return new RefusedContent(ToGrpcStatus(WithRetryDelay(
+    return new RefusedStream<v1::MessageContentChunk>(ToGrpcStatus(WithRetryDelay(
         ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded,
                       "too many content downloads are running on this server; retry shortly"),
         absl::Seconds(2))));

@@ -26,9 +26,9 @@ absl::Status AnswerLineRefusal(absl::Status status, const storage::Binding& bind
         .With("binding_id", binding.binding_id)
         .WithStatus(marked);
   }
-  return ReasonedError(absl::StatusCode::kFailedPrecondition, reason::kTokenRejected,
-                       absl::StrCat(status.message(),
-                                    "; the binding needs a new access token (UpdateCredentials)"));
+  return ReasonedError(
+      absl::StatusCode::kFailedPrecondition, reason::kTokenRejected,
+      absl::StrCat(status.message(), "; the binding needs a new access token (UpdateCredentials)"));
 }
 
 }  // namespace linechannel::server

@@ -40,10 +40,10 @@ absl::StatusOr<OutboundLimiter::Permit> OutboundLimiter::Acquire(int64_t row_id)
       const absl::Duration wait =
           absl::Milliseconds(std::ceil((1 - bucket.tokens) / options_.per_second * 1000));
       return WithRetryDelay(
-          ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOutboundRateLimited,
-                        absl::StrCat("this channel's share of calls to LINE (",
-                                     options_.per_second, " per second) is used up; retry in ",
-                                     absl::FormatDuration(wait))),
+          ReasonedError(
+              absl::StatusCode::kResourceExhausted, reason::kOutboundRateLimited,
+              absl::StrCat("this channel's share of calls to LINE (", options_.per_second,
+                           " per second) is used up; retry in ", absl::FormatDuration(wait))),
           wait);
     }
     bucket.tokens -= 1;

@@ -170,9 +170,8 @@ absl::StatusOr<LineProfile> OutboundService::GetProfile(absl::string_view team_i
   if (!prepared.ok()) return prepared.status();
   const absl::Time deadline = LineDeadline(call.deadline, clock_->Now(), options_.call_timeout);
   return Run<absl::StatusOr<LineProfile>>(
-      group_or_room_id.empty() ? "profile" : "member_profile", prepared->binding, [&] {
-        return line_->GetProfile(prepared->token, user_id, group_or_room_id, deadline);
-      });
+      group_or_room_id.empty() ? "profile" : "member_profile", prepared->binding,
+      [&] { return line_->GetProfile(prepared->token, user_id, group_or_room_id, deadline); });
 }
 
 absl::StatusOr<LineQuota> OutboundService::GetQuota(absl::string_view team_id,
@@ -181,9 +180,8 @@ absl::StatusOr<LineQuota> OutboundService::GetQuota(absl::string_view team_id,
   absl::StatusOr<Prepared> prepared = Prepare(team_id, channel_id);
   if (!prepared.ok()) return prepared.status();
   const absl::Time deadline = LineDeadline(call.deadline, clock_->Now(), options_.call_timeout);
-  return Run<absl::StatusOr<LineQuota>>("quota", prepared->binding, [&] {
-    return line_->GetQuota(prepared->token, deadline);
-  });
+  return Run<absl::StatusOr<LineQuota>>("quota", prepared->binding,
+                                        [&] { return line_->GetQuota(prepared->token, deadline); });
 }
 
 absl::Status OutboundService::MarkAsRead(absl::string_view team_id, absl::string_view channel_id,
@@ -216,8 +214,7 @@ absl::Status OutboundService::GetContent(absl::string_view team_id, absl::string
                                          const CallContext& call) {
   absl::StatusOr<Prepared> prepared = Prepare(team_id, channel_id);
   if (!prepared.ok()) return prepared.status();
-  const absl::Time deadline =
-      LineDeadline(call.deadline, clock_->Now(), options_.content_timeout);
+  const absl::Time deadline = LineDeadline(call.deadline, clock_->Now(), options_.content_timeout);
   int64_t bytes = 0;
   LineMessagingApi::ContentSink counting{sink.head, [&](absl::string_view chunk) {
                                            bytes += static_cast<int64_t>(chunk.size());

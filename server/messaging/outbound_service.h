@@ -96,8 +96,8 @@ class OutboundService {
 
   // Streams the content into `sink` as it arrives (LineMessagingApi::GetContent).
   absl::Status GetContent(absl::string_view team_id, absl::string_view channel_id,
-                          const std::string& message_id,
-                          const LineMessagingApi::ContentSink& sink, const CallContext& call);
+                          const std::string& message_id, const LineMessagingApi::ContentSink& sink,
+                          const CallContext& call);
 
   // The error a push that ended FAILED is answered with.
   static absl::Status FailedPushError(const storage::PushRecord& push);

@@ -21,8 +21,8 @@ std::string PushRetryKey(absl::string_view binding_id, absl::string_view request
 
 std::string PushDigest(absl::string_view to, absl::string_view messages_json,
                        bool notification_disabled) {
-  return absl::BytesToHexString(Sha256(absl::StrCat(to.size(), ":", to, notification_disabled ? "1" : "0",
-                                                    messages_json)));
+  return absl::BytesToHexString(
+      Sha256(absl::StrCat(to.size(), ":", to, notification_disabled ? "1" : "0", messages_json)));
 }
 
 }  // namespace linechannel::server

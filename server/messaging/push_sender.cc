@@ -87,13 +87,14 @@ absl::StatusOr<PushRecord> PushSender::Attempt(const PushRecord& push,
   }
   const absl::Time now = clock_->Now();
   metrics_->RecordLineCall(
-      "push", sent.ok() && sent->already_accepted ? "already_accepted" : LineCallResult(sent.status()),
+      "push",
+      sent.ok() && sent->already_accepted ? "already_accepted" : LineCallResult(sent.status()),
       now - started);
   PushAttempt attempt = Outcome(push, sent, now);
   LogLine(LogLevel::kInfo, "push_attempt")
       .With("binding_id", binding.binding_id)
       .With("request_id", push.request_id)
-      .With("attempt", push.attempts + 1)
+      .With("attempt", push.attempts)
       .With("messages_bytes", static_cast<int64_t>(push.messages_json.size()))
       .With("outcome", attempt.outcome == PushState::kSent     ? "sent"
                        : attempt.outcome == PushState::kFailed ? "failed"
@@ -120,16 +121,15 @@ PushAttempt PushSender::Outcome(const PushRecord& push, const absl::StatusOr<Lin
     attempt.outcome = PushState::kFailed;
     return attempt;
   }
-  const absl::Time next = NextAttemptAt(push, push.attempts + 1, sent.status(), now);
+  const absl::Time next = NextAttemptAt(push.attempts, sent.status(), now);
   if (next - push.accepted_at > options_.give_up_after) {
     attempt.outcome = PushState::kFailed;
     attempt.failure_reason = reason::kLineUnavailable;
-    attempt.failure_message =
-        absl::StrCat("LINE did not accept the push within ",
-                     absl::FormatDuration(options_.give_up_after),
-                     " of its acceptance; it was not tried again because LINE forgets a retry key "
-                     "after 24 hours. Last error: ",
-                     sent.status().message());
+    attempt.failure_message = absl::StrCat(
+        "LINE did not accept the push within ", absl::FormatDuration(options_.give_up_after),
+        " of its acceptance; it was not tried again because LINE forgets a retry key "
+        "after 24 hours. Last error: ",
+        sent.status().message());
     return attempt;
   }
   attempt.outcome = PushState::kPending;
@@ -137,9 +137,7 @@ PushAttempt PushSender::Outcome(const PushRecord& push, const absl::StatusOr<Lin
   return attempt;
 }
 
-absl::Time PushSender::NextAttemptAt(const PushRecord& push, int attempts,
-                                     const absl::Status& failure, absl::Time now) {
-  (void)push;
+absl::Time PushSender::NextAttemptAt(int attempts, const absl::Status& failure, absl::Time now) {
   absl::MutexLock lock(&mu_);
   if (std::optional<absl::Duration> asked = RetryDelayOf(failure);
       asked && ErrorReason(failure) == reason::kLineRateLimited) {
@@ -154,7 +152,8 @@ absl::Time PushSender::NextAttemptAt(const PushRecord& push, int attempts,
 
 void PushSender::AttemptLeased(const PushRecord& push) {
   // The push names its binding by row; ListActive from just below it finds it if still bound.
-  absl::StatusOr<std::vector<storage::Binding>> found = bindings_->ListActive(push.binding_row_id - 1, 1);
+  absl::StatusOr<std::vector<storage::Binding>> found =
+      bindings_->ListActive(push.binding_row_id - 1, 1);
   if (!found.ok()) {
     LogLine(LogLevel::kWarning, "push_retry_failed").WithStatus(found.status());
     return;  // The lease runs out and the push comes due again.
@@ -173,7 +172,8 @@ void PushSender::AttemptLeased(const PushRecord& push) {
   }
   absl::StatusOr<PushRecord> recorded =
       Attempt(push, found->front(), clock_->Now() + options_.call_timeout);
-  if (!recorded.ok()) LogLine(LogLevel::kWarning, "push_retry_failed").WithStatus(recorded.status());
+  if (!recorded.ok())
+    LogLine(LogLevel::kWarning, "push_retry_failed").WithStatus(recorded.status());
 }
 
 absl::StatusOr<int> PushSender::DeleteOld() {
@@ -197,8 +197,8 @@ void PushSender::RetryLoop(bool with_retention) {
     if (with_retention && now >= retention_due) {
       retention_due = now + kRetentionPeriod;
       absl::StatusOr<int> deleted = 0;
-      absl::StatusOr<bool> ran = jobs_->RunIfDue("push_retention", kRetentionPeriod, now,
-                                                 [&] { deleted = DeleteOld(); });
+      absl::StatusOr<bool> ran =
+          jobs_->RunIfDue("push_retention", kRetentionPeriod, now, [&] { deleted = DeleteOld(); });
       if (!ran.ok()) deleted = ran.status();
       if (!deleted.ok()) {
         LogLine(LogLevel::kWarning, "push_retention_failed").WithStatus(deleted.status());
@@ -206,7 +206,8 @@ void PushSender::RetryLoop(bool with_retention) {
         LogLine(LogLevel::kInfo, "push_retention").With("deleted_pushes", *deleted);
       }
     }
-    absl::StatusOr<std::vector<PushRecord>> due = outbox_->LeaseDue(now, now + options_.lease, kBatch);
+    absl::StatusOr<std::vector<PushRecord>> due =
+        outbox_->LeaseDue(now, now + options_.lease, kBatch);
     if (!due.ok()) LogLine(LogLevel::kWarning, "push_lease_failed").WithStatus(due.status());
     const bool more = due.ok() && static_cast<int>(due->size()) == kBatch;
     if (due.ok()) {

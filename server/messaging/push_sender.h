@@ -65,16 +65,13 @@ class PushSender {
   // afterwards. Errors only when the outcome could not be stored (the lease then runs out and
   // a retry thread makes the attempt again, under the same retry key).
   absl::StatusOr<storage::PushRecord> Attempt(const storage::PushRecord& push,
-                                              const storage::Binding& binding,
-                                              absl::Time deadline);
+                                              const storage::Binding& binding, absl::Time deadline);
 
   const Options& options() const { return options_; }
 
  private:
-  // The next attempt's time after `attempts` failed ones (`failure`: the last), or nullopt
-  // when the push must give up.
-  absl::Time NextAttemptAt(const storage::PushRecord& push, int attempts,
-                           const absl::Status& failure, absl::Time now);
+  // When to attempt again after `attempts` failed attempts (`failure`: the last one's error).
+  absl::Time NextAttemptAt(int attempts, const absl::Status& failure, absl::Time now);
   storage::PushAttempt Outcome(const storage::PushRecord& push,
                                const absl::StatusOr<LineSendResult>& sent, absl::Time now);
   // Attempts one leased push the retry threads found.

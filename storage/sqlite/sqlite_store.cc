@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -107,6 +108,55 @@ void InsertAudit(SQLite::Database& db, const Binding& binding, absl::string_view
   insert.bind(6, Micros(change.at));
   insert.bind(7, change.detail);
   insert.exec();
+}
+
+constexpr char kPushColumns[] =
+    "id, binding_row_id, request_id, retry_key, request_digest, recipient, messages_json, "
+    "notification_disabled, state, attempts, accepted_at_us, next_attempt_at_us, "
+    "lease_until_us, finished_at_us, line_request_id, sent_messages_json, failure_reason, "
+    "failure_message";
+
+// Reads a row selected with kPushColumns.
+PushRecord ReadPush(SQLite::Statement& row) {
+  PushRecord p;
+  p.id = row.getColumn(0).getInt64();
+  p.binding_row_id = row.getColumn(1).getInt64();
+  p.request_id = row.getColumn(2).getString();
+  p.retry_key = row.getColumn(3).getString();
+  p.request_digest = row.getColumn(4).getString();
+  p.to = row.getColumn(5).getString();
+  p.messages_json = row.getColumn(6).getString();
+  p.notification_disabled = row.getColumn(7).getInt() != 0;
+  p.state = PushStateNamed(row.getColumn(8).getString());
+  p.attempts = row.getColumn(9).getInt();
+  p.accepted_at = FromMicros(row.getColumn(10).getInt64());
+  p.next_attempt_at = FromMicros(row.getColumn(11).getInt64());
+  p.lease_until = FromMicros(row.getColumn(12).getInt64());
+  p.finished_at = OptionalTime(row.getColumn(13));
+  p.line_request_id = row.getColumn(14).getString();
+  p.sent_messages_json = row.getColumn(15).getString();
+  p.failure_reason = row.getColumn(16).getString();
+  p.failure_message = row.getColumn(17).getString();
+  return p;
+}
+
+// The push selected by `where` (which binds its parameters through `bind`); NOT_FOUND if there
+// is none.
+template <typename BindParams>
+absl::StatusOr<PushRecord> SelectPush(SQLite::Database& db, absl::string_view where,
+                                      BindParams bind) {
+  SQLite::Statement query(db, absl::StrCat("SELECT ", kPushColumns, " FROM pushes WHERE ", where));
+  bind(query);
+  if (!query.executeStep()) return absl::NotFoundError("no such push");
+  return ReadPush(query);
+}
+
+absl::StatusOr<PushRecord> SelectPushByRequest(SQLite::Database& db, int64_t binding_row_id,
+                                               const std::string& request_id) {
+  return SelectPush(db, "binding_row_id = ? AND request_id = ?", [&](SQLite::Statement& q) {
+    q.bind(1, binding_row_id);
+    q.bind(2, request_id);
+  });
 }
 
 // Runs `read` on a pooled connection, turning SQLite exceptions into statuses.
@@ -739,6 +789,118 @@ absl::StatusOr<bool> SqliteStore::RunIfDue(absl::string_view name, absl::Duratio
   done();
   if (!recorded.ok()) return recorded;
   return true;
+}
+
+absl::StatusOr<PushAdmission> SqliteStore::Admit(const PushRecord& push) {
+  PushAdmission admission;
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    // The unique (binding, request id) constraint decides whether this call creates the push.
+    SQLite::Statement insert(
+        db,
+        "INSERT INTO pushes (binding_row_id, request_id, retry_key, request_digest, recipient, "
+        "messages_json, notification_disabled, state, attempts, accepted_at_us, "
+        "next_attempt_at_us, lease_until_us, line_request_id, sent_messages_json, "
+        "failure_reason, failure_message) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?, "
+        "'', '', '', '') ON CONFLICT (binding_row_id, request_id) DO NOTHING");
+    insert.bind(1, push.binding_row_id);
+    insert.bind(2, push.request_id);
+    insert.bind(3, push.retry_key);
+    insert.bind(4, push.request_digest);
+    insert.bind(5, push.to);
+    insert.bind(6, push.messages_json);
+    insert.bind(7, push.notification_disabled ? 1 : 0);
+    insert.bind(8, Micros(push.accepted_at));
+    insert.bind(9, Micros(push.next_attempt_at));
+    insert.bind(10, Micros(push.lease_until));
+    admission.created = insert.exec() == 1;
+    auto stored = SelectPushByRequest(db, push.binding_row_id, push.request_id);
+    if (!stored.ok()) return stored.status();
+    admission.push = *std::move(stored);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return admission;
+}
+
+absl::StatusOr<PushRecord> SqliteStore::Find(int64_t binding_row_id, absl::string_view request_id) {
+  return ReadWith<PushRecord>(*readers_, "reading a push", [&](SQLite::Database& db) {
+    return SelectPushByRequest(db, binding_row_id, std::string(request_id));
+  });
+}
+
+absl::StatusOr<std::vector<PushRecord>> SqliteStore::LeaseDue(absl::Time now,
+                                                              absl::Time lease_until, int limit) {
+  std::vector<PushRecord> leased;
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    leased.clear();
+    SQLite::Statement lease(
+        db, absl::StrCat("UPDATE pushes SET lease_until_us = ?, attempts = attempts + 1 WHERE id IN "
+                         "(SELECT id FROM "
+                         "pushes WHERE state = 'pending' AND next_attempt_at_us <= ? AND "
+                         "lease_until_us <= ? ORDER BY next_attempt_at_us, id LIMIT ?) "
+                         "RETURNING ",
+                         kPushColumns));
+    lease.bind(1, Micros(lease_until));
+    lease.bind(2, Micros(now));
+    lease.bind(3, Micros(now));
+    lease.bind(4, limit);
+    while (lease.executeStep()) leased.push_back(ReadPush(lease));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  // RETURNING hands rows out in no particular order.
+  std::sort(leased.begin(), leased.end(), [](const PushRecord& a, const PushRecord& b) {
+    return std::tie(a.next_attempt_at, a.id) < std::tie(b.next_attempt_at, b.id);
+  });
+  return leased;
+}
+
+absl::StatusOr<PushRecord> SqliteStore::RecordAttempt(const PushAttempt& attempt) {
+  absl::StatusOr<PushRecord> result = absl::NotFoundError("no such push");
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    // Only a pending push changes: one that ended was finished by another sender first.
+    SQLite::Statement update(
+        db, attempt.outcome == PushState::kPending
+                ? "UPDATE pushes SET next_attempt_at_us = :next, "
+                  "lease_until_us = :at, failure_reason = :reason, failure_message = :message "
+                  "WHERE id = :id AND state = 'pending'"
+                : "UPDATE pushes SET state = :state, "
+                  "finished_at_us = :at, messages_json = '', line_request_id = :line_request_id, "
+                  "sent_messages_json = :sent, failure_reason = :reason, "
+                  "failure_message = :message WHERE id = :id AND state = 'pending'");
+    update.bind(":id", attempt.push_id);
+    update.bind(":at", Micros(attempt.at));
+    update.bind(":reason", attempt.failure_reason);
+    update.bind(":message", attempt.failure_message);
+    if (attempt.outcome == PushState::kPending) {
+      update.bind(":next", Micros(attempt.next_attempt_at));
+    } else {
+      update.bind(":state", std::string(PushStateName(attempt.outcome)));
+      update.bind(":line_request_id", attempt.line_request_id);
+      update.bind(":sent", attempt.sent_messages_json);
+    }
+    update.exec();
+    result = SelectPush(db, "id = ?", [&](SQLite::Statement& q) { q.bind(1, attempt.push_id); });
+    return result.status();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<int> SqliteStore::DeleteEndedBefore(absl::Time cutoff, int limit) {
+  int deleted = 0;
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement erase(db,
+                            "DELETE FROM pushes WHERE id IN (SELECT id FROM pushes WHERE "
+                            "state <> 'pending' AND finished_at_us < ? "
+                            "ORDER BY finished_at_us, id LIMIT ?)");
+    erase.bind(1, Micros(cutoff));
+    erase.bind(2, limit);
+    deleted = erase.exec();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return deleted;
 }
 
 absl::Status SqliteStore::CheckIntegrity() {

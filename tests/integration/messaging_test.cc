@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -54,13 +55,14 @@ class MessagingTest : public ServiceTest {
 
   // Makes a customer send the OA a message (`generate` options as JSON members).
   CustomerMessage CustomerSends(const std::string& generate = "") {
-    auto sent = line_->Control("POST", ChannelPath() + "/webhooks",
-                               absl::StrCat(R"({"generate":{"count":1)",
-                                            generate.empty() ? "" : ",", generate, "}}"));
+    auto sent = line_->Control(
+        "POST", ChannelPath() + "/webhooks",
+        absl::StrCat(R"({"generate":{"count":1)", generate.empty() ? "" : ",", generate, "}}"));
     EXPECT_TRUE(sent.ok() && sent->status == 200) << (sent.ok() ? sent->body : "");
     if (!sent.ok()) return {};
     EXPECT_EQ(JsonField(sent->body, "/status"), "200") << sent->body;
-    return {JsonField(sent->body, "/events/0/user_id"), JsonField(sent->body, "/events/0/reply_token"),
+    return {JsonField(sent->body, "/events/0/user_id"),
+            JsonField(sent->body, "/events/0/reply_token"),
             JsonField(sent->body, "/events/0/message_id"),
             JsonField(sent->body, "/events/0/mark_as_read_token")};
   }
@@ -310,8 +312,8 @@ TEST_F(MessagingTest, A429StormWaitsForLinesRetryAfter) {
 
 TEST_F(MessagingTest, APushLineRefusesForGoodEndsWithItsReasonEveryTime) {
   const CustomerMessage customer = CustomerSends();
-  auto blocked = line_->Control("PATCH", ChannelPath() + "/users/" + customer.user_id,
-                                R"({"blocked":true})");
+  auto blocked =
+      line_->Control("PATCH", ChannelPath() + "/users/" + customer.user_id, R"({"blocked":true})");
   ASSERT_TRUE(blocked.ok() && blocked->status == 200);
   v1::PushMessageResponse response;
   grpc::Status status = Push(PushRequest(customer.user_id, "to-blocked"), &response);
@@ -340,8 +342,8 @@ TEST_F(MessagingTest, BadMessagesAreRefusedFieldByFieldAndNothingIsSent) {
   const grpc::Status status = Push(request, &response);
   EXPECT_EQ(Answer(status), "INVALID_ARGUMENT/INVALID_FIELDS");
   const std::vector<std::string> fields = ViolatedFields(status);
-  EXPECT_THAT(fields, ::testing::IsSupersetOf({"to", "request_id", "messages[1].text",
-                                               "messages[2].type"}));
+  EXPECT_THAT(fields, ::testing::IsSupersetOf(
+                          {"to", "request_id", "messages[1].text", "messages[2].type"}));
 
   v1::ReplyMessageRequest reply;
   reply.set_team_id(kTeam);
@@ -416,7 +418,8 @@ TEST_F(MessagingTest, ProfilesQuotaReadMarksAndLoadingGoThroughTheOa) {
 
   v1::PushMessageResponse pushed;
   ASSERT_TRUE(Push(PushRequest(customer.user_id, "count-me"), &pushed).ok());
-  ASSERT_TRUE(line_->Control("PATCH", ChannelPath() + "/messaging", R"({"message_quota":500})").ok());
+  ASSERT_TRUE(
+      line_->Control("PATCH", ChannelPath() + "/messaging", R"({"message_quota":500})").ok());
   v1::GetMessageQuotaRequest quota_request;
   quota_request.set_team_id(kTeam);
   quota_request.set_channel_id(Channel1().channel_id);

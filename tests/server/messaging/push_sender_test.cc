@@ -40,9 +40,8 @@ class ScriptedPushApi : public LineMessagingApi {
     return retry_keys_;
   }
 
-  absl::StatusOr<LineSendResult> Push(const Secret& token, const std::string&,
-                                      const std::string&, bool, const std::string& retry_key,
-                                      absl::Time) override {
+  absl::StatusOr<LineSendResult> Push(const Secret& token, const std::string&, const std::string&,
+                                      bool, const std::string& retry_key, absl::Time) override {
     absl::MutexLock lock(&mu_);
     EXPECT_EQ(token.Reveal(), kToken);
     retry_keys_.push_back(retry_key);
@@ -51,8 +50,8 @@ class ScriptedPushApi : public LineMessagingApi {
     script_.pop_front();
     return answer;
   }
-  absl::StatusOr<LineSendResult> Reply(const Secret&, const std::string&, const std::string&,
-                                       bool, absl::Time) override {
+  absl::StatusOr<LineSendResult> Reply(const Secret&, const std::string&, const std::string&, bool,
+                                       absl::Time) override {
     return absl::UnimplementedError("not in this test");
   }
   absl::StatusOr<LineProfile> GetProfile(const Secret&, const std::string&, const std::string&,
@@ -126,7 +125,7 @@ class PushSenderTest : public ::testing::Test {
     return *store_->LeaseDue(clock_.Now(), clock_.Now() + absl::Seconds(30), 10);
   }
 
-  TempDir dir_;
+  testing::TempDir dir_;
   FakeClock clock_;
   CountingRandom random_;
   Metrics metrics_;
