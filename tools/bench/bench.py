@@ -1307,8 +1307,17 @@ class Bench:
         notes = [f"PushMessage through channeld (durable outbox, then LINE's push with "
                  f"X-Line-Retry-Key), bench_grpc_load, {shape}; outcomes {measured}",
                  f"fake_line {fake_cores:.2f} cores"]
+        writes = delta(lambda k: k == "channeld_store_committed_writes_total")
+        commit_s = delta(lambda k: k == "channeld_store_commit_latency_seconds_sum")
         if commits is not None and answered:
-            notes.append(f"{commits / answered:.2f} commits/push ({commits:.0f} in {answered})")
+            note = f"{commits / answered:.2f} commits/push ({commits:.0f} in {answered}"
+            if writes:
+                note += f", {writes / answered:.2f} writes/push"
+                result["writes_per_push"] = writes / answered
+            if commit_s is not None and commits:
+                note += f", {commit_s / commits * 1e3:.1f} ms/commit"
+                result["mean_commit_ms"] = commit_s / commits * 1e3
+            notes.append(note + ")")
             result["commits_per_push"] = commits / answered
         if line_calls is not None and answered:
             notes.append(f"{line_calls / answered:.2f} LINE push calls/push")
