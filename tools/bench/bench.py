@@ -1230,6 +1230,12 @@ class Bench:
                  f"LINE (quota unlimited, no rate limit) in {time.monotonic() - started:.1f}s")
         return channels, files
 
+    @staticmethod
+    def client_cores(span, fake_cpu_s):
+        """Cores the load generator (wrk or bench_grpc_load, with this script) used in `span`:
+        all our processes' CPU less channeld's and the fake LINE's."""
+        return max(0.0, span.ours - span.channeld_cpu - fake_cpu_s) / max(span.wall, 1e-6)
+
     def run_push_wrk(self, source, seconds):
         """push.lua against the fake LINE: 2 threads, 64 kept-alive connections, as the
         webhook rows; a new run tag per wrk process keeps the retry keys unique."""
@@ -1253,14 +1259,17 @@ class Bench:
         fake_before, fake_cpu = self.fake_pushes(channels), process_cpu_s(self.fake.pid)
         with Span(self) as span:
             direct = self.run_push_wrk(files["direct"], d)
-        fake_cores = (process_cpu_s(self.fake.pid) - fake_cpu) / max(span.wall, 1e-6)
+        fake_cpu = process_cpu_s(self.fake.pid) - fake_cpu
+        fake_cores = fake_cpu / max(span.wall, 1e-6)
+        client = self.client_cores(span, fake_cpu)
         accepted = self.fake_pushes(channels) - fake_before
-        direct.update({"fake_accepted": accepted, "fake_line_cores": round(fake_cores, 2)})
+        direct.update({"fake_accepted": accepted, "fake_line_cores": round(fake_cores, 2),
+                       "client_cores": round(client, 2)})
         refused = direct["errors"]["status"]
         notes = [f"POST /v2/bot/message/push straight to the fake LINE, wrk 2 threads x 64 "
                  f"kept-alive connections, Bearer = the channel's token, a new "
                  f"X-Line-Retry-Key each; {shape}",
-                 f"fake_line {fake_cores:.2f} cores",
+                 f"fake_line {fake_cores:.2f} cores, wrk {client:.2f} cores",
                  f"fake accepted {accepted} pushes, wrk counted {direct['requests']} answers "
                  f"({refused} not 2xx)"]
         if refused > 0.01 * max(1, direct["requests"]):
@@ -1278,7 +1287,9 @@ class Bench:
             result = self.grpc_tool("push", [
                 f"--oas={files['oas']}", f"--users={files['users']}", "--concurrency=64",
                 f"--duration={d}", f"--warmup={self.args.warmup}"], allow_failure=True)
-        fake_cores = (process_cpu_s(self.fake.pid) - fake_cpu) / max(span.wall, 1e-6)
+        fake_cpu = process_cpu_s(self.fake.pid) - fake_cpu
+        fake_cores = fake_cpu / max(span.wall, 1e-6)
+        client = self.client_cores(span, fake_cpu)
         metrics_after = self.metric_lines()
         everything = result["all_outcomes"]
         sent = everything.get("SENT", 0)
@@ -1306,7 +1317,7 @@ class Bench:
         invalid = sum(bad.values()) > 0.01 * max(1, sum(measured.values()))
         notes = [f"PushMessage through channeld (durable outbox, then LINE's push with "
                  f"X-Line-Retry-Key), bench_grpc_load, {shape}; outcomes {measured}",
-                 f"fake_line {fake_cores:.2f} cores"]
+                 f"fake_line {fake_cores:.2f} cores, bench_grpc_load {client:.2f} cores"]
         writes = delta(lambda k: k == "channeld_store_committed_writes_total")
         commit_s = delta(lambda k: k == "channeld_store_commit_latency_seconds_sum")
         if commits is not None and answered:
@@ -1333,6 +1344,7 @@ class Bench:
             notes.insert(0, "INVALID: under 99% of the measured pushes were answered SENT")
         result.update({"fake_accepted": accepted, "exactly_once": exactly_once,
                        "fake_line_cores": round(fake_cores, 2), "commits": commits,
+                       "client_cores": round(client, 2),
                        "line_push_calls": line_calls})
         lat = result["latency"]
         self.row("grpc_push", result["rate"], "pushes/s", p50=lat["p50_us"] / 1e3,
