@@ -1796,7 +1796,8 @@ def main():
                         help="the scale run (1M bindings, 10M events; takes longer)")
     parser.add_argument("--duration", type=float, default=10, help="seconds per benchmark")
     parser.add_argument("--warmup", type=float, default=2,
-                        help="seconds of the same load before each webhook benchmark, not counted")
+                        help="seconds of the same load before each webhook and push benchmark, "
+                             "not counted")
     parser.add_argument("--build_dir", default=str(ROOT / "build-bench"))
     parser.add_argument("--out_dir", default=str(ROOT / "tools" / "bench-results"),
                         help="where the JSON goes (tools/bench-results/ is in .gitignore)")
