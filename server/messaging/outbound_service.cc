@@ -112,25 +112,18 @@ absl::StatusOr<PushAnswer> OutboundService::Push(const PushCommand& command,
   push.next_attempt_at = now;
   push.lease_until = now + sender_->options().lease;
 
-  // A repeat is answered before taking a permit: it sends nothing.
-  absl::StatusOr<storage::PushRecord> known = outbox_->Find(binding->row_id, command.request_id);
-  if (!known.ok() && !absl::IsNotFound(known.status())) return WithReason(known.status());
-  absl::StatusOr<storage::PushAdmission> admitted;
-  if (known.ok()) {
-    admitted = storage::PushAdmission{*std::move(known), false};
-  } else {
-    absl::StatusOr<OutboundLimiter::Permit> permit = limiter_->Acquire(binding->row_id);
-    if (!permit.ok()) return permit.status();
-    admitted = outbox_->Admit(push);
-    if (!admitted.ok()) return WithReason(admitted.status());
-    if (admitted->created) {
-      // Not bounded by the caller's deadline: a caller that stops waiting does not cut the
-      // attempt short; the push is stored and its outcome recorded either way.
-      absl::StatusOr<storage::PushRecord> attempted = sender_->Attempt(
-          admitted->push, *binding, clock_->Now() + sender_->options().call_timeout);
-      // The push is stored: if its outcome could not be, the retry threads finish it.
-      if (attempted.ok()) admitted->push = *std::move(attempted);
-    }
+  absl::StatusOr<OutboundLimiter::Permit> permit = limiter_->Acquire(binding->row_id);
+  if (!permit.ok()) return permit.status();
+  // One write decides: a new push is stored, a repeat finds the first one.
+  absl::StatusOr<storage::PushAdmission> admitted = outbox_->Admit(push);
+  if (!admitted.ok()) return WithReason(admitted.status());
+  if (admitted->created) {
+    // Not bounded by the caller's deadline: a caller that stops waiting does not cut the
+    // attempt short; the push is stored and its outcome recorded either way.
+    absl::StatusOr<storage::PushRecord> attempted =
+        sender_->Attempt(admitted->push, *binding, clock_->Now() + sender_->options().call_timeout);
+    // The push is stored: if its outcome could not be, the retry threads finish it.
+    if (attempted.ok()) admitted->push = *std::move(attempted);
   }
   if (admitted->push.request_digest != push.request_digest) {
     return ReasonedError(

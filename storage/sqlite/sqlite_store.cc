@@ -201,12 +201,52 @@ struct SqliteStore::WriterStatements {
                       "VALUES (?, ?) ON CONFLICT (binding_row_id) DO UPDATE SET "
                       "last_signed_at_us = max(coalesce(last_signed_at_us, 0), "
                       "excluded.last_signed_at_us)"),
-        last_cursor(db, "SELECT coalesce(max(seq), 0) FROM events") {}
+        last_cursor(db, "SELECT coalesce(max(seq), 0) FROM events"),
+        insert_push(db,
+                    "INSERT INTO pushes (binding_row_id, request_id, retry_key, request_digest, "
+                    "recipient, messages_json, notification_disabled, state, attempts, "
+                    "accepted_at_us, next_attempt_at_us, lease_until_us, line_request_id, "
+                    "sent_messages_json, failure_reason, failure_message) VALUES (?, ?, ?, ?, ?, "
+                    "?, ?, 'pending', 1, ?, ?, ?, '', '', '', '') "
+                    "ON CONFLICT (binding_row_id, request_id) DO NOTHING"),
+        push_by_request(db,
+                        absl::StrCat("SELECT ", kPushColumns,
+                                     " FROM pushes WHERE binding_row_id = ? AND request_id = ?")),
+        push_by_id(db, absl::StrCat("SELECT ", kPushColumns, " FROM pushes WHERE id = ?")),
+        reschedule_push(db,
+                        "UPDATE pushes SET next_attempt_at_us = :next, lease_until_us = :at, "
+                        "failure_reason = :reason, failure_message = :message "
+                        "WHERE id = :id AND state = 'pending'"),
+        end_push(db,
+                 "UPDATE pushes SET state = :state, finished_at_us = :at, messages_json = '', "
+                 "line_request_id = :line_request_id, sent_messages_json = :sent, "
+                 "failure_reason = :reason, failure_message = :message "
+                 "WHERE id = :id AND state = 'pending'") {}
 
   SQLite::Statement insert_event;
   SQLite::Statement record_signed;
   SQLite::Statement last_cursor;
+  // A push is admitted and its attempts recorded on every PushMessage: prepared once.
+  SQLite::Statement insert_push;
+  SQLite::Statement push_by_request;
+  SQLite::Statement push_by_id;
+  SQLite::Statement reschedule_push;
+  SQLite::Statement end_push;
 };
+
+namespace {
+
+// Runs `query` (a cached SELECT of kPushColumns, its parameters bound) for one push and leaves
+// it reset; NOT_FOUND if there is none.
+absl::StatusOr<PushRecord> ReadOnePush(SQLite::Statement& query) {
+  absl::StatusOr<PushRecord> found = absl::NotFoundError("no such push");
+  if (query.executeStep()) found = ReadPush(query);
+  query.reset();
+  query.clearBindings();
+  return found;
+}
+
+}  // namespace
 
 SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
                          std::unique_ptr<ConnectionPool> readers,
@@ -778,9 +818,10 @@ absl::StatusOr<bool> SqliteStore::RunIfDue(absl::string_view name, absl::Duratio
   }
   job();
   absl::Status recorded = commits_.Run([&](SQLite::Database& db) -> absl::Status {
-    SQLite::Statement upsert(db,
-                             "INSERT INTO job_runs (name, started_at_us) VALUES (?, ?) "
-                             "ON CONFLICT (name) DO UPDATE SET started_at_us = excluded.started_at_us");
+    SQLite::Statement upsert(
+        db,
+        "INSERT INTO job_runs (name, started_at_us) VALUES (?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET started_at_us = excluded.started_at_us");
     upsert.bind(1, std::string(name));
     upsert.bind(2, Micros(now));
     upsert.exec();
@@ -793,27 +834,28 @@ absl::StatusOr<bool> SqliteStore::RunIfDue(absl::string_view name, absl::Duratio
 
 absl::StatusOr<PushAdmission> SqliteStore::Admit(const PushRecord& push) {
   PushAdmission admission;
-  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+  absl::Status status = commits_.Run([&](SQLite::Database&) -> absl::Status {
     // The unique (binding, request id) constraint decides whether this call creates the push.
-    SQLite::Statement insert(
-        db,
-        "INSERT INTO pushes (binding_row_id, request_id, retry_key, request_digest, recipient, "
-        "messages_json, notification_disabled, state, attempts, accepted_at_us, "
-        "next_attempt_at_us, lease_until_us, line_request_id, sent_messages_json, "
-        "failure_reason, failure_message) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?, "
-        "'', '', '', '') ON CONFLICT (binding_row_id, request_id) DO NOTHING");
+    SQLite::Statement& insert = statements_->insert_push;
+    insert.reset();
     insert.bind(1, push.binding_row_id);
-    insert.bind(2, push.request_id);
-    insert.bind(3, push.retry_key);
-    insert.bind(4, push.request_digest);
-    insert.bind(5, push.to);
-    insert.bind(6, push.messages_json);
+    insert.bindNoCopy(2, push.request_id);
+    insert.bindNoCopy(3, push.retry_key);
+    insert.bindNoCopy(4, push.request_digest);
+    insert.bindNoCopy(5, push.to);
+    insert.bindNoCopy(6, push.messages_json);
     insert.bind(7, push.notification_disabled ? 1 : 0);
     insert.bind(8, Micros(push.accepted_at));
     insert.bind(9, Micros(push.next_attempt_at));
     insert.bind(10, Micros(push.lease_until));
     admission.created = insert.exec() == 1;
-    auto stored = SelectPushByRequest(db, push.binding_row_id, push.request_id);
+    insert.reset();
+    insert.clearBindings();
+    SQLite::Statement& select = statements_->push_by_request;
+    select.reset();
+    select.bind(1, push.binding_row_id);
+    select.bindNoCopy(2, push.request_id);
+    absl::StatusOr<PushRecord> stored = ReadOnePush(select);
     if (!stored.ok()) return stored.status();
     admission.push = *std::move(stored);
     return absl::OkStatus();
@@ -834,12 +876,13 @@ absl::StatusOr<std::vector<PushRecord>> SqliteStore::LeaseDue(absl::Time now,
   absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
     leased.clear();
     SQLite::Statement lease(
-        db, absl::StrCat("UPDATE pushes SET lease_until_us = ?, attempts = attempts + 1 WHERE id IN "
-                         "(SELECT id FROM "
-                         "pushes WHERE state = 'pending' AND next_attempt_at_us <= ? AND "
-                         "lease_until_us <= ? ORDER BY next_attempt_at_us, id LIMIT ?) "
-                         "RETURNING ",
-                         kPushColumns));
+        db,
+        absl::StrCat("UPDATE pushes SET lease_until_us = ?, attempts = attempts + 1 WHERE id IN "
+                     "(SELECT id FROM "
+                     "pushes WHERE state = 'pending' AND next_attempt_at_us <= ? AND "
+                     "lease_until_us <= ? ORDER BY next_attempt_at_us, id LIMIT ?) "
+                     "RETURNING ",
+                     kPushColumns));
     lease.bind(1, Micros(lease_until));
     lease.bind(2, Micros(now));
     lease.bind(3, Micros(now));
@@ -857,30 +900,29 @@ absl::StatusOr<std::vector<PushRecord>> SqliteStore::LeaseDue(absl::Time now,
 
 absl::StatusOr<PushRecord> SqliteStore::RecordAttempt(const PushAttempt& attempt) {
   absl::StatusOr<PushRecord> result = absl::NotFoundError("no such push");
-  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+  absl::Status status = commits_.Run([&](SQLite::Database&) -> absl::Status {
     // Only a pending push changes: one that ended was finished by another sender first.
-    SQLite::Statement update(
-        db, attempt.outcome == PushState::kPending
-                ? "UPDATE pushes SET next_attempt_at_us = :next, "
-                  "lease_until_us = :at, failure_reason = :reason, failure_message = :message "
-                  "WHERE id = :id AND state = 'pending'"
-                : "UPDATE pushes SET state = :state, "
-                  "finished_at_us = :at, messages_json = '', line_request_id = :line_request_id, "
-                  "sent_messages_json = :sent, failure_reason = :reason, "
-                  "failure_message = :message WHERE id = :id AND state = 'pending'");
+    const bool pending = attempt.outcome == PushState::kPending;
+    SQLite::Statement& update = pending ? statements_->reschedule_push : statements_->end_push;
+    update.reset();
     update.bind(":id", attempt.push_id);
     update.bind(":at", Micros(attempt.at));
-    update.bind(":reason", attempt.failure_reason);
-    update.bind(":message", attempt.failure_message);
-    if (attempt.outcome == PushState::kPending) {
+    update.bindNoCopy(":reason", attempt.failure_reason);
+    update.bindNoCopy(":message", attempt.failure_message);
+    if (pending) {
       update.bind(":next", Micros(attempt.next_attempt_at));
     } else {
       update.bind(":state", std::string(PushStateName(attempt.outcome)));
-      update.bind(":line_request_id", attempt.line_request_id);
-      update.bind(":sent", attempt.sent_messages_json);
+      update.bindNoCopy(":line_request_id", attempt.line_request_id);
+      update.bindNoCopy(":sent", attempt.sent_messages_json);
     }
     update.exec();
-    result = SelectPush(db, "id = ?", [&](SQLite::Statement& q) { q.bind(1, attempt.push_id); });
+    update.reset();
+    update.clearBindings();
+    SQLite::Statement& select = statements_->push_by_id;
+    select.reset();
+    select.bind(1, attempt.push_id);
+    result = ReadOnePush(select);
     return result.status();
   });
   if (!status.ok()) return status;
