@@ -66,20 +66,43 @@ void ChannelClient::Prepare(grpc::ClientContext& context, bool with_deadline) co
   if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
 }
 
-absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,
-                                         const std::function<bool(const v1::Event&)>& on_event) {
+template <typename Request, typename Item>
+absl::Status ChannelClient::Stream(
+    std::unique_ptr<grpc::ClientReader<Item>> (v1::ChannelService::Stub::*method)(
+        grpc::ClientContext*, const Request&),
+    const Request& request, bool with_deadline, const std::function<bool(const Item&)>& on_item,
+    bool* stopped) {
   grpc::ClientContext context;
-  Prepare(context, /*with_deadline=*/false);
-  std::unique_ptr<grpc::ClientReader<v1::Event>> reader = stub_->StreamEvents(&context, request);
-  v1::Event event;
-  while (reader->Read(&event)) {
-    if (!on_event(event)) {
+  Prepare(context, with_deadline);
+  std::unique_ptr<grpc::ClientReader<Item>> reader = ((*stub_).*method)(&context, request);
+  Item item;
+  *stopped = false;
+  while (reader->Read(&item)) {
+    if (!on_item(item)) {
+      *stopped = true;
       context.TryCancel();
       reader->Finish();
       return absl::OkStatus();
     }
   }
   return FromGrpcStatus(reader->Finish());
+}
+
+absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,
+                                         const std::function<bool(const v1::Event&)>& on_event) {
+  bool stopped = false;
+  return Stream(&v1::ChannelService::Stub::StreamEvents, request, /*with_deadline=*/false,
+                on_event, &stopped);
+}
+
+absl::Status ChannelClient::ReadMessageContent(
+    const v1::GetMessageContentRequest& request,
+    const std::function<bool(const v1::MessageContentChunk&)>& on_chunk) {
+  bool stopped = false;
+  const absl::Status status = Stream(&v1::ChannelService::Stub::GetMessageContent, request,
+                                     /*with_deadline=*/true, on_chunk, &stopped);
+  if (stopped) return absl::CancelledError("the download was stopped before its end");
+  return status;
 }
 
 }  // namespace linechannel::client

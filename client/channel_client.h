@@ -72,7 +72,21 @@ class ChannelClient {
   absl::Status StreamEvents(const v1::StreamEventsRequest& request,
                             const std::function<bool(const v1::Event&)>& on_event);
 
+  // Streams a message's content to `on_chunk`, chunk by chunk in order, until the server ends
+  // the stream (its status is returned) or `on_chunk` returns false (then CANCELLED: the
+  // content is incomplete). The whole download is bounded by the timeout.
+  absl::Status ReadMessageContent(
+      const v1::GetMessageContentRequest& request,
+      const std::function<bool(const v1::MessageContentChunk&)>& on_chunk);
+
  private:
+  // A server-streaming ChannelService call, item by item, as StreamEvents describes.
+  template <typename Request, typename Item>
+  absl::Status Stream(std::unique_ptr<grpc::ClientReader<Item>> (v1::ChannelService::Stub::*method)(
+                          grpc::ClientContext*, const Request&),
+                      const Request& request, bool with_deadline,
+                      const std::function<bool(const Item&)>& on_item, bool* stopped);
+
   // A generated stub's blocking unary method, e.g. &v1::ChannelService::Stub::GetChannel.
   template <typename Stub>
   Stub& StubOf() {

@@ -138,6 +138,89 @@ std::string FormatRetiredUrl(const v1::RetiredUrl& retired) {
   }
 }
 
+namespace {
+
+void SentMessageRows(std::string& out,
+                     const google::protobuf::RepeatedPtrField<v1::SentMessage>& sent) {
+  for (const v1::SentMessage& m : sent) {
+    Row(out, "sent_message",
+        m.quote_token().empty() ? m.id() : absl::StrCat(m.id(), " (quote_token ", m.quote_token(), ")"));
+  }
+}
+
+}  // namespace
+
+std::string FormatReply(const v1::ReplyMessageResponse& response) {
+  std::string out = absl::StrCat("replied: LINE sent ", response.sent_messages_size(),
+                                 response.sent_messages_size() == 1 ? " message\n" : " messages\n");
+  SentMessageRows(out, response.sent_messages());
+  Row(out, "line_request_id", response.line_request_id());
+  return out;
+}
+
+std::string FormatPush(const v1::Push& p) {
+  std::string out;
+  switch (p.state()) {
+    case v1::PENDING:
+      out = "PENDING: accepted and stored; it will be delivered (retried until LINE answers)\n";
+      break;
+    case v1::SENT:
+      out = "SENT: LINE accepted it\n";
+      break;
+    case v1::FAILED:
+      out = "FAILED: LINE refused it for good; it will not be retried\n";
+      break;
+    default:
+      break;
+  }
+  Row(out, "request_id", p.request_id());
+  Row(out, "to", p.to());
+  Row(out, "state", v1::PushState_Name(p.state()));
+  Row(out, "attempts", absl::StrCat(p.attempts()));
+  Row(out, "retry_key", p.retry_key());
+  SentMessageRows(out, p.sent_messages());
+  Row(out, "line_request_id", p.line_request_id());
+  Row(out, "accepted", Time(p.accept_time()));
+  Row(out, "finished", Time(p.finish_time()));
+  Row(out, "next_attempt", Time(p.next_attempt_time()));
+  if (!p.failure_reason().empty() || !p.failure_message().empty()) {
+    Row(out, p.state() == v1::FAILED ? "failure" : "last_attempt",
+        absl::StrCat(p.failure_reason(), p.failure_reason().empty() ? "" : ": ",
+                     p.failure_message()));
+  }
+  return out;
+}
+
+std::string FormatPushResponse(const v1::PushMessageResponse& response) {
+  return absl::StrCat(response.created()
+                          ? "new push: stored and handed to LINE\n"
+                          : "already known: nothing new was sent (this request_id was pushed "
+                            "before; this is where that push stands)\n",
+                      FormatPush(response.push()));
+}
+
+std::string FormatProfile(const v1::Profile& p) {
+  std::string out;
+  Row(out, "user_id", p.user_id());
+  Row(out, "display_name", p.display_name());
+  Row(out, "picture_url", p.picture_url());
+  Row(out, "status_message", p.status_message());
+  Row(out, "language", p.language());
+  return out;
+}
+
+std::string FormatQuota(const v1::MessageQuota& q) {
+  std::string out;
+  if (!q.limited()) {
+    Row(out, "limit", "none (the plan sets no monthly limit)");
+  } else {
+    Row(out, "limit", absl::StrCat(q.limit()));
+  }
+  Row(out, "used", absl::StrCat(q.used()));
+  if (q.limited()) Row(out, "left", absl::StrCat(std::max<int64_t>(0, q.limit() - q.used())));
+  return out;
+}
+
 std::string FormatEventLine(const v1::Event& e) {
   std::string source = e.source().type();
   for (const std::string* id :
