@@ -67,11 +67,9 @@ void ChannelClient::Prepare(grpc::ClientContext& context, bool with_deadline) co
 }
 
 template <typename Request, typename Item>
-absl::Status ChannelClient::Stream(
-    std::unique_ptr<grpc::ClientReader<Item>> (v1::ChannelService::Stub::*method)(
-        grpc::ClientContext*, const Request&),
-    const Request& request, bool with_deadline, const std::function<bool(const Item&)>& on_item,
-    bool* stopped) {
+absl::Status ChannelClient::Stream(StreamingMethod<Request, Item> method, const Request& request,
+                                   bool with_deadline,
+                                   const std::function<bool(const Item&)>& on_item, bool* stopped) {
   grpc::ClientContext context;
   Prepare(context, with_deadline);
   std::unique_ptr<grpc::ClientReader<Item>> reader = ((*stub_).*method)(&context, request);
@@ -91,8 +89,8 @@ absl::Status ChannelClient::Stream(
 absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,
                                          const std::function<bool(const v1::Event&)>& on_event) {
   bool stopped = false;
-  return Stream(&v1::ChannelService::Stub::StreamEvents, request, /*with_deadline=*/false,
-                on_event, &stopped);
+  return Stream(&v1::ChannelService::Stub::StreamEvents, request, /*with_deadline=*/false, on_event,
+                &stopped);
 }
 
 absl::Status ChannelClient::ReadMessageContent(

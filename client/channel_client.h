@@ -80,12 +80,18 @@ class ChannelClient {
       const std::function<bool(const v1::MessageContentChunk&)>& on_chunk);
 
  private:
-  // A server-streaming ChannelService call, item by item, as StreamEvents describes.
+  // A generated stub's blocking server-streaming method, e.g.
+  // &v1::ChannelService::Stub::StreamEvents.
   template <typename Request, typename Item>
-  absl::Status Stream(std::unique_ptr<grpc::ClientReader<Item>> (v1::ChannelService::Stub::*method)(
-                          grpc::ClientContext*, const Request&),
-                      const Request& request, bool with_deadline,
-                      const std::function<bool(const Item&)>& on_item, bool* stopped);
+  using StreamingMethod = std::unique_ptr<grpc::ClientReader<Item>> (v1::ChannelService::Stub::*)(
+      grpc::ClientContext*, const Request&);
+
+  // A server-streaming call, item by item, as StreamEvents describes; `stopped` tells whether
+  // `on_item` ended it.
+  template <typename Request, typename Item>
+  absl::Status Stream(StreamingMethod<Request, Item> method, const Request& request,
+                      bool with_deadline, const std::function<bool(const Item&)>& on_item,
+                      bool* stopped);
 
   // A generated stub's blocking unary method, e.g. &v1::ChannelService::Stub::GetChannel.
   template <typename Stub>

@@ -1,7 +1,7 @@
 #include "client/command_line.h"
 
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace linechannel::client {
 

@@ -20,7 +20,8 @@ absl::StatusOr<std::unique_ptr<ContentFile>> ContentFile::Open(const std::string
   if (path == "-") return std::unique_ptr<ContentFile>(new ContentFile(path, STDOUT_FILENO));
   const std::string part = path + ".part";
   const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::InvalidArgumentError(absl::StrCat("cannot create ", part, ": ", Errno()));
+  if (fd < 0)
+    return absl::InvalidArgumentError(absl::StrCat("cannot create ", part, ": ", Errno()));
   return std::unique_ptr<ContentFile>(new ContentFile(path, fd));
 }
 
@@ -63,8 +64,6 @@ absl::Status ContentFile::Commit() {
   return absl::OkStatus();
 }
 
-std::string ContentFile::destination() const {
-  return to_stdout() ? "standard output" : path_;
-}
+std::string ContentFile::destination() const { return to_stdout() ? "standard output" : path_; }
 
 }  // namespace linechannel::client

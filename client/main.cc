@@ -65,8 +65,8 @@ using AdminStub = v1::AdminService::Stub;
 
 using linechannel::client::kExitOk;
 
-constexpr char kUsage[] = R"(channelctl: bind and inspect LINE Official Accounts in channeld, and answer
-customers through them.
+constexpr char kUsage[] = R"(channelctl: bind and inspect LINE Official Accounts in channeld.
+Agents also answer customers through them: replies, pushes, profiles, content.
 
 usage: channelctl [--server=HOST:PORT] [--json] COMMAND [flags]
 

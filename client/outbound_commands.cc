@@ -160,10 +160,10 @@ int Profile(const CommandContext& context) {
 int Quota(const CommandContext& context) {
   const std::string missing = MissingWithBinding(context, {});
   if (!missing.empty()) return UsageError("quota needs " + missing);
-  return ReportResult(
-      context.client->Call(&ChannelStub::GetMessageQuota,
-                           ForBinding<v1::GetMessageQuotaRequest>(context)),
-      context.json, [](const v1::MessageQuota& quota) { std::cout << FormatQuota(quota); });
+  return ReportResult(context.client->Call(&ChannelStub::GetMessageQuota,
+                                           ForBinding<v1::GetMessageQuotaRequest>(context)),
+                      context.json,
+                      [](const v1::MessageQuota& quota) { std::cout << FormatQuota(quota); });
 }
 
 int MarkRead(const CommandContext& context) {
@@ -208,8 +208,8 @@ int Content(const CommandContext& context) {
   int64_t size = -1;
   bool first = true;
   absl::Status write_error;
-  const absl::Status streamed = context.client->ReadMessageContent(
-      request, [&](const v1::MessageContentChunk& chunk) {
+  const absl::Status streamed =
+      context.client->ReadMessageContent(request, [&](const v1::MessageContentChunk& chunk) {
         if (first) {
           content_type = chunk.content_type();
           size = chunk.size();
@@ -245,8 +245,9 @@ int Content(const CommandContext& context) {
     fields["bytesWritten"].set_number_value(static_cast<double>(written));
     summary << FormatJson(result) << "\n";
   } else {
-    std::cerr << "saved " << written << " bytes of " << (content_type.empty() ? "content" : content_type)
-              << " to " << (*file)->destination() << "\n";
+    std::cerr << "saved " << written << " bytes of "
+              << (content_type.empty() ? "content" : content_type) << " to "
+              << (*file)->destination() << "\n";
   }
   return kExitOk;
 }
@@ -254,8 +255,8 @@ int Content(const CommandContext& context) {
 }  // namespace
 
 bool IsOutboundCommand(const std::string& command) {
-  for (const char* known : {"reply", "push", "push-status", "profile", "content", "quota",
-                            "mark-read", "loading"}) {
+  for (const char* known :
+       {"reply", "push", "push-status", "profile", "content", "quota", "mark-read", "loading"}) {
     if (command == known) return true;
   }
   return false;

@@ -144,7 +144,8 @@ void SentMessageRows(std::string& out,
                      const google::protobuf::RepeatedPtrField<v1::SentMessage>& sent) {
   for (const v1::SentMessage& m : sent) {
     Row(out, "sent_message",
-        m.quote_token().empty() ? m.id() : absl::StrCat(m.id(), " (quote_token ", m.quote_token(), ")"));
+        m.quote_token().empty() ? m.id()
+                                : absl::StrCat(m.id(), " (quote_token ", m.quote_token(), ")"));
   }
 }
 
