@@ -222,16 +222,50 @@ std::string FormatQuota(const v1::MessageQuota& q) {
   return out;
 }
 
+namespace {
+
+// What an agent needs to answer the event, from LINE's JSON: " reply_token=… message=<type>:<id>
+// mark_as_read_token=…", each only when the event has it. Never the message's text.
+std::string AnswerHandles(const std::string& raw_json) {
+  google::protobuf::Struct event;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  if (raw_json.empty() ||
+      !google::protobuf::util::JsonStringToMessage(raw_json, &event, options).ok()) {
+    return "";
+  }
+  const auto string_field = [](const google::protobuf::Struct& s, const std::string& name) {
+    const auto it = s.fields().find(name);
+    return it == s.fields().end() ? std::string() : it->second.string_value();
+  };
+  std::string out;
+  if (const std::string token = string_field(event, "replyToken"); !token.empty()) {
+    absl::StrAppend(&out, " reply_token=", token);
+  }
+  const auto message = event.fields().find("message");
+  if (message != event.fields().end() && message->second.has_struct_value()) {
+    const google::protobuf::Struct& m = message->second.struct_value();
+    absl::StrAppend(&out, " message=", string_field(m, "type"), ":", string_field(m, "id"));
+    if (const std::string token = string_field(m, "markAsReadToken"); !token.empty()) {
+      absl::StrAppend(&out, " mark_as_read_token=", token);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string FormatEventLine(const v1::Event& e) {
   std::string source = e.source().type();
   for (const std::string* id :
        {&e.source().user_id(), &e.source().group_id(), &e.source().room_id()}) {
     if (!id->empty()) absl::StrAppend(&source, ":", *id);
   }
-  return absl::StrFormat("%-10d %-27s %-12s %-12s %-27s %s%s\n", e.cursor(), Time(e.receive_time()),
-                         e.channel_id(), e.type(),
+  return absl::StrFormat("%-10d %-27s %-12s %-12s %-27s %s%s%s\n", e.cursor(),
+                         Time(e.receive_time()), e.channel_id(), e.type(),
                          e.webhook_event_id().empty() ? "-" : e.webhook_event_id(),
-                         source.empty() ? "-" : source, e.redelivery() ? " (redelivery)" : "");
+                         source.empty() ? "-" : source, e.redelivery() ? " (redelivery)" : "",
+                         AnswerHandles(e.raw_json()));
 }
 
 std::string FormatJsonLine(const google::protobuf::Message& message) {

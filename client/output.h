@@ -34,7 +34,9 @@ std::string FormatPushResponse(const v1::PushMessageResponse& response);
 std::string FormatProfile(const v1::Profile& profile);
 std::string FormatQuota(const v1::MessageQuota& quota);
 
-// One event per line: cursor, receive time, channel, type, id, source.
+// One event per line: cursor, receive time, channel, type, id, source, then what answering it
+// takes when the event has it: reply_token=…, message=<type>:<id> (for content),
+// mark_as_read_token=…. Never the message's text.
 std::string FormatEventLine(const v1::Event& event);
 // Any message as JSON on one line (for streams of events).
 std::string FormatJsonLine(const google::protobuf::Message& message);

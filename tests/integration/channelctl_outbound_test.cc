@@ -109,9 +109,14 @@ TEST_F(ChannelctlOutboundTest, RepliesWithTheEventsTokenOnceAndLineHasIt) {
   ASSERT_FALSE(event.reply_token.empty());
 
   // The event is stored with its reply token, which is where an agent finds it.
-  const CliResult events = Run({"--json", "events", absl::StrCat("--team=", kTeam)});
+  const CliResult events = Run({"events", absl::StrCat("--team=", kTeam)});
   ASSERT_EQ(events.exit_code, 0) << events.err;
-  EXPECT_THAT(events.out, HasSubstr(event.reply_token));
+  EXPECT_THAT(events.out, AllOf(HasSubstr(" reply_token=" + event.reply_token),
+                                HasSubstr(" message=text:" + event.message_id),
+                                HasSubstr(" mark_as_read_token=" + event.mark_as_read_token)));
+  const CliResult json_events = Run({"--json", "events", absl::StrCat("--team=", kTeam)});
+  ASSERT_EQ(json_events.exit_code, 0) << json_events.err;
+  EXPECT_THAT(json_events.out, HasSubstr(event.reply_token));
 
   const std::string text = "こんにちは 😀 \"quoted\", with a comma\nand a second line";
   const CliResult replied =
