@@ -103,8 +103,23 @@ int Reply(const CommandContext& context) {
   request.set_reply_token(absl::GetFlag(FLAGS_reply_token));
   for (std::string& m : *messages) request.add_messages(std::move(m));
   request.set_notification_disabled(absl::GetFlag(FLAGS_notification_disabled));
-  return ReportResult(context.client->Call(&ChannelStub::ReplyMessage, request), context.json,
-                      [](const v1::ReplyMessageResponse& r) { std::cout << FormatReply(r); });
+  const absl::StatusOr<v1::ReplyMessageResponse> replied =
+      context.client->Call(&ChannelStub::ReplyMessage, request);
+  const int exit_code = ReportResult(replied, context.json, [](const v1::ReplyMessageResponse& r) {
+    std::cout << FormatReply(r);
+  });
+  if (!replied.ok() && !context.json) {
+    // Replies are never retried; say what to do instead of running the command again.
+    const std::string reason = DecodeErrorDetails(replied.status()).reason;
+    if (reason == "OUTCOME_UNKNOWN") {
+      std::cerr << "  The customer may have the reply already. Look at the chat before sending "
+                   "anything again, and send it as a push (channelctl push) if it is missing.\n";
+    } else if (reason == "REPLY_TOKEN_INVALID") {
+      std::cerr << "  Nothing was sent. Answer with channelctl push --to=<the event's user> "
+                   "instead.\n";
+    }
+  }
+  return exit_code;
 }
 
 int Push(const CommandContext& context) {
@@ -252,25 +267,30 @@ int Content(const CommandContext& context) {
   return kExitOk;
 }
 
+// Every outbound command, by name.
+struct OutboundCommand {
+  const char* name;
+  int (*run)(const CommandContext&);
+};
+constexpr OutboundCommand kCommands[] = {
+    {"reply", Reply},     {"push", Push},   {"push-status", PushStatus}, {"profile", Profile},
+    {"content", Content}, {"quota", Quota}, {"mark-read", MarkRead},     {"loading", Loading},
+};
+
 }  // namespace
 
 bool IsOutboundCommand(const std::string& command) {
-  for (const char* known :
-       {"reply", "push", "push-status", "profile", "content", "quota", "mark-read", "loading"}) {
-    if (command == known) return true;
+  for (const OutboundCommand& known : kCommands) {
+    if (command == known.name) return true;
   }
   return false;
 }
 
 int RunOutboundCommand(const std::string& command, const CommandContext& context) {
-  if (command == "reply") return Reply(context);
-  if (command == "push") return Push(context);
-  if (command == "push-status") return PushStatus(context);
-  if (command == "profile") return Profile(context);
-  if (command == "content") return Content(context);
-  if (command == "quota") return Quota(context);
-  if (command == "mark-read") return MarkRead(context);
-  return Loading(context);
+  for (const OutboundCommand& known : kCommands) {
+    if (command == known.name) return known.run(context);
+  }
+  return UsageError("unknown command \"" + command + "\"");
 }
 
 }  // namespace linechannel::client

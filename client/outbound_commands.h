@@ -26,7 +26,7 @@ struct CommandContext {
 
 // Whether `command` is one of the commands below.
 bool IsOutboundCommand(const std::string& command);
-// Runs one of them; `command` must satisfy IsOutboundCommand.
+// Runs one of them (a usage error, exit 2, for any other command).
 int RunOutboundCommand(const std::string& command, const CommandContext& context);
 
 }  // namespace linechannel::client
