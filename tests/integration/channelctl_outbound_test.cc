@@ -186,7 +186,7 @@ TEST_F(ChannelctlOutboundTest, PushIsSentOncePerRequestIdAndItsStatusCanBeAsked)
   const CliResult quota = RunFor("quota", {}, /*json=*/true);
   ASSERT_EQ(quota.exit_code, 0) << quota.err;
   EXPECT_TRUE(ParsesAsJson(quota.out)) << quota.out;
-  EXPECT_EQ(JsonField(quota.out, "/used"), "\"1\"") << quota.out;  // int64 is a JSON string.
+  EXPECT_EQ(JsonField(quota.out, "/used"), "1") << quota.out;  // An int64, as a JSON string.
   EXPECT_EQ(RunFor("quota", {}).exit_code, 0);
 
   const CliResult unknown = RunFor("push-status", {"--request_id=never-sent"});
