@@ -61,17 +61,19 @@ ChannelClient::ChannelClient(const Options& options) : options_(options) {
   admin_ = v1::AdminService::NewStub(channel);
 }
 
-void ChannelClient::Prepare(grpc::ClientContext& context, bool with_deadline) const {
-  if (with_deadline) context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+void ChannelClient::Prepare(grpc::ClientContext& context, absl::Duration timeout) const {
+  if (timeout != absl::InfiniteDuration()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  }
   if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
 }
 
 template <typename Request, typename Item>
 absl::Status ChannelClient::Stream(StreamingMethod<Request, Item> method, const Request& request,
-                                   bool with_deadline,
+                                   absl::Duration timeout,
                                    const std::function<bool(const Item&)>& on_item, bool* stopped) {
   grpc::ClientContext context;
-  Prepare(context, with_deadline);
+  Prepare(context, timeout);
   std::unique_ptr<grpc::ClientReader<Item>> reader = ((*stub_).*method)(&context, request);
   Item item;
   *stopped = false;
@@ -89,16 +91,16 @@ absl::Status ChannelClient::Stream(StreamingMethod<Request, Item> method, const 
 absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,
                                          const std::function<bool(const v1::Event&)>& on_event) {
   bool stopped = false;
-  return Stream(&v1::ChannelService::Stub::StreamEvents, request, /*with_deadline=*/false, on_event,
-                &stopped);
+  return Stream(&v1::ChannelService::Stub::StreamEvents, request, absl::InfiniteDuration(),
+                on_event, &stopped);
 }
 
 absl::Status ChannelClient::ReadMessageContent(
-    const v1::GetMessageContentRequest& request,
+    const v1::GetMessageContentRequest& request, absl::Duration timeout,
     const std::function<bool(const v1::MessageContentChunk&)>& on_chunk) {
   bool stopped = false;
-  const absl::Status status = Stream(&v1::ChannelService::Stub::GetMessageContent, request,
-                                     /*with_deadline=*/true, on_chunk, &stopped);
+  const absl::Status status =
+      Stream(&v1::ChannelService::Stub::GetMessageContent, request, timeout, on_chunk, &stopped);
   if (stopped) return absl::CancelledError("the download was stopped before its end");
   return status;
 }

@@ -98,8 +98,8 @@ answering customers (each also takes --team --channel_id):
   profile             --user_id=U... [--group_id=C... | --room_id=R...]
   content             --message_id=N --out=FILE|-
                       Download an image, video, audio or file a customer sent (streamed to
-                      FILE.part, renamed to FILE when complete; --timeout bounds the whole
-                      download).
+                      FILE.part, renamed to FILE when complete; --content_timeout, default
+                      10m, bounds the whole download).
   quota               this month's message quota and usage
   mark-read           --mark_as_read_token=T
   loading             --chat_id=U... [--seconds=5..60]   show the typing animation

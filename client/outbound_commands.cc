@@ -10,6 +10,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "client/command_line.h"
 #include "client/content_file.h"
 #include "client/message_input.h"
@@ -36,6 +37,8 @@ ABSL_FLAG(std::string, message_id, "", "content: the image, video, audio or file
 ABSL_FLAG(std::string, out, "",
           "content: write the bytes here (via FILE.part, renamed when complete), or - for "
           "standard output.");
+ABSL_FLAG(absl::Duration, content_timeout, absl::Minutes(10),
+          "content: give up on a download after this long (--timeout is for the other calls).");
 ABSL_FLAG(std::string, mark_as_read_token, "", "mark-read: the message's markAsReadToken.");
 ABSL_FLAG(std::string, chat_id, "", "loading: the user (U...) whose chat shows the animation.");
 ABSL_FLAG(int32_t, seconds, 0, "loading: 5-60 in steps of 5 (default 20).");
@@ -223,8 +226,8 @@ int Content(const CommandContext& context) {
   int64_t size = -1;
   bool first = true;
   absl::Status write_error;
-  const absl::Status streamed =
-      context.client->ReadMessageContent(request, [&](const v1::MessageContentChunk& chunk) {
+  const absl::Status streamed = context.client->ReadMessageContent(
+      request, absl::GetFlag(FLAGS_content_timeout), [&](const v1::MessageContentChunk& chunk) {
         if (first) {
           content_type = chunk.content_type();
           size = chunk.size();
