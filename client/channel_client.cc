@@ -61,25 +61,48 @@ ChannelClient::ChannelClient(const Options& options) : options_(options) {
   admin_ = v1::AdminService::NewStub(channel);
 }
 
-void ChannelClient::Prepare(grpc::ClientContext& context, bool with_deadline) const {
-  if (with_deadline) context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+void ChannelClient::Prepare(grpc::ClientContext& context, absl::Duration timeout) const {
+  if (timeout != absl::InfiniteDuration()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  }
   if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
 }
 
-absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,
-                                         const std::function<bool(const v1::Event&)>& on_event) {
+template <typename Request, typename Item>
+absl::Status ChannelClient::Stream(StreamingMethod<Request, Item> method, const Request& request,
+                                   absl::Duration timeout,
+                                   const std::function<bool(const Item&)>& on_item, bool* stopped) {
   grpc::ClientContext context;
-  Prepare(context, /*with_deadline=*/false);
-  std::unique_ptr<grpc::ClientReader<v1::Event>> reader = stub_->StreamEvents(&context, request);
-  v1::Event event;
-  while (reader->Read(&event)) {
-    if (!on_event(event)) {
+  Prepare(context, timeout);
+  std::unique_ptr<grpc::ClientReader<Item>> reader = ((*stub_).*method)(&context, request);
+  Item item;
+  *stopped = false;
+  while (reader->Read(&item)) {
+    if (!on_item(item)) {
+      *stopped = true;
       context.TryCancel();
       reader->Finish();
       return absl::OkStatus();
     }
   }
   return FromGrpcStatus(reader->Finish());
+}
+
+absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,
+                                         const std::function<bool(const v1::Event&)>& on_event) {
+  bool stopped = false;
+  return Stream(&v1::ChannelService::Stub::StreamEvents, request, absl::InfiniteDuration(),
+                on_event, &stopped);
+}
+
+absl::Status ChannelClient::ReadMessageContent(
+    const v1::GetMessageContentRequest& request, absl::Duration timeout,
+    const std::function<bool(const v1::MessageContentChunk&)>& on_chunk) {
+  bool stopped = false;
+  const absl::Status status =
+      Stream(&v1::ChannelService::Stub::GetMessageContent, request, timeout, on_chunk, &stopped);
+  if (stopped) return absl::CancelledError("the download was stopped before its end");
+  return status;
 }
 
 }  // namespace linechannel::client

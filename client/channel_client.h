@@ -60,7 +60,7 @@ class ChannelClient {
   absl::StatusOr<Response> Call(UnaryMethod<Stub, Request, Response> method,
                                 const Request& request) {
     grpc::ClientContext context;
-    Prepare(context, /*with_deadline=*/true);
+    Prepare(context, options_.timeout);
     Response response;
     const grpc::Status status = (StubOf<Stub>().*method)(&context, request, &response);
     if (!status.ok()) return FromGrpcStatus(status);
@@ -72,7 +72,28 @@ class ChannelClient {
   absl::Status StreamEvents(const v1::StreamEventsRequest& request,
                             const std::function<bool(const v1::Event&)>& on_event);
 
+  // Streams a message's content to `on_chunk`, chunk by chunk in order, until the server ends
+  // the stream (its status is returned) or `on_chunk` returns false (then CANCELLED: the
+  // content is incomplete). The whole download is bounded by `timeout` (DEADLINE_EXCEEDED),
+  // not by Options::timeout, since large videos take long.
+  absl::Status ReadMessageContent(
+      const v1::GetMessageContentRequest& request, absl::Duration timeout,
+      const std::function<bool(const v1::MessageContentChunk&)>& on_chunk);
+
  private:
+  // A generated stub's blocking server-streaming method, e.g.
+  // &v1::ChannelService::Stub::StreamEvents.
+  template <typename Request, typename Item>
+  using StreamingMethod = std::unique_ptr<grpc::ClientReader<Item>> (v1::ChannelService::Stub::*)(
+      grpc::ClientContext*, const Request&);
+
+  // A server-streaming call, item by item, as StreamEvents describes; `stopped` tells whether
+  // `on_item` ended it.
+  template <typename Request, typename Item>
+  absl::Status Stream(StreamingMethod<Request, Item> method, const Request& request,
+                      absl::Duration timeout, const std::function<bool(const Item&)>& on_item,
+                      bool* stopped);
+
   // A generated stub's blocking unary method, e.g. &v1::ChannelService::Stub::GetChannel.
   template <typename Stub>
   Stub& StubOf() {
@@ -82,7 +103,8 @@ class ChannelClient {
       return *stub_;
     }
   }
-  void Prepare(grpc::ClientContext& context, bool with_deadline) const;
+  // Adds the token, and a deadline unless `timeout` is infinite.
+  void Prepare(grpc::ClientContext& context, absl::Duration timeout) const;
 
   const Options options_;
   std::unique_ptr<v1::ChannelService::Stub> stub_;

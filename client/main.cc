@@ -17,7 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/channel_client.h"
+#include "client/command_line.h"
 #include "client/credential_input.h"
+#include "client/outbound_commands.h"
 #include "client/output.h"
 
 ABSL_FLAG(std::string, server, "",
@@ -61,11 +63,10 @@ using linechannel::client::ChannelClient;
 using ChannelStub = v1::ChannelService::Stub;
 using AdminStub = v1::AdminService::Stub;
 
-constexpr int kExitOk = 0;
-constexpr int kExitServerError = 1;
-constexpr int kExitUsage = 2;
+using linechannel::client::kExitOk;
 
 constexpr char kUsage[] = R"(channelctl: bind and inspect LINE Official Accounts in channeld.
+Agents also answer customers through them: replies, pushes, profiles, content.
 
 usage: channelctl [--server=HOST:PORT] [--json] COMMAND [flags]
 
@@ -85,6 +86,24 @@ commands:
   events              --team [--channel_id] [--after=CURSOR] [--follow]
                       Webhook events, oldest first; --follow keeps printing new ones.
 
+answering customers (each also takes --team --channel_id):
+  reply               --reply_token (--text=... [--text=...] | --message_file=F.json)
+                      [--notification_disabled]
+                      Answer an event once with its replyToken; never retried.
+  push                --to=U... (--text=... | --message_file=F.json) [--request_id=R]
+                      [--notification_disabled]
+                      Send exactly once per request id (a new UUID, printed, if none is given);
+                      repeating it sends nothing new and says where the push stands.
+  push-status         --request_id=R   where a push stands (PENDING, SENT, FAILED)
+  profile             --user_id=U... [--group_id=C... | --room_id=R...]
+  content             --message_id=N --out=FILE|-
+                      Download an image, video, audio or file a customer sent (streamed to
+                      FILE.part, renamed to FILE when complete; --content_timeout, default
+                      10m, bounds the whole download).
+  quota               this month's message quota and usage
+  mark-read           --mark_as_read_token=T
+  loading             --chat_id=U... [--seconds=5..60]   show the typing animation
+
 admin commands (admin callers only):
   keys                the sealing keys and how many stored values each seals
   rotate-key          add a new sealing key, make it current, re-seal everything under it
@@ -96,37 +115,30 @@ Secrets and tokens are read from files or standard input (-), never from the com
       --secret_file=secret.txt --token_file=token.txt
   printf '%s\n%s\n' "$SECRET" "$TOKEN" | channelctl bind ... --secret_file=- --token_file=-
 
+A message file holds one LINE message object or a JSON array of them, for example
+  [{"type":"text","text":"Thanks!"},{"type":"sticker","packageId":"446","stickerId":"1988"}]
+
 The caller token comes from --caller_token_file (or $CHANNELCTL_CALLER_TOKEN_FILE, or
 ./data/admin.token).
 
-Exit status: 0 success, 1 the server refused or failed, 2 bad usage.)";
+Exit status: 0 success, 1 the server refused or failed (or a download could not be
+written), 2 bad usage.)";
 
-int Usage(const std::string& problem) {
-  std::cerr << "channelctl: " << problem << "\n(channelctl --help shows the commands and flags)\n";
-  return kExitUsage;
+int Usage(const std::string& problem) { return linechannel::client::UsageError(problem); }
+
+int PrintError(const absl::Status& status) {
+  return linechannel::client::PrintServerError(status, absl::GetFlag(FLAGS_json));
 }
-
-int PrintError(const absl::Status& status);
 
 // Prints a result or the server's error; returns the exit status.
 template <typename Response, typename Print>
 int Report(const absl::StatusOr<Response>& result, Print print) {
-  if (!result.ok()) return PrintError(result.status());
-  if (absl::GetFlag(FLAGS_json)) {
-    std::cout << linechannel::client::FormatJson(*result) << "\n";
-  } else {
-    print(*result);
-  }
-  return kExitOk;
+  return linechannel::client::ReportResult(result, absl::GetFlag(FLAGS_json), print);
 }
 
 // The flags a command needs that are empty, as "--a, --b".
 std::string Missing(const std::map<std::string, std::string>& required) {
-  std::string missing;
-  for (const auto& [flag, value] : required) {
-    if (value.empty()) absl::StrAppend(&missing, missing.empty() ? "" : ", ", "--", flag);
-  }
-  return missing;
+  return linechannel::client::MissingFlags({required.begin(), required.end()});
 }
 
 template <typename Request>
@@ -202,15 +214,6 @@ void PrintEvent(const v1::Event& event) {
             << std::flush;
 }
 
-int PrintError(const absl::Status& status) {
-  if (absl::GetFlag(FLAGS_json)) {
-    std::cerr << linechannel::client::FormatErrorJson(status) << "\n";
-  } else {
-    std::cerr << "channelctl: " << linechannel::client::FormatError(status);
-  }
-  return kExitServerError;
-}
-
 int Events(ChannelClient& client) {
   if (absl::GetFlag(FLAGS_team).empty()) return Usage("events needs --team");
   int64_t cursor = absl::GetFlag(FLAGS_after);
@@ -283,11 +286,16 @@ int Admin(const std::string& command, ChannelClient& client) {
                 });
 }
 
-int Run(const std::string& command, ChannelClient& client) {
+int Run(const std::string& command, ChannelClient& client, const std::vector<std::string>& texts) {
   if (command == "events") return Events(client);
   if (command == "keys" || command == "rotate-key" || command == "retire-key" ||
       command == "reload-callers") {
     return Admin(command, client);
+  }
+  if (linechannel::client::IsOutboundCommand(command)) {
+    return linechannel::client::RunOutboundCommand(
+        command, {&client, absl::GetFlag(FLAGS_json), absl::GetFlag(FLAGS_team),
+                  absl::GetFlag(FLAGS_channel_id), texts});
   }
   if (command == "bind") return Bind(client);
   if (command == "update-credentials") return UpdateCredentials(client);
@@ -374,7 +382,13 @@ absl::StatusOr<std::string> ReadToken() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  // --text repeats; the flag library would keep only its last value.
+  std::vector<char*> args(argv, argv + argc);
+  absl::StatusOr<std::vector<std::string>> texts =
+      linechannel::client::TakeRepeatedFlag("text", args);
+  if (!texts.ok()) return Usage(std::string(texts.status().message()));
+  std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   if (positional.size() != 2) {
     return Usage(positional.size() < 2 ? "give a command" : "give exactly one command");
   }
@@ -400,5 +414,5 @@ int main(int argc, char** argv) {
     *out = text.str();
   }
   ChannelClient client(options);
-  return Run(positional[1], client);
+  return Run(positional[1], client, *texts);
 }

@@ -138,16 +138,134 @@ std::string FormatRetiredUrl(const v1::RetiredUrl& retired) {
   }
 }
 
+namespace {
+
+void SentMessageRows(std::string& out,
+                     const google::protobuf::RepeatedPtrField<v1::SentMessage>& sent) {
+  for (const v1::SentMessage& m : sent) {
+    Row(out, "sent_message",
+        m.quote_token().empty() ? m.id()
+                                : absl::StrCat(m.id(), " (quote_token ", m.quote_token(), ")"));
+  }
+}
+
+}  // namespace
+
+std::string FormatReply(const v1::ReplyMessageResponse& response) {
+  std::string out = absl::StrCat("replied: LINE sent ", response.sent_messages_size(),
+                                 response.sent_messages_size() == 1 ? " message\n" : " messages\n");
+  SentMessageRows(out, response.sent_messages());
+  Row(out, "line_request_id", response.line_request_id());
+  return out;
+}
+
+std::string FormatPush(const v1::Push& p) {
+  std::string out;
+  switch (p.state()) {
+    case v1::PENDING:
+      out = "PENDING: accepted and stored; it will be delivered (retried until LINE answers)\n";
+      break;
+    case v1::SENT:
+      out = "SENT: LINE accepted it\n";
+      break;
+    case v1::FAILED:
+      out = "FAILED: LINE refused it for good; it will not be retried\n";
+      break;
+    default:
+      break;
+  }
+  Row(out, "request_id", p.request_id());
+  Row(out, "to", p.to());
+  Row(out, "state", v1::PushState_Name(p.state()));
+  Row(out, "attempts", absl::StrCat(p.attempts()));
+  Row(out, "retry_key", p.retry_key());
+  SentMessageRows(out, p.sent_messages());
+  Row(out, "line_request_id", p.line_request_id());
+  Row(out, "accepted", Time(p.accept_time()));
+  Row(out, "finished", Time(p.finish_time()));
+  Row(out, "next_attempt", Time(p.next_attempt_time()));
+  if (!p.failure_reason().empty() || !p.failure_message().empty()) {
+    Row(out, p.state() == v1::FAILED ? "failure" : "last_attempt",
+        absl::StrCat(p.failure_reason(), p.failure_reason().empty() ? "" : ": ",
+                     p.failure_message()));
+  }
+  return out;
+}
+
+std::string FormatPushResponse(const v1::PushMessageResponse& response) {
+  return absl::StrCat(response.created()
+                          ? "new push: stored and handed to LINE\n"
+                          : "already known: nothing new was sent (this request_id was pushed "
+                            "before; this is where that push stands)\n",
+                      FormatPush(response.push()));
+}
+
+std::string FormatProfile(const v1::Profile& p) {
+  std::string out;
+  Row(out, "user_id", p.user_id());
+  Row(out, "display_name", p.display_name());
+  Row(out, "picture_url", p.picture_url());
+  Row(out, "status_message", p.status_message());
+  Row(out, "language", p.language());
+  return out;
+}
+
+std::string FormatQuota(const v1::MessageQuota& q) {
+  std::string out;
+  if (!q.limited()) {
+    Row(out, "limit", "none (the plan sets no monthly limit)");
+  } else {
+    Row(out, "limit", absl::StrCat(q.limit()));
+  }
+  Row(out, "used", absl::StrCat(q.used()));
+  if (q.limited()) Row(out, "left", absl::StrCat(std::max<int64_t>(0, q.limit() - q.used())));
+  return out;
+}
+
+namespace {
+
+// What an agent needs to answer the event, from LINE's JSON: " reply_token=… message=<type>:<id>
+// mark_as_read_token=…", each only when the event has it. Never the message's text.
+std::string AnswerHandles(const std::string& raw_json) {
+  google::protobuf::Struct event;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  if (raw_json.empty() ||
+      !google::protobuf::util::JsonStringToMessage(raw_json, &event, options).ok()) {
+    return "";
+  }
+  const auto string_field = [](const google::protobuf::Struct& s, const std::string& name) {
+    const auto it = s.fields().find(name);
+    return it == s.fields().end() ? std::string() : it->second.string_value();
+  };
+  std::string out;
+  if (const std::string token = string_field(event, "replyToken"); !token.empty()) {
+    absl::StrAppend(&out, " reply_token=", token);
+  }
+  const auto message = event.fields().find("message");
+  if (message != event.fields().end() && message->second.has_struct_value()) {
+    const google::protobuf::Struct& m = message->second.struct_value();
+    absl::StrAppend(&out, " message=", string_field(m, "type"), ":", string_field(m, "id"));
+    if (const std::string token = string_field(m, "markAsReadToken"); !token.empty()) {
+      absl::StrAppend(&out, " mark_as_read_token=", token);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string FormatEventLine(const v1::Event& e) {
   std::string source = e.source().type();
   for (const std::string* id :
        {&e.source().user_id(), &e.source().group_id(), &e.source().room_id()}) {
     if (!id->empty()) absl::StrAppend(&source, ":", *id);
   }
-  return absl::StrFormat("%-10d %-27s %-12s %-12s %-27s %s%s\n", e.cursor(), Time(e.receive_time()),
-                         e.channel_id(), e.type(),
+  return absl::StrFormat("%-10d %-27s %-12s %-12s %-27s %s%s%s\n", e.cursor(),
+                         Time(e.receive_time()), e.channel_id(), e.type(),
                          e.webhook_event_id().empty() ? "-" : e.webhook_event_id(),
-                         source.empty() ? "-" : source, e.redelivery() ? " (redelivery)" : "");
+                         source.empty() ? "-" : source, e.redelivery() ? " (redelivery)" : "",
+                         AnswerHandles(e.raw_json()));
 }
 
 std::string FormatJsonLine(const google::protobuf::Message& message) {

@@ -23,7 +23,20 @@ std::string FormatWebhookSetup(const v1::WebhookSetup& setup);
 // What UnbindChannel found about the retired URL on LINE.
 std::string FormatRetiredUrl(const v1::RetiredUrl& retired);
 
-// One event per line: cursor, receive time, channel, type, id, source.
+// ReplyMessage's answer: the ids LINE gave the messages and LINE's request id.
+std::string FormatReply(const v1::ReplyMessageResponse& response);
+// Where a push stands: state (with what PENDING and FAILED mean), attempts, retry key, the
+// ids LINE gave the messages, times.
+std::string FormatPush(const v1::Push& push);
+// PushMessage's answer: whether it was new ("already known: nothing new was sent" if not),
+// then FormatPush.
+std::string FormatPushResponse(const v1::PushMessageResponse& response);
+std::string FormatProfile(const v1::Profile& profile);
+std::string FormatQuota(const v1::MessageQuota& quota);
+
+// One event per line: cursor, receive time, channel, type, id, source, then what answering it
+// takes when the event has it: reply_token=…, message=<type>:<id> (for content),
+// mark_as_read_token=…. Never the message's text.
 std::string FormatEventLine(const v1::Event& event);
 // Any message as JSON on one line (for streams of events).
 std::string FormatJsonLine(const google::protobuf::Message& message);

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <atomic>
 #include <optional>
 
@@ -15,6 +16,9 @@
 #include "server/grpc/callers.h"
 #include "server/base/clock.h"
 #include "server/line/curl_line_api.h"
+#include "server/messaging/outbound_limiter.h"
+#include "server/messaging/outbound_service.h"
+#include "server/messaging/push_sender.h"
 #include "server/base/data_dir.h"
 #include "server/webhook/event_notifier.h"
 #include "server/webhook/event_retention.h"
@@ -136,6 +140,9 @@ struct ChannelServer::Parts {
   std::unique_ptr<LineWebhookSettings> checks;
   std::unique_ptr<BindingService> bindings;
   std::unique_ptr<PeriodicRecheck> recheck;
+  std::unique_ptr<OutboundLimiter> limiter;
+  std::unique_ptr<PushSender> push_sender;
+  std::unique_ptr<OutboundService> outbound;
   std::unique_ptr<Executor> executor;
   std::unique_ptr<RpcGate> gate;
   std::unique_ptr<GrpcChannelService> channel_service;
@@ -349,8 +356,9 @@ absl::Status ChannelServer::Parts::StartGrpc(const ServerConfig& config) {
   executor = std::make_unique<Executor>(config.rpc_workers, config.rpc_queue);
   gate = std::make_unique<RpcGate>(callers.get(), executor.get(), &metrics);
   channel_service =
-      std::make_unique<GrpcChannelService>(gate.get(), bindings.get(), roles.events, &notifier,
-                                           executor.get(), config.max_event_streams);
+      std::make_unique<GrpcChannelService>(gate.get(), bindings.get(), outbound.get(),
+                                           roles.events, &notifier, executor.get(),
+                                           config.max_event_streams);
   admin_service = std::make_unique<GrpcAdminService>(gate.get(), rotation.get(), callers.get());
 
   RegisterReflectionOnlyDescriptors();
@@ -399,8 +407,15 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
   parts->admin_routes = admin_routes;
   if (absl::Status s = parts->StartHttp(config); !s.ok()) return s;
 
-  parts->line = std::make_unique<CurlLineApi>(CurlLineApi::Options{
-      config.line_api_base_url, config.line_timeout, absl::Seconds(3), config.line_ca_file});
+  CurlLineApi::Options line_options{config.line_api_base_url, config.line_timeout,
+                                    absl::Seconds(3), config.line_ca_file};
+  line_options.data_base_url = config.line_data_base_url;
+  if (line_options.data_base_url.empty()) {
+    line_options.data_base_url = config.line_api_base_url == "https://api.line.me"
+                                     ? "https://api-data.line.me"
+                                     : config.line_api_base_url;
+  }
+  parts->line = std::make_unique<CurlLineApi>(line_options);
   parts->verifier = std::make_unique<BindingVerifier>(parts->line.get(), config.line_checks);
   parts->checks = std::make_unique<LineWebhookSettings>(
       parts->line.get(), parts->roles.bindings, parts->roles.checks, parts->sealer.get(),
@@ -413,7 +428,28 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
         parts->roles.bindings, parts->roles.jobs, parts->bindings.get(), parts->checks.get(),
         PeriodicRecheck::Options{config.recheck_interval, config.recheck_per_second});
   }
+  parts->limiter = std::make_unique<OutboundLimiter>(
+      &parts->clock,
+      OutboundLimiter::Options{config.outbound_per_binding_per_second,
+                               static_cast<int>(std::max(1.0, config.outbound_per_binding_per_second * 2)),
+                               config.outbound_per_binding_in_flight});
+  PushSender::Options push_options;
+  push_options.call_timeout = config.line_timeout;
+  push_options.lease = config.push_lease;
+  push_options.threads = config.push_retry_threads;
+  push_options.keep = config.push_retention;
+  parts->push_sender = std::make_unique<PushSender>(
+      parts->roles.pushes, parts->roles.bindings, parts->roles.jobs, parts->line.get(),
+      parts->sealer.get(),
+      &parts->clock, &parts->metrics, push_options);
+  OutboundService::Options outbound_options;
+  outbound_options.call_timeout = config.line_timeout;
+  parts->outbound = std::make_unique<OutboundService>(
+      parts->bindings.get(), parts->roles.bindings, parts->roles.pushes, parts->push_sender.get(),
+      parts->line.get(), parts->sealer.get(), parts->limiter.get(), &parts->clock,
+      &parts->metrics, outbound_options);
   if (absl::Status s = parts->StartGrpc(config); !s.ok()) return s;
+  parts->push_sender->Start();
   // Health as the database is now (it may have gone away while the server started).
   {
     absl::MutexLock lock(&parts->shutdown_mu);
@@ -461,6 +497,9 @@ void ChannelServer::Shutdown(absl::Duration grace) {
   // Work already handed to the executor finishes before the store closes.
   parts_->executor.reset();
   parts_->grpc_server->Wait();
+  // A push attempt in progress finishes (or its lease runs out and another replica, or the
+  // next start, takes it over).
+  parts_->push_sender->Stop();
   parts_->recheck.reset();
   parts_->retention.reset();
   if (parts_->admin_server) parts_->admin_server->Shutdown(absl::ZeroDuration());

@@ -13,6 +13,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/base/env_flags.h"
 #include "server/base/logger.h"
@@ -59,6 +60,18 @@ ABSL_FLAG(std::string, line_api_base_url, "https://api.line.me",
           "LINE's API; point it at the fake LINE platform in tests.");
 ABSL_FLAG(std::string, line_ca_file, "", "CA bundle for LINE's API (default: the system's).");
 ABSL_FLAG(absl::Duration, line_timeout, absl::Seconds(10), "Longest wait for one call to LINE.");
+ABSL_FLAG(std::string, line_data_base_url, "",
+          "LINE's data host for message content (default: https://api-data.line.me with LINE's "
+          "own API host, else --line_api_base_url).");
+ABSL_FLAG(double, outbound_per_binding_per_second, 100,
+          "Calls to LINE's Messaging API per second per binding (0: no limit).");
+ABSL_FLAG(int, outbound_per_binding_in_flight, 16,
+          "Calls to LINE's Messaging API of one binding waiting for LINE at once.");
+ABSL_FLAG(int, push_retry_threads, 2, "Threads retrying pushes LINE has not accepted yet.");
+ABSL_FLAG(absl::Duration, push_lease, absl::Seconds(30),
+          "How long one push attempt holds its push (longer than --line_timeout).");
+ABSL_FLAG(absl::Duration, push_retention, absl::Hours(24 * 7),
+          "How long ended pushes are kept for GetPush and repeats (at least 24h).");
 ABSL_FLAG(std::string, key_file, "",
           "Sealing key file (default <data_dir>/sealing.key; created on first start).");
 ABSL_FLAG(std::string, line_checks, "required",
@@ -154,6 +167,12 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.line_api_base_url = absl::GetFlag(FLAGS_line_api_base_url);
   config.line_ca_file = absl::GetFlag(FLAGS_line_ca_file);
   config.line_timeout = absl::GetFlag(FLAGS_line_timeout);
+  config.line_data_base_url = absl::GetFlag(FLAGS_line_data_base_url);
+  config.outbound_per_binding_per_second = absl::GetFlag(FLAGS_outbound_per_binding_per_second);
+  config.outbound_per_binding_in_flight = absl::GetFlag(FLAGS_outbound_per_binding_in_flight);
+  config.push_retry_threads = absl::GetFlag(FLAGS_push_retry_threads);
+  config.push_lease = absl::GetFlag(FLAGS_push_lease);
+  config.push_retention = absl::GetFlag(FLAGS_push_retention);
   config.key_file = absl::GetFlag(FLAGS_key_file);
   config.rpc_workers = absl::GetFlag(FLAGS_rpc_workers);
   config.rpc_queue = absl::GetFlag(FLAGS_rpc_queue);
@@ -281,6 +300,10 @@ void ServeUntilStopped(ChannelServer& server, const ServerConfig& config,
 }  // namespace
 
 int ChanneldMain(int argc, char** argv, const ServerAdditions& additions) {
+  // Debian's Abseil is built with its debug checks, so every Mutex lock would also update a
+  // global lock-order graph (a few percent of the CPU of a push or a webhook). The unit tests
+  // keep the check; the server does not pay for it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
       "The LINE channel-binding service. Every flag can also be set with an environment "
       "variable CHANNELD_<FLAG NAME IN CAPITALS>; the command line wins.");

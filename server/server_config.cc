@@ -54,6 +54,22 @@ absl::Status ValidateServerConfig(const ServerConfig& config) {
   if (config.event_retention < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--event_retention must not be negative");
   }
+  if (config.outbound_per_binding_per_second < 0 || config.outbound_per_binding_in_flight < 1 ||
+      config.push_retry_threads < 1) {
+    return absl::InvalidArgumentError(
+        "--outbound_per_binding_per_second must not be negative, and "
+        "--outbound_per_binding_in_flight and --push_retry_threads must be at least 1");
+  }
+  if (config.push_lease <= config.line_timeout + absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        "--push_lease must be longer than --line_timeout by more than a second, so a push is "
+        "never attempted by two senders at once");
+  }
+  if (config.push_retention < absl::Hours(24)) {
+    return absl::InvalidArgumentError(
+        "--push_retention must be at least 24h: LINE remembers a retry key for 24 hours, and a "
+        "repeat must find its push until then");
+  }
   if (config.rpc_workers < 1 || config.rpc_queue < 1) {
     return absl::InvalidArgumentError("--rpc_workers and --rpc_queue must be at least 1");
   }

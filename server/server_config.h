@@ -29,6 +29,20 @@ struct ServerConfig {
   // CA bundle for LINE's API; empty for the system's.
   std::string line_ca_file;
   absl::Duration line_timeout = absl::Seconds(10);
+  // LINE's data host, where message content is downloaded from. Empty: https://api-data.line.me
+  // with LINE's own API host, else `line_api_base_url` (the fake LINE platform serves both).
+  std::string line_data_base_url;
+  // Each binding's share of calls to LINE (OutboundLimiter): calls per second (0: no rate
+  // limit), and calls in flight at once.
+  double outbound_per_binding_per_second = 100;
+  int outbound_per_binding_in_flight = 16;
+  // Threads that retry pushes LINE has not accepted yet.
+  int push_retry_threads = 2;
+  // How long an attempt holds its push before another sender may take it over (a process
+  // that died mid-attempt); must be longer than `line_timeout`.
+  absl::Duration push_lease = absl::Seconds(30);
+  // How long ended pushes are kept for GetPush and repeats; pending ones are never deleted.
+  absl::Duration push_retention = absl::Hours(24 * 7);
   // The sealing key file; empty means <data_dir>/sealing.key.
   std::string key_file;
   // The callers file; empty means <data_dir>/callers. Created on first start with one admin

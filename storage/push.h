@@ -5,11 +5,32 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace linechannel::storage {
 
 enum class PushState { kPending, kSent, kFailed };
+
+// The state's name as the stores keep it: "pending", "sent" or "failed".
+inline absl::string_view PushStateName(PushState state) {
+  switch (state) {
+    case PushState::kSent:
+      return "sent";
+    case PushState::kFailed:
+      return "failed";
+    case PushState::kPending:
+      break;
+  }
+  return "pending";
+}
+
+// The state named `name` (PushStateName); any other name reads as pending.
+inline PushState PushStateNamed(absl::string_view name) {
+  if (name == "sent") return PushState::kSent;
+  if (name == "failed") return PushState::kFailed;
+  return PushState::kPending;
+}
 
 // A push message accepted for a binding: the outbox row that makes it survive a crash, and
 // then the record of how it ended.
@@ -30,6 +51,8 @@ struct PushRecord {
   std::string messages_json;
   bool notification_disabled = false;
   PushState state = PushState::kPending;
+  // Attempts started: counted when a sender takes the push (Admit, LeaseDue), so an attempt a
+  // crash cut short counts too.
   int attempts = 0;
   absl::Time accepted_at;
   // Pending: when the next attempt is due.

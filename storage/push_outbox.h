@@ -29,7 +29,7 @@ class PushOutbox {
  public:
   virtual ~PushOutbox() = default;
 
-  // Stores `push` (state pending, attempts 0, its id ignored) leased until `push.lease_until`
+  // Stores `push` (state pending, attempts 1, its id ignored) leased until `push.lease_until`
   // to the caller, who attempts it at once, unless the binding already has a push with
   // `push.request_id`: then returns that one unchanged (created false), whatever its digest.
   // Concurrent admissions of one (binding, request id) create exactly one push.
@@ -41,11 +41,13 @@ class PushOutbox {
 
   // Leases up to `limit` pending pushes that are due (next_attempt_at <= now) and not leased
   // (lease_until <= now) until `lease_until`, oldest due first, and returns them with their
-  // messages. Each due push is handed to one caller per lease.
+  // messages, each with `attempts` incremented: the caller attempts it. Each due push is handed
+  // to one caller per lease.
   virtual absl::StatusOr<std::vector<PushRecord>> LeaseDue(absl::Time now, absl::Time lease_until,
                                                            int limit) = 0;
 
-  // Records one attempt of a pending push: increments `attempts`, then ends the push (sent or
+  // Records how an attempt of a pending push ended (attempts were counted when it was leased):
+  // ends the push (sent or
   // failed: finished_at = attempt.at, messages emptied) or schedules the next attempt (lease
   // released). A push that already ended is left as it is (another sender finished it first);
   // returns the push as now stored. NOT_FOUND if there is no such push.

@@ -5,6 +5,7 @@
 #include "storage/check_store.h"
 #include "storage/event_store.h"
 #include "storage/job_schedule.h"
+#include "storage/push_outbox.h"
 #include "storage/sealed_value_store.h"
 
 namespace linechannel::storage {
@@ -24,12 +25,14 @@ struct Store {
   EventStore* events = nullptr;
   // Background jobs that run once per period across processes (job_schedule.h).
   JobSchedule* jobs = nullptr;
+  // Push messages from acceptance until LINE answers (push_outbox.h).
+  PushOutbox* pushes = nullptr;
 };
 
 // The Store whose roles are all `store`.
 template <typename AllRoles>
 Store AllRolesOf(AllRoles& store) {
-  return Store{&store, &store, &store, &store, &store};
+  return Store{&store, &store, &store, &store, &store, &store};
 }
 
 }  // namespace linechannel::storage

@@ -70,6 +70,15 @@ std::optional<std::string> ErrorReason(const absl::Status& status) {
   return info.reason();
 }
 
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
+  const auto payload = status.GetPayload(TypeUrl(google::rpc::RetryInfo::descriptor()));
+  if (!payload) return std::nullopt;
+  google::rpc::RetryInfo retry;
+  if (!retry.ParseFromString(std::string(*payload))) return std::nullopt;
+  return absl::Seconds(retry.retry_delay().seconds()) +
+         absl::Nanoseconds(retry.retry_delay().nanos());
+}
+
 absl::Status WithReason(absl::Status status) {
   if (status.ok() || ErrorReason(status)) return status;
   switch (status.code()) {

@@ -73,6 +73,9 @@ absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
 // The reason of a ReasonedError, if `status` carries one.
 std::optional<std::string> ErrorReason(const absl::Status& status);
 
+// The delay WithRetryDelay added to `status`, if any.
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
+
 // Keeps an error from a lower layer (the store, the LINE client, the deadline) as it is when
 // it already has a reason, and otherwise gives it one from its code: storage outages are
 // retryable, deadlines and cancellations say so, the rest is INTERNAL.

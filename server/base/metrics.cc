@@ -83,6 +83,15 @@ void Metrics::RecordBadSignature(absl::string_view binding_id) {
   ++bad_signatures_[labels];
 }
 
+void Metrics::RecordLineCall(absl::string_view call, absl::string_view result,
+                             absl::Duration latency) {
+  const std::string call_label = absl::StrCat("call=\"", Escape(call), "\"");
+  const std::string labels = absl::StrCat(call_label, ",result=\"", Escape(result), "\"");
+  absl::MutexLock lock(&mu_);
+  ++line_calls_[labels];
+  line_call_latency_[call_label].Add(latency);
+}
+
 void Metrics::RecordCommit(absl::Duration latency, int writes, bool ok) {
   absl::MutexLock lock(&mu_);
   if (!ok) {
@@ -157,6 +166,15 @@ std::string Metrics::RenderPrometheus() const {
          "Time to run and commit one store transaction.");
   histogram("channeld_store_commit_latency_seconds", "", commit_latency_);
   Single(out, "channeld_event_streams", "gauge", "Open StreamEvents calls.", event_streams_);
+  Family(out, "channeld_line_calls_total", "counter",
+         "Calls to LINE's Messaging API (replies, push attempts, profiles, content, ...), by "
+         "call and result.",
+         line_calls_);
+  Header(out, "channeld_line_call_latency_seconds", "histogram",
+         "Time LINE took to answer one Messaging API call (content: the whole download).");
+  for (const auto& [labels, h] : line_call_latency_) {
+    histogram("channeld_line_call_latency_seconds", labels, h);
+  }
   Family(out, "channeld_http_connections", "gauge",
          "Open HTTP connections, by server (webhook, admin).", open_connections_);
   static constexpr std::pair<absl::string_view, absl::string_view> kShed[] = {

@@ -34,6 +34,11 @@ class Metrics {
   void RecordConnection(absl::string_view server, absl::string_view outcome,
                         absl::string_view reason);
 
+  // One call to LINE's Messaging API: `call` ("reply", "push", "profile", ...) and how it
+  // ended: "ok", "already_accepted" (a push's retry key was accepted before) or the lower-case
+  // reason of its error.
+  void RecordLineCall(absl::string_view call, absl::string_view result, absl::Duration latency);
+
   std::string RenderPrometheus() const;
 
  private:
@@ -63,6 +68,8 @@ class Metrics {
   Histogram commit_latency_ ABSL_GUARDED_BY(mu_);
   int event_streams_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<Labels, int64_t> open_connections_ ABSL_GUARDED_BY(mu_);
+  std::map<Labels, uint64_t> line_calls_ ABSL_GUARDED_BY(mu_);
+  std::map<Labels, Histogram> line_call_latency_ ABSL_GUARDED_BY(mu_);
   // By outcome (evicted, refused, timed_out), then labels.
   std::map<std::string, std::map<Labels, uint64_t>, std::less<>> shed_connections_
       ABSL_GUARDED_BY(mu_);

@@ -4,11 +4,12 @@
 #include "server/binding/binding_health.h"
 
 namespace linechannel::server {
-namespace {
 
 void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
 }
+
+namespace {
 
 v1::CheckKind ToCheckKindProto(CheckKind kind) {
   switch (kind) {

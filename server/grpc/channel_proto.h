@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "linechannel/v1/channel_service.pb.h"
 #include "server/binding/binding_state.h"
 #include "server/binding/retired_url.h"
@@ -13,6 +15,8 @@
 #include "storage/event.h"
 
 namespace linechannel::server {
+
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out);
 
 // The API's view of a stored binding: no secret, no token, only their hints.
 void ToChannelProto(const storage::Binding& binding, const std::string& webhook_url,

@@ -8,6 +8,7 @@
 #include "server/grpc/channel_proto.h"
 #include "server/grpc/event_stream.h"
 #include "server/grpc/grpc_status.h"
+#include "server/grpc/refused_stream.h"
 #include "server/grpc/request_validation.h"
 
 namespace linechannel::server {
@@ -15,20 +16,15 @@ namespace {
 
 using Access = RpcGate::Access;
 
-// A stream that ends at once with `status`.
-class RefusedStream : public grpc::ServerWriteReactor<v1::Event> {
- public:
-  explicit RefusedStream(const grpc::Status& status) { Finish(status); }
-  void OnDone() override { delete this; }
-};
-
 }  // namespace
 
 GrpcChannelService::GrpcChannelService(RpcGate* gate, BindingService* bindings,
-                                       storage::EventStore* events, EventNotifier* notifier,
-                                       Executor* executor, int max_event_streams)
+                                       OutboundService* outbound, storage::EventStore* events,
+                                       EventNotifier* notifier, Executor* executor,
+                                       int max_event_streams)
     : gate_(gate),
       bindings_(bindings),
+      outbound_(outbound),
       events_(events),
       notifier_(notifier),
       executor_(executor),
@@ -167,10 +163,10 @@ grpc::ServerWriteReactor<v1::Event>* GrpcChannelService::StreamEvents(
       context, {"StreamEvents", request->team_id(), request->channel_id()},
       ValidateEventQuery(request->team_id(), request->channel_id(), request->after_cursor(), 0),
       Access::kTeam);
-  if (!call.ok()) return new RefusedStream(ToGrpcStatus(call.status()));
+  if (!call.ok()) return new RefusedStream<v1::Event>(ToGrpcStatus(call.status()));
   if (open_event_streams_.fetch_add(1) >= max_event_streams_) {
     open_event_streams_.fetch_sub(1);
-    return new RefusedStream(ToGrpcStatus(WithRetryDelay(
+    return new RefusedStream<v1::Event>(ToGrpcStatus(WithRetryDelay(
         ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded,
                       "too many event streams are open on this server; retry shortly"),
         absl::Seconds(5))));

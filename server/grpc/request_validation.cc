@@ -1,5 +1,6 @@
 #include "server/grpc/request_validation.h"
 
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "server/base/errors.h"
+#include "server/messaging/message_checks.h"
 #include "simdjson.h"
 
 namespace linechannel::server {
@@ -20,6 +22,13 @@ constexpr size_t kMaxAppNameCharacters = 100;
 constexpr size_t kChannelSecretLength = 32;
 constexpr size_t kMaxAccessTokenLength = 2048;
 constexpr size_t kMaxLineIdLength = 30;
+constexpr size_t kMaxRequestIdLength = 64;
+constexpr size_t kMaxReplyTokenLength = 256;
+constexpr size_t kMaxMarkAsReadTokenLength = 512;
+constexpr size_t kMaxMessageIdLength = 64;
+constexpr size_t kLineChatIdHexDigits = 32;
+constexpr int kMaxLoadingSeconds = 60;
+constexpr int kLoadingSecondsStep = 5;
 constexpr char kPageTokenPrefix[] = "after:";
 
 using Violations = std::vector<FieldViolation>;
@@ -31,11 +40,12 @@ bool AllOf(absl::string_view value, bool (*allowed)(unsigned char)) {
   return true;
 }
 
-bool IsTeamIdChar(unsigned char c) {
+bool IsIdChar(unsigned char c) {
   return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
 }
 bool IsDigit(unsigned char c) { return absl::ascii_isdigit(c); }
 bool IsHex(unsigned char c) { return absl::ascii_isxdigit(c); }
+bool IsLowerHex(unsigned char c) { return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'); }
 bool IsTokenChar(unsigned char c) { return c > 0x20 && c < 0x7f; }
 bool IsLineIdChar(unsigned char c) {
   return absl::ascii_isalnum(c) || c == '.' || c == '-' || c == '_';
@@ -50,7 +60,7 @@ bool HasWhitespace(absl::string_view value) {
 void CheckTeamId(absl::string_view team_id, Violations& out) {
   if (team_id.empty()) {
     out.push_back({"team_id", "required"});
-  } else if (team_id.size() > kMaxTeamIdLength || !AllOf(team_id, IsTeamIdChar)) {
+  } else if (team_id.size() > kMaxTeamIdLength || !AllOf(team_id, IsIdChar)) {
     out.push_back({"team_id", absl::StrCat("must be 1-", kMaxTeamIdLength,
                                            " letters, digits, '-', '_', '.' or ':'")});
   }
@@ -139,6 +149,61 @@ void CheckLineId(absl::string_view line_id, Violations& out) {
   }
 }
 
+// A user, group or room ID as LINE writes them in webhook events: one of `kinds` ('U', 'C',
+// 'R'), then 32 lower-case hex digits.
+bool IsLineChatId(absl::string_view id, absl::string_view kinds) {
+  return id.size() == 1 + kLineChatIdHexDigits && absl::StrContains(kinds, id.front()) &&
+         AllOf(id.substr(1), IsLowerHex);
+}
+
+void CheckLineChatId(absl::string_view field, absl::string_view id, absl::string_view kinds,
+                     absl::string_view what, Violations& out) {
+  const std::string expected = absl::StrCat(what, " from a webhook event's source, followed by ",
+                                            kLineChatIdHexDigits, " lower-case hexadecimal digits");
+  if (id.empty()) {
+    out.push_back({std::string(field), absl::StrCat("required: ", expected)});
+  } else if (!IsLineChatId(id, kinds)) {
+    out.push_back({std::string(field), absl::StrCat("must be ", expected)});
+  }
+}
+
+// Single-use tokens LINE hands out with webhook events. Never quoted back.
+void CheckEventToken(absl::string_view field, absl::string_view token, size_t max_length,
+                     absl::string_view what, Violations& out) {
+  if (token.empty()) {
+    out.push_back({std::string(field), absl::StrCat("required: ", what)});
+  } else if (token.size() > max_length || !AllOf(token, IsTokenChar)) {
+    out.push_back(
+        {std::string(field), absl::StrCat("is not ", what, " (at most ", max_length,
+                                          " printable ASCII characters without spaces)")});
+  }
+}
+
+void CheckRequestId(absl::string_view request_id, Violations& out) {
+  if (request_id.empty()) {
+    out.push_back({"request_id", "required: the push's key, so that a retry sends it only once"});
+  } else if (request_id.size() > kMaxRequestIdLength || !AllOf(request_id, IsIdChar)) {
+    out.push_back({"request_id", absl::StrCat("must be 1-", kMaxRequestIdLength,
+                                              " letters, digits, '-', '_', '.' or ':'")});
+  }
+}
+
+void CheckMessageList(const google::protobuf::RepeatedPtrField<std::string>& messages,
+                      Violations& out) {
+  for (FieldViolation& violation :
+       CheckMessages(std::vector<std::string>(messages.begin(), messages.end()))) {
+    out.push_back(std::move(violation));
+  }
+}
+
+// The violations of the binding a request names; each RPC's own checks add to them.
+Violations BindingViolations(absl::string_view team_id, absl::string_view channel_id) {
+  Violations violations;
+  CheckTeamId(team_id, violations);
+  CheckChannelId(channel_id, violations);
+  return violations;
+}
+
 absl::Status Result(const Violations& violations) {
   return violations.empty() ? absl::OkStatus() : InvalidFieldsError(violations);
 }
@@ -191,9 +256,79 @@ absl::Status ValidateListChannels(const v1::ListChannelsRequest& request) {
 }
 
 absl::Status ValidateBindingRef(absl::string_view team_id, absl::string_view channel_id) {
-  Violations violations;
-  CheckTeamId(team_id, violations);
-  CheckChannelId(channel_id, violations);
+  return Result(BindingViolations(team_id, channel_id));
+}
+
+absl::Status ValidateReplyMessage(const v1::ReplyMessageRequest& request) {
+  Violations violations = BindingViolations(request.team_id(), request.channel_id());
+  CheckEventToken("reply_token", request.reply_token(), kMaxReplyTokenLength,
+                  "the replyToken of the webhook event you answer", violations);
+  CheckMessageList(request.messages(), violations);
+  return Result(violations);
+}
+
+absl::Status ValidatePushMessage(const v1::PushMessageRequest& request) {
+  Violations violations = BindingViolations(request.team_id(), request.channel_id());
+  CheckLineChatId("to", request.to(), "UCR", "a user (U), group (C) or room (R) ID", violations);
+  CheckMessageList(request.messages(), violations);
+  CheckRequestId(request.request_id(), violations);
+  return Result(violations);
+}
+
+absl::Status ValidateGetPush(const v1::GetPushRequest& request) {
+  Violations violations = BindingViolations(request.team_id(), request.channel_id());
+  CheckRequestId(request.request_id(), violations);
+  return Result(violations);
+}
+
+absl::Status ValidateGetProfile(const v1::GetProfileRequest& request) {
+  Violations violations = BindingViolations(request.team_id(), request.channel_id());
+  CheckLineChatId("user_id", request.user_id(), "U", "a user ID (U)", violations);
+  if (!request.group_id().empty() && !request.room_id().empty()) {
+    violations.push_back({"group_id", "set group_id or room_id, not both"});
+    violations.push_back({"room_id", "set group_id or room_id, not both"});
+  } else if (!request.group_id().empty()) {
+    CheckLineChatId("group_id", request.group_id(), "C", "a group ID (C)", violations);
+  } else if (!request.room_id().empty()) {
+    CheckLineChatId("room_id", request.room_id(), "R", "a room ID (R)", violations);
+  }
+  return Result(violations);
+}
+
+absl::Status ValidateGetMessageContent(const v1::GetMessageContentRequest& request) {
+  Violations violations = BindingViolations(request.team_id(), request.channel_id());
+  const std::string& id = request.message_id();
+  if (id.empty()) {
+    violations.push_back({"message_id", "required: the message.id of the webhook event"});
+  } else if (id.size() > kMaxMessageIdLength || !AllOf(id, IsDigit)) {
+    violations.push_back(
+        {"message_id", absl::StrCat("must be the message.id of the webhook event: 1-",
+                                    kMaxMessageIdLength, " digits")});
+  }
+  return Result(violations);
+}
+
+absl::Status ValidateGetMessageQuota(const v1::GetMessageQuotaRequest& request) {
+  return ValidateBindingRef(request.team_id(), request.channel_id());
+}
+
+absl::Status ValidateMarkAsRead(const v1::MarkAsReadRequest& request) {
+  Violations violations = BindingViolations(request.team_id(), request.channel_id());
+  CheckEventToken("mark_as_read_token", request.mark_as_read_token(), kMaxMarkAsReadTokenLength,
+                  "the message.markAsReadToken of a message event", violations);
+  return Result(violations);
+}
+
+absl::Status ValidateShowLoadingAnimation(const v1::ShowLoadingAnimationRequest& request) {
+  Violations violations = BindingViolations(request.team_id(), request.channel_id());
+  CheckLineChatId("chat_id", request.chat_id(), "U", "a user ID (U)", violations);
+  const int seconds = request.loading_seconds();
+  if (seconds != 0 && (seconds < kLoadingSecondsStep || seconds > kMaxLoadingSeconds ||
+                       seconds % kLoadingSecondsStep != 0)) {
+    violations.push_back({"loading_seconds",
+                          absl::StrCat("must be 0 (for 20) or ", kLoadingSecondsStep, "-",
+                                       kMaxLoadingSeconds, " in steps of ", kLoadingSecondsStep)});
+  }
   return Result(violations);
 }
 

@@ -72,6 +72,7 @@ struct LineContentHead {
 //                       Retry-After (1 s if none). LINE did not accept the call.
 //   UNAVAILABLE         LINE_UNAVAILABLE: the request never reached LINE (could not resolve or
 //                       connect), so LINE surely did not act on it.
+//   DEADLINE_EXCEEDED   `deadline` had passed before anything was sent.
 //   UNKNOWN             OUTCOME_UNKNOWN: the request may have reached LINE but no usable answer
 //                       came (5xx, timeout or `deadline` after sending began, connection lost,
 //                       an answer we cannot parse). LINE may have acted on it.
@@ -83,8 +84,7 @@ class LineMessagingApi {
   virtual absl::StatusOr<LineSendResult> Reply(const Secret& access_token,
                                                const std::string& reply_token,
                                                const std::string& messages_json,
-                                               bool notification_disabled,
-                                               absl::Time deadline) = 0;
+                                               bool notification_disabled, absl::Time deadline) = 0;
 
   // POST /v2/bot/message/push with header X-Line-Retry-Key: `retry_key` (a UUID). A 409 with
   // x-line-accepted-request-id is a success with `already_accepted`.

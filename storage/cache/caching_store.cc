@@ -8,7 +8,9 @@ namespace linechannel::storage {
 
 CachingStore::CachingStore(Store inner, size_t capacity) : inner_(inner), capacity_(capacity) {}
 
-Store CachingStore::roles() { return Store{this, this, inner_.checks, this, inner_.jobs}; }
+Store CachingStore::roles() {
+  return Store{this, this, inner_.checks, this, inner_.jobs, inner_.pushes};
+}
 
 std::string CachingStore::TeamChannelKey(absl::string_view team_id, absl::string_view channel_id) {
   // Length-prefixed, so no team id can make two pairs one key.

@@ -20,7 +20,8 @@ namespace linechannel::storage {
 // database. It is itself the bindings, sealed-value and event roles: reads pass through to the
 // inner store (and fill the cache), and every write that can change a cached binding drops it
 // once the inner store has answered, so no caller has to remember to. The check role changes
-// no binding and is the inner store's own (roles().checks), as is the job schedule.
+// no binding and is the inner store's own (roles().checks), as are the job schedule and the
+// push outbox.
 //
 // What each write drops (after the inner call returns, whatever its status: a failed commit
 // may still have happened, and dropping too much only costs a read):
@@ -51,12 +52,12 @@ namespace linechannel::storage {
 // first: it finishes or fails its pending writes).
 class CachingStore : public BindingStore, public SealedValueStore, public EventStore {
  public:
-  // `inner.bindings`, `inner.sealed` and `inner.events` are wrapped; `inner.checks` and
-  // `inner.jobs` are handed on.
+  // `inner.bindings`, `inner.sealed` and `inner.events` are wrapped; `inner.checks`,
+  // `inner.jobs` and `inner.pushes` are handed on.
   CachingStore(Store inner, size_t capacity);
 
   // The roles as callers should use them: bindings, sealed values and events through this
-  // cache, checks and jobs straight to the inner store.
+  // cache, checks, jobs and pushes straight to the inner store.
   Store roles();
 
   // Drops binding `row_id`, changed by someone else; the next read of it asks the inner store.

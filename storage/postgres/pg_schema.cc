@@ -123,6 +123,34 @@ CREATE TABLE job_runs (
   started_at_us bigint NOT NULL
 );
 )sql",
+      // 3: the push outbox (push_outbox.h), shared by the replicas: a push from acceptance
+      // until LINE answers, then the record of how it ended (its messages emptied).
+      R"sql(
+CREATE TABLE pushes (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  binding_row_id bigint NOT NULL REFERENCES bindings (row_id),
+  request_id text NOT NULL,
+  retry_key text NOT NULL,
+  request_digest text NOT NULL,
+  recipient text NOT NULL,
+  messages_json text NOT NULL,
+  notification_disabled boolean NOT NULL,
+  state text NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+  attempts integer NOT NULL,
+  accepted_at_us bigint NOT NULL,
+  next_attempt_at_us bigint NOT NULL,
+  lease_until_us bigint NOT NULL,
+  finished_at_us bigint,
+  line_request_id text NOT NULL,
+  sent_messages_json text NOT NULL,
+  failure_reason text NOT NULL,
+  failure_message text NOT NULL,
+  -- One push per request id of a binding, whichever replica admitted it.
+  UNIQUE (binding_row_id, request_id)
+);
+CREATE INDEX pushes_due ON pushes (next_attempt_at_us) WHERE state = 'pending';
+CREATE INDEX pushes_ended ON pushes (finished_at_us) WHERE finished_at_us IS NOT NULL;
+)sql",
   };
   return *migrations;
 }

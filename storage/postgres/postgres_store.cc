@@ -90,6 +90,46 @@ absl::Status InsertAudit(PgConnection& db, const Binding& binding, absl::string_
       .status();
 }
 
+constexpr char kPushColumns[] =
+    "id, binding_row_id, request_id, retry_key, request_digest, recipient, messages_json, "
+    "notification_disabled, state, attempts, accepted_at_us, next_attempt_at_us, "
+    "lease_until_us, finished_at_us, line_request_id, sent_messages_json, failure_reason, "
+    "failure_message";
+
+// Reads row `r` of a result selected with kPushColumns.
+PushRecord ReadPush(const PgResult& row, int r) {
+  PushRecord p;
+  p.id = row.Int(r, 0);
+  p.binding_row_id = row.Int(r, 1);
+  p.request_id = row.Text(r, 2);
+  p.retry_key = row.Text(r, 3);
+  p.request_digest = row.Text(r, 4);
+  p.to = row.Text(r, 5);
+  p.messages_json = row.Text(r, 6);
+  p.notification_disabled = row.Bool(r, 7);
+  p.state = PushStateNamed(row.Text(r, 8));
+  p.attempts = static_cast<int>(row.Int(r, 9));
+  p.accepted_at = row.Micros(r, 10);
+  p.next_attempt_at = row.Micros(r, 11);
+  p.lease_until = row.Micros(r, 12);
+  p.finished_at = row.OptionalMicros(r, 13);
+  p.line_request_id = row.Text(r, 14);
+  p.sent_messages_json = row.Text(r, 15);
+  p.failure_reason = row.Text(r, 16);
+  p.failure_message = row.Text(r, 17);
+  return p;
+}
+
+// The push selected by `where` with `params`; NOT_FOUND if there is none.
+absl::StatusOr<PushRecord> SelectPush(PgConnection& db, absl::string_view where,
+                                      const PgParams& params) {
+  auto rows = db.Exec(absl::StrCat("SELECT ", kPushColumns, " FROM pushes WHERE ", where), params,
+                      "reading a push");
+  if (!rows.ok()) return rows.status();
+  if (rows->rows() == 0) return absl::NotFoundError("no such push");
+  return ReadPush(*rows, 0);
+}
+
 // Tells every replica's listener, at commit, that binding `row_id` changed.
 absl::Status NotifyBindingChanged(PgConnection& db, int64_t row_id) {
   return db
@@ -627,6 +667,137 @@ absl::StatusOr<bool> PostgresStore::RunIfDue(absl::string_view name, absl::Durat
       PgParams().Text(name).Int(Micros(now)), what);
   if (!recorded.ok()) return recorded.status();
   return true;
+}
+
+absl::StatusOr<PushAdmission> PostgresStore::Admit(const PushRecord& push) {
+  PushAdmission admission;
+  absl::Status status =
+      InTransaction(pool_, "admitting a push", [&](PgConnection& db) -> absl::Status {
+        // The unique (binding, request id) constraint decides: a concurrent admission waits
+        // for the other to commit, then inserts nothing and reads the winner's push.
+        auto inserted = db.Exec(
+            absl::StrCat(
+                "INSERT INTO pushes (binding_row_id, request_id, retry_key, request_digest, "
+                "recipient, messages_json, notification_disabled, state, attempts, "
+                "accepted_at_us, next_attempt_at_us, lease_until_us, line_request_id, "
+                "sent_messages_json, failure_reason, failure_message) VALUES ($1, $2, $3, $4, "
+                "$5, $6, $7, 'pending', 1, $8, $9, $10, '', '', '', '') "
+                "ON CONFLICT (binding_row_id, request_id) DO NOTHING RETURNING ",
+                kPushColumns),
+            PgParams()
+                .Int(push.binding_row_id)
+                .Text(push.request_id)
+                .Text(push.retry_key)
+                .Text(push.request_digest)
+                .Text(push.to)
+                .Text(push.messages_json)
+                .Bool(push.notification_disabled)
+                .Int(Micros(push.accepted_at))
+                .Int(Micros(push.next_attempt_at))
+                .Int(Micros(push.lease_until)),
+            "admitting a push");
+        if (!inserted.ok()) return inserted.status();
+        admission.created = inserted->rows() == 1;
+        if (admission.created) {
+          admission.push = ReadPush(*inserted, 0);
+          return absl::OkStatus();
+        }
+        auto existing = SelectPush(db, "binding_row_id = $1 AND request_id = $2",
+                                   PgParams().Int(push.binding_row_id).Text(push.request_id));
+        if (!existing.ok()) return existing.status();
+        admission.push = *std::move(existing);
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return admission;
+}
+
+absl::StatusOr<PushRecord> PostgresStore::Find(int64_t binding_row_id,
+                                               absl::string_view request_id) {
+  return ReadWith<PushRecord>(pool_, [&](PgConnection& db) {
+    return SelectPush(db, "binding_row_id = $1 AND request_id = $2",
+                      PgParams().Int(binding_row_id).Text(request_id));
+  });
+}
+
+absl::StatusOr<std::vector<PushRecord>> PostgresStore::LeaseDue(absl::Time now,
+                                                                absl::Time lease_until, int limit) {
+  std::vector<PushRecord> leased;
+  absl::Status status =
+      InTransaction(pool_, "leasing due pushes", [&](PgConnection& db) -> absl::Status {
+        leased.clear();
+        // SKIP LOCKED passes over rows another replica is leasing right now instead of
+        // waiting for them (and then finding them leased).
+        auto rows = db.Exec(
+            absl::StrCat("WITH leased AS (UPDATE pushes SET lease_until_us = $2, attempts = attempts + 1 "
+                         "WHERE id IN "
+                         "(SELECT id FROM pushes WHERE state = 'pending' AND "
+                         "next_attempt_at_us <= $1 AND lease_until_us <= $1 "
+                         "ORDER BY next_attempt_at_us, id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+                         "RETURNING ",
+                         kPushColumns, ") SELECT * FROM leased ORDER BY next_attempt_at_us, id"),
+            PgParams().Int(Micros(now)).Int(Micros(lease_until)).Int(limit), "leasing due pushes");
+        if (!rows.ok()) return rows.status();
+        for (int r = 0; r < rows->rows(); ++r) leased.push_back(ReadPush(*rows, r));
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return leased;
+}
+
+absl::StatusOr<PushRecord> PostgresStore::RecordAttempt(const PushAttempt& attempt) {
+  PgParams params;
+  params.Int(attempt.push_id)
+      .Int(Micros(attempt.at))
+      .Text(attempt.failure_reason)
+      .Text(attempt.failure_message);
+  std::string assignments;
+  if (attempt.outcome == PushState::kPending) {
+    params.Int(Micros(attempt.next_attempt_at));
+    assignments = "next_attempt_at_us = $5, lease_until_us = $2";
+  } else {
+    params.Text(PushStateName(attempt.outcome))
+        .Text(attempt.line_request_id)
+        .Text(attempt.sent_messages_json);
+    assignments =
+        "state = $5, finished_at_us = $2, messages_json = '', line_request_id = $6, "
+        "sent_messages_json = $7";
+  }
+  // Only a pending push changes: one that ended was finished by another sender first (a
+  // concurrent update waits for it, then finds it no longer pending).
+  const std::string sql = absl::StrCat(
+      "UPDATE pushes SET failure_reason = $3, failure_message = $4, ",
+      assignments, " WHERE id = $1 AND state = 'pending' RETURNING ", kPushColumns);
+  absl::StatusOr<PushRecord> result = absl::NotFoundError("no such push");
+  absl::Status status =
+      InTransaction(pool_, "recording a push attempt", [&](PgConnection& db) -> absl::Status {
+        auto updated = db.Exec(sql, params, "recording a push attempt");
+        if (!updated.ok()) return updated.status();
+        if (updated->rows() == 1) {
+          result = ReadPush(*updated, 0);
+        } else {
+          result = SelectPush(db, "id = $1", PgParams().Int(attempt.push_id));
+        }
+        return result.status();
+      });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<int> PostgresStore::DeleteEndedBefore(absl::Time cutoff, int limit) {
+  int deleted = 0;
+  absl::Status status =
+      InTransaction(pool_, "deleting ended pushes", [&](PgConnection& db) -> absl::Status {
+        auto erased = db.Exec(
+            "DELETE FROM pushes WHERE id IN (SELECT id FROM pushes WHERE state <> 'pending' "
+            "AND finished_at_us < $1 ORDER BY finished_at_us, id LIMIT $2)",
+            PgParams().Int(Micros(cutoff)).Int(limit), "deleting ended pushes");
+        if (!erased.ok()) return erased.status();
+        deleted = static_cast<int>(erased->affected());
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return deleted;
 }
 
 }  // namespace linechannel::storage

@@ -28,7 +28,8 @@ class PostgresStore : public BindingStore,
                       public SealedValueStore,
                       public CheckStore,
                       public EventStore,
-                      public JobSchedule {
+                      public JobSchedule,
+                      public PushOutbox {
  public:
   struct Options {
     // libpq connection URI (postgresql://...) or key/value string.
@@ -94,6 +95,15 @@ class PostgresStore : public BindingStore,
   // for as long as it runs: if this process dies, PostgreSQL releases it.
   absl::StatusOr<bool> RunIfDue(absl::string_view name, absl::Duration period, absl::Time now,
                                 const std::function<void()>& job) override;
+
+  absl::StatusOr<PushAdmission> Admit(const PushRecord& push) override;
+  absl::StatusOr<PushRecord> Find(int64_t binding_row_id, absl::string_view request_id) override;
+  // Rows another replica is leasing at the same moment are skipped (FOR UPDATE SKIP LOCKED),
+  // so replicas never lease one push together.
+  absl::StatusOr<std::vector<PushRecord>> LeaseDue(absl::Time now, absl::Time lease_until,
+                                                   int limit) override;
+  absl::StatusOr<PushRecord> RecordAttempt(const PushAttempt& attempt) override;
+  absl::StatusOr<int> DeleteEndedBefore(absl::Time cutoff, int limit) override;
 
  private:
   explicit PostgresStore(const Options& options);

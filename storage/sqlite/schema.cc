@@ -128,6 +128,34 @@ CREATE TABLE job_runs (
   started_at_us INTEGER NOT NULL
 ) STRICT;
 )sql",
+      // 6: the push outbox (push_outbox.h): a push from acceptance until LINE answers, then
+      // the record of how it ended (its messages emptied).
+      R"sql(
+CREATE TABLE pushes (
+  id INTEGER PRIMARY KEY,
+  binding_row_id INTEGER NOT NULL REFERENCES bindings(row_id),
+  request_id TEXT NOT NULL,
+  retry_key TEXT NOT NULL,
+  request_digest TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  messages_json TEXT NOT NULL,
+  notification_disabled INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+  attempts INTEGER NOT NULL,
+  accepted_at_us INTEGER NOT NULL,
+  next_attempt_at_us INTEGER NOT NULL,
+  lease_until_us INTEGER NOT NULL,
+  finished_at_us INTEGER,
+  line_request_id TEXT NOT NULL,
+  sent_messages_json TEXT NOT NULL,
+  failure_reason TEXT NOT NULL,
+  failure_message TEXT NOT NULL,
+  -- One push per request id of a binding: the constraint decides between concurrent admissions.
+  UNIQUE (binding_row_id, request_id)
+) STRICT;
+CREATE INDEX pushes_due ON pushes(next_attempt_at_us) WHERE state = 'pending';
+CREATE INDEX pushes_ended ON pushes(finished_at_us) WHERE finished_at_us IS NOT NULL;
+)sql",
   };
   return *migrations;
 }

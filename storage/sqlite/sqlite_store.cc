@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -109,6 +110,55 @@ void InsertAudit(SQLite::Database& db, const Binding& binding, absl::string_view
   insert.exec();
 }
 
+constexpr char kPushColumns[] =
+    "id, binding_row_id, request_id, retry_key, request_digest, recipient, messages_json, "
+    "notification_disabled, state, attempts, accepted_at_us, next_attempt_at_us, "
+    "lease_until_us, finished_at_us, line_request_id, sent_messages_json, failure_reason, "
+    "failure_message";
+
+// Reads a row selected with kPushColumns.
+PushRecord ReadPush(SQLite::Statement& row) {
+  PushRecord p;
+  p.id = row.getColumn(0).getInt64();
+  p.binding_row_id = row.getColumn(1).getInt64();
+  p.request_id = row.getColumn(2).getString();
+  p.retry_key = row.getColumn(3).getString();
+  p.request_digest = row.getColumn(4).getString();
+  p.to = row.getColumn(5).getString();
+  p.messages_json = row.getColumn(6).getString();
+  p.notification_disabled = row.getColumn(7).getInt() != 0;
+  p.state = PushStateNamed(row.getColumn(8).getString());
+  p.attempts = row.getColumn(9).getInt();
+  p.accepted_at = FromMicros(row.getColumn(10).getInt64());
+  p.next_attempt_at = FromMicros(row.getColumn(11).getInt64());
+  p.lease_until = FromMicros(row.getColumn(12).getInt64());
+  p.finished_at = OptionalTime(row.getColumn(13));
+  p.line_request_id = row.getColumn(14).getString();
+  p.sent_messages_json = row.getColumn(15).getString();
+  p.failure_reason = row.getColumn(16).getString();
+  p.failure_message = row.getColumn(17).getString();
+  return p;
+}
+
+// The push selected by `where` (which binds its parameters through `bind`); NOT_FOUND if there
+// is none.
+template <typename BindParams>
+absl::StatusOr<PushRecord> SelectPush(SQLite::Database& db, absl::string_view where,
+                                      BindParams bind) {
+  SQLite::Statement query(db, absl::StrCat("SELECT ", kPushColumns, " FROM pushes WHERE ", where));
+  bind(query);
+  if (!query.executeStep()) return absl::NotFoundError("no such push");
+  return ReadPush(query);
+}
+
+absl::StatusOr<PushRecord> SelectPushByRequest(SQLite::Database& db, int64_t binding_row_id,
+                                               const std::string& request_id) {
+  return SelectPush(db, "binding_row_id = ? AND request_id = ?", [&](SQLite::Statement& q) {
+    q.bind(1, binding_row_id);
+    q.bind(2, request_id);
+  });
+}
+
 // Runs `read` on a pooled connection, turning SQLite exceptions into statuses.
 template <typename Result, typename Read>
 absl::StatusOr<Result> ReadWith(ConnectionPool& pool, absl::string_view what, Read read) {
@@ -151,12 +201,52 @@ struct SqliteStore::WriterStatements {
                       "VALUES (?, ?) ON CONFLICT (binding_row_id) DO UPDATE SET "
                       "last_signed_at_us = max(coalesce(last_signed_at_us, 0), "
                       "excluded.last_signed_at_us)"),
-        last_cursor(db, "SELECT coalesce(max(seq), 0) FROM events") {}
+        last_cursor(db, "SELECT coalesce(max(seq), 0) FROM events"),
+        insert_push(db,
+                    "INSERT INTO pushes (binding_row_id, request_id, retry_key, request_digest, "
+                    "recipient, messages_json, notification_disabled, state, attempts, "
+                    "accepted_at_us, next_attempt_at_us, lease_until_us, line_request_id, "
+                    "sent_messages_json, failure_reason, failure_message) VALUES (?, ?, ?, ?, ?, "
+                    "?, ?, 'pending', 1, ?, ?, ?, '', '', '', '') "
+                    "ON CONFLICT (binding_row_id, request_id) DO NOTHING"),
+        push_by_request(db,
+                        absl::StrCat("SELECT ", kPushColumns,
+                                     " FROM pushes WHERE binding_row_id = ? AND request_id = ?")),
+        push_by_id(db, absl::StrCat("SELECT ", kPushColumns, " FROM pushes WHERE id = ?")),
+        reschedule_push(db,
+                        "UPDATE pushes SET next_attempt_at_us = :next, lease_until_us = :at, "
+                        "failure_reason = :reason, failure_message = :message "
+                        "WHERE id = :id AND state = 'pending'"),
+        end_push(db,
+                 "UPDATE pushes SET state = :state, finished_at_us = :at, messages_json = '', "
+                 "line_request_id = :line_request_id, sent_messages_json = :sent, "
+                 "failure_reason = :reason, failure_message = :message "
+                 "WHERE id = :id AND state = 'pending'") {}
 
   SQLite::Statement insert_event;
   SQLite::Statement record_signed;
   SQLite::Statement last_cursor;
+  // A push is admitted and its attempts recorded on every PushMessage: prepared once.
+  SQLite::Statement insert_push;
+  SQLite::Statement push_by_request;
+  SQLite::Statement push_by_id;
+  SQLite::Statement reschedule_push;
+  SQLite::Statement end_push;
 };
+
+namespace {
+
+// Runs `query` (a cached SELECT of kPushColumns, its parameters bound) for one push and leaves
+// it reset; NOT_FOUND if there is none.
+absl::StatusOr<PushRecord> ReadOnePush(SQLite::Statement& query) {
+  absl::StatusOr<PushRecord> found = absl::NotFoundError("no such push");
+  if (query.executeStep()) found = ReadPush(query);
+  query.reset();
+  query.clearBindings();
+  return found;
+}
+
+}  // namespace
 
 SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
                          std::unique_ptr<ConnectionPool> readers,
@@ -728,9 +818,10 @@ absl::StatusOr<bool> SqliteStore::RunIfDue(absl::string_view name, absl::Duratio
   }
   job();
   absl::Status recorded = commits_.Run([&](SQLite::Database& db) -> absl::Status {
-    SQLite::Statement upsert(db,
-                             "INSERT INTO job_runs (name, started_at_us) VALUES (?, ?) "
-                             "ON CONFLICT (name) DO UPDATE SET started_at_us = excluded.started_at_us");
+    SQLite::Statement upsert(
+        db,
+        "INSERT INTO job_runs (name, started_at_us) VALUES (?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET started_at_us = excluded.started_at_us");
     upsert.bind(1, std::string(name));
     upsert.bind(2, Micros(now));
     upsert.exec();
@@ -739,6 +830,132 @@ absl::StatusOr<bool> SqliteStore::RunIfDue(absl::string_view name, absl::Duratio
   done();
   if (!recorded.ok()) return recorded;
   return true;
+}
+
+absl::StatusOr<PushAdmission> SqliteStore::Admit(const PushRecord& push) {
+  PushAdmission admission;
+  absl::Status status = commits_.Run([&](SQLite::Database&) -> absl::Status {
+    // The unique (binding, request id) constraint decides whether this call creates the push.
+    SQLite::Statement& insert = statements_->insert_push;
+    insert.reset();
+    insert.bind(1, push.binding_row_id);
+    insert.bindNoCopy(2, push.request_id);
+    insert.bindNoCopy(3, push.retry_key);
+    insert.bindNoCopy(4, push.request_digest);
+    insert.bindNoCopy(5, push.to);
+    insert.bindNoCopy(6, push.messages_json);
+    insert.bind(7, push.notification_disabled ? 1 : 0);
+    insert.bind(8, Micros(push.accepted_at));
+    insert.bind(9, Micros(push.next_attempt_at));
+    insert.bind(10, Micros(push.lease_until));
+    admission.created = insert.exec() == 1;
+    insert.reset();
+    insert.clearBindings();
+    SQLite::Statement& select = statements_->push_by_request;
+    select.reset();
+    select.bind(1, push.binding_row_id);
+    select.bindNoCopy(2, push.request_id);
+    absl::StatusOr<PushRecord> stored = ReadOnePush(select);
+    if (!stored.ok()) return stored.status();
+    admission.push = *std::move(stored);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return admission;
+}
+
+absl::StatusOr<PushRecord> SqliteStore::Find(int64_t binding_row_id, absl::string_view request_id) {
+  return ReadWith<PushRecord>(*readers_, "reading a push", [&](SQLite::Database& db) {
+    return SelectPushByRequest(db, binding_row_id, std::string(request_id));
+  });
+}
+
+absl::StatusOr<std::vector<PushRecord>> SqliteStore::LeaseDue(absl::Time now,
+                                                              absl::Time lease_until, int limit) {
+  std::vector<PushRecord> leased;
+  // Retry threads ask often and there is usually nothing due: a read answers that without
+  // taking a turn of the commit queue, where webhooks wait.
+  absl::StatusOr<bool> any_due = ReadWith<bool>(
+      *readers_, "looking for due pushes", [&](SQLite::Database& db) -> absl::StatusOr<bool> {
+        SQLite::Statement query(db,
+                                "SELECT 1 FROM pushes WHERE state = 'pending' AND "
+                                "next_attempt_at_us <= ? AND lease_until_us <= ? LIMIT 1");
+        query.bind(1, Micros(now));
+        query.bind(2, Micros(now));
+        return query.executeStep();
+      });
+  if (!any_due.ok()) return any_due.status();
+  if (!*any_due) return leased;
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    leased.clear();
+    SQLite::Statement lease(
+        db,
+        absl::StrCat("UPDATE pushes SET lease_until_us = ?, attempts = attempts + 1 WHERE id IN "
+                     "(SELECT id FROM "
+                     "pushes WHERE state = 'pending' AND next_attempt_at_us <= ? AND "
+                     "lease_until_us <= ? ORDER BY next_attempt_at_us, id LIMIT ?) "
+                     "RETURNING ",
+                     kPushColumns));
+    lease.bind(1, Micros(lease_until));
+    lease.bind(2, Micros(now));
+    lease.bind(3, Micros(now));
+    lease.bind(4, limit);
+    while (lease.executeStep()) leased.push_back(ReadPush(lease));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  // RETURNING hands rows out in no particular order.
+  std::sort(leased.begin(), leased.end(), [](const PushRecord& a, const PushRecord& b) {
+    return std::tie(a.next_attempt_at, a.id) < std::tie(b.next_attempt_at, b.id);
+  });
+  return leased;
+}
+
+absl::StatusOr<PushRecord> SqliteStore::RecordAttempt(const PushAttempt& attempt) {
+  absl::StatusOr<PushRecord> result = absl::NotFoundError("no such push");
+  absl::Status status = commits_.Run([&](SQLite::Database&) -> absl::Status {
+    // Only a pending push changes: one that ended was finished by another sender first.
+    const bool pending = attempt.outcome == PushState::kPending;
+    SQLite::Statement& update = pending ? statements_->reschedule_push : statements_->end_push;
+    update.reset();
+    update.bind(":id", attempt.push_id);
+    update.bind(":at", Micros(attempt.at));
+    update.bindNoCopy(":reason", attempt.failure_reason);
+    update.bindNoCopy(":message", attempt.failure_message);
+    if (pending) {
+      update.bind(":next", Micros(attempt.next_attempt_at));
+    } else {
+      update.bind(":state", std::string(PushStateName(attempt.outcome)));
+      update.bindNoCopy(":line_request_id", attempt.line_request_id);
+      update.bindNoCopy(":sent", attempt.sent_messages_json);
+    }
+    update.exec();
+    update.reset();
+    update.clearBindings();
+    SQLite::Statement& select = statements_->push_by_id;
+    select.reset();
+    select.bind(1, attempt.push_id);
+    result = ReadOnePush(select);
+    return result.status();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<int> SqliteStore::DeleteEndedBefore(absl::Time cutoff, int limit) {
+  int deleted = 0;
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement erase(db,
+                            "DELETE FROM pushes WHERE id IN (SELECT id FROM pushes WHERE "
+                            "state <> 'pending' AND finished_at_us < ? "
+                            "ORDER BY finished_at_us, id LIMIT ?)");
+    erase.bind(1, Micros(cutoff));
+    erase.bind(2, limit);
+    deleted = erase.exec();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return deleted;
 }
 
 absl::Status SqliteStore::CheckIntegrity() {

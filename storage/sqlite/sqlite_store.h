@@ -24,7 +24,8 @@ class SqliteStore : public BindingStore,
                     public SealedValueStore,
                     public CheckStore,
                     public EventStore,
-                    public JobSchedule {
+                    public JobSchedule,
+                    public PushOutbox {
  public:
   struct Options {
     // The database file; created (with its schema) if absent.
@@ -81,6 +82,13 @@ class SqliteStore : public BindingStore,
   // One process has the file (the data directory's lock), so jobs take turns in memory.
   absl::StatusOr<bool> RunIfDue(absl::string_view name, absl::Duration period, absl::Time now,
                                 const std::function<void()>& job) override;
+
+  absl::StatusOr<PushAdmission> Admit(const PushRecord& push) override;
+  absl::StatusOr<PushRecord> Find(int64_t binding_row_id, absl::string_view request_id) override;
+  absl::StatusOr<std::vector<PushRecord>> LeaseDue(absl::Time now, absl::Time lease_until,
+                                                   int limit) override;
+  absl::StatusOr<PushRecord> RecordAttempt(const PushAttempt& attempt) override;
+  absl::StatusOr<int> DeleteEndedBefore(absl::Time cutoff, int limit) override;
 
   // Background checkpoints run so far (0 when SQLite checkpoints by itself).
   int64_t checkpoints() const;

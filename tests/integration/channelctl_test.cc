@@ -1,14 +1,9 @@
 // channelctl as operators run it: a process with flags, files and standard input, against the
 // real channeld and the fake LINE platform.
 
-#include <sys/wait.h>
-
-#include <fstream>
-
-#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/harness.h"
+#include "tests/integration/channelctl_runner.h"
 
 namespace linechannel::testing {
 namespace {
@@ -17,47 +12,12 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-class ChannelctlTest : public ServiceTest {
+class ChannelctlTest : public ChannelctlProcessTest {
  protected:
-  std::string WriteFile(const std::string& name, const std::string& content) {
-    const std::string path = dir_.File(name);
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
-  }
-
-  CliResult Run(std::vector<std::string> args, const std::string& stdin_text = "") {
-    ChildProcess::Options options;
-    options.argv = {CHANNELCTL_PATH, "--server=" + channeld_->grpc_address(),
-                    "--caller_token_file=" + channeld_->data_dir() + "/admin.token"};
-    for (auto& a : args) options.argv.push_back(std::move(a));
-    options.stderr_path = dir_.File(absl::StrCat("err", runs_));
-    options.stdin_path = WriteFile(absl::StrCat("in", runs_), stdin_text);
-    ++runs_;
-    CliResult result;
-    auto process = ChildProcess::Start(options);
-    EXPECT_TRUE(process.ok());
-    if (!process.ok()) return result;
-    auto status = (*process)->Wait();
-    EXPECT_TRUE(status.ok());
-    if (status.ok() && WIFEXITED(*status)) result.exit_code = WEXITSTATUS(*status);
-    for (const std::string& line : (*process)->Lines()) result.out += line + "\n";
-    result.err = ReadFile(options.stderr_path);
-    return result;
-  }
-
   std::vector<std::string> BindArgs(const FixtureChannel& c, const std::string& team) {
     return {"bind", "--team=" + team, "--channel_id=" + c.channel_id, "--app_name=Shop",
             "--line_id=" + c.line_id};
   }
-
-  TempDir dir_;
-  int runs_ = 0;
 };
 
 TEST_F(ChannelctlTest, BindsFromStandardInputAndShowsTheBinding) {

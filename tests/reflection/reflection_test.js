@@ -90,7 +90,8 @@ async function main() {
   const methods = (await reflection.listMethods('linechannel.v1.ChannelService')).map((m) => m.name);
   console.log('ChannelService methods:', methods.join(', '));
   for (const name of ['BindChannel', 'UnbindChannel', 'GetWebhookUrl', 'VerifyWebhook',
-    'GetChannel', 'ListChannels', 'UpdateCredentials']) {
+    'GetChannel', 'ListChannels', 'UpdateCredentials', 'ReplyMessage', 'PushMessage', 'GetPush',
+    'GetProfile', 'GetMessageContent', 'GetMessageQuota', 'MarkAsRead', 'ShowLoadingAnimation']) {
     assert.ok(methods.includes(name), `ChannelService has ${name}`);
   }
   const serviceDescriptor = await reflection.getDescriptorBySymbol('linechannel.v1.ChannelService');
@@ -144,6 +145,27 @@ async function main() {
   const badRequest = invalidRendered.details.find((d) => d['@type'].endsWith('/google.rpc.BadRequest'));
   assert.ok(badRequest, 'a BadRequest detail');
   assert.ok(badRequest.field_violations.some((v) => v.field === 'channel_secret'));
+
+  // The outbound RPCs' messages come from messaging.proto, which the client learns only as a
+  // dependency of the service's file.
+  const pushRequest = serviceDescriptor.getProtobufJsRoot().lookupType('linechannel.v1.PushMessageRequest');
+  for (const field of ['team_id', 'channel_id', 'to', 'messages', 'request_id']) {
+    assert.ok(field in pushRequest.fields, `PushMessageRequest has ${field}`);
+  }
+  const badPush = await unary(service, 'PushMessage', {
+    team_id: 'team-a', channel_id: channel.channel_id, to: 'nobody', request_id: 'r-1',
+    messages: ['{"type":"text","text":"hello"}'],
+  }, auth);
+  const badPushRendered = await renderError(reflection, badPush.error);
+  const pushViolations = badPushRendered.details.find((d) => d['@type'].endsWith('/google.rpc.BadRequest'));
+  assert.ok(pushViolations && pushViolations.field_violations.some((v) => v.field === 'to'),
+    'PushMessage names the bad recipient');
+  const unknownPush = await unary(service, 'GetPush',
+    { team_id: 'team-a', channel_id: channel.channel_id, request_id: 'never-sent' }, auth);
+  assert.equal(unknownPush.error && unknownPush.error.code, grpc.status.NOT_FOUND);
+  const unknownRendered = await renderError(reflection, unknownPush.error);
+  assert.ok(unknownRendered.details.some((d) => d.reason === 'PUSH_NOT_FOUND'), 'PUSH_NOT_FOUND');
+  console.log('outbound RPCs: described and answering');
 
   health.close();
   service.close();

@@ -1,11 +1,14 @@
 #ifndef LINECHANNEL_TESTS_STORAGE_MAKE_BINDING_H_
 #define LINECHANNEL_TESTS_STORAGE_MAKE_BINDING_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "storage/binding.h"
+#include "storage/event.h"
+#include "storage/push.h"
 
 namespace linechannel::storage {
 
@@ -33,6 +36,38 @@ inline Binding MakeBinding(const std::string& team, const std::string& channel, 
   b.bound_by = "tester";
   b.credentials_updated_at = at;
   return b;
+}
+
+// A message event with webhookEventId `id` (none when empty), from user "Uuser".
+inline NewEvent Event(const std::string& id) {
+  NewEvent e;
+  if (!id.empty()) e.webhook_event_id = id;
+  e.type = "message";
+  e.timestamp_ms = 1700000000000;
+  e.mode = "active";
+  e.source_type = "user";
+  e.source_user_id = "Uuser";
+  e.raw_json = absl::StrCat(R"({"type":"message","webhookEventId":")", id, R"("})");
+  return e;
+}
+
+// A push of binding `binding_row_id` accepted at `at`, due at once and leased to its admitter
+// for 30 seconds: retry key "retry-<request_id>", digest "digest-<request_id>", to "Uto", one
+// text message "hello", notifications disabled.
+inline PushRecord MakePush(int64_t binding_row_id, const std::string& request_id,
+                           absl::Time at = absl::FromUnixSeconds(1'800'000'000)) {
+  PushRecord p;
+  p.binding_row_id = binding_row_id;
+  p.request_id = request_id;
+  p.retry_key = "retry-" + request_id;
+  p.request_digest = "digest-" + request_id;
+  p.to = "Uto";
+  p.messages_json = R"([{"type":"text","text":"hello"}])";
+  p.notification_disabled = true;
+  p.accepted_at = at;
+  p.next_attempt_at = at;
+  p.lease_until = at + absl::Seconds(30);
+  return p;
 }
 
 }  // namespace linechannel::storage

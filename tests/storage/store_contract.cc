@@ -37,18 +37,6 @@ using ::testing::UnorderedElementsAre;
 // The default time of StoreContractTest::Append.
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
-NewEvent Event(const std::string& id) {
-  NewEvent e;
-  if (!id.empty()) e.webhook_event_id = id;
-  e.type = "message";
-  e.timestamp_ms = 1700000000000;
-  e.mode = "active";
-  e.source_type = "user";
-  e.source_user_id = "Uuser";
-  e.raw_json = absl::StrCat(R"({"type":"message","webhookEventId":")", id, R"("})");
-  return e;
-}
-
 }  // namespace
 
 absl::StatusOr<Binding> StoreContractTest::Insert(const Binding& b, Binding* conflict) {
@@ -732,6 +720,332 @@ TEST_P(StoreContractTest, AJobRunsOnOneCallerAtATime) {
   auto ran = first.get();
   ASSERT_TRUE(ran.ok()) << ran.status();
   EXPECT_TRUE(*ran);
+}
+
+// --- PushOutbox --------------------------------------------------------------------------
+
+PushAttempt Attempt(int64_t push_id, PushState outcome, absl::Time at) {
+  PushAttempt a;
+  a.push_id = push_id;
+  a.outcome = outcome;
+  a.at = at;
+  return a;
+}
+
+// Admits `push`, failing the test unless that creates it.
+PushRecord AdmitNew(PushOutbox& outbox, const PushRecord& push) {
+  absl::StatusOr<PushAdmission> admitted = outbox.Admit(push);
+  EXPECT_TRUE(admitted.ok()) << admitted.status();
+  if (!admitted.ok()) return PushRecord();
+  EXPECT_TRUE(admitted->created);
+  return admitted->push;
+}
+
+std::vector<int64_t> PushIds(const absl::StatusOr<std::vector<PushRecord>>& pushes) {
+  EXPECT_TRUE(pushes.ok()) << pushes.status();
+  std::vector<int64_t> ids;
+  if (pushes.ok()) {
+    for (const PushRecord& p : *pushes) ids.push_back(p.id);
+  }
+  return ids;
+}
+
+TEST_P(StoreContractTest, AdmitStoresAPushOnceAndARepeatReturnsTheFirst) {
+  absl::StatusOr<Binding> b = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(b.ok()) << b.status();
+  absl::StatusOr<PushAdmission> first = store_.pushes->Admit(MakePush(b->row_id, "r1"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->created);
+  const PushRecord& p = first->push;
+  EXPECT_GT(p.id, 0);
+  EXPECT_EQ(p.binding_row_id, b->row_id);
+  EXPECT_EQ(p.request_id, "r1");
+  EXPECT_EQ(p.retry_key, "retry-r1");
+  EXPECT_EQ(p.request_digest, "digest-r1");
+  EXPECT_EQ(p.to, "Uto");
+  EXPECT_EQ(p.messages_json, R"([{"type":"text","text":"hello"}])");
+  EXPECT_TRUE(p.notification_disabled);
+  EXPECT_EQ(p.state, PushState::kPending);
+  EXPECT_EQ(p.attempts, 1);  // The admitter attempts it at once.
+  EXPECT_EQ(p.accepted_at, kT0);
+  EXPECT_EQ(p.next_attempt_at, kT0);
+  EXPECT_EQ(p.lease_until, kT0 + absl::Seconds(30));
+  EXPECT_FALSE(p.finished_at.has_value());
+  EXPECT_EQ(p.line_request_id, "");
+  EXPECT_EQ(p.sent_messages_json, "");
+  EXPECT_EQ(p.failure_reason, "");
+  EXPECT_EQ(p.failure_message, "");
+
+  // A repeat with other contents (a different push reusing the request id) gets the first.
+  PushRecord repeat = MakePush(b->row_id, "r1", kT0 + absl::Minutes(1));
+  repeat.retry_key = "retry-other";
+  repeat.request_digest = "digest-other";
+  repeat.messages_json = "[]";
+  absl::StatusOr<PushAdmission> second = store_.pushes->Admit(repeat);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(second->created);
+  EXPECT_EQ(second->push.id, p.id);
+  EXPECT_EQ(second->push.retry_key, "retry-r1");
+  EXPECT_EQ(second->push.request_digest, "digest-r1");
+  EXPECT_EQ(second->push.messages_json, p.messages_json);
+  EXPECT_EQ(second->push.accepted_at, kT0);
+  EXPECT_EQ(second->push.lease_until, kT0 + absl::Seconds(30));
+}
+
+TEST_P(StoreContractTest, OneRequestIdOnTwoBindingsIsTwoPushes) {
+  absl::StatusOr<Binding> a = Insert(MakeBinding("t1", "100"));
+  absl::StatusOr<Binding> b = Insert(MakeBinding("t1", "200"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  const PushRecord on_a = AdmitNew(*store_.pushes, MakePush(a->row_id, "r1"));
+  const PushRecord on_b = AdmitNew(*store_.pushes, MakePush(b->row_id, "r1"));
+  EXPECT_NE(on_a.id, on_b.id);
+  EXPECT_EQ(on_b.binding_row_id, b->row_id);
+}
+
+TEST_P(StoreContractTest, FindReturnsTheBindingsPushWithThatRequestId) {
+  absl::StatusOr<Binding> a = Insert(MakeBinding("t1", "100"));
+  absl::StatusOr<Binding> b = Insert(MakeBinding("t1", "200"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(absl::IsNotFound(store_.pushes->Find(a->row_id, "r1").status()));
+  const PushRecord admitted = AdmitNew(*store_.pushes, MakePush(a->row_id, "r1"));
+  absl::StatusOr<PushRecord> found = store_.pushes->Find(a->row_id, "r1");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->id, admitted.id);
+  EXPECT_EQ(found->retry_key, "retry-r1");
+  EXPECT_EQ(found->messages_json, admitted.messages_json);
+  EXPECT_EQ(found->lease_until, admitted.lease_until);
+  EXPECT_TRUE(absl::IsNotFound(store_.pushes->Find(a->row_id, "r2").status()));
+  EXPECT_TRUE(absl::IsNotFound(store_.pushes->Find(b->row_id, "r1").status()));
+}
+
+TEST_P(StoreContractTest, LeaseDueHandsOutOnlyDueUnleasedPendingPushesOldestDueFirst) {
+  absl::StatusOr<Binding> b = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(b.ok()) << b.status();
+  const auto push = [&](const std::string& request_id, absl::Duration due, absl::Duration lease) {
+    PushRecord p = MakePush(b->row_id, request_id, kT0 - absl::Hours(1));
+    p.next_attempt_at = kT0 + due;
+    p.lease_until = kT0 + lease;
+    return AdmitNew(*store_.pushes, p);
+  };
+  const PushRecord later = push("later", -absl::Minutes(1), -absl::Minutes(1));
+  const PushRecord earlier = push("earlier", -absl::Minutes(2), -absl::Minutes(2));
+  push("not-due", absl::Minutes(1), -absl::Minutes(1));
+  push("leased", -absl::Minutes(3), absl::Minutes(1));
+  const PushRecord ended = push("ended", -absl::Minutes(4), -absl::Minutes(4));
+  ASSERT_TRUE(store_.pushes->RecordAttempt(Attempt(ended.id, PushState::kSent, kT0)).ok());
+
+  const absl::Time lease_until = kT0 + absl::Seconds(30);
+  absl::StatusOr<std::vector<PushRecord>> leased = store_.pushes->LeaseDue(kT0, lease_until, 10);
+  EXPECT_THAT(PushIds(leased), ElementsAre(earlier.id, later.id));
+  if (leased.ok() && leased->size() == 2) {
+    for (const PushRecord& p : *leased) {
+      EXPECT_EQ(p.state, PushState::kPending);
+      EXPECT_EQ(p.lease_until, lease_until);
+      EXPECT_EQ(p.messages_json, R"([{"type":"text","text":"hello"}])");
+      EXPECT_EQ(p.to, "Uto");
+      EXPECT_EQ(p.retry_key, "retry-" + p.request_id);
+    }
+  }
+  // Leased now: no one else gets them before the lease ends.
+  EXPECT_THAT(PushIds(store_.pushes->LeaseDue(kT0 + absl::Seconds(10), kT0 + absl::Minutes(5), 10)),
+              IsEmpty());
+  absl::StatusOr<PushRecord> found = store_.pushes->Find(b->row_id, "earlier");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->lease_until, lease_until);
+  // Once the lease has run out they are handed out again, up to the limit.
+  EXPECT_THAT(PushIds(store_.pushes->LeaseDue(lease_until, lease_until + absl::Seconds(30), 1)),
+              ElementsAre(earlier.id));
+}
+
+TEST_P(StoreContractTest, AnAdmittedPushIsLeasedToItsAdmitterUntilItsLeaseUntil) {
+  absl::StatusOr<Binding> b = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(b.ok()) << b.status();
+  const PushRecord p = AdmitNew(*store_.pushes, MakePush(b->row_id, "r1"));
+  EXPECT_THAT(PushIds(store_.pushes->LeaseDue(kT0, kT0 + absl::Minutes(1), 10)), IsEmpty());
+  EXPECT_THAT(PushIds(store_.pushes->LeaseDue(p.lease_until - absl::Microseconds(1),
+                                              kT0 + absl::Minutes(1), 10)),
+              IsEmpty());
+  EXPECT_THAT(PushIds(store_.pushes->LeaseDue(p.lease_until, kT0 + absl::Minutes(1), 10)),
+              ElementsAre(p.id));
+}
+
+TEST_P(StoreContractTest, APendingAttemptReschedulesThePushAndReleasesItsLease) {
+  absl::StatusOr<Binding> b = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(b.ok()) << b.status();
+  const PushRecord p = AdmitNew(*store_.pushes, MakePush(b->row_id, "r1"));
+  PushAttempt attempt = Attempt(p.id, PushState::kPending, kT0 + absl::Seconds(1));
+  attempt.next_attempt_at = kT0 + absl::Minutes(1);
+  attempt.failure_reason = "line_unavailable";
+  attempt.failure_message = "LINE answered 500";
+  absl::StatusOr<PushRecord> recorded = store_.pushes->RecordAttempt(attempt);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(recorded->id, p.id);
+  EXPECT_EQ(recorded->state, PushState::kPending);
+  EXPECT_EQ(recorded->attempts, 1);
+  EXPECT_EQ(recorded->next_attempt_at, kT0 + absl::Minutes(1));
+  EXPECT_EQ(recorded->lease_until, kT0 + absl::Seconds(1));
+  EXPECT_FALSE(recorded->finished_at.has_value());
+  EXPECT_EQ(recorded->messages_json, p.messages_json);
+  EXPECT_EQ(recorded->failure_reason, "line_unavailable");
+  EXPECT_EQ(recorded->failure_message, "LINE answered 500");
+  absl::StatusOr<PushRecord> found = store_.pushes->Find(b->row_id, "r1");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->attempts, 1);
+  EXPECT_EQ(found->next_attempt_at, kT0 + absl::Minutes(1));
+
+  // Not due before its next attempt (its old lease no longer matters), due then.
+  EXPECT_THAT(PushIds(store_.pushes->LeaseDue(kT0 + absl::Seconds(59), kT0 + absl::Hours(1), 10)),
+              IsEmpty());
+  absl::StatusOr<std::vector<PushRecord>> due =
+      store_.pushes->LeaseDue(kT0 + absl::Minutes(1), kT0 + absl::Minutes(2), 10);
+  ASSERT_THAT(PushIds(due), ElementsAre(p.id));
+  EXPECT_EQ((*due)[0].attempts, 2);  // Counted when leased.
+  EXPECT_EQ((*due)[0].messages_json, p.messages_json);
+
+  attempt.at = kT0 + absl::Minutes(1);
+  attempt.next_attempt_at = kT0 + absl::Minutes(5);
+  attempt.failure_message = "LINE answered 503";
+  recorded = store_.pushes->RecordAttempt(attempt);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(recorded->attempts, 2);
+  EXPECT_EQ(recorded->lease_until, kT0 + absl::Minutes(1));
+  EXPECT_EQ(recorded->failure_message, "LINE answered 503");
+}
+
+TEST_P(StoreContractTest, ASentAttemptEndsThePushAndEmptiesItsMessages) {
+  absl::StatusOr<Binding> b = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(b.ok()) << b.status();
+  const PushRecord p = AdmitNew(*store_.pushes, MakePush(b->row_id, "r1"));
+  PushAttempt attempt = Attempt(p.id, PushState::kSent, kT0 + absl::Seconds(2));
+  attempt.line_request_id = "line-req-1";
+  attempt.sent_messages_json = R"([{"id":"468789577898262530","quoteToken":"q1"}])";
+  absl::StatusOr<PushRecord> recorded = store_.pushes->RecordAttempt(attempt);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  absl::StatusOr<PushRecord> found = store_.pushes->Find(b->row_id, "r1");
+  ASSERT_TRUE(found.ok()) << found.status();
+  for (const PushRecord& stored : {*recorded, *found}) {
+    EXPECT_EQ(stored.id, p.id);
+    EXPECT_EQ(stored.state, PushState::kSent);
+    EXPECT_EQ(stored.attempts, 1);
+    EXPECT_EQ(stored.finished_at, kT0 + absl::Seconds(2));
+    EXPECT_EQ(stored.messages_json, "");
+    EXPECT_EQ(stored.line_request_id, "line-req-1");
+    EXPECT_EQ(stored.sent_messages_json, attempt.sent_messages_json);
+    EXPECT_EQ(stored.retry_key, "retry-r1");
+    EXPECT_EQ(stored.request_digest, "digest-r1");
+  }
+  EXPECT_THAT(PushIds(store_.pushes->LeaseDue(kT0 + absl::Hours(1), kT0 + absl::Hours(2), 10)),
+              IsEmpty());
+}
+
+TEST_P(StoreContractTest, AFailedAttemptEndsThePushWithItsReason) {
+  absl::StatusOr<Binding> b = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(b.ok()) << b.status();
+  const PushRecord p = AdmitNew(*store_.pushes, MakePush(b->row_id, "r1"));
+  PushAttempt attempt = Attempt(p.id, PushState::kFailed, kT0 + absl::Seconds(3));
+  attempt.failure_reason = "line_rejected";
+  attempt.failure_message = "LINE refused the message: invalid recipient";
+  absl::StatusOr<PushRecord> recorded = store_.pushes->RecordAttempt(attempt);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(recorded->state, PushState::kFailed);
+  EXPECT_EQ(recorded->attempts, 1);
+  EXPECT_EQ(recorded->finished_at, kT0 + absl::Seconds(3));
+  EXPECT_EQ(recorded->messages_json, "");
+  EXPECT_EQ(recorded->failure_reason, "line_rejected");
+  EXPECT_EQ(recorded->failure_message, "LINE refused the message: invalid recipient");
+  absl::StatusOr<PushRecord> found = store_.pushes->Find(b->row_id, "r1");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->state, PushState::kFailed);
+  EXPECT_EQ(found->failure_reason, "line_rejected");
+}
+
+TEST_P(StoreContractTest, AnAttemptOnAnEndedPushLeavesItAsItIs) {
+  absl::StatusOr<Binding> b = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(b.ok()) << b.status();
+  const PushRecord p = AdmitNew(*store_.pushes, MakePush(b->row_id, "r1"));
+  PushAttempt sent = Attempt(p.id, PushState::kSent, kT0 + absl::Seconds(1));
+  sent.line_request_id = "line-req-1";
+  ASSERT_TRUE(store_.pushes->RecordAttempt(sent).ok());
+  for (PushState outcome : {PushState::kFailed, PushState::kPending, PushState::kSent}) {
+    PushAttempt late = Attempt(p.id, outcome, kT0 + absl::Seconds(5));
+    late.next_attempt_at = kT0 + absl::Minutes(1);
+    late.line_request_id = "line-req-2";
+    late.failure_reason = "line_rejected";
+    absl::StatusOr<PushRecord> recorded = store_.pushes->RecordAttempt(late);
+    ASSERT_TRUE(recorded.ok()) << recorded.status();
+    EXPECT_EQ(recorded->state, PushState::kSent);
+    EXPECT_EQ(recorded->attempts, 1);
+    EXPECT_EQ(recorded->finished_at, kT0 + absl::Seconds(1));
+    EXPECT_EQ(recorded->line_request_id, "line-req-1");
+    EXPECT_EQ(recorded->failure_reason, "");
+  }
+}
+
+TEST_P(StoreContractTest, AnAttemptOfAnUnknownPushIsNotFound) {
+  absl::StatusOr<PushRecord> recorded =
+      store_.pushes->RecordAttempt(Attempt(12345, PushState::kSent, kT0));
+  EXPECT_TRUE(absl::IsNotFound(recorded.status())) << recorded.status();
+}
+
+TEST_P(StoreContractTest, DeleteEndedBeforeDeletesOnlyPushesThatEndedBeforeOldestFirst) {
+  absl::StatusOr<Binding> b = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(b.ok()) << b.status();
+  const auto ended = [&](const std::string& request_id, PushState outcome, absl::Time at) {
+    const PushRecord p = AdmitNew(*store_.pushes, MakePush(b->row_id, request_id));
+    EXPECT_TRUE(store_.pushes->RecordAttempt(Attempt(p.id, outcome, at)).ok());
+  };
+  ended("newer-old", PushState::kFailed, kT0 + absl::Seconds(2));
+  ended("oldest", PushState::kSent, kT0 + absl::Seconds(1));
+  ended("recent", PushState::kSent, kT0 + absl::Hours(1));
+  // Pending for a long time, yet never deleted.
+  AdmitNew(*store_.pushes, MakePush(b->row_id, "pending", kT0 - absl::Hours(48)));
+  const auto exists = [&](const std::string& request_id) {
+    return store_.pushes->Find(b->row_id, request_id).ok();
+  };
+  const absl::Time cutoff = kT0 + absl::Minutes(1);
+
+  absl::StatusOr<int> deleted = store_.pushes->DeleteEndedBefore(cutoff, 1);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, 1);
+  EXPECT_FALSE(exists("oldest"));
+  EXPECT_TRUE(exists("newer-old"));
+  EXPECT_EQ(*store_.pushes->DeleteEndedBefore(cutoff, 10), 1);
+  EXPECT_FALSE(exists("newer-old"));
+  EXPECT_EQ(*store_.pushes->DeleteEndedBefore(cutoff, 10), 0);
+  EXPECT_TRUE(exists("recent"));
+  // The exact end time is not before itself.
+  EXPECT_EQ(*store_.pushes->DeleteEndedBefore(kT0 + absl::Hours(1), 10), 0);
+  EXPECT_EQ(*store_.pushes->DeleteEndedBefore(kT0 + absl::Hours(100), 10), 1);
+  EXPECT_FALSE(exists("recent"));
+  EXPECT_TRUE(exists("pending"));
+}
+
+TEST_P(StoreContractTest, ConcurrentAdmissionsOfOneRequestCreateOnePush) {
+  absl::StatusOr<Binding> b = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(b.ok()) << b.status();
+  constexpr int kThreads = 8;
+  std::vector<absl::StatusOr<PushAdmission>> results(kThreads, absl::UnknownError("not run"));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      PushRecord p = MakePush(b->row_id, "r1");
+      p.request_digest = absl::StrCat("digest-", i);
+      results[i] = store_.pushes->Admit(p);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int created = 0;
+  std::string winner_digest;
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->push.id, results[0]->push.id);
+    if (result->created) {
+      ++created;
+      winner_digest = result->push.request_digest;
+    }
+  }
+  EXPECT_EQ(created, 1);
+  for (const auto& result : results) EXPECT_EQ(result->push.request_digest, winner_digest);
 }
 
 }  // namespace

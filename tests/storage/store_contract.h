@@ -40,8 +40,8 @@ std::string StoreFactoryName(const ::testing::TestParamInfo<StoreFactory>& info)
 inline void PrintTo(const StoreFactory& factory, std::ostream* out) { *out << factory.name; }
 
 // The documented contract of every role of store.h (binding_store.h, sealed_value_store.h,
-// check_store.h, event_store.h), written once and run against every implementation
-// (store_contract.cc holds the tests).
+// check_store.h, event_store.h, job_schedule.h, push_outbox.h), written once and run against
+// every implementation (store_contract.cc holds the tests).
 class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
  protected:
   void SetUp() override;

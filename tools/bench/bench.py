@@ -787,6 +787,8 @@ class Bench:
                                    capture_output=True, text=True, check=False).stdout
         self.has_admin_flag = "--admin_listen" in help_text
         self.lua = HERE / "webhook.lua"
+        self.push_lua = HERE / "push.lua"
+        self.fake_channels = {}
 
     # -- helpers
 
@@ -843,6 +845,7 @@ class Bench:
     def start_fake_line(self, channels):
         fixture = self.work / "fixture.json"
         fixture.write_text(json.dumps({"channels": channels}))
+        self.fake_channels = {c["channel_id"]: c for c in channels}
         self.fake = Child("fake_line", [str(self.bin["fake_line"]), "--listen=127.0.0.1:0",
                                         f"--fixture={fixture}"],
                           "fake_line listening on", self.work / "fake_line.log").start()
@@ -1166,6 +1169,208 @@ class Bench:
                 extra_notes="signed empty body: key lookup + unseal + HMAC, answered 400")
         return rows
 
+    # -- pushes (issue 13)
+
+    def fake_call(self, method, path, body=None):
+        """One call to the fake LINE platform's control API; its JSON answer."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.fake_url}{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return json.loads(r.read() or b"{}")
+
+    def fake_pushes(self, channel_ids):
+        """Pushes the fake LINE accepted so far on these channels: their quota usage (one per
+        accepted push to one user; refused calls and 409 repeats do not count)."""
+        return sum(self.fake_call("GET", f"/fake/channels/{c}/messaging")["quota_usage"]
+                   for c in channel_ids)
+
+    def metric_lines(self):
+        """channeld's admin /metrics as {"name{labels}": value}, or {} without an admin port."""
+        admin = self.channeld.ready.get("admin")
+        if not admin:
+            return {}
+        text = urllib.request.urlopen(f"http://{admin}/metrics", timeout=10).read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                key, _, value = line.rpartition(" ")
+                try:
+                    out[key] = float(value)
+                except ValueError:
+                    pass
+        return out
+
+    def prepare_push(self, oas_file, bindings):
+        """The push fixture: the first --push_oas bound OAs, --push_users new users each at the
+        fake LINE, their quota unlimited and no rate limit. Writes the OA and user files of
+        bench_grpc_load --mode=push and the target file of push.lua (token TAB user, in the
+        order bench_grpc_load goes round them: user k of every OA, then user k + 1)."""
+        bound = {b[1] for b in bindings}
+        rows = [l for l in Path(oas_file).read_text().splitlines()
+                if l and l.split("\t")[1] in bound][:self.args.push_oas]
+        if not rows:
+            raise RuntimeError("no bound OA to push through")
+        channels = [r.split("\t")[1] for r in rows]
+        started = time.monotonic()
+        users = {}
+        for channel in channels:
+            self.fake_call("PATCH", f"/fake/channels/{channel}/messaging",
+                           {"message_quota": -1, "rate_limit_per_second": 0})
+            users[channel] = self.fake_call("POST", f"/fake/channels/{channel}/users",
+                                            {"count": self.args.push_users})["user_ids"]
+        files = {"oas": self.work / "oas-push.tsv", "users": self.work / "push-users.tsv",
+                 "direct": self.work / "push-direct.txt"}
+        files["oas"].write_text("\n".join(rows) + "\n")
+        files["users"].write_text("".join(f"{c}\t{u}\n" for c in channels for u in users[c]))
+        files["direct"].write_text("".join(
+            f"{self.fake_channels[c]['access_token']}\t{users[c][k]}\n"
+            for k in range(self.args.push_users) for c in channels))
+        self.say(f"push fixture: {len(channels)} OAs x {self.args.push_users} users at the fake "
+                 f"LINE (quota unlimited, no rate limit) in {time.monotonic() - started:.1f}s")
+        return channels, files
+
+    @staticmethod
+    def client_cores(span, fake_cpu_s):
+        """Cores the load generator (wrk or bench_grpc_load, with this script) used in `span`:
+        all our processes' CPU less channeld's and the fake LINE's."""
+        return max(0.0, span.ours - span.channeld_cpu - fake_cpu_s) / max(span.wall, 1e-6)
+
+    def run_push_wrk(self, source, seconds):
+        """push.lua against the fake LINE: 2 threads, 64 kept-alive connections, as the
+        webhook rows; a new run tag per wrk process keeps the retry keys unique."""
+        cmd = wrk_command(self.push_lua, self.fake_url, source, seconds, 64, 2, offset=0)
+        cmd.append(f"{self.rng.getrandbits(32):08x}")
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        return wrk_result(out.returncode, out.stdout, out.stderr)
+
+    def bench_push(self, oas_file, bindings):
+        """line_push_direct (the same pushes straight to the fake LINE, wrk) and grpc_push
+        (PushMessage through channeld: outbox commit, LINE call, answer), with the exactly-once
+        check: pushes the fake accepted during grpc_push = pushes channeld answered SENT."""
+        d = self.args.duration
+        channels, files = self.prepare_push(oas_file, bindings)
+        shape = (f"{len(channels)} OAs x {self.args.push_users} users, one text message each, "
+                 f"64 in flight")
+
+        # The baseline: the same pushes straight to the fake LINE.
+        if self.args.warmup > 0:
+            self.run_push_wrk(files["direct"], self.args.warmup)
+        fake_before, fake_cpu = self.fake_pushes(channels), process_cpu_s(self.fake.pid)
+        with Span(self) as span:
+            direct = self.run_push_wrk(files["direct"], d)
+        fake_cpu = process_cpu_s(self.fake.pid) - fake_cpu
+        fake_cores = fake_cpu / max(span.wall, 1e-6)
+        client = self.client_cores(span, fake_cpu)
+        accepted = self.fake_pushes(channels) - fake_before
+        direct.update({"fake_accepted": accepted, "fake_line_cores": round(fake_cores, 2),
+                       "client_cores": round(client, 2)})
+        refused = direct["errors"]["status"]
+        notes = [f"POST /v2/bot/message/push straight to the fake LINE, wrk 2 threads x 64 "
+                 f"kept-alive connections, Bearer = the channel's token, a new "
+                 f"X-Line-Retry-Key each; {shape}",
+                 f"fake_line {fake_cores:.2f} cores, wrk {client:.2f} cores",
+                 f"fake accepted {accepted} pushes, wrk counted {direct['requests']} answers "
+                 f"({refused} not 2xx)"]
+        if refused > 0.01 * max(1, direct["requests"]):
+            notes.insert(0, "INVALID: over 1% of the pushes were refused")
+        self.row("line_push_direct", direct["rate"], "pushes/s", p50=direct["p50_ms"],
+                 p99=direct["p99_ms"], p999=direct["p999_ms"], span=span, is_baseline=True,
+                 notes="; ".join(notes), extra=direct)
+        self.say(f"line_push_direct: {direct['rate']:.0f}/s p99 {direct['p99_ms']:.1f} ms; "
+                 f"fake_line {fake_cores:.2f} cores")
+
+        # Through channeld: PushMessage, warm-up included in one bench_grpc_load run.
+        fake_before, fake_cpu = self.fake_pushes(channels), process_cpu_s(self.fake.pid)
+        metrics_before = self.metric_lines()
+        with Span(self) as span:
+            result = self.grpc_tool("push", [
+                f"--oas={files['oas']}", f"--users={files['users']}", "--concurrency=64",
+                f"--duration={d}", f"--warmup={self.args.warmup}"], allow_failure=True)
+        fake_cpu = process_cpu_s(self.fake.pid) - fake_cpu
+        fake_cores = fake_cpu / max(span.wall, 1e-6)
+        client = self.client_cores(span, fake_cpu)
+        metrics_after = self.metric_lines()
+        everything = result["all_outcomes"]
+        sent = everything.get("SENT", 0)
+        pending = everything.get("PENDING", 0)
+        # PENDING pushes are stored and retried by channeld: give them a moment to reach LINE.
+        deadline = time.monotonic() + 10
+        accepted = self.fake_pushes(channels) - fake_before
+        while accepted < sent + pending and time.monotonic() < deadline:
+            time.sleep(0.5)
+            accepted = self.fake_pushes(channels) - fake_before
+        exactly_once = accepted == sent + pending
+        answered = sent + pending
+
+        def delta(match):
+            keys = [k for k in metrics_after if match(k)]
+            if not keys:
+                return None
+            return sum(metrics_after[k] - metrics_before.get(k, 0.0) for k in keys)
+
+        commits = delta(lambda k: k == "channeld_store_commits_total")
+        line_calls = delta(lambda k: k.startswith("channeld_line_calls_total{") and
+                           'call="push"' in k)
+        measured = result["outcomes"]
+        bad = {k: v for k, v in measured.items() if k != "SENT"}
+        invalid = sum(bad.values()) > 0.01 * max(1, sum(measured.values()))
+        notes = [f"PushMessage through channeld (durable outbox, then LINE's push with "
+                 f"X-Line-Retry-Key), bench_grpc_load, {shape}; outcomes {measured}",
+                 f"fake_line {fake_cores:.2f} cores, bench_grpc_load {client:.2f} cores"]
+        writes = delta(lambda k: k == "channeld_store_committed_writes_total")
+        commit_s = delta(lambda k: k == "channeld_store_commit_latency_seconds_sum")
+        if commits is not None and answered:
+            note = f"{commits / answered:.2f} commits/push ({commits:.0f} in {answered}"
+            if writes:
+                note += f", {writes / answered:.2f} writes/push"
+                result["writes_per_push"] = writes / answered
+            if commit_s is not None and commits:
+                note += f", {commit_s / commits * 1e3:.1f} ms/commit"
+                result["mean_commit_ms"] = commit_s / commits * 1e3
+            notes.append(note + ")")
+            result["commits_per_push"] = commits / answered
+        if line_calls is not None and answered:
+            notes.append(f"{line_calls / answered:.2f} LINE push calls/push")
+            result["line_calls_per_push"] = line_calls / answered
+        once = (f"exactly once: fake LINE accepted {accepted} pushes = {sent} answered SENT"
+                f"{f' + {pending} PENDING' if pending else ''} (whole run, warm-up included)")
+        if not exactly_once:
+            once = (f"NOT EXACTLY ONCE: fake LINE accepted {accepted} pushes, channeld answered "
+                    f"{sent} SENT + {pending} PENDING over the whole run; all outcomes "
+                    f"{everything}")
+        notes.append(once)
+        if invalid:
+            notes.insert(0, "INVALID: under 99% of the measured pushes were answered SENT")
+        result.update({"fake_accepted": accepted, "exactly_once": exactly_once,
+                       "fake_line_cores": round(fake_cores, 2), "commits": commits,
+                       "client_cores": round(client, 2),
+                       "line_push_calls": line_calls})
+        lat = result["latency"]
+        self.row("grpc_push", result["rate"], "pushes/s", p50=lat["p50_us"] / 1e3,
+                 p99=lat["p99_us"] / 1e3, p999=lat["p999_us"] / 1e3, span=span,
+                 baseline="line_push_direct", target=">= 50% of line_push_direct, exactly once",
+                 met=lambda r: (not invalid and exactly_once and r["ratio"] is not None and
+                                r["ratio"] >= 0.5),
+                 notes="; ".join(notes), extra=result)
+        self.say(f"grpc_push: {result['rate']:.0f}/s p99 {lat['p99_us'] / 1e3:.1f} ms; "
+                 f"{'; '.join(notes[1:])}")
+
+    def run_push(self):
+        """--push: only line_push_direct and grpc_push, on --push_oas freshly bound OAs."""
+        channels, hooks = make_oas("hook", self.args.push_oas, 1700000000, 100, self.rng)
+        oas = self.work / "oas-hooks.tsv"
+        oas.write_text("\n".join(hooks) + "\n")
+        self.start_fake_line(channels)
+        child = self.start_channeld(self.work / "data")
+        self.say(f"{child.ready['line']} (auth token: {'yes' if self.token else 'no'})")
+        burst = self.grpc_tool("bind_burst", [f"--oas={oas}", "--concurrency=0",
+                                              f"--out={self.work / 'bindings.tsv'}"])
+        self.say(f"bound {burst['bound']} OAs in {burst['seconds']:.1f}s")
+        bindings = [l.split("\t") for l in (self.work / "bindings.tsv").read_text().splitlines()]
+        self.bench_push(oas, bindings)
+        self.stop_all()
+
     # -- connection floods (issue 16)
 
     def flood_tool(self, command, *args, **popen):
@@ -1343,6 +1548,7 @@ class Bench:
                                self.work / "oas-storm.tsv")
         bindings = [l.split("\t") for l in (self.work / "bindings.tsv").read_text().splitlines()]
         self.bench_grpc_reads(bindings[0])
+        self.bench_push(self.work / "oas-hooks.tsv", bindings)
         self.bench_webhooks()
         if self.args.profile:
             self.run_profiles()
@@ -1562,7 +1768,8 @@ class Bench:
 
         out_dir = Path(self.args.out_dir).resolve()
         out_dir.mkdir(parents=True, exist_ok=True)
-        out = out_dir / f"{self.stamp}{'-' + mode if mode in ('scale', 'postgres') else ''}.json"
+        tagged = mode in ("scale", "postgres", "push")
+        out = out_dir / f"{self.stamp}{'-' + mode if tagged else ''}.json"
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"],
                                 capture_output=True, text=True, check=False).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
@@ -1589,7 +1796,8 @@ def main():
                         help="the scale run (1M bindings, 10M events; takes longer)")
     parser.add_argument("--duration", type=float, default=10, help="seconds per benchmark")
     parser.add_argument("--warmup", type=float, default=2,
-                        help="seconds of the same load before each webhook benchmark, not counted")
+                        help="seconds of the same load before each webhook and push benchmark, "
+                             "not counted")
     parser.add_argument("--build_dir", default=str(ROOT / "build-bench"))
     parser.add_argument("--out_dir", default=str(ROOT / "tools" / "bench-results"),
                         help="where the JSON goes (tools/bench-results/ is in .gitignore)")
@@ -1621,6 +1829,14 @@ def main():
     parser.add_argument("--flood", action="store_true",
                         help="only the connection-flood rows (webhook_idle_connection_rss, "
                              "webhook_steady, webhook_flood_5000)")
+    parser.add_argument("--push", action="store_true",
+                        help="only the push rows (line_push_direct, grpc_push) on --push_oas "
+                             "freshly bound OAs")
+    parser.add_argument("--push_oas", type=int, default=200,
+                        help="bound OAs the push rows go round (each has channeld's "
+                             "--outbound_per_binding_per_second, 100 by default)")
+    parser.add_argument("--push_users", type=int, default=5,
+                        help="users per OA made at the fake LINE for the push rows")
     parser.add_argument("--flood_rate", type=float, default=100,
                         help="webhooks per second in the flood rows")
     parser.add_argument("--flood_connections", type=int, default=5000)
@@ -1646,12 +1862,12 @@ def main():
 
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
-    mode = "scale" if args.scale else "flood" if args.flood else \
+    mode = "scale" if args.scale else "flood" if args.flood else "push" if args.push else \
         "postgres" if args.store == "postgres" else "main"
     try:
         bench.say(f"work dir {bench.work}")
         {"scale": bench.run_scale, "flood": bench.run_flood, "main": bench.run_main,
-         "postgres": bench.run_store_compare}[mode]()
+         "postgres": bench.run_store_compare, "push": bench.run_push}[mode]()
     except Exception as error:  # report what was measured, then fail
         bench.notes.append(f"ABORTED: {error}")
         print(f"bench: {error}", file=sys.stderr)

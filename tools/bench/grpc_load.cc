@@ -9,8 +9,12 @@
 //   --mode=storm       --storm_requests concurrent binds of the first OA of --oas from
 //                      --storm_teams teams; checks that exactly one team won
 //   --mode=check       one GetChannel and one GetWebhookUrl of --team_id/--channel_id
+//   --mode=push        PushMessage, closed loop: one text message each to a user of --users,
+//                      round robin over the OAs of --oas (which must be bound), a new
+//                      request_id per call (--request_prefix + a counter)
 //
 // --oas is tab-separated: team_id, channel_id, channel_secret, access_token, line_id, app_name.
+// --users is tab-separated: channel_id, user_id (a user of that channel at LINE).
 // If --token_file exists, every ChannelService call carries "authorization: Bearer <token>".
 
 #include <grpcpp/grpcpp.h>
@@ -45,12 +49,12 @@
 #include "tools/bench/histogram.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "channeld's gRPC address.");
-ABSL_FLAG(std::string, mode, "", "health, bind_burst, cycles, storm or check.");
+ABSL_FLAG(std::string, mode, "", "health, bind_burst, cycles, storm, check or push.");
 ABSL_FLAG(std::string, token_file, "",
           "File with the admin token; sent as a Bearer token when the file exists.");
 ABSL_FLAG(int, concurrency, 64, "Calls (or cycles) in flight; bind_burst: 0 means all.");
-ABSL_FLAG(double, duration, 10, "Seconds of measurement (health, cycles).");
-ABSL_FLAG(double, warmup, 1, "Seconds run before measuring (health, cycles).");
+ABSL_FLAG(double, duration, 10, "Seconds of measurement (health, cycles, push).");
+ABSL_FLAG(double, warmup, 1, "Seconds run before measuring (health, cycles, push).");
 ABSL_FLAG(int, channels, 4, "gRPC channels (HTTP/2 connections) to spread the calls over.");
 ABSL_FLAG(std::string, oas, "", "Tab-separated OAs (see the file comment).");
 ABSL_FLAG(std::string, out, "", "bind_burst: where to write the bindings made.");
@@ -58,6 +62,9 @@ ABSL_FLAG(int, storm_teams, 50, "storm: teams that race for the one OA.");
 ABSL_FLAG(int, storm_requests, 1000, "storm: concurrent binds in all.");
 ABSL_FLAG(std::string, team_id, "", "check: the binding's team.");
 ABSL_FLAG(std::string, channel_id, "", "check: the binding's channel.");
+ABSL_FLAG(std::string, users, "", "push: tab-separated channel_id, user_id; one a line.");
+ABSL_FLAG(std::string, request_prefix, "",
+          "push: start of every request_id (default: bench-<time>-), then a counter.");
 
 namespace linechannel::bench {
 namespace {
@@ -511,6 +518,107 @@ int RunCheck(Client& client) {
   return s1.ok() && s2.ok() && s3.ok() ? 0 : 1;
 }
 
+// channel_id -> the user ids of --users for that channel, in file order.
+std::map<std::string, std::vector<std::string>> ReadUsers(const std::string& path) {
+  std::map<std::string, std::vector<std::string>> users;
+  std::ifstream in(path);
+  if (!in) {
+    std::cerr << "bench_grpc_load: cannot read --users " << path << "\n";
+    std::exit(2);
+  }
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    if (f.size() < 2 || f[1].empty()) {
+      std::cerr << "bench_grpc_load: bad line in " << path << ": " << line << "\n";
+      std::exit(2);
+    }
+    users[f[0]].push_back(f[1]);
+  }
+  return users;
+}
+
+// How a PushMessage call ended: the push's state ("SENT", "PENDING", "FAILED") when the call
+// succeeded (with "/REPEAT" when the request_id was already known), else Outcome().
+std::string PushOutcome(const grpc::Status& status, const v1::PushMessageResponse& response) {
+  if (!status.ok()) return Outcome(status);
+  std::string state = v1::PushState_Name(response.push().state());
+  if (!response.created()) absl::StrAppend(&state, "/REPEAT");
+  return state;
+}
+
+int RunPush(Client& client) {
+  const std::vector<Oa> all_oas = ReadOas(absl::GetFlag(FLAGS_oas));
+  const auto users = ReadUsers(absl::GetFlag(FLAGS_users));
+  // The OAs that have users, each with its users.
+  struct Target {
+    const Oa* oa;
+    const std::vector<std::string>* users;
+  };
+  std::vector<Target> targets;
+  for (const Oa& oa : all_oas) {
+    auto it = users.find(oa.channel_id);
+    if (it != users.end() && !it->second.empty()) targets.push_back({&oa, &it->second});
+  }
+  if (targets.empty()) {
+    std::cerr << "bench_grpc_load: no OA of --oas has a user in --users\n";
+    return 2;
+  }
+  std::string prefix = absl::GetFlag(FLAGS_request_prefix);
+  if (prefix.empty()) {
+    prefix = absl::StrCat("bench-",
+                          std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count(),
+                          "-");
+  }
+  const int concurrency = absl::GetFlag(FLAGS_concurrency);
+  const MeasureWindow window = WindowFromNow();
+  const Clock::time_point measure_from = window.from, stop = window.stop;
+  Histogram latency;
+  // `outcomes`: the calls of the measured window; `all_outcomes`: every call of the run,
+  // warm-up and the calls finishing after the window included (what LINE should have got).
+  Outcomes outcomes, all_outcomes;
+  std::atomic<int64_t> next{0};
+  const size_t n = targets.size();
+  ClosedLoop(concurrency, stop, [&](int worker, std::function<void()> done) {
+    const int64_t i = next.fetch_add(1);
+    const Target& target = targets[static_cast<size_t>(i) % n];
+    const std::vector<std::string>& to = *target.users;
+    auto* call = new Call<v1::PushMessageRequest, v1::PushMessageResponse>;
+    client.Prepare(call->context, true);
+    call->request.set_team_id(target.oa->team_id);
+    call->request.set_channel_id(target.oa->channel_id);
+    call->request.set_to(to[(static_cast<size_t>(i) / n) % to.size()]);
+    call->request.add_messages(absl::StrCat("{\"type\":\"text\",\"text\":\"bench push ", i, "\"}"));
+    call->request.set_request_id(absl::StrCat(prefix, i));
+    call->start = Clock::now();
+    client.service(worker)->async()->PushMessage(
+        &call->context, &call->request, &call->response,
+        [&, call, done = std::move(done)](grpc::Status status) {
+          const auto end = Clock::now();
+          const std::string outcome = PushOutcome(status, call->response);
+          all_outcomes.Add(outcome);
+          if (call->start >= measure_from && end <= stop) {
+            outcomes.Add(outcome);
+            if (status.ok()) latency.Record(MicrosBetween(call->start, end));
+          }
+          delete call;
+          done();
+        });
+  });
+  const double seconds = Seconds(stop - measure_from);
+  std::cout << absl::StrFormat(
+                   "{\"mode\":\"push\",\"oas\":%d,\"users\":%d,\"concurrency\":%d,"
+                   "\"seconds\":%.3f,\"rate\":%.1f,\"calls\":%d,\"request_prefix\":%s,"
+                   "\"latency\":%s,\"outcomes\":%s,\"all_outcomes\":%s}",
+                   n, users.size(), concurrency, seconds, latency.count() / seconds, next.load(),
+                   JsonString(prefix), HistogramJson(latency), outcomes.Json(), all_outcomes.Json())
+            << std::endl;
+  return latency.count() > 0 ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace linechannel::bench
 
@@ -526,6 +634,7 @@ int main(int argc, char** argv) {
   if (mode == "cycles") return RunCycles(client);
   if (mode == "storm") return RunStorm(client);
   if (mode == "check") return RunCheck(client);
-  std::cerr << "bench_grpc_load: --mode must be health, bind_burst, cycles, storm or check\n";
+  if (mode == "push") return RunPush(client);
+  std::cerr << "bench_grpc_load: --mode must be health, bind_burst, cycles, storm, check or push\n";
   return 2;
 }

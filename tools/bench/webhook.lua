@@ -15,6 +15,9 @@
 --
 -- done() prints one line: BENCH_JSON {...} with the counts and latency percentiles (us).
 
+-- bench_report(), from the file beside this one.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrk_report.lua")
+
 local thread_count = 0
 local threads = {}
 
@@ -67,15 +70,5 @@ function done(summary, latency, requests_summary)
     wrapped_total = wrapped_total + (thread:get("wrapped") or 0)
     unique_total = unique_total + (thread:get("unique") or 0)
   end
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,' ..
-    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
-    '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"p999":%d,"mean":%.1f,"max":%d},' ..
-    '"unique_requests":%d,"wrapped":%d}\n',
-    summary.requests, summary.duration, summary.bytes,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency:percentile(99.9), latency.mean, latency.max,
-    unique_total, wrapped_total))
+  bench_report(summary, latency, unique_total, wrapped_total)
 end

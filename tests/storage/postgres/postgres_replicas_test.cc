@@ -37,16 +37,14 @@ PostgresStore::Options On(const std::string& url) {
   return options;
 }
 
-NewEvent Event(const std::string& id) {
-  NewEvent e;
-  e.webhook_event_id = id;
-  e.type = "message";
-  e.timestamp_ms = 1700000000000;
-  e.mode = "active";
-  e.source_type = "user";
-  e.source_user_id = "Uuser";
-  e.raw_json = absl::StrCat(R"({"type":"message","webhookEventId":")", id, R"("})");
-  return e;
+// `n` stores on `url`, as `n` replicas; fails the test and returns none if one cannot be opened.
+std::vector<std::unique_ptr<PostgresStore>> OpenReplicas(const std::string& url, int n) {
+  std::vector<std::unique_ptr<PostgresStore>> replicas;
+  for (int i = 0; i < n; ++i) {
+    replicas.push_back(OpenPostgresStore(On(url)));
+    if (replicas.back() == nullptr) return {};
+  }
+  return replicas;
 }
 
 EventBatch Batch(const Binding& b, std::vector<NewEvent> events) {
@@ -93,11 +91,8 @@ bool Eventually(Condition done, absl::Duration limit = absl::Seconds(20)) {
 TEST(PostgresReplicasTest, ConcurrentBindsOfOneOaOverThreeReplicasHaveOneWinner) {
   const std::string url = FreshPostgresDatabase();
   ASSERT_FALSE(url.empty());
-  std::vector<std::unique_ptr<PostgresStore>> replicas;
-  for (int i = 0; i < 3; ++i) {
-    replicas.push_back(OpenPostgresStore(On(url)));
-    ASSERT_NE(replicas.back(), nullptr);
-  }
+  std::vector<std::unique_ptr<PostgresStore>> replicas = OpenReplicas(url, 3);
+  ASSERT_EQ(replicas.size(), 3u);
   constexpr int kBinds = 60;
   std::atomic<int> won{0}, refused{0}, other{0};
   std::vector<std::thread> threads;
@@ -223,11 +218,8 @@ TEST(PostgresReplicasTest, AnEventThatCommitsLateIsNotSkipped) {
 TEST(PostgresReplicasTest, EventsOfEveryReplicaReadInOneOrderWithoutGapsOrRepeats) {
   const std::string url = FreshPostgresDatabase();
   ASSERT_FALSE(url.empty());
-  std::vector<std::unique_ptr<PostgresStore>> replicas;
-  for (int i = 0; i < 3; ++i) {
-    replicas.push_back(OpenPostgresStore(On(url)));
-    ASSERT_NE(replicas.back(), nullptr);
-  }
+  std::vector<std::unique_ptr<PostgresStore>> replicas = OpenReplicas(url, 3);
+  ASSERT_EQ(replicas.size(), 3u);
   auto binding = replicas[0]->InsertActive(MakeBinding("team", "1600000001"), kBind, nullptr);
   ASSERT_TRUE(binding.ok());
   constexpr int kPerReplica = 150;
@@ -401,11 +393,8 @@ TEST(PostgresReplicasTest, RecoversByItselfWhenPostgresReturns) {
 TEST(PostgresReplicasTest, TestCallQuotaHoldsAcrossReplicas) {
   const std::string url = FreshPostgresDatabase();
   ASSERT_FALSE(url.empty());
-  std::vector<std::unique_ptr<PostgresStore>> replicas;
-  for (int i = 0; i < 3; ++i) {
-    replicas.push_back(OpenPostgresStore(On(url)));
-    ASSERT_NE(replicas.back(), nullptr);
-  }
+  std::vector<std::unique_ptr<PostgresStore>> replicas = OpenReplicas(url, 3);
+  ASSERT_EQ(replicas.size(), 3u);
   std::atomic<int> taken{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 30; ++i) {
@@ -417,6 +406,85 @@ TEST(PostgresReplicasTest, TestCallQuotaHoldsAcrossReplicas) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(taken, 10);
+}
+
+// A push of `binding_row_id` due at kT0 and not leased then.
+PushRecord DuePush(int64_t binding_row_id, const std::string& request_id) {
+  PushRecord p = MakePush(binding_row_id, request_id, kT0 - absl::Minutes(1));
+  p.lease_until = p.accepted_at;
+  return p;
+}
+
+// Three replicas on a fresh database, with one binding.
+class PushReplicasTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string url = FreshPostgresDatabase();
+    ASSERT_FALSE(url.empty());
+    replicas_ = OpenReplicas(url, 3);
+    ASSERT_EQ(replicas_.size(), 3u);
+    auto inserted = replicas_[0]->InsertActive(MakeBinding("team", "1600000001"), kBind, nullptr);
+    ASSERT_TRUE(inserted.ok()) << inserted.status();
+    binding_ = *std::move(inserted);
+  }
+
+  std::vector<std::unique_ptr<PostgresStore>> replicas_;
+  Binding binding_;
+};
+
+TEST_F(PushReplicasTest, EveryDuePushIsLeasedToExactlyOneReplica) {
+  constexpr int kPushes = 200;
+  for (int i = 0; i < kPushes; ++i) {
+    auto admitted = replicas_[i % 3]->Admit(DuePush(binding_.row_id, absl::StrCat("r", i)));
+    ASSERT_TRUE(admitted.ok()) << admitted.status();
+    ASSERT_TRUE(admitted->created);
+  }
+  // Two senders per replica, each leasing small batches until none is left for it.
+  absl::Mutex mu;
+  std::vector<int64_t> leased;
+  std::vector<std::thread> senders;
+  for (int i = 0; i < 6; ++i) {
+    senders.emplace_back([&, i] {
+      while (true) {
+        auto batch = replicas_[i % 3]->LeaseDue(kT0, kT0 + absl::Minutes(5), 3);
+        ASSERT_TRUE(batch.ok()) << batch.status();
+        if (batch->empty()) return;
+        absl::MutexLock lock(&mu);
+        for (const PushRecord& p : *batch) leased.push_back(p.id);
+      }
+    });
+  }
+  for (std::thread& t : senders) t.join();
+  std::set<int64_t> distinct(leased.begin(), leased.end());
+  EXPECT_EQ(leased.size(), distinct.size()) << "a push was leased twice";
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(kPushes)) << "a due push was not leased";
+  for (const auto& replica : replicas_) {
+    auto again = replica->LeaseDue(kT0 + absl::Minutes(1), kT0 + absl::Minutes(5), 10);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_THAT(*again, IsEmpty());
+  }
+}
+
+TEST_F(PushReplicasTest, ConcurrentAdmissionsOverThreeReplicasCreateOnePush) {
+  constexpr int kAdmissions = 30;
+  std::atomic<int> created{0};
+  absl::Mutex mu;
+  std::set<int64_t> ids;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kAdmissions; ++i) {
+    threads.emplace_back([&, i] {
+      PushRecord push = DuePush(binding_.row_id, "r1");
+      push.request_digest = absl::StrCat("digest-", i);
+      auto admitted = replicas_[i % 3]->Admit(push);
+      ASSERT_TRUE(admitted.ok()) << admitted.status();
+      if (admitted->created) ++created;
+      absl::MutexLock lock(&mu);
+      ids.insert(admitted->push.id);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(created, 1);
+  EXPECT_THAT(ids, SizeIs(1));
 }
 
 }  // namespace
