@@ -60,6 +60,18 @@ std::string FormatChannelTable(const v1::ListChannelsResponse& page) {
   return out;
 }
 
+std::string FormatAuditTable(const v1::ListAuditEntriesResponse& page) {
+  if (page.entries().empty()) return "no audit entries\n";
+  std::string out = absl::StrFormat("%-27s %-18s %-20s %-24s %-20s %s\n", "TIME", "ACTION",
+                                    "CHANNEL_ID", "BINDING_ID", "ACTOR", "DETAIL");
+  for (const v1::AuditEntry& e : page.entries()) {
+    absl::StrAppend(&out, absl::StrFormat("%-27s %-18s %-20s %-24s %-20s %s\n", Time(e.time()),
+                                          e.action(), e.channel_id(), e.binding_id(), e.actor(),
+                                          e.detail()));
+  }
+  return out;
+}
+
 namespace {
 
 std::string CheckName(v1::CheckKind kind) {

@@ -300,4 +300,13 @@ absl::StatusOr<std::vector<storage::AuditRecord>> BindingService::Audit(
   return records;
 }
 
+absl::StatusOr<storage::AuditPage> BindingService::ListAudit(absl::string_view team_id,
+                                                             absl::string_view channel_id,
+                                                             int64_t before_id, int page_size) {
+  absl::StatusOr<storage::AuditPage> page =
+      store_->ListTeamAudit(team_id, channel_id, before_id, page_size);
+  if (!page.ok()) return FromStore(page.status());
+  return page;
+}
+
 }  // namespace linechannel::server

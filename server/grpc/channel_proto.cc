@@ -108,6 +108,15 @@ void ToChannelProto(const storage::Binding& binding, const std::string& webhook_
   out->set_verified_with_line(binding.verified_with_line);
 }
 
+void ToAuditEntryProto(const storage::AuditRecord& record, v1::AuditEntry* out) {
+  out->set_binding_id(record.binding_id);
+  out->set_channel_id(record.channel_id);
+  out->set_action(record.action);
+  out->set_actor(record.actor);
+  SetTimestamp(record.at, out->mutable_time());
+  out->set_detail(record.detail);
+}
+
 void ToEventProto(const storage::StoredEvent& stored, v1::Event* out) {
   const storage::NewEvent& e = stored.event;
   out->set_cursor(stored.cursor);

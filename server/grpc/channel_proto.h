@@ -22,6 +22,9 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out);
 void ToChannelProto(const storage::Binding& binding, const std::string& webhook_url,
                     v1::Channel* out);
 
+// An audit row as the API shows it (its internal ids left out).
+void ToAuditEntryProto(const storage::AuditRecord& record, v1::AuditEntry* out);
+
 // A stored event as the API shows it.
 void ToEventProto(const storage::StoredEvent& event, v1::Event* out);
 

@@ -156,6 +156,12 @@ CREATE TABLE pushes (
 CREATE INDEX pushes_due ON pushes(next_attempt_at_us) WHERE state = 'pending';
 CREATE INDEX pushes_ended ON pushes(finished_at_us) WHERE finished_at_us IS NOT NULL;
 )sql",
+      // 7: a team's audit trail newest first, whole or of one channel (ListTeamAudit);
+      // audit_by_binding serves only one binding at a time.
+      R"sql(
+CREATE INDEX audit_by_team ON audit_log(team_id, id);
+CREATE INDEX audit_by_team_channel ON audit_log(team_id, channel_id, id);
+)sql",
   };
   return *migrations;
 }
