@@ -40,6 +40,10 @@ BindingService::BindingService(storage::BindingStore* store, const BindingVerifi
       clock_(clock),
       options_(std::move(options)) {}
 
+ResponseSettings BindingService::LastResponseSettings(const storage::Binding& binding) {
+  return checks_->LastResponseSettings(binding);
+}
+
 std::string BindingService::WebhookUrl(const storage::Binding& binding) const {
   return absl::StrCat(options_.public_base_url, "/line/webhook/", binding.webhook_key);
 }

@@ -106,6 +106,10 @@ class BindingService {
 
   std::string WebhookUrl(const storage::Binding& binding) const;
 
+  // LINE's chat modes as the binding's last kept VerifyWebhook answer found them (see
+  // LineWebhookSettings::LastResponseSettings); never asks LINE.
+  ResponseSettings LastResponseSettings(const storage::Binding& binding);
+
   // The audit rows of a binding, oldest first.
   absl::StatusOr<std::vector<storage::AuditRecord>> Audit(const storage::Binding& binding);
 

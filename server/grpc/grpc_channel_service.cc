@@ -107,6 +107,8 @@ grpc::ServerUnaryReactor* GrpcChannelService::GetChannel(grpc::CallbackServerCon
                                        [&](const storage::Binding& binding) {
                                          ToChannelProto(binding, bindings_->WebhookUrl(binding),
                                                         response);
+                                         ToChannelProto(bindings_->LastResponseSettings(binding),
+                                                        response);
                                        });
                        });
 }

@@ -53,6 +53,27 @@ TEST_F(ChannelctlTest, BindsFromStandardInputAndShowsTheBinding) {
   EXPECT_THAT(unbound.out, HasSubstr("UNBOUND"));
 }
 
+TEST_F(ChannelctlTest, VerifyAndGetShowTheChatMode) {
+  std::vector<std::string> args = BindArgs(Channel1(), "team-a");
+  args.push_back("--secret_file=-");
+  args.push_back("--token_file=-");
+  args.push_back("--set_webhook_url");
+  ASSERT_EQ(Run(args, Channel1().secret + "\n" + Channel1().token + "\n").exit_code, 0);
+
+  // The fake's channels are in chat mode: Plan B, with the manual steps as next steps.
+  const CliResult verified =
+      Run({"verify", "--team=team-a", "--channel_id=" + Channel1().channel_id});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_THAT(verified.out, AllOf(HasSubstr("response settings    WARNING  Plan B"),
+                                  HasSubstr("chat mode: CHAT (Plan B)"), HasSubstr("next steps:"),
+                                  HasSubstr("greeting message, auto-response and response hours")));
+
+  const CliResult got = Run({"get", "--team=team-a", "--channel_id=" + Channel1().channel_id});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_THAT(got.out, AllOf(HasSubstr("chat_mode:           CHAT (Plan B)"),
+                             HasSubstr("mark_as_read_mode:   MARK_AS_READ_MANUAL")));
+}
+
 TEST_F(ChannelctlTest, BindsFromFilesAndUpdatesCredentials) {
   std::vector<std::string> args = BindArgs(Channel2(), "team-a");
   args.push_back("--secret_file=" + WriteFile("secret", "  " + Channel2().secret + "\n"));
