@@ -173,6 +173,8 @@ TEST_F(WebhookTest, EveryRefusalHasItsStatusAndStoresNothing) {
       WebhookBody(Channel2().bot_user_id, MessageEventJson("01J000000000000000000000R2"));
   const std::string not_json = "this is not json";
   const std::string not_shape = R"({"destination":"U","events":{}})";
+  const std::string no_destination =
+      absl::StrCat(R"({"events":[)", MessageEventJson("01J000000000000000000000R3"), "]}");
   const std::vector<Case> cases = {
       {"unknown key",
        "POST",
@@ -209,6 +211,12 @@ TEST_F(WebhookTest, EveryRefusalHasItsStatusAndStoresNothing) {
        not_shape,
        {{"x-line-signature", TestSignature(Channel1().secret, not_shape)}},
        400},
+      {"no destination (LINE's spec requires it)",
+       "POST",
+       url_,
+       no_destination,
+       {{"x-line-signature", TestSignature(Channel1().secret, no_destination)}},
+       400},
       {"another bot's destination",
        "POST",
        url_,
@@ -223,6 +231,10 @@ TEST_F(WebhookTest, EveryRefusalHasItsStatusAndStoresNothing) {
     EXPECT_EQ(response->status, c.status) << c.name << ": " << response->body;
     EXPECT_THAT(Events(), SizeIs(0)) << c.name;
   }
+  EXPECT_EQ(
+      Post(no_destination, {{"x-line-signature", TestSignature(Channel1().secret, no_destination)}})
+          .body,
+      "not a LINE webhook body: no \"destination\"\n");
   // The header name's case does not matter for a good request either.
   EXPECT_EQ(Post(good, {{"X-Line-Signature", signature}}).status, 200);
   EXPECT_THAT(Events(), SizeIs(1));
