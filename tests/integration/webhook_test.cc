@@ -275,6 +275,35 @@ TEST_F(WebhookTest, UnbindingRetiresTheUrl) {
   EXPECT_THAT(Events(), SizeIs(1));
 }
 
+// A redelivery can come long after the first delivery, after the OA was unbound and bound again:
+// the event is the OA's, and it is stored once.
+TEST_F(WebhookTest, ARedeliveryAfterARebindIsStoredOnce) {
+  const std::string report = Send(R"({"generate":{"count":1,"type":"message"}})");
+  const std::string id = JsonField(report, "/webhook_event_ids/0");
+  ASSERT_EQ(id.size(), 26u) << report;
+  v1::UnbindChannelRequest unbind;
+  unbind.set_team_id(kTeam);
+  unbind.set_channel_id(Channel1().channel_id);
+  v1::UnbindChannelResponse unbound;
+  ASSERT_TRUE(channeld_->stub().UnbindChannel(Context().get(), unbind, &unbound).ok());
+  const std::string new_url = BindAndRegister(Channel1());
+  ASSERT_NE(new_url, url_);
+
+  auto redelivered =
+      line_->Control("POST", "/fake/channels/" + Channel1().channel_id + "/webhooks/redeliver",
+                     absl::StrCat(R"({"webhook_event_id":")", id, R"("})"));
+  ASSERT_TRUE(redelivered.ok());
+  EXPECT_EQ(JsonField(redelivered->body, "/status"), "200") << redelivered->body;
+  // A new event reaches the new binding: the redelivery went there too.
+  EXPECT_EQ(JsonField(Send(R"({"generate":{"count":1,"type":"message"}})"), "/status"), "200");
+
+  const std::vector<v1::Event> events = Events(Channel1().channel_id);
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_EQ(events[0].webhook_event_id(), id);
+  EXPECT_FALSE(events[0].redelivery());
+  EXPECT_NE(events[1].webhook_event_id(), id);
+}
+
 TEST_F(WebhookTest, KeepAliveServesManyRequestsOnOneConnection) {
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket socket(io);
