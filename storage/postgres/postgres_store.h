@@ -16,9 +16,9 @@ namespace linechannel::storage {
 
 // The store on PostgreSQL, for several replicas on one database. The same guarantees as the
 // SQLite store hold across replicas: the partial unique indexes decide "one team per OA",
-// the unique (binding, webhookEventId) index keeps each event once whichever replica stored
-// it, every commit is durable before it returns (synchronous_commit=on), and event cursors
-// are safe under concurrent commits (pg_schema.cc). Webhook batches share transactions
+// the unique (channel id, webhookEventId) index keeps each event once per OA whichever
+// replica stored it, every commit is durable before it returns (synchronous_commit=on), and
+// event cursors are safe under concurrent commits (pg_schema.cc). Webhook batches share transactions
 // (PgEventWriter); other calls use a pool of connections. Every change to a binding notifies
 // the other replicas (PgChangeListener), whose caches then drop it.
 //

@@ -216,7 +216,9 @@ struct SqliteStore::WriterStatements {
                      "INSERT INTO events (binding_row_id, team_id, channel_id, webhook_event_id, "
                      "type, timestamp_ms, mode, redelivery, source_type, source_user_id, "
                      "source_group_id, source_room_id, received_at_us, raw_json) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (channel_id, webhook_event_id) "
+                     "WHERE webhook_event_id IS NOT NULL DO NOTHING"),
         record_signed(db,
                       "INSERT INTO webhook_activity (binding_row_id, last_signed_at_us) "
                       "VALUES (?, ?) ON CONFLICT (binding_row_id) DO UPDATE SET "

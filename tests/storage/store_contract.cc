@@ -646,6 +646,41 @@ TEST_P(StoreContractTest, EventsAreDeduplicatedPerOaByWebhookEventId) {
   EXPECT_THAT(Read("t1"), SizeIs(4));
 }
 
+// LINE may redeliver an event long after it first came: by then the OA may have been unbound
+// and bound again, by the same team or another one.
+TEST_P(StoreContractTest, AnEventOfAnOaIsStoredOnceAcrossUnbindAndRebind) {
+  absl::StatusOr<Binding> first = Insert(MakeBinding("t1", "100"));
+  absl::StatusOr<Binding> other_oa = Insert(MakeBinding("t1", "200"));
+  ASSERT_TRUE(first.ok() && other_oa.ok());
+  ASSERT_EQ(Append(*first, {Event("e1")})->stored, 1);
+  ASSERT_TRUE(store_.bindings->MarkUnbound("t1", "100", {"op", kT0, ""}).ok());
+
+  for (const std::string team : {"t1", "t2"}) {
+    SCOPED_TRACE(team);
+    absl::StatusOr<Binding> again = Insert(MakeBinding(team, "100", team == "t1" ? 1 : 2));
+    ASSERT_TRUE(again.ok()) << again.status();
+    ASSERT_NE(again->row_id, first->row_id);
+    NewEvent redelivered = Event("e1");
+    redelivered.redelivery = true;
+    absl::StatusOr<AppendResult> result = Append(*again, {redelivered, Event("e2-" + team)});
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->stored, 1);
+    EXPECT_EQ(result->duplicates, 1);
+    ASSERT_TRUE(store_.bindings->MarkUnbound(team, "100", {"op", kT0, ""}).ok());
+  }
+  // The id is still new to another OA.
+  EXPECT_EQ(Append(*other_oa, {Event("e1")})->stored, 1);
+
+  std::vector<StoredEvent> events = Read("t1", "100");
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_EQ(events[0].binding_id, first->binding_id);
+  EXPECT_EQ(events[0].event.webhook_event_id, "e1");
+  EXPECT_FALSE(events[0].event.redelivery);
+  EXPECT_EQ(events[1].event.webhook_event_id, "e2-t1");
+  EXPECT_THAT(Read("t2", "100"), SizeIs(1));
+  EXPECT_THAT(Read("t1", "200"), SizeIs(1));
+}
+
 TEST_P(StoreContractTest, SimultaneousCopiesOfAnEventStoreItOnce) {
   absl::StatusOr<Binding> a = Insert(MakeBinding("t1", "100"));
   ASSERT_TRUE(a.ok());
