@@ -16,6 +16,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/audit_command.h"
 #include "client/channel_client.h"
 #include "client/command_line.h"
 #include "client/credential_input.h"
@@ -50,8 +51,8 @@ ABSL_FLAG(std::string, secret_file, "",
 ABSL_FLAG(std::string, token_file, "",
           "bind/update-credentials: file holding the access token, or - for standard input.");
 ABSL_FLAG(bool, include_unbound, false, "list: also show unbound bindings.");
-ABSL_FLAG(int, page_size, 0, "list: bindings per page (default 100).");
-ABSL_FLAG(std::string, page_token, "", "list: continue from this page token.");
+ABSL_FLAG(int, page_size, 0, "list/audit/events: bindings or entries per page (default 100).");
+ABSL_FLAG(std::string, page_token, "", "list/audit: continue from this page token.");
 ABSL_FLAG(int64_t, after, 0, "events: start after this cursor (0: from the oldest kept).");
 ABSL_FLAG(bool, follow, false,
           "events: keep printing new events as they arrive (reconnects if the server restarts).");
@@ -85,6 +86,9 @@ commands:
                       Check that LINE's webhooks reach the binding; says what to fix.
   events              --team [--channel_id] [--after=CURSOR] [--follow]
                       Webhook events, oldest first; --follow keeps printing new ones.
+  audit               --team [--channel_id] [--page_size] [--page_token] [--all]
+                      Who bound, unbound or updated the credentials, and when, newest
+                      first; unbound bindings included; --all reads every page.
 
 answering customers (each also takes --team --channel_id):
   reply               --reply_token (--text=... [--text=...] | --message_file=F.json)
@@ -288,6 +292,12 @@ int Admin(const std::string& command, ChannelClient& client) {
 
 int Run(const std::string& command, ChannelClient& client, const std::vector<std::string>& texts) {
   if (command == "events") return Events(client);
+  if (command == "audit") {
+    return linechannel::client::RunAuditCommand(
+        {&client, absl::GetFlag(FLAGS_json), absl::GetFlag(FLAGS_team),
+         absl::GetFlag(FLAGS_channel_id), absl::GetFlag(FLAGS_page_size),
+         absl::GetFlag(FLAGS_page_token)});
+  }
   if (command == "keys" || command == "rotate-key" || command == "retire-key" ||
       command == "reload-callers") {
     return Admin(command, client);

@@ -25,6 +25,22 @@ void Row(std::string& out, absl::string_view key, absl::string_view value) {
   absl::StrAppend(&out, absl::StrFormat("%-20s %s\n", absl::StrCat(key, ":"), value));
 }
 
+// "BOT (Plan A)" or "CHAT (Plan B)"; empty when LINE was not asked.
+std::string ChatModeText(v1::ChatMode mode) {
+  switch (mode) {
+    case v1::BOT:
+      return "BOT (Plan A)";
+    case v1::CHAT:
+      return "CHAT (Plan B)";
+    default:
+      return "";
+  }
+}
+
+std::string MarkAsReadModeText(v1::MarkAsReadMode mode) {
+  return mode == v1::MARK_AS_READ_MODE_UNSPECIFIED ? "" : v1::MarkAsReadMode_Name(mode);
+}
+
 }  // namespace
 
 std::string FormatChannel(const v1::Channel& c) {
@@ -41,6 +57,9 @@ std::string FormatChannel(const v1::Channel& c) {
   Row(out, "channel_secret", c.channel_secret_hint());
   Row(out, "access_token", c.access_token_hint());
   Row(out, "verified_with_line", c.verified_with_line() ? "yes" : "no");
+  // As the last VerifyWebhook found them; GetChannel alone sets them.
+  Row(out, "chat_mode", ChatModeText(c.chat_mode()));
+  Row(out, "mark_as_read_mode", MarkAsReadModeText(c.mark_as_read_mode()));
   Row(out, "bound", Time(c.bind_time()));
   Row(out, "credentials_updated", Time(c.credentials_update_time()));
   Row(out, "unbound", Time(c.unbind_time()));
@@ -60,6 +79,18 @@ std::string FormatChannelTable(const v1::ListChannelsResponse& page) {
   return out;
 }
 
+std::string FormatAuditTable(const v1::ListAuditEntriesResponse& page) {
+  if (page.entries().empty()) return "no audit entries\n";
+  std::string out = absl::StrFormat("%-27s %-18s %-20s %-24s %-20s %s\n", "TIME", "ACTION",
+                                    "CHANNEL_ID", "BINDING_ID", "ACTOR", "DETAIL");
+  for (const v1::AuditEntry& e : page.entries()) {
+    absl::StrAppend(&out, absl::StrFormat("%-27s %-18s %-20s %-24s %-20s %s\n", Time(e.time()),
+                                          e.action(), e.channel_id(), e.binding_id(), e.actor(),
+                                          e.detail()));
+  }
+  return out;
+}
+
 namespace {
 
 std::string CheckName(v1::CheckKind kind) {
@@ -67,6 +98,7 @@ std::string CheckName(v1::CheckKind kind) {
       {v1::ACCESS_TOKEN_VALID, "access token"},     {v1::WEBHOOK_URL_MATCHES, "webhook URL"},
       {v1::WEBHOOK_ENABLED, "Use webhook"},         {v1::LINE_TEST_DELIVERED, "LINE test delivery"},
       {v1::SIGNATURE_VERIFIED, "signature/secret"}, {v1::RECENT_TRAFFIC, "recent traffic"},
+      {v1::RESPONSE_SETTINGS, "response settings"},
   };
   for (const auto& [known, name] : kNames) {
     if (known == kind) return std::string(name);
@@ -84,6 +116,10 @@ std::string FormatVerification(const v1::VerifyWebhookResponse& r) {
     if (!check.evidence().empty()) {
       absl::StrAppend(&out, absl::StrFormat("%-29s evidence: %s\n", "", check.evidence()));
     }
+  }
+  if (r.chat_mode() != v1::CHAT_MODE_UNSPECIFIED) {
+    absl::StrAppend(&out, "\nchat mode: ", ChatModeText(r.chat_mode()),
+                    "   mark as read: ", MarkAsReadModeText(r.mark_as_read_mode()), "\n");
   }
   absl::StrAppend(&out, "\nverdict: ", v1::Verdict_Name(r.verdict()), "\n", r.summary(), "\n");
   if (r.from_cache()) {

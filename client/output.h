@@ -16,6 +16,9 @@ namespace linechannel::client {
 std::string FormatChannel(const v1::Channel& channel);
 // One line per binding under a header.
 std::string FormatChannelTable(const v1::ListChannelsResponse& page);
+// One line per audit entry under a header: time, action, channel, binding, actor, detail;
+// "no audit entries" when there are none.
+std::string FormatAuditTable(const v1::ListAuditEntriesResponse& page);
 // VerifyWebhook's answer as a table of checks, then the verdict and the next steps.
 std::string FormatVerification(const v1::VerifyWebhookResponse& response);
 // What BindChannel did about LINE's webhook settings, and the steps left.

@@ -85,6 +85,8 @@ struct Change {
 struct AuditRecord {
   int64_t id = 0;
   int64_t binding_row_id = 0;
+  // The binding's public id.
+  std::string binding_id;
   std::string team_id;
   std::string channel_id;
   // "bind", "unbind" or "update_credentials".
@@ -92,6 +94,13 @@ struct AuditRecord {
   std::string actor;
   absl::Time at;
   std::string detail;
+};
+
+// One page of a team's audit rows, newest first.
+struct AuditPage {
+  std::vector<AuditRecord> records;
+  // Pass as `before_id` to get the next page; 0 when this is the last page.
+  int64_t next_before_id = 0;
 };
 
 // New credentials for an active binding; unset members keep the stored value.

@@ -63,6 +63,14 @@ class BindingStore {
   // The audit rows of binding `row_id`, oldest first.
   virtual absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t row_id) = 0;
 
+  // Up to `limit` audit rows of the team's bindings, active and unbound, with ids below
+  // `before_id` (0: from the newest), newest first; only those of `channel_id` unless it is
+  // empty. Another team's rows are never included, also for a channel both teams bound.
+  // INVALID_ARGUMENT if `limit` is not positive.
+  virtual absl::StatusOr<AuditPage> ListTeamAudit(absl::string_view team_id,
+                                                  absl::string_view channel_id, int64_t before_id,
+                                                  int limit) = 0;
+
   // Records what a check with LINE at `checked_at` found wrong with binding `row_id` (empty:
   // nothing), replacing the previous check's findings. NOT_FOUND if the binding is unbound.
   virtual absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,

@@ -41,7 +41,8 @@ struct EventBatch {
 // What storing a batch did.
 struct AppendResult {
   int stored = 0;
-  // Events whose webhookEventId this binding already had.
+  // Events whose webhookEventId the OA (channel id) already had, under this binding or an
+  // earlier one.
   int duplicates = 0;
   // The cursor of the newest event in the store after the commit.
   int64_t last_cursor = 0;

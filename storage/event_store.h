@@ -20,10 +20,12 @@ class EventStore {
   using AppendDone = std::function<void(absl::StatusOr<AppendResult>)>;
 
   // Stores all of the batch's events in one durable transaction, skipping any whose
-  // webhookEventId the binding already has, and records the request as the binding's last
-  // correctly signed one (so an empty batch, LINE's Verify request, is recorded too). `done`
-  // runs once the transaction is on disk (OK) or has failed (nothing of the batch stored),
-  // on a storage thread: it must return quickly. Concurrent batches share commits.
+  // webhookEventId the OA (the batch's channel id) already has, under this binding or an
+  // earlier binding of the OA (a redelivery can come after an unbind and a rebind), and records
+  // the request as the binding's last correctly signed one (so an empty batch, LINE's Verify
+  // request, is recorded too). `done` runs once the transaction is on disk (OK) or has failed
+  // (nothing of the batch stored), on a storage thread: it must return quickly. Concurrent
+  // batches share commits.
   virtual void AppendEvents(EventBatch batch, AppendDone done) = 0;
 
   // Up to `query.limit` events after `query.after_cursor`, oldest first. INVALID_ARGUMENT if

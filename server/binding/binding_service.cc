@@ -40,6 +40,10 @@ BindingService::BindingService(storage::BindingStore* store, const BindingVerifi
       clock_(clock),
       options_(std::move(options)) {}
 
+ResponseSettings BindingService::LastResponseSettings(const storage::Binding& binding) {
+  return checks_->LastResponseSettings(binding);
+}
+
 std::string BindingService::WebhookUrl(const storage::Binding& binding) const {
   return absl::StrCat(options_.public_base_url, "/line/webhook/", binding.webhook_key);
 }
@@ -298,6 +302,15 @@ absl::StatusOr<std::vector<storage::AuditRecord>> BindingService::Audit(
   absl::StatusOr<std::vector<storage::AuditRecord>> records = store_->ListAudit(binding.row_id);
   if (!records.ok()) return FromStore(records.status());
   return records;
+}
+
+absl::StatusOr<storage::AuditPage> BindingService::ListAudit(absl::string_view team_id,
+                                                             absl::string_view channel_id,
+                                                             int64_t before_id, int page_size) {
+  absl::StatusOr<storage::AuditPage> page =
+      store_->ListTeamAudit(team_id, channel_id, before_id, page_size);
+  if (!page.ok()) return FromStore(page.status());
+  return page;
 }
 
 }  // namespace linechannel::server

@@ -106,8 +106,19 @@ class BindingService {
 
   std::string WebhookUrl(const storage::Binding& binding) const;
 
+  // LINE's chat modes as the binding's last kept VerifyWebhook answer found them (see
+  // LineWebhookSettings::LastResponseSettings); never asks LINE.
+  ResponseSettings LastResponseSettings(const storage::Binding& binding);
+
   // The audit rows of a binding, oldest first.
   absl::StatusOr<std::vector<storage::AuditRecord>> Audit(const storage::Binding& binding);
+
+  // A page of the audit rows of the team's bindings, active and unbound, newest first: only
+  // those of `channel_id` unless it is empty. A channel the team never bound has none (an empty
+  // page, not NOT_FOUND: an audit read says nothing about other teams' bindings).
+  absl::StatusOr<storage::AuditPage> ListAudit(absl::string_view team_id,
+                                               absl::string_view channel_id, int64_t before_id,
+                                               int page_size);
 
  private:
   // Which of the request's values differ from the stored binding's, for people; empty when all

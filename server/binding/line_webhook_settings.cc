@@ -120,6 +120,97 @@ LightResult RunLightChecks(LineApi& line, const storage::Binding& binding, const
   return light;
 }
 
+constexpr char kResponseSettings[] = "LINE Official Account Manager > Settings > Response settings";
+
+std::string ChatModeName(LineChatMode mode) {
+  switch (mode) {
+    case LineChatMode::kChat:
+      return "chat";
+    case LineChatMode::kBot:
+      return "bot";
+    case LineChatMode::kUnknown:
+      break;
+  }
+  return "(not given)";
+}
+
+std::string MarkAsReadModeName(LineMarkAsReadMode mode) {
+  switch (mode) {
+    case LineMarkAsReadMode::kAuto:
+      return "auto (LINE shows a customer's messages as read as soon as they arrive)";
+    case LineMarkAsReadMode::kManual:
+      return "manual (a customer's messages show as read only once marked read, for example "
+             "with channelctl mark-read)";
+    case LineMarkAsReadMode::kUnknown:
+      break;
+  }
+  return "(not given)";
+}
+
+// The response-settings check: what LINE's chat mode means for who answers customers. Asks
+// LINE's bot info only when the token works; sets the report's chat modes from it. Returns
+// false when LINE could not be reached.
+bool AddResponseSettings(LineApi& line, const Secret& token, bool token_works,
+                         bool line_unavailable, absl::Time deadline, WebhookReport& report) {
+  if (!token_works) {
+    AddCheck(report, CheckKind::kResponseSettings, CheckResult::kSkipped,
+             line_unavailable ? "LINE could not be asked." : "It needs a working access token.");
+    return true;
+  }
+  absl::StatusOr<LineBotInfo> bot = line.GetBotInfo(token, deadline);
+  if (!bot.ok()) {
+    AddCheck(report, CheckKind::kResponseSettings, CheckResult::kSkipped,
+             "LINE could not be asked whether the OA's own chat is on.",
+             std::string(bot.status().message()), "Try again in a few minutes.");
+    return !LineUnreachable(bot.status());
+  }
+  report.chat_mode = bot->chat_mode;
+  report.mark_as_read_mode = bot->mark_as_read_mode;
+  const std::string evidence =
+      absl::StrCat("LINE's bot info: chatMode=", ChatModeName(bot->chat_mode),
+                   ", markAsReadMode=", MarkAsReadModeName(bot->mark_as_read_mode));
+  const bool webhook_on =
+      std::any_of(report.checks.begin(), report.checks.end(), [](const WebhookCheck& c) {
+        return c.kind == CheckKind::kWebhookEnabled && c.result == CheckResult::kPass;
+      });
+  switch (bot->chat_mode) {
+    case LineChatMode::kBot:
+      AddCheck(report, CheckKind::kResponseSettings, CheckResult::kPass,
+               webhook_on ? "Plan A: the OA's own chat is off and the webhook is on, so "
+                            "customers are answered only from our product."
+                          : "Plan A: the OA's own chat is off, so once the webhook works (see "
+                            "the webhook checks) customers are answered only from our product.",
+               evidence);
+      break;
+    case LineChatMode::kChat:
+      AddCheck(
+          report, CheckKind::kResponseSettings, CheckResult::kWarning,
+          webhook_on ? "Plan B: the OA's own chat is on as well as the webhook, so "
+                       "customers can be answered both from our product and in LINE "
+                       "Official Account Manager."
+                     : "Plan B: the OA's own chat is on, so once the webhook works too "
+                       "(see the webhook checks) customers can be answered both from our "
+                       "product and in LINE Official Account Manager.",
+          evidence,
+          absl::StrCat("Manual steps (LINE's API cannot read these settings, so they are not "
+                       "checked): in ",
+                       kResponseSettings,
+                       ", turn off the greeting message, auto-response and response hours, or LINE "
+                       "answers customers by itself too. For Plan A (answers only from our "
+                       "product), turn Chat off there instead."));
+      break;
+    case LineChatMode::kUnknown:
+      AddCheck(report, CheckKind::kResponseSettings, CheckResult::kSkipped,
+               "LINE's bot info did not say whether the OA's own chat is on.", evidence,
+               absl::StrCat("Look at Chat in ", kResponseSettings,
+                            ": off is Plan A (answers only from our product); on is Plan B, "
+                            "with the greeting message, auto-response and response hours "
+                            "turned off there by hand."));
+      break;
+  }
+  return true;
+}
+
 // The checks that read LINE's test delivery, and what it says about the stored secret.
 void AddTestChecks(const LineWebhookTest& test, const std::string& webhook_url,
                    WebhookReport& report) {
@@ -265,6 +356,14 @@ absl::StatusOr<WebhookReport> LineWebhookSettings::FromLastRecord(const storage:
   return *std::move(cached);
 }
 
+ResponseSettings LineWebhookSettings::LastResponseSettings(const storage::Binding& binding) {
+  absl::StatusOr<storage::CheckRecord> record = checks_->LastCheckRecord(binding.row_id);
+  if (!record.ok()) return {};
+  std::optional<WebhookReport> report = DecodeWebhookReport(record->result);
+  if (!report) return {};
+  return {report->chat_mode, report->mark_as_read_mode};
+}
+
 absl::StatusOr<WebhookReport> LineWebhookSettings::Verify(const storage::Binding& binding,
                                                           const std::string& webhook_url,
                                                           absl::Time deadline) {
@@ -276,6 +375,12 @@ absl::StatusOr<WebhookReport> LineWebhookSettings::Verify(const storage::Binding
   WebhookReport report;
   report.checked_at = now;
   LightResult light = RunLightChecks(*line_, binding, *token, webhook_url, deadline, report);
+  // Only here, not in the periodic re-check: it finds nothing to fix, so it is worth a call
+  // to LINE only when someone asks.
+  if (!AddResponseSettings(*line_, *token, light.token_works, light.line_unavailable, deadline,
+                           report)) {
+    light.line_unavailable = true;
+  }
 
   bool tested = false;
   if (!light.token_works) {
@@ -306,6 +411,23 @@ absl::StatusOr<WebhookReport> LineWebhookSettings::Verify(const storage::Binding
                        checks.end());
           AddRecentTraffic(fresh->activity, *cached);
         }
+        // The response settings were just read from LINE (no test call needed): they replace
+        // the stored ones, which a record from before this check does not have.
+        std::vector<WebhookCheck>& checks = cached->checks;
+        checks.erase(std::remove_if(checks.begin(), checks.end(),
+                                    [](const WebhookCheck& check) {
+                                      return check.kind == CheckKind::kResponseSettings;
+                                    }),
+                     checks.end());
+        for (const WebhookCheck& check : report.checks) {
+          if (check.kind != CheckKind::kResponseSettings) continue;
+          const auto after_switch = std::find_if(
+              checks.begin(), checks.end(),
+              [](const WebhookCheck& c) { return c.kind == CheckKind::kWebhookEnabled; });
+          checks.insert(after_switch == checks.end() ? checks.end() : after_switch + 1, check);
+        }
+        cached->chat_mode = report.chat_mode;
+        cached->mark_as_read_mode = report.mark_as_read_mode;
         return cached;
       }
       AddCheck(report, CheckKind::kLineTestDelivered, CheckResult::kSkipped,

@@ -46,6 +46,12 @@ class LineWebhookSettings {
   absl::Status Recheck(const storage::Binding& binding, const std::string& webhook_url,
                        absl::Time deadline);
 
+  // The response settings the last kept Verify answer (the last one with LINE's test
+  // delivery) found for `binding`. Reads the store, never LINE. Both modes are unknown when
+  // there is no such answer, it cannot be read (an older server's, or one from before chat
+  // modes were reported) or the store cannot be read.
+  ResponseSettings LastResponseSettings(const storage::Binding& binding);
+
   // Sets `webhook_url` as the channel's URL on LINE unless LINE has another one and
   // `overwrite` is false; reports what it did and what the user must still do. Never fails:
   // LINE's failures are reported as action kFailed.

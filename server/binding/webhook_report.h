@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "server/line/line_api.h"
 
 namespace linechannel::server {
 
@@ -23,6 +24,9 @@ enum class CheckKind {
   kSignatureVerified,
   // What the endpoint has seen lately: the last correctly signed request and bad signature.
   kRecentTraffic,
+  // LINE's response settings (bot info's chat mode): Plan A (the OA's chat off, replies only
+  // from our product) or Plan B (chat on too, with manual steps LINE's API cannot check).
+  kResponseSettings,
 };
 
 enum class CheckResult {
@@ -55,6 +59,12 @@ struct WebhookCheck {
   std::string next_step;
 };
 
+// LINE's response settings for a binding (bot info's chat modes), as a check found them.
+struct ResponseSettings {
+  LineChatMode chat_mode = LineChatMode::kUnknown;
+  LineMarkAsReadMode mark_as_read_mode = LineMarkAsReadMode::kUnknown;
+};
+
 // VerifyWebhook's answer: whether LINE's webhooks will reach a binding, and what to fix.
 struct WebhookReport {
   Verdict verdict = Verdict::kOk;
@@ -70,6 +80,9 @@ struct WebhookReport {
   // What the webhook endpoint saw for the binding; unset if never.
   std::optional<absl::Time> last_signed_request;
   std::optional<absl::Time> last_bad_signature;
+  // What LINE's bot info said when the checks ran; kUnknown when LINE could not be asked.
+  LineChatMode chat_mode = LineChatMode::kUnknown;
+  LineMarkAsReadMode mark_as_read_mode = LineMarkAsReadMode::kUnknown;
 };
 
 }  // namespace linechannel::server

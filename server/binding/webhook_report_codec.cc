@@ -15,16 +15,21 @@ constexpr char kFormat[] = "webhook_report/1";
 
 // Each enum's stored names, in enumerator order. Stored names never change: a new value gets a
 // new name, and a renamed enumerator keeps its old one.
-constexpr std::array<absl::string_view, 6> kKindNames = {
-    "ACCESS_TOKEN_VALID",  "WEBHOOK_URL_MATCHES", "WEBHOOK_ENABLED",
-    "LINE_TEST_DELIVERED", "SIGNATURE_VERIFIED",  "RECENT_TRAFFIC"};
+constexpr std::array<absl::string_view, 7> kKindNames = {
+    "ACCESS_TOKEN_VALID", "WEBHOOK_URL_MATCHES", "WEBHOOK_ENABLED",  "LINE_TEST_DELIVERED",
+    "SIGNATURE_VERIFIED", "RECENT_TRAFFIC",      "RESPONSE_SETTINGS"};
 constexpr std::array<absl::string_view, 4> kResultNames = {"PASS", "FAIL", "SKIPPED", "WARNING"};
 constexpr std::array<absl::string_view, 3> kVerdictNames = {"OK", "ACTION_NEEDED",
                                                             "LINE_UNAVAILABLE"};
+// The chat modes, from kUnknown on; kUnknown is stored by leaving the field out.
+constexpr std::array<absl::string_view, 3> kChatModeNames = {"", "CHAT", "BOT"};
+constexpr std::array<absl::string_view, 3> kMarkAsReadModeNames = {"", "AUTO", "MANUAL"};
 // Fail the build when an enumerator is added after the last one named here without a name.
-static_assert(kKindNames.size() == static_cast<size_t>(CheckKind::kRecentTraffic) + 1);
+static_assert(kKindNames.size() == static_cast<size_t>(CheckKind::kResponseSettings) + 1);
 static_assert(kResultNames.size() == static_cast<size_t>(CheckResult::kWarning) + 1);
 static_assert(kVerdictNames.size() == static_cast<size_t>(Verdict::kLineUnavailable) + 1);
+static_assert(kChatModeNames.size() == static_cast<size_t>(LineChatMode::kBot) + 1);
+static_assert(kMarkAsReadModeNames.size() == static_cast<size_t>(LineMarkAsReadMode::kManual) + 1);
 
 template <typename Enum, size_t N>
 absl::string_view NameOf(Enum value, const std::array<absl::string_view, N>& names) {
@@ -74,6 +79,15 @@ bool ReadEnum(simdjson::dom::object object, std::string_view key,
   return ReadString(object, key, &name) && ValueOf(name, names, out);
 }
 
+// An optional enum: absent leaves `out` as it was (its unknown value), present must be a name.
+template <typename Enum, size_t N>
+bool ReadOptionalEnum(simdjson::dom::object object, std::string_view key,
+                      const std::array<absl::string_view, N>& names, Enum* out) {
+  simdjson::dom::element element;
+  if (object[key].get(element) != simdjson::SUCCESS) return true;
+  return ReadEnum(object, key, names, out);
+}
+
 bool ReadCheck(simdjson::dom::element element, WebhookCheck* check) {
   simdjson::dom::object object;
   if (element.get_object().get(object) != simdjson::SUCCESS) return false;
@@ -110,6 +124,12 @@ std::string EncodeWebhookReport(const WebhookReport& report) {
   if (report.last_bad_signature) {
     object.Int("last_bad_signature_us", absl::ToUnixMicros(*report.last_bad_signature));
   }
+  if (report.chat_mode != LineChatMode::kUnknown) {
+    object.String("chat_mode", NameOf(report.chat_mode, kChatModeNames));
+  }
+  if (report.mark_as_read_mode != LineMarkAsReadMode::kUnknown) {
+    object.String("mark_as_read_mode", NameOf(report.mark_as_read_mode, kMarkAsReadModeNames));
+  }
   object.Raw("checks", checks);
   return object.Finish();
 }
@@ -130,6 +150,10 @@ std::optional<WebhookReport> DecodeWebhookReport(absl::string_view text) {
       !ReadTime(root, "checked_at_us", &report.checked_at) ||
       !ReadOptionalTime(root, "last_signed_request_us", &report.last_signed_request) ||
       !ReadOptionalTime(root, "last_bad_signature_us", &report.last_bad_signature) ||
+      // Records from before the response-settings check have neither mode.
+      !ReadOptionalEnum(root, "chat_mode", kChatModeNames, &report.chat_mode) ||
+      !ReadOptionalEnum(root, "mark_as_read_mode", kMarkAsReadModeNames,
+                        &report.mark_as_read_mode) ||
       root["checks"].get_array().get(checks) != simdjson::SUCCESS) {
     return std::nullopt;
   }

@@ -25,8 +25,34 @@ v1::CheckKind ToCheckKindProto(CheckKind kind) {
       return v1::SIGNATURE_VERIFIED;
     case CheckKind::kRecentTraffic:
       return v1::RECENT_TRAFFIC;
+    case CheckKind::kResponseSettings:
+      return v1::RESPONSE_SETTINGS;
   }
   return v1::CHECK_KIND_UNSPECIFIED;
+}
+
+v1::ChatMode ToChatModeProto(LineChatMode mode) {
+  switch (mode) {
+    case LineChatMode::kChat:
+      return v1::CHAT;
+    case LineChatMode::kBot:
+      return v1::BOT;
+    case LineChatMode::kUnknown:
+      break;
+  }
+  return v1::CHAT_MODE_UNSPECIFIED;
+}
+
+v1::MarkAsReadMode ToMarkAsReadModeProto(LineMarkAsReadMode mode) {
+  switch (mode) {
+    case LineMarkAsReadMode::kAuto:
+      return v1::MARK_AS_READ_AUTO;
+    case LineMarkAsReadMode::kManual:
+      return v1::MARK_AS_READ_MANUAL;
+    case LineMarkAsReadMode::kUnknown:
+      break;
+  }
+  return v1::MARK_AS_READ_MODE_UNSPECIFIED;
 }
 
 v1::CheckResult ToCheckResultProto(CheckResult result) {
@@ -108,6 +134,20 @@ void ToChannelProto(const storage::Binding& binding, const std::string& webhook_
   out->set_verified_with_line(binding.verified_with_line);
 }
 
+void ToAuditEntryProto(const storage::AuditRecord& record, v1::AuditEntry* out) {
+  out->set_binding_id(record.binding_id);
+  out->set_channel_id(record.channel_id);
+  out->set_action(record.action);
+  out->set_actor(record.actor);
+  SetTimestamp(record.at, out->mutable_time());
+  out->set_detail(record.detail);
+}
+
+void ToChannelProto(const ResponseSettings& settings, v1::Channel* out) {
+  out->set_chat_mode(ToChatModeProto(settings.chat_mode));
+  out->set_mark_as_read_mode(ToMarkAsReadModeProto(settings.mark_as_read_mode));
+}
+
 void ToEventProto(const storage::StoredEvent& stored, v1::Event* out) {
   const storage::NewEvent& e = stored.event;
   out->set_cursor(stored.cursor);
@@ -177,6 +217,8 @@ void ToVerifyWebhookProto(const WebhookReport& report, v1::VerifyWebhookResponse
   if (report.last_bad_signature) {
     SetTimestamp(*report.last_bad_signature, out->mutable_last_bad_signature_time());
   }
+  out->set_chat_mode(ToChatModeProto(report.chat_mode));
+  out->set_mark_as_read_mode(ToMarkAsReadModeProto(report.mark_as_read_mode));
 }
 
 void ToWebhookSetupProto(const WebhookSetup& setup, v1::WebhookSetup* out) {

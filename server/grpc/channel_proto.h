@@ -21,6 +21,11 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out);
 // The API's view of a stored binding: no secret, no token, only their hints.
 void ToChannelProto(const storage::Binding& binding, const std::string& webhook_url,
                     v1::Channel* out);
+// Sets the channel's chat modes (GetChannel's, from the last kept VerifyWebhook answer).
+void ToChannelProto(const ResponseSettings& settings, v1::Channel* out);
+
+// An audit row as the API shows it (its internal ids left out).
+void ToAuditEntryProto(const storage::AuditRecord& record, v1::AuditEntry* out);
 
 // A stored event as the API shows it.
 void ToEventProto(const storage::StoredEvent& event, v1::Event* out);

@@ -107,6 +107,8 @@ grpc::ServerUnaryReactor* GrpcChannelService::GetChannel(grpc::CallbackServerCon
                                        [&](const storage::Binding& binding) {
                                          ToChannelProto(binding, bindings_->WebhookUrl(binding),
                                                         response);
+                                         ToChannelProto(bindings_->LastResponseSettings(binding),
+                                                        response);
                                        });
                        });
 }
@@ -155,6 +157,30 @@ grpc::ServerUnaryReactor* GrpcChannelService::UpdateCredentials(
                                                           response->mutable_channel());
                                          });
                          });
+}
+
+grpc::ServerUnaryReactor* GrpcChannelService::ListAuditEntries(
+    grpc::CallbackServerContext* context, const v1::ListAuditEntriesRequest* request,
+    v1::ListAuditEntriesResponse* response) {
+  return gate_->Inline(
+      context, {"ListAuditEntries", request->team_id(), request->channel_id()},
+      ValidateListAuditEntries(*request), Access::kTeam, [&](const CallContext&) -> absl::Status {
+        int64_t before_id = 0;
+        if (!request->page_token().empty()) {
+          DecodeAuditPageToken(request->page_token(), &before_id);
+        }
+        const int page_size = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
+        return Answer(
+            bindings_->ListAudit(request->team_id(), request->channel_id(), before_id, page_size),
+            [&](const storage::AuditPage& page) {
+              for (const storage::AuditRecord& record : page.records) {
+                ToAuditEntryProto(record, response->add_entries());
+              }
+              if (page.next_before_id != 0) {
+                response->set_next_page_token(EncodeAuditPageToken(page.next_before_id));
+              }
+            });
+      });
 }
 
 grpc::ServerWriteReactor<v1::Event>* GrpcChannelService::StreamEvents(

@@ -44,6 +44,9 @@ class GrpcChannelService final : public v1::ChannelService::CallbackService {
   grpc::ServerUnaryReactor* UpdateCredentials(grpc::CallbackServerContext* context,
                                               const v1::UpdateCredentialsRequest* request,
                                               v1::UpdateCredentialsResponse* response) override;
+  grpc::ServerUnaryReactor* ListAuditEntries(grpc::CallbackServerContext* context,
+                                             const v1::ListAuditEntriesRequest* request,
+                                             v1::ListAuditEntriesResponse* response) override;
   grpc::ServerWriteReactor<v1::Event>* StreamEvents(
       grpc::CallbackServerContext* context, const v1::StreamEventsRequest* request) override;
   grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* context,

@@ -30,6 +30,8 @@ constexpr size_t kLineChatIdHexDigits = 32;
 constexpr int kMaxLoadingSeconds = 60;
 constexpr int kLoadingSecondsStep = 5;
 constexpr char kPageTokenPrefix[] = "after:";
+// Audit tokens hold an audit row id, so they are told apart from ListChannels' row positions.
+constexpr char kAuditPageTokenPrefix[] = "audit-before:";
 
 using Violations = std::vector<FieldViolation>;
 
@@ -255,6 +257,22 @@ absl::Status ValidateListChannels(const v1::ListChannelsRequest& request) {
   return Result(violations);
 }
 
+absl::Status ValidateListAuditEntries(const v1::ListAuditEntriesRequest& request) {
+  Violations violations;
+  CheckTeamId(request.team_id(), violations);
+  if (!request.channel_id().empty()) CheckChannelId(request.channel_id(), violations);
+  if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
+    violations.push_back(
+        {"page_size", absl::StrCat("must be 0 (for ", kDefaultPageSize, ") to ", kMaxPageSize)});
+  }
+  int64_t before = 0;
+  if (!request.page_token().empty() && !DecodeAuditPageToken(request.page_token(), &before)) {
+    violations.push_back(
+        {"page_token", "is not a page token from an earlier ListAuditEntries answer"});
+  }
+  return Result(violations);
+}
+
 absl::Status ValidateBindingRef(absl::string_view team_id, absl::string_view channel_id) {
   return Result(BindingViolations(team_id, channel_id));
 }
@@ -347,16 +365,36 @@ absl::Status ValidateEventQuery(absl::string_view team_id, absl::string_view cha
   return Result(violations);
 }
 
-std::string EncodePageToken(int64_t after_row_id) {
-  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, after_row_id));
+namespace {
+
+std::string EncodeToken(absl::string_view prefix, int64_t position) {
+  return absl::WebSafeBase64Escape(absl::StrCat(prefix, position));
 }
 
-bool DecodePageToken(absl::string_view token, int64_t* after_row_id) {
+bool DecodeToken(absl::string_view prefix, absl::string_view token, int64_t* position) {
   std::string decoded;
   if (token.size() > 64 || !absl::WebSafeBase64Unescape(token, &decoded)) return false;
   absl::string_view rest = decoded;
-  return absl::ConsumePrefix(&rest, kPageTokenPrefix) && absl::SimpleAtoi(rest, after_row_id) &&
-         *after_row_id > 0;
+  return absl::ConsumePrefix(&rest, prefix) && absl::SimpleAtoi(rest, position) &&
+         *position > 0;
+}
+
+}  // namespace
+
+std::string EncodePageToken(int64_t after_row_id) {
+  return EncodeToken(kPageTokenPrefix, after_row_id);
+}
+
+bool DecodePageToken(absl::string_view token, int64_t* after_row_id) {
+  return DecodeToken(kPageTokenPrefix, token, after_row_id);
+}
+
+std::string EncodeAuditPageToken(int64_t before_id) {
+  return EncodeToken(kAuditPageTokenPrefix, before_id);
+}
+
+bool DecodeAuditPageToken(absl::string_view token, int64_t* before_id) {
+  return DecodeToken(kAuditPageTokenPrefix, token, before_id);
 }
 
 }  // namespace linechannel::server

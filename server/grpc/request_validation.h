@@ -15,6 +15,9 @@ namespace linechannel::server {
 absl::Status ValidateBindChannel(const v1::BindChannelRequest& request);
 absl::Status ValidateUpdateCredentials(const v1::UpdateCredentialsRequest& request);
 absl::Status ValidateListChannels(const v1::ListChannelsRequest& request);
+// ListAuditEntries: the team, an optional channel, page_size and page_token as for
+// ListChannels (a ListChannels token is refused).
+absl::Status ValidateListAuditEntries(const v1::ListAuditEntriesRequest& request);
 // For the RPCs that name one binding: GetChannel, GetWebhookUrl, UnbindChannel, VerifyWebhook.
 absl::Status ValidateBindingRef(absl::string_view team_id, absl::string_view channel_id);
 
@@ -51,7 +54,12 @@ std::string EncodePageToken(int64_t after_row_id);
 // False if `token` is not one EncodePageToken made.
 bool DecodePageToken(absl::string_view token, int64_t* after_row_id);
 
-// Page size limits of ListChannels.
+// ListAuditEntries page tokens: opaque to clients, an audit row id to us.
+std::string EncodeAuditPageToken(int64_t before_id);
+// False if `token` is not one EncodeAuditPageToken made.
+bool DecodeAuditPageToken(absl::string_view token, int64_t* before_id);
+
+// Page size limits of ListChannels and ListAuditEntries.
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
 

@@ -169,6 +169,15 @@ absl::StatusOr<LineBotInfo> CurlLineApi::GetBotInfo(const Secret& access_token,
   if (doc["displayName"].get_string().get(value) == simdjson::SUCCESS) {
     info.display_name = std::string(value);
   }
+  // Optional for us: an unknown or missing mode is reported as unknown, not as an error.
+  if (doc["chatMode"].get_string().get(value) == simdjson::SUCCESS) {
+    if (value == "chat") info.chat_mode = LineChatMode::kChat;
+    if (value == "bot") info.chat_mode = LineChatMode::kBot;
+  }
+  if (doc["markAsReadMode"].get_string().get(value) == simdjson::SUCCESS) {
+    if (value == "auto") info.mark_as_read_mode = LineMarkAsReadMode::kAuto;
+    if (value == "manual") info.mark_as_read_mode = LineMarkAsReadMode::kManual;
+  }
   return info;
 }
 

@@ -19,6 +19,26 @@ struct LineTokenInfo {
   std::string scope;
 };
 
+// Bot info's `chatMode`: whether the OA's own chat in LINE Official Account Manager is on.
+enum class LineChatMode {
+  // LINE did not say (the field was missing or has a value this code does not know).
+  kUnknown,
+  // "chat": the OA's chat is on, so people can also answer in LINE Official Account Manager.
+  kChat,
+  // "bot": the OA's chat is off; only the webhook's receiver answers.
+  kBot,
+};
+
+// Bot info's `markAsReadMode`: who marks a customer's messages as read.
+enum class LineMarkAsReadMode {
+  // LINE did not say (missing or unknown value).
+  kUnknown,
+  // "auto": LINE marks them read as they arrive.
+  kAuto,
+  // "manual": they stay unread until marked with the mark-as-read API.
+  kManual,
+};
+
 // LINE's bot info for a channel access token.
 struct LineBotInfo {
   std::string user_id;
@@ -26,6 +46,8 @@ struct LineBotInfo {
   std::string basic_id;
   std::string premium_id;
   std::string display_name;
+  LineChatMode chat_mode = LineChatMode::kUnknown;
+  LineMarkAsReadMode mark_as_read_mode = LineMarkAsReadMode::kUnknown;
 };
 
 // The webhook URL LINE has for a channel, and the "Use webhook" switch.

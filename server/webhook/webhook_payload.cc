@@ -87,14 +87,17 @@ absl::StatusOr<WebhookPayload> ParseWebhookPayload(absl::string_view raw) {
   if (doc.get_object().get(root) != simdjson::SUCCESS) return Invalid("not a JSON object");
 
   WebhookPayload payload;
+  // LINE's spec requires the destination. Older payloads without it (the SDKs' own tests have
+  // some) are refused too: without it nothing says which bot the events are for.
   simdjson::dom::element destination;
-  if (root["destination"].get(destination) == simdjson::SUCCESS) {
-    std::string_view text;
-    if (destination.get_string().get(text) != simdjson::SUCCESS) {
-      return Invalid("\"destination\" is not a string");
-    }
-    payload.destination = std::string(text);
+  if (root["destination"].get(destination) != simdjson::SUCCESS) {
+    return Invalid("no \"destination\"");
   }
+  std::string_view text;
+  if (destination.get_string().get(text) != simdjson::SUCCESS) {
+    return Invalid("\"destination\" is not a string");
+  }
+  payload.destination = std::string(text);
   simdjson::dom::array events;
   if (root["events"].get_array().get(events) != simdjson::SUCCESS) {
     return Invalid("no \"events\" array");

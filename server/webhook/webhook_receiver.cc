@@ -92,16 +92,15 @@ void WebhookReceiver::Receive(const Target& target, std::optional<absl::string_v
     done({400, std::string(payload.status().message())});
     return;
   }
-  if (payload->destination.has_value() && !target.bot_user_id.empty() &&
-      *payload->destination != target.bot_user_id) {
+  if (!target.bot_user_id.empty() && payload->destination != target.bot_user_id) {
     LogLine(LogLevel::kWarning, "webhook_destination_mismatch")
         .With("binding_id", target.binding_id)
         .With("team_id", target.team_id)
         .With("channel_id", target.channel_id)
-        .With("destination", *payload->destination)
+        .With("destination", payload->destination)
         .With("bot_user_id", target.bot_user_id);
     return RecordTroubleThenAnswer(target, storage::WebhookTrouble::kDestinationMismatch,
-                                   {403, absl::StrCat("destination ", *payload->destination,
+                                   {403, absl::StrCat("destination ", payload->destination,
                                                       " is not the bot of this webhook URL")},
                                    std::move(done));
   }

@@ -149,6 +149,12 @@ absl::StatusOr<std::vector<AuditRecord>> CachingStore::ListAudit(int64_t row_id)
   return inner_.bindings->ListAudit(row_id);
 }
 
+absl::StatusOr<AuditPage> CachingStore::ListTeamAudit(absl::string_view team_id,
+                                                      absl::string_view channel_id,
+                                                      int64_t before_id, int limit) {
+  return inner_.bindings->ListTeamAudit(team_id, channel_id, before_id, limit);
+}
+
 absl::StatusOr<std::vector<Binding>> CachingStore::ListActive(int64_t after_row_id, int limit) {
   return inner_.bindings->ListActive(after_row_id, limit);
 }

@@ -17,7 +17,7 @@ namespace {
 constexpr int64_t kEventsPerTransaction = int64_t{1} << 20;
 
 // One statement stores every batch of a group: the events (skipping webhookEventIds the
-// binding already has, whichever replica stored them), the bindings' last signed request, and
+// OA already has under any of its bindings, whichever replica stored them), the bindings' last signed request, and
 // a notification to every replica's listener. It answers, for the events stored, their place
 // in the input (n), so each batch learns what it stored.
 constexpr char kStoreBatches[] = R"sql(
@@ -37,7 +37,7 @@ stored AS (
          webhook_event_id, type, timestamp_ms, mode, redelivery, source_type, source_user_id,
          source_group_id, source_room_id, received_at_us, raw_json
     FROM input ORDER BY n
-  ON CONFLICT DO NOTHING
+  ON CONFLICT (channel_id, webhook_event_id) WHERE webhook_event_id IS NOT NULL DO NOTHING
   RETURNING pos
 ),
 signed AS (

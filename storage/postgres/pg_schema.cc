@@ -151,6 +151,27 @@ CREATE TABLE pushes (
 CREATE INDEX pushes_due ON pushes (next_attempt_at_us) WHERE state = 'pending';
 CREATE INDEX pushes_ended ON pushes (finished_at_us) WHERE finished_at_us IS NOT NULL;
 )sql",
+      // 4: a team's audit trail newest first, whole or of one channel (ListTeamAudit);
+      // audit_by_binding serves only one binding at a time.
+      R"sql(
+CREATE INDEX audit_by_team ON audit_log (team_id, id);
+CREATE INDEX audit_by_team_channel ON audit_log (team_id, channel_id, id);
+)sql",
+      // 5: webhook events are stored once per OA (channel id) and webhookEventId, no longer
+      // once per binding: LINE may redeliver an event long after it first came, after the OA
+      // was unbound and bound again. Databases written before this version can hold one event
+      // under several bindings of an OA; the earliest copy (lowest pos) is kept and the later
+      // ones are deleted, so that the new index can be built.
+      R"sql(
+DELETE FROM events WHERE pos IN (
+  SELECT pos FROM (
+    SELECT pos, row_number() OVER (PARTITION BY channel_id, webhook_event_id ORDER BY pos) AS n
+      FROM events WHERE webhook_event_id IS NOT NULL) AS copies
+   WHERE n > 1);
+DROP INDEX events_once;
+CREATE UNIQUE INDEX events_once_per_oa ON events (channel_id, webhook_event_id)
+  WHERE webhook_event_id IS NOT NULL;
+)sql",
   };
   return *migrations;
 }

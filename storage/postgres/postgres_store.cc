@@ -26,6 +26,27 @@ constexpr char kBindingTables[] =
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
 // Reads row `r` of a result selected with kBindingColumns.
+// Audit rows are read with their binding's public id.
+constexpr char kAuditColumns[] =
+    "a.id, a.binding_row_id, b.binding_id, a.team_id, a.channel_id, a.action, a.actor, a.at_us, "
+    "a.detail";
+constexpr char kAuditTables[] = "audit_log a JOIN bindings b ON b.row_id = a.binding_row_id";
+
+// Reads row `r` selected with kAuditColumns.
+AuditRecord ReadAudit(const PgResult& row, int r) {
+  AuditRecord a;
+  a.id = row.Int(r, 0);
+  a.binding_row_id = row.Int(r, 1);
+  a.binding_id = row.Text(r, 2);
+  a.team_id = row.Text(r, 3);
+  a.channel_id = row.Text(r, 4);
+  a.action = row.Text(r, 5);
+  a.actor = row.Text(r, 6);
+  a.at = row.Micros(r, 7);
+  a.detail = row.Text(r, 8);
+  return a;
+}
+
 Binding ReadBinding(const PgResult& row, int r) {
   Binding b;
   b.row_id = row.Int(r, 0);
@@ -340,26 +361,40 @@ absl::StatusOr<Binding> PostgresStore::ReplaceCredentials(int64_t row_id,
 absl::StatusOr<std::vector<AuditRecord>> PostgresStore::ListAudit(int64_t row_id) {
   return ReadWith<std::vector<AuditRecord>>(
       pool_, [&](PgConnection& db) -> absl::StatusOr<std::vector<AuditRecord>> {
-        auto rows = db.Exec(
-            "SELECT id, binding_row_id, team_id, channel_id, action, actor, at_us, detail "
-            "FROM audit_log WHERE binding_row_id = $1 ORDER BY id",
-            PgParams().Int(row_id), "reading the audit log");
+        auto rows = db.Exec(absl::StrCat("SELECT ", kAuditColumns, " FROM ", kAuditTables,
+                                         " WHERE a.binding_row_id = $1 ORDER BY a.id"),
+                            PgParams().Int(row_id), "reading the audit log");
         if (!rows.ok()) return rows.status();
         std::vector<AuditRecord> records;
-        for (int r = 0; r < rows->rows(); ++r) {
-          AuditRecord a;
-          a.id = rows->Int(r, 0);
-          a.binding_row_id = rows->Int(r, 1);
-          a.team_id = rows->Text(r, 2);
-          a.channel_id = rows->Text(r, 3);
-          a.action = rows->Text(r, 4);
-          a.actor = rows->Text(r, 5);
-          a.at = rows->Micros(r, 6);
-          a.detail = rows->Text(r, 7);
-          records.push_back(std::move(a));
-        }
+        for (int r = 0; r < rows->rows(); ++r) records.push_back(ReadAudit(*rows, r));
         return records;
       });
+}
+
+absl::StatusOr<AuditPage> PostgresStore::ListTeamAudit(absl::string_view team_id,
+                                                       absl::string_view channel_id,
+                                                       int64_t before_id, int limit) {
+  if (limit <= 0) return absl::InvalidArgumentError("storage: limit must be positive");
+  if (before_id <= 0) before_id = std::numeric_limits<int64_t>::max();
+  return ReadWith<AuditPage>(pool_, [&](PgConnection& db) -> absl::StatusOr<AuditPage> {
+    // One more than asked tells whether another page follows.
+    PgParams params;
+    params.Text(team_id).Int(before_id).Int(limit + 1);
+    if (!channel_id.empty()) params.Text(channel_id);
+    auto rows = db.Exec(absl::StrCat("SELECT ", kAuditColumns, " FROM ", kAuditTables,
+                                     " WHERE a.team_id = $1 AND a.id < $2",
+                                     channel_id.empty() ? "" : " AND a.channel_id = $4",
+                                     " ORDER BY a.id DESC LIMIT $3"),
+                        params, "reading the audit log");
+    if (!rows.ok()) return rows.status();
+    AuditPage page;
+    for (int r = 0; r < rows->rows(); ++r) page.records.push_back(ReadAudit(*rows, r));
+    if (static_cast<int>(page.records.size()) > limit) {
+      page.records.pop_back();
+      page.next_before_id = page.records.back().id;
+    }
+    return page;
+  });
 }
 
 absl::Status PostgresStore::SetAttention(int64_t row_id, const std::vector<std::string>& reasons,

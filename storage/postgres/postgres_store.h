@@ -16,9 +16,9 @@ namespace linechannel::storage {
 
 // The store on PostgreSQL, for several replicas on one database. The same guarantees as the
 // SQLite store hold across replicas: the partial unique indexes decide "one team per OA",
-// the unique (binding, webhookEventId) index keeps each event once whichever replica stored
-// it, every commit is durable before it returns (synchronous_commit=on), and event cursors
-// are safe under concurrent commits (pg_schema.cc). Webhook batches share transactions
+// the unique (channel id, webhookEventId) index keeps each event once per OA whichever
+// replica stored it, every commit is durable before it returns (synchronous_commit=on), and
+// event cursors are safe under concurrent commits (pg_schema.cc). Webhook batches share transactions
 // (PgEventWriter); other calls use a pool of connections. Every change to a binding notifies
 // the other replicas (PgChangeListener), whose caches then drop it.
 //
@@ -68,6 +68,8 @@ class PostgresStore : public BindingStore,
   absl::StatusOr<Binding> ReplaceCredentials(int64_t row_id, const CredentialUpdate& update,
                                              const Change& change) override;
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t row_id) override;
+  absl::StatusOr<AuditPage> ListTeamAudit(absl::string_view team_id, absl::string_view channel_id,
+                                          int64_t before_id, int limit) override;
   absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
                             absl::Time checked_at) override;
   absl::StatusOr<std::vector<Binding>> ListActive(int64_t after_row_id, int limit) override;

@@ -76,6 +76,27 @@ Binding ReadBinding(SQLite::Statement& row) {
   return b;
 }
 
+// Audit rows are read with their binding's public id.
+constexpr char kAuditColumns[] =
+    "a.id, a.binding_row_id, b.binding_id, a.team_id, a.channel_id, a.action, a.actor, a.at_us, "
+    "a.detail";
+constexpr char kAuditTables[] = "audit_log a JOIN bindings b ON b.row_id = a.binding_row_id";
+
+// Reads a row selected with kAuditColumns.
+AuditRecord ReadAudit(SQLite::Statement& row) {
+  AuditRecord r;
+  r.id = row.getColumn(0).getInt64();
+  r.binding_row_id = row.getColumn(1).getInt64();
+  r.binding_id = row.getColumn(2).getString();
+  r.team_id = row.getColumn(3).getString();
+  r.channel_id = row.getColumn(4).getString();
+  r.action = row.getColumn(5).getString();
+  r.actor = row.getColumn(6).getString();
+  r.at = FromMicros(row.getColumn(7).getInt64());
+  r.detail = row.getColumn(8).getString();
+  return r;
+}
+
 void BindBlob(SQLite::Statement& statement, int index, const std::string& bytes) {
   statement.bind(index, bytes.data(), static_cast<int>(bytes.size()));
 }
@@ -195,7 +216,9 @@ struct SqliteStore::WriterStatements {
                      "INSERT INTO events (binding_row_id, team_id, channel_id, webhook_event_id, "
                      "type, timestamp_ms, mode, redelivery, source_type, source_user_id, "
                      "source_group_id, source_room_id, received_at_us, raw_json) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (channel_id, webhook_event_id) "
+                     "WHERE webhook_event_id IS NOT NULL DO NOTHING"),
         record_signed(db,
                       "INSERT INTO webhook_activity (binding_row_id, last_signed_at_us) "
                       "VALUES (?, ?) ON CONFLICT (binding_row_id) DO UPDATE SET "
@@ -445,26 +468,39 @@ absl::StatusOr<Binding> SqliteStore::ReplaceCredentials(int64_t row_id,
 absl::StatusOr<std::vector<AuditRecord>> SqliteStore::ListAudit(int64_t row_id) {
   return ReadWith<std::vector<AuditRecord>>(
       *readers_, "reading the audit log", [&](SQLite::Database& db) {
-        SQLite::Statement query(db,
-                                "SELECT id, binding_row_id, team_id, channel_id, action, actor, "
-                                "at_us, detail FROM audit_log WHERE binding_row_id = ? "
-                                "ORDER BY id");
+        SQLite::Statement query(db, absl::StrCat("SELECT ", kAuditColumns, " FROM ", kAuditTables,
+                                                 " WHERE a.binding_row_id = ? ORDER BY a.id"));
         query.bind(1, row_id);
         std::vector<AuditRecord> records;
-        while (query.executeStep()) {
-          AuditRecord r;
-          r.id = query.getColumn(0).getInt64();
-          r.binding_row_id = query.getColumn(1).getInt64();
-          r.team_id = query.getColumn(2).getString();
-          r.channel_id = query.getColumn(3).getString();
-          r.action = query.getColumn(4).getString();
-          r.actor = query.getColumn(5).getString();
-          r.at = FromMicros(query.getColumn(6).getInt64());
-          r.detail = query.getColumn(7).getString();
-          records.push_back(std::move(r));
-        }
+        while (query.executeStep()) records.push_back(ReadAudit(query));
         return records;
       });
+}
+
+absl::StatusOr<AuditPage> SqliteStore::ListTeamAudit(absl::string_view team_id,
+                                                     absl::string_view channel_id,
+                                                     int64_t before_id, int limit) {
+  if (limit <= 0) return absl::InvalidArgumentError("storage: limit must be positive");
+  if (before_id <= 0) before_id = std::numeric_limits<int64_t>::max();
+  return ReadWith<AuditPage>(*readers_, "reading the audit log", [&](SQLite::Database& db) {
+    SQLite::Statement query(
+        db, absl::StrCat("SELECT ", kAuditColumns, " FROM ", kAuditTables,
+                         " WHERE a.team_id = ? AND a.id < ?",
+                         channel_id.empty() ? "" : " AND a.channel_id = ?",
+                         " ORDER BY a.id DESC LIMIT ?"));
+    int index = 0;
+    query.bind(++index, std::string(team_id));
+    query.bind(++index, before_id);
+    if (!channel_id.empty()) query.bind(++index, std::string(channel_id));
+    query.bind(++index, limit + 1);  // One more tells whether another page follows.
+    AuditPage page;
+    while (query.executeStep()) page.records.push_back(ReadAudit(query));
+    if (static_cast<int>(page.records.size()) > limit) {
+      page.records.pop_back();
+      page.next_before_id = page.records.back().id;
+    }
+    return page;
+  });
 }
 
 absl::StatusOr<std::vector<SealedSample>> SqliteStore::SampleSealedValues() {

@@ -58,6 +58,8 @@ class SqliteStore : public BindingStore,
   absl::StatusOr<Binding> ReplaceCredentials(int64_t row_id, const CredentialUpdate& update,
                                              const Change& change) override;
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t row_id) override;
+  absl::StatusOr<AuditPage> ListTeamAudit(absl::string_view team_id, absl::string_view channel_id,
+                                          int64_t before_id, int limit) override;
   absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
                             absl::Time checked_at) override;
   absl::StatusOr<std::vector<Binding>> ListActive(int64_t after_row_id, int limit) override;

@@ -67,7 +67,12 @@ def payload_bodies():
     """(name, bytes) of webhook bodies, for every target that takes one."""
     out = []
     for v, raw in vectors():
-        out.append(("vector-" + os.path.splitext(v["body_file"])[0][:40], raw))
+        name = "vector-" + os.path.splitext(v["body_file"])[0][:40]
+        out.append((name, raw))
+        # Bodies without a destination are refused (LINE's spec requires it); the same body
+        # with one reaches the events.
+        if b'"destination"' not in raw and raw.startswith(b"{") and b'"events"' in raw:
+            out.append((name + "-dest", b'{"destination":"%s",' % BOT.encode() + raw[1:]))
     out += [
         ("emoji-escapes", body([EMOJI_EVENT])),
         ("all-types", body([event(t, i) for i, t in enumerate(SPEC_TYPES)])),
@@ -86,16 +91,16 @@ def payload_bodies():
          body(['{"type":"x","timestamp":1,"events":[{"type":"y","timestamp":2}],"e":{"events":[]}}'])),
         ("duplicate-keys", body(['{"type":"a","type":"b","timestamp":1,"timestamp":2}'])),
         ("escaped-key", '{"ev\\u0065nts":[%s],"destination":"%s"}' % (event("message", 3), BOT)),
-        ("events-twice", '{"events":[],"events":[%s]}' % event("message", 4)),
+        ("events-twice", '{"destination":"%s","events":[],"events":[%s]}' % (BOT, event("message", 4))),
         ("many-events", body([event("message", i) for i in range(40)])),
         ("deep-60", body(['{"type":"x","timestamp":1,"d":%s1%s}' % ("[" * 58, "]" * 58)])),
         ("deep-70", body(['{"type":"x","timestamp":1,"d":%s1%s}' % ("[" * 70, "]" * 70)])),
-        ("bad-utf8", b'{"events":[{"type":"m\xc3\x28","timestamp":1}]}'),
+        ("bad-utf8", b'{"destination":"%s","events":[{"type":"m\xc3\x28","timestamp":1}]}' % BOT.encode()),
         ("utf8-bom", b"\xef\xbb\xbf" + body([event("message", 5)]).encode()),
         ("no-destination", '{"events":[%s]}' % event("message", 6)),
         ("other-destination", body([event("message", 7)], destination="Uffffffffffffffffffffffffffffffff")),
         ("destination-number", '{"destination":1,"events":[]}'),
-        ("event-not-object", '{"events":[1,"x",null]}'),
+        ("event-not-object", '{"destination":"%s","events":[1,"x",null]}' % BOT),
         ("trailing-garbage", body([]) + " x"),
         ("string-escapes", body(['{"type":"m\\"\\\\\\/\\b\\f\\n\\r\\t\\u0000","timestamp":1}'])),
         ("big-numbers", body(['{"type":"x","timestamp":9223372036854775807,"n":1e400,"i":-0}'])),

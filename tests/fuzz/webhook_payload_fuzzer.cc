@@ -2,12 +2,12 @@
 //
 // Invariants:
 //  - it never crashes, and a refusal is INVALID_ARGUMENT saying "not a LINE webhook body";
-//  - an accepted body is valid UTF-8;
+//  - an accepted body is valid UTF-8 and has a string "destination";
 //  - every event's raw_json is a slice of the body, in body order and without overlap,
 //    starts with '{' and ends with '}';
-//  - each raw_json parses again on its own, wrapped as {"events":[<raw>]}, to one event with
-//    the same fields (type, timestamp, webhookEventId, mode, redelivery, source) and the same
-//    raw_json.
+//  - each raw_json parses again on its own, wrapped as {"destination":"U","events":[<raw>]},
+//    to one event with the same fields (type, timestamp, webhookEventId, mode, redelivery,
+//    source) and the same raw_json.
 
 #include <cstddef>
 #include <cstdint>
@@ -61,14 +61,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!event.type.empty());
     FUZZ_CHECK(event.timestamp_ms >= 0);
 
-    const std::string alone = absl::StrCat(R"({"events":[)", raw, "]}");
+    const std::string alone = absl::StrCat(R"({"destination":"U","events":[)", raw, "]}");
     absl::StatusOr<server::WebhookPayload> again = server::ParseWebhookPayload(alone);
     if (!again.ok()) {
       fuzz::Fail("event %s parses in the body but not alone: %s", raw.c_str(),
                  std::string(again.status().message()).c_str());
     }
     FUZZ_CHECK(again->events.size() == 1);
-    FUZZ_CHECK(!again->destination.has_value());
+    FUZZ_CHECK(again->destination == "U");
     fuzz::CheckSameEvent(event, again->events[0]);
   }
   return 0;

@@ -249,8 +249,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(store.troubles == 0);
     return 0;
   }
-  if (payload->destination.has_value() && !target.bot_user_id.empty() &&
-      *payload->destination != target.bot_user_id) {
+  if (!target.bot_user_id.empty() && payload->destination != target.bot_user_id) {
     FUZZ_CHECK(outcome.http_status == 403);
     FUZZ_CHECK(store.batches.empty());
     return 0;

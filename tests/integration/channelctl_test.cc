@@ -53,6 +53,27 @@ TEST_F(ChannelctlTest, BindsFromStandardInputAndShowsTheBinding) {
   EXPECT_THAT(unbound.out, HasSubstr("UNBOUND"));
 }
 
+TEST_F(ChannelctlTest, VerifyAndGetShowTheChatMode) {
+  std::vector<std::string> args = BindArgs(Channel1(), "team-a");
+  args.push_back("--secret_file=-");
+  args.push_back("--token_file=-");
+  args.push_back("--set_webhook_url");
+  ASSERT_EQ(Run(args, Channel1().secret + "\n" + Channel1().token + "\n").exit_code, 0);
+
+  // The fake's channels are in chat mode: Plan B, with the manual steps as next steps.
+  const CliResult verified =
+      Run({"verify", "--team=team-a", "--channel_id=" + Channel1().channel_id});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_THAT(verified.out, AllOf(HasSubstr("response settings    WARNING  Plan B"),
+                                  HasSubstr("chat mode: CHAT (Plan B)"), HasSubstr("next steps:"),
+                                  HasSubstr("greeting message, auto-response and response hours")));
+
+  const CliResult got = Run({"get", "--team=team-a", "--channel_id=" + Channel1().channel_id});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_THAT(got.out, AllOf(HasSubstr("chat_mode:           CHAT (Plan B)"),
+                             HasSubstr("mark_as_read_mode:   MARK_AS_READ_MANUAL")));
+}
+
 TEST_F(ChannelctlTest, BindsFromFilesAndUpdatesCredentials) {
   std::vector<std::string> args = BindArgs(Channel2(), "team-a");
   args.push_back("--secret_file=" + WriteFile("secret", "  " + Channel2().secret + "\n"));
@@ -94,6 +115,51 @@ TEST_F(ChannelctlTest, ServerRefusalsExitOneWithCodeReasonAndFields) {
   EXPECT_EQ(json.exit_code, 1);
   EXPECT_THAT(json.err, AllOf(HasSubstr("\"code\": \"NOT_FOUND\""),
                               HasSubstr("\"reason\": \"BINDING_NOT_FOUND\"")));
+}
+
+TEST_F(ChannelctlTest, AuditShowsWhoChangedTheTeamsBindingsNewestFirst) {
+  std::vector<std::string> args = BindArgs(Channel1(), "team-a");
+  args.push_back("--secret_file=-");
+  args.push_back("--token_file=-");
+  const std::string values = Channel1().secret + "\n" + Channel1().token + "\n";
+  ASSERT_EQ(Run(args, values).exit_code, 0);
+  ASSERT_EQ(Run({"unbind", "--team=team-a", "--channel_id=" + Channel1().channel_id}).exit_code,
+            0);
+  ASSERT_EQ(Run(args, values).exit_code, 0);
+
+  // One page at a time, with the way to the next.
+  const CliResult first = Run({"audit", "--team=team-a", "--page_size=1"});
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.out, AllOf(HasSubstr("ACTION"), HasSubstr("ACTOR"), HasSubstr("bind"),
+                               HasSubstr("admin"), HasSubstr(Channel1().channel_id),
+                               HasSubstr("more: --page_token="), Not(HasSubstr("unbind"))));
+
+  // --all: every page under one header, newest first.
+  const CliResult all = Run({"audit", "--team=team-a", "--page_size=1", "--all"});
+  EXPECT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_THAT(all.out, Not(HasSubstr("more:")));
+  const size_t unbind = all.out.find("unbind");
+  ASSERT_NE(unbind, std::string::npos) << all.out;
+  EXPECT_NE(all.out.rfind(" bind ", unbind), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find(" bind ", unbind), std::string::npos) << all.out;
+  EXPECT_THAT(all.out + all.err,
+              AllOf(Not(HasSubstr(Channel1().secret)), Not(HasSubstr(Channel1().token))));
+
+  const CliResult json = Run({"--json", "audit", "--team=team-a",
+                              "--channel_id=" + Channel1().channel_id, "--all"});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_THAT(json.out, AllOf(HasSubstr("\"entries\""), HasSubstr("\"action\": \"unbind\""),
+                              HasSubstr("\"actor\": \"admin\""), HasSubstr("\"bindingId\""),
+                              Not(HasSubstr("nextPageToken"))));
+
+  const CliResult none = Run({"audit", "--team=team-b"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_THAT(none.out, HasSubstr("no audit entries"));
+
+  EXPECT_EQ(Run({"audit"}).exit_code, 2);
+  const CliResult bad = Run({"audit", "--team=team-a", "--page_size=5000"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("page_size"));
 }
 
 TEST_F(ChannelctlTest, UsageMistakesExitTwoAndSecretsNeverComeFromArgv) {

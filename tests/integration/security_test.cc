@@ -78,6 +78,12 @@ std::map<std::string, Rpc> EveryRpc() {
     v1::UpdateCredentialsResponse response;
     return stub.UpdateCredentials(Context().get(), request, &response);
   };
+  rpcs["ListAuditEntries"] = [](v1::ChannelService::Stub& stub, const std::string& team) {
+    v1::ListAuditEntriesRequest request;
+    request.set_team_id(team);
+    v1::ListAuditEntriesResponse response;
+    return stub.ListAuditEntries(Context().get(), request, &response);
+  };
   rpcs["ListEvents"] = [](v1::ChannelService::Stub& stub, const std::string& team) {
     v1::ListEventsRequest request;
     request.set_team_id(team);

@@ -80,6 +80,42 @@ TEST_F(VerifyWebhookTest, AllGood) {
   EXPECT_EQ(Get().state(), v1::ACTIVE);
 }
 
+TEST_F(VerifyWebhookTest, ChatModeChatIsPlanBWithManualStepsAndBotIsPlanA) {
+  Bind();
+  ASSERT_EQ(FakeState("/chat_mode"), "chat");
+  EXPECT_EQ(Get().chat_mode(), v1::CHAT_MODE_UNSPECIFIED) << "no VerifyWebhook has run";
+  const auto b = Verify();
+  EXPECT_EQ(b.verdict(), v1::OK) << b.summary();
+  EXPECT_EQ(b.chat_mode(), v1::CHAT);
+  EXPECT_EQ(b.mark_as_read_mode(), v1::MARK_AS_READ_MANUAL);
+  const v1::WebhookCheck& plan_b = CheckOf(b, v1::RESPONSE_SETTINGS);
+  EXPECT_EQ(plan_b.result(), v1::WARNING);
+  EXPECT_THAT(plan_b.summary(), HasSubstr("Plan B"));
+  EXPECT_THAT(plan_b.evidence(), HasSubstr("chatMode=chat"));
+  for (const char* step : {"Manual steps", "greeting message", "auto-response", "response hours",
+                           "LINE Official Account Manager", "cannot read"}) {
+    EXPECT_THAT(plan_b.next_step(), HasSubstr(step));
+  }
+  // GetChannel reports what VerifyWebhook found, without asking LINE.
+  const std::string bot_info_calls = FakeState("/calls/bot_info");
+  EXPECT_EQ(Get().chat_mode(), v1::CHAT);
+  EXPECT_EQ(Get().mark_as_read_mode(), v1::MARK_AS_READ_MANUAL);
+  EXPECT_EQ(FakeState("/calls/bot_info"), bot_info_calls);
+
+  Patch(R"({"chat_mode":"bot"})");
+  const auto a = Verify();
+  EXPECT_EQ(a.verdict(), v1::OK) << a.summary();
+  EXPECT_EQ(a.chat_mode(), v1::BOT);
+  EXPECT_EQ(a.mark_as_read_mode(), v1::MARK_AS_READ_AUTO);
+  const v1::WebhookCheck& plan_a = CheckOf(a, v1::RESPONSE_SETTINGS);
+  EXPECT_EQ(plan_a.result(), v1::PASS);
+  EXPECT_THAT(plan_a.summary(), HasSubstr("Plan A"));
+  EXPECT_THAT(plan_a.summary(), HasSubstr("only from our product"));
+  EXPECT_EQ(plan_a.next_step(), "");
+  EXPECT_EQ(Get().chat_mode(), v1::BOT);
+  EXPECT_EQ(Get().mark_as_read_mode(), v1::MARK_AS_READ_AUTO);
+}
+
 TEST_F(VerifyWebhookTest, TokenRevoked) {
   Bind();
   Patch(R"({"token_revoked":true})");
@@ -162,6 +198,14 @@ TEST_F(VerifyWebhookBudgetTest, OurBudgetIsNeverExceeded) {
   EXPECT_EQ(cached.verdict(), v1::OK);
   EXPECT_THAT(cached.summary(), HasSubstr("used up"));
   EXPECT_TRUE(cached.has_result_age());
+  EXPECT_EQ(FakeState("/calls/test_endpoint"), "2");
+  // The chat mode costs no test call, so a repeated answer still has the current one.
+  EXPECT_EQ(cached.chat_mode(), v1::CHAT);
+  Patch(R"({"chat_mode":"bot"})");
+  const auto switched = Verify();
+  EXPECT_TRUE(switched.from_cache());
+  EXPECT_EQ(switched.chat_mode(), v1::BOT);
+  EXPECT_THAT(CheckOf(switched, v1::RESPONSE_SETTINGS).summary(), HasSubstr("Plan A"));
   EXPECT_EQ(FakeState("/calls/test_endpoint"), "2");
 }
 

@@ -173,6 +173,8 @@ TEST_F(WebhookTest, EveryRefusalHasItsStatusAndStoresNothing) {
       WebhookBody(Channel2().bot_user_id, MessageEventJson("01J000000000000000000000R2"));
   const std::string not_json = "this is not json";
   const std::string not_shape = R"({"destination":"U","events":{}})";
+  const std::string no_destination =
+      absl::StrCat(R"({"events":[)", MessageEventJson("01J000000000000000000000R3"), "]}");
   const std::vector<Case> cases = {
       {"unknown key",
        "POST",
@@ -209,6 +211,12 @@ TEST_F(WebhookTest, EveryRefusalHasItsStatusAndStoresNothing) {
        not_shape,
        {{"x-line-signature", TestSignature(Channel1().secret, not_shape)}},
        400},
+      {"no destination (LINE's spec requires it)",
+       "POST",
+       url_,
+       no_destination,
+       {{"x-line-signature", TestSignature(Channel1().secret, no_destination)}},
+       400},
       {"another bot's destination",
        "POST",
        url_,
@@ -223,6 +231,10 @@ TEST_F(WebhookTest, EveryRefusalHasItsStatusAndStoresNothing) {
     EXPECT_EQ(response->status, c.status) << c.name << ": " << response->body;
     EXPECT_THAT(Events(), SizeIs(0)) << c.name;
   }
+  EXPECT_EQ(
+      Post(no_destination, {{"x-line-signature", TestSignature(Channel1().secret, no_destination)}})
+          .body,
+      "not a LINE webhook body: no \"destination\"\n");
   // The header name's case does not matter for a good request either.
   EXPECT_EQ(Post(good, {{"X-Line-Signature", signature}}).status, 200);
   EXPECT_THAT(Events(), SizeIs(1));
@@ -261,6 +273,35 @@ TEST_F(WebhookTest, UnbindingRetiresTheUrl) {
   EXPECT_EQ(JsonField(Send(R"({"generate":{"count":1}})"), "/status"), "404");
   // The events received while bound stay readable by the team.
   EXPECT_THAT(Events(), SizeIs(1));
+}
+
+// A redelivery can come long after the first delivery, after the OA was unbound and bound again:
+// the event is the OA's, and it is stored once.
+TEST_F(WebhookTest, ARedeliveryAfterARebindIsStoredOnce) {
+  const std::string report = Send(R"({"generate":{"count":1,"type":"message"}})");
+  const std::string id = JsonField(report, "/webhook_event_ids/0");
+  ASSERT_EQ(id.size(), 26u) << report;
+  v1::UnbindChannelRequest unbind;
+  unbind.set_team_id(kTeam);
+  unbind.set_channel_id(Channel1().channel_id);
+  v1::UnbindChannelResponse unbound;
+  ASSERT_TRUE(channeld_->stub().UnbindChannel(Context().get(), unbind, &unbound).ok());
+  const std::string new_url = BindAndRegister(Channel1());
+  ASSERT_NE(new_url, url_);
+
+  auto redelivered =
+      line_->Control("POST", "/fake/channels/" + Channel1().channel_id + "/webhooks/redeliver",
+                     absl::StrCat(R"({"webhook_event_id":")", id, R"("})"));
+  ASSERT_TRUE(redelivered.ok());
+  EXPECT_EQ(JsonField(redelivered->body, "/status"), "200") << redelivered->body;
+  // A new event reaches the new binding: the redelivery went there too.
+  EXPECT_EQ(JsonField(Send(R"({"generate":{"count":1,"type":"message"}})"), "/status"), "200");
+
+  const std::vector<v1::Event> events = Events(Channel1().channel_id);
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_EQ(events[0].webhook_event_id(), id);
+  EXPECT_FALSE(events[0].redelivery());
+  EXPECT_NE(events[1].webhook_event_id(), id);
 }
 
 TEST_F(WebhookTest, KeepAliveServesManyRequestsOnOneConnection) {

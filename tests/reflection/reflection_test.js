@@ -90,7 +90,8 @@ async function main() {
   const methods = (await reflection.listMethods('linechannel.v1.ChannelService')).map((m) => m.name);
   console.log('ChannelService methods:', methods.join(', '));
   for (const name of ['BindChannel', 'UnbindChannel', 'GetWebhookUrl', 'VerifyWebhook',
-    'GetChannel', 'ListChannels', 'UpdateCredentials', 'ReplyMessage', 'PushMessage', 'GetPush',
+    'GetChannel', 'ListChannels', 'UpdateCredentials', 'ListAuditEntries', 'ReplyMessage',
+    'PushMessage', 'GetPush',
     'GetProfile', 'GetMessageContent', 'GetMessageQuota', 'MarkAsRead', 'ShowLoadingAnimation']) {
     assert.ok(methods.includes(name), `ChannelService has ${name}`);
   }

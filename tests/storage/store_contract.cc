@@ -285,11 +285,87 @@ TEST_P(StoreContractTest, EveryChangeWritesOneAuditRowInOrder) {
                 Field(&AuditRecord::at, kT0 + absl::Minutes(2)))));
   for (const AuditRecord& record : *audit) {
     EXPECT_EQ(record.binding_row_id, stored->row_id);
+    EXPECT_EQ(record.binding_id, stored->binding_id);
     EXPECT_EQ(record.team_id, "t1");
     EXPECT_EQ(record.channel_id, "100");
   }
   EXPECT_LT((*audit)[0].id, (*audit)[1].id);
   EXPECT_LT((*audit)[1].id, (*audit)[2].id);
+}
+
+TEST_P(StoreContractTest, ListTeamAuditPagesTheTeamsRowsNewestFirstWithUnboundBindings) {
+  // t1 binds 100, updates it, unbinds it and binds it again; binds 200; t2 binds 100 once
+  // t1's first binding is gone and binds 300.
+  absl::StatusOr<Binding> first = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(first.ok());
+  CredentialUpdate update;
+  update.access_token = SealedValue{"k2", "new-token"};
+  ASSERT_TRUE(store_.bindings
+                  ->ReplaceCredentials(first->row_id, update,
+                                       {"op2", kT0 + absl::Minutes(1), "channel_access_token"})
+                  .ok());
+  ASSERT_TRUE(store_.bindings->MarkUnbound("t1", "100", {"op3", kT0 + absl::Minutes(2), ""}).ok());
+  ASSERT_TRUE(Insert(MakeBinding("t2", "100")).ok());
+  ASSERT_TRUE(store_.bindings->MarkUnbound("t2", "100", {"op9", kT0 + absl::Minutes(3), ""}).ok());
+  absl::StatusOr<Binding> second = Insert(MakeBinding("t1", "100", 1));
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(Insert(MakeBinding("t1", "200")).ok());
+  ASSERT_TRUE(Insert(MakeBinding("t2", "300")).ok());
+
+  const auto read_all = [&](const std::string& team, const std::string& channel, int limit,
+                            int* pages) {
+    std::vector<AuditRecord> seen;
+    int64_t before = 0;
+    *pages = 0;
+    do {
+      absl::StatusOr<AuditPage> page =
+          store_.bindings->ListTeamAudit(team, channel, before, limit);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      seen.insert(seen.end(), page->records.begin(), page->records.end());
+      before = page->next_before_id;
+      ++*pages;
+    } while (before != 0 && *pages < 100);
+    return seen;
+  };
+  const auto actions = [](const std::vector<AuditRecord>& records) {
+    std::vector<std::string> out;
+    for (const AuditRecord& r : records) out.push_back(absl::StrCat(r.channel_id, ":", r.action));
+    return out;
+  };
+
+  int pages = 0;
+  std::vector<AuditRecord> all = read_all("t1", "", 2, &pages);
+  EXPECT_THAT(actions(all), ElementsAre("200:bind", "100:bind", "100:unbind",
+                                        "100:update_credentials", "100:bind"));
+  EXPECT_EQ(pages, 3);
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i - 1].id, all[i].id);
+  for (const AuditRecord& r : all) EXPECT_EQ(r.team_id, "t1");
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[1].binding_id, "id-t1-100-1");
+  EXPECT_EQ(all[1].binding_row_id, second->row_id);
+  EXPECT_EQ(all[2].binding_id, "id-t1-100-0");
+  EXPECT_EQ(all[2].binding_row_id, first->row_id);
+  EXPECT_EQ(all[2].actor, "op3");
+  EXPECT_EQ(all[2].at, kT0 + absl::Minutes(2));
+  EXPECT_EQ(all[3].actor, "op2");
+  EXPECT_EQ(all[3].detail, "channel_access_token");
+  EXPECT_EQ(all[4].actor, "tester");
+  EXPECT_EQ(all[4].at, kT0);
+
+  // The channel filter, and one page when the limit covers everything.
+  EXPECT_THAT(actions(read_all("t1", "100", 10, &pages)),
+              ElementsAre("100:bind", "100:unbind", "100:update_credentials", "100:bind"));
+  EXPECT_EQ(pages, 1);
+  EXPECT_THAT(actions(read_all("t1", "100", 4, &pages)), SizeIs(4));
+  EXPECT_EQ(pages, 1);
+  // Another team's rows never show, also for a channel both teams bound.
+  EXPECT_THAT(actions(read_all("t2", "", 10, &pages)),
+              ElementsAre("300:bind", "100:unbind", "100:bind"));
+  EXPECT_THAT(actions(read_all("t2", "200", 10, &pages)), IsEmpty());
+  EXPECT_THAT(actions(read_all("t3", "", 10, &pages)), IsEmpty());
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(store_.bindings->ListTeamAudit("t1", "", 0, 0).status()));
 }
 
 TEST_P(StoreContractTest, SetAttentionReplacesTheFindingsOfAnActiveBinding) {
@@ -568,6 +644,41 @@ TEST_P(StoreContractTest, EventsAreDeduplicatedPerOaByWebhookEventId) {
   EXPECT_EQ(Append(*b, {Event("e1")})->stored, 1);
   EXPECT_EQ(Append(*a, {Event(""), Event("")})->stored, 2);
   EXPECT_THAT(Read("t1"), SizeIs(4));
+}
+
+// LINE may redeliver an event long after it first came: by then the OA may have been unbound
+// and bound again, by the same team or another one.
+TEST_P(StoreContractTest, AnEventOfAnOaIsStoredOnceAcrossUnbindAndRebind) {
+  absl::StatusOr<Binding> first = Insert(MakeBinding("t1", "100"));
+  absl::StatusOr<Binding> other_oa = Insert(MakeBinding("t1", "200"));
+  ASSERT_TRUE(first.ok() && other_oa.ok());
+  ASSERT_EQ(Append(*first, {Event("e1")})->stored, 1);
+  ASSERT_TRUE(store_.bindings->MarkUnbound("t1", "100", {"op", kT0, ""}).ok());
+
+  for (const std::string team : {"t1", "t2"}) {
+    SCOPED_TRACE(team);
+    absl::StatusOr<Binding> again = Insert(MakeBinding(team, "100", team == "t1" ? 1 : 2));
+    ASSERT_TRUE(again.ok()) << again.status();
+    ASSERT_NE(again->row_id, first->row_id);
+    NewEvent redelivered = Event("e1");
+    redelivered.redelivery = true;
+    absl::StatusOr<AppendResult> result = Append(*again, {redelivered, Event("e2-" + team)});
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->stored, 1);
+    EXPECT_EQ(result->duplicates, 1);
+    ASSERT_TRUE(store_.bindings->MarkUnbound(team, "100", {"op", kT0, ""}).ok());
+  }
+  // The id is still new to another OA.
+  EXPECT_EQ(Append(*other_oa, {Event("e1")})->stored, 1);
+
+  std::vector<StoredEvent> events = Read("t1", "100");
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_EQ(events[0].binding_id, first->binding_id);
+  EXPECT_EQ(events[0].event.webhook_event_id, "e1");
+  EXPECT_FALSE(events[0].event.redelivery);
+  EXPECT_EQ(events[1].event.webhook_event_id, "e2-t1");
+  EXPECT_THAT(Read("t2", "100"), SizeIs(1));
+  EXPECT_THAT(Read("t1", "200"), SizeIs(1));
 }
 
 TEST_P(StoreContractTest, SimultaneousCopiesOfAnEventStoreItOnce) {

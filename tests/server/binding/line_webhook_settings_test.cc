@@ -39,7 +39,7 @@ class LineWebhookSettingsTest : public ::testing::Test {
     FakeLineApi::Channel channel;
     channel.secret = kSecret;
     channel.token = kToken;
-    channel.bot = {"Ubot", "@123abcde", "", "Shop"};
+    channel.bot = {"Ubot", "@123abcde", "", "Shop", LineChatMode::kBot, LineMarkAsReadMode::kAuto};
     channel.webhook = {kUrl, true};
     channel.test = {true, "2026-01-01T00:00:00Z", 200, "OK", "200"};
     line_.AddChannel(kChannel, channel);
@@ -99,7 +99,7 @@ class LineWebhookSettingsTest : public ::testing::Test {
 TEST_F(LineWebhookSettingsTest, AllGoodIsOkAndTheBindingIsActive) {
   const auto r = Verify();
   EXPECT_EQ(r.verdict, Verdict::kOk) << r.summary;
-  ASSERT_THAT(r.checks, SizeIs(6));
+  ASSERT_THAT(r.checks, SizeIs(7));
   for (const auto& check : r.checks) {
     if (check.kind == CheckKind::kRecentTraffic) continue;  // The fake delivered nothing.
     EXPECT_EQ(check.result, CheckResult::kPass) << check.summary;
@@ -107,6 +107,80 @@ TEST_F(LineWebhookSettingsTest, AllGoodIsOkAndTheBindingIsActive) {
   EXPECT_FALSE(r.from_cache);
   EXPECT_EQ(HealthOf(Binding()).state, BindingState::kActive);
   EXPECT_TRUE(Binding().checked_at.has_value());
+}
+
+TEST_F(LineWebhookSettingsTest, ChatOffIsPlanAAndPasses) {
+  const auto r = Verify();
+  EXPECT_EQ(r.chat_mode, LineChatMode::kBot);
+  EXPECT_EQ(r.mark_as_read_mode, LineMarkAsReadMode::kAuto);
+  const WebhookCheck check = CheckOf(r, CheckKind::kResponseSettings);
+  EXPECT_EQ(check.result, CheckResult::kPass);
+  EXPECT_THAT(check.summary, HasSubstr("Plan A"));
+  EXPECT_THAT(check.summary, HasSubstr("answered only from our product"));
+  EXPECT_THAT(check.evidence, HasSubstr("chatMode=bot"));
+  EXPECT_THAT(check.next_step, IsEmpty());
+}
+
+TEST_F(LineWebhookSettingsTest, TheLastKeptAnswersChatModesAreReadWithoutLine) {
+  EXPECT_EQ(checks_->LastResponseSettings(Binding()).chat_mode, LineChatMode::kUnknown);
+  Verify();
+  const int calls = line_.calls();
+  const ResponseSettings last = checks_->LastResponseSettings(Binding());
+  EXPECT_EQ(last.chat_mode, LineChatMode::kBot);
+  EXPECT_EQ(last.mark_as_read_mode, LineMarkAsReadMode::kAuto);
+  EXPECT_EQ(line_.calls(), calls);
+}
+
+TEST_F(LineWebhookSettingsTest, ChatOnIsPlanBAndListsTheManualSteps) {
+  Change([](auto& c) {
+    c.bot.chat_mode = LineChatMode::kChat;
+    c.bot.mark_as_read_mode = LineMarkAsReadMode::kManual;
+  });
+  const auto r = Verify();
+  EXPECT_EQ(r.verdict, Verdict::kOk) << r.summary;
+  EXPECT_EQ(r.chat_mode, LineChatMode::kChat);
+  EXPECT_EQ(r.mark_as_read_mode, LineMarkAsReadMode::kManual);
+  const WebhookCheck check = CheckOf(r, CheckKind::kResponseSettings);
+  EXPECT_EQ(check.result, CheckResult::kWarning);
+  EXPECT_THAT(check.summary, HasSubstr("Plan B"));
+  EXPECT_THAT(check.evidence, HasSubstr("markAsReadMode=manual"));
+  EXPECT_THAT(check.next_step, HasSubstr("greeting message, auto-response and response hours"));
+  EXPECT_THAT(check.next_step, HasSubstr("cannot read"));
+  EXPECT_EQ(HealthOf(Binding()).state, BindingState::kActive) << "a choice, not a fault";
+}
+
+TEST_F(LineWebhookSettingsTest, AChatModeLineDidNotGiveIsSkippedWithBothPlans) {
+  Change([](auto& c) { c.bot.chat_mode = LineChatMode::kUnknown; });
+  const auto r = Verify();
+  EXPECT_EQ(r.verdict, Verdict::kOk) << r.summary;
+  const WebhookCheck check = CheckOf(r, CheckKind::kResponseSettings);
+  EXPECT_EQ(check.result, CheckResult::kSkipped);
+  EXPECT_THAT(check.next_step, HasSubstr("Plan A"));
+  EXPECT_THAT(check.next_step, HasSubstr("Plan B"));
+}
+
+TEST_F(LineWebhookSettingsTest, WithUseWebhookOffThePlanWaitsForTheWebhook) {
+  Change([](auto& c) { c.webhook.active = false; });
+  const auto r = Verify();
+  EXPECT_THAT(CheckOf(r, CheckKind::kResponseSettings).summary, HasSubstr("once the webhook"));
+}
+
+TEST_F(LineWebhookSettingsTest, ARepeatedAnswerHasTheCurrentChatMode) {
+  Build(1);
+  EXPECT_FALSE(Verify().from_cache);
+  Change([](auto& c) { c.bot.chat_mode = LineChatMode::kChat; });
+  const auto cached = Verify();
+  EXPECT_TRUE(cached.from_cache);
+  EXPECT_EQ(cached.chat_mode, LineChatMode::kChat);
+  int response_settings = 0;
+  for (const WebhookCheck& check : cached.checks) {
+    if (check.kind != CheckKind::kResponseSettings) continue;
+    ++response_settings;
+    EXPECT_THAT(check.summary, HasSubstr("Plan B"));
+  }
+  EXPECT_EQ(response_settings, 1);
+  ASSERT_THAT(cached.checks, SizeIs(7));
+  EXPECT_EQ(cached.checks[3].kind, CheckKind::kResponseSettings) << "after the webhook checks";
 }
 
 TEST_F(LineWebhookSettingsTest, ARevokedTokenFailsAndSkipsWhatNeedsIt) {
@@ -117,6 +191,8 @@ TEST_F(LineWebhookSettingsTest, ARevokedTokenFailsAndSkipsWhatNeedsIt) {
   EXPECT_THAT(CheckOf(r, CheckKind::kAccessTokenValid).next_step, HasSubstr("UpdateCredentials"));
   EXPECT_EQ(CheckOf(r, CheckKind::kWebhookUrlMatches).result, CheckResult::kSkipped);
   EXPECT_EQ(CheckOf(r, CheckKind::kLineTestDelivered).result, CheckResult::kSkipped);
+  EXPECT_EQ(CheckOf(r, CheckKind::kResponseSettings).result, CheckResult::kSkipped);
+  EXPECT_EQ(r.chat_mode, LineChatMode::kUnknown);
   const BindingHealth health = HealthOf(Binding());
   EXPECT_EQ(health.state, BindingState::kNeedsAttention);
   ASSERT_THAT(health.reasons, SizeIs(1));
@@ -193,8 +269,8 @@ TEST_F(LineWebhookSettingsTest, TheTestBudgetIsNeverExceededAndTheLastResultIsRe
   EXPECT_EQ(absl::ToInt64Seconds(cached.result_age), 5 * 60);
   EXPECT_THAT(cached.summary, HasSubstr("used up"));
   EXPECT_EQ(cached.verdict, Verdict::kOk);
-  // The token and URL are asked again (they cost no test), but no test call was made.
-  EXPECT_EQ(line_.calls(), calls + 2);
+  // The token, URL and bot info are asked again (they cost no test), but no test call was made.
+  EXPECT_EQ(line_.calls(), calls + 3);
   // An hour after the first test, the budget is back.
   clock_.Advance(absl::Minutes(46));
   EXPECT_FALSE(Verify().from_cache);

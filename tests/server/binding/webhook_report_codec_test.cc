@@ -18,6 +18,8 @@ WebhookReport FullReport() {
   report.summary = "One thing needs fixing: \"Use webhook\" is off.";
   report.checked_at = absl::FromUnixMicros(1'800'000'000'123'456);
   report.last_signed_request = absl::FromUnixMicros(1'799'999'000'000'001);
+  report.chat_mode = LineChatMode::kChat;
+  report.mark_as_read_mode = LineMarkAsReadMode::kManual;
   report.checks = {
       {CheckKind::kAccessTokenValid, CheckResult::kPass, "The access token works.",
        "client_id=1656000001", ""},
@@ -35,6 +37,8 @@ void ExpectSameFindings(const WebhookReport& got, const WebhookReport& want) {
   EXPECT_EQ(got.checked_at, want.checked_at);
   EXPECT_EQ(got.last_signed_request, want.last_signed_request);
   EXPECT_EQ(got.last_bad_signature, want.last_bad_signature);
+  EXPECT_EQ(got.chat_mode, want.chat_mode);
+  EXPECT_EQ(got.mark_as_read_mode, want.mark_as_read_mode);
   ASSERT_EQ(got.checks.size(), want.checks.size());
   for (size_t i = 0; i < want.checks.size(); ++i) {
     EXPECT_EQ(got.checks[i].kind, want.checks[i].kind) << i;
@@ -53,6 +57,26 @@ TEST(WebhookReportCodecTest, ARecordIsVersionedJson) {
   EXPECT_EQ(JsonField(text, "/checks/1/kind"), "WEBHOOK_ENABLED");
   EXPECT_EQ(JsonField(text, "/checks/1/result"), "FAIL");
   EXPECT_EQ(JsonField(text, "/last_bad_signature_us"), "") << "unset times are left out";
+  EXPECT_EQ(JsonField(text, "/chat_mode"), "CHAT");
+  EXPECT_EQ(JsonField(text, "/mark_as_read_mode"), "MANUAL");
+  EXPECT_EQ(JsonField(EncodeWebhookReport(WebhookReport()), "/chat_mode"), "")
+      << "unknown modes are left out";
+}
+
+TEST(WebhookReportCodecTest, ARecordFromBeforeTheResponseSettingsCheckStillReads) {
+  // Exactly what servers wrote before the chat modes and RESPONSE_SETTINGS were added.
+  const std::string old_record =
+      R"({"format":"webhook_report/1","verdict":"OK","summary":"All good.",)"
+      R"("checked_at_us":1800000000000000,"last_signed_request_us":1799999999000000,)"
+      R"("checks":[{"kind":"ACCESS_TOKEN_VALID","result":"PASS","summary":"The access token )"
+      R"(works.","evidence":"client_id=1656000001","next_step":""}]})";
+  std::optional<WebhookReport> decoded = DecodeWebhookReport(old_record);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->summary, "All good.");
+  EXPECT_EQ(decoded->chat_mode, LineChatMode::kUnknown);
+  EXPECT_EQ(decoded->mark_as_read_mode, LineMarkAsReadMode::kUnknown);
+  ASSERT_EQ(decoded->checks.size(), 1u);
+  EXPECT_EQ(decoded->checks[0].kind, CheckKind::kAccessTokenValid);
 }
 
 TEST(WebhookReportCodecTest, EveryFindingSurvivesARoundTrip) {
@@ -66,12 +90,18 @@ TEST(WebhookReportCodecTest, EveryFindingSurvivesARoundTrip) {
   every_value.last_bad_signature = absl::FromUnixSeconds(5);
   for (CheckKind kind :
        {CheckKind::kAccessTokenValid, CheckKind::kWebhookUrlMatches, CheckKind::kWebhookEnabled,
-        CheckKind::kLineTestDelivered, CheckKind::kSignatureVerified, CheckKind::kRecentTraffic}) {
+        CheckKind::kLineTestDelivered, CheckKind::kSignatureVerified, CheckKind::kRecentTraffic,
+        CheckKind::kResponseSettings}) {
     for (CheckResult result :
          {CheckResult::kPass, CheckResult::kFail, CheckResult::kSkipped, CheckResult::kWarning}) {
       every_value.checks.push_back({kind, result, "s", "e", "n"});
     }
   }
+  decoded = DecodeWebhookReport(EncodeWebhookReport(every_value));
+  ASSERT_TRUE(decoded.has_value());
+  ExpectSameFindings(*decoded, every_value);
+  every_value.chat_mode = LineChatMode::kBot;
+  every_value.mark_as_read_mode = LineMarkAsReadMode::kAuto;
   decoded = DecodeWebhookReport(EncodeWebhookReport(every_value));
   ASSERT_TRUE(decoded.has_value());
   ExpectSameFindings(*decoded, every_value);
@@ -127,6 +157,8 @@ TEST(WebhookReportCodecTest, GarbageAndOtherFormatsReadAsNone) {
                        R"("summary":"","evidence":"","next_step":""}]})"),
            std::string(R"({"format":"webhook_report/1","verdict":"OK","summary":"",)"
                        R"("checked_at_us":0,"checks":[7]})"),
+           std::string(R"({"format":"webhook_report/1","verdict":"OK","summary":"",)"
+                       R"("checked_at_us":0,"chat_mode":"HYBRID","checks":[]})"),
        }) {
     EXPECT_FALSE(DecodeWebhookReport(text).has_value()) << text;
   }

@@ -154,6 +154,29 @@ TEST(ValidateListChannelsTest, ChecksPageSizeAndToken) {
   EXPECT_TRUE(ValidateListChannels(request).ok());
 }
 
+TEST(ValidateListAuditEntriesTest, ChecksAnOptionalChannelPageSizeAndAnAuditToken) {
+  v1::ListAuditEntriesRequest request;
+  request.set_team_id("t");
+  EXPECT_TRUE(ValidateListAuditEntries(request).ok());
+  request.set_channel_id("1656000001");
+  request.set_page_size(1000);
+  EXPECT_TRUE(ValidateListAuditEntries(request).ok());
+  request.set_channel_id("12x");
+  request.set_page_size(1001);
+  EXPECT_THAT(Fields(ValidateListAuditEntries(request)), ElementsAre("channel_id", "page_size"));
+  request.set_channel_id("");
+  request.set_page_size(-1);
+  EXPECT_THAT(Fields(ValidateListAuditEntries(request)), ElementsAre("page_size"));
+  request.set_page_size(0);
+  // A ListChannels token is another kind of position.
+  request.set_page_token(EncodePageToken(42));
+  EXPECT_THAT(Fields(ValidateListAuditEntries(request)), ElementsAre("page_token"));
+  request.set_page_token(EncodeAuditPageToken(42));
+  EXPECT_TRUE(ValidateListAuditEntries(request).ok());
+  request.set_team_id("");
+  EXPECT_THAT(Fields(ValidateListAuditEntries(request)), ElementsAre("team_id"));
+}
+
 TEST(ValidateBindingRefTest, ChecksBothParts) {
   EXPECT_TRUE(ValidateBindingRef("t", "1").ok());
   EXPECT_THAT(Fields(ValidateBindingRef("", "")), ElementsAre("team_id", "channel_id"));
@@ -167,6 +190,11 @@ TEST(PageTokenTest, RoundTripsAndRejectsForgeries) {
   EXPECT_FALSE(DecodePageToken("YWZ0ZXI6LTE", &row));  // "after:-1"
   EXPECT_FALSE(DecodePageToken("!!!!", &row));
   EXPECT_FALSE(DecodePageToken(std::string(100, 'A'), &row));
+
+  EXPECT_TRUE(DecodeAuditPageToken(EncodeAuditPageToken(777), &row));
+  EXPECT_EQ(row, 777);
+  EXPECT_FALSE(DecodeAuditPageToken(EncodePageToken(777), &row));
+  EXPECT_FALSE(DecodePageToken(EncodeAuditPageToken(777), &row));
 }
 
 TEST(NormalizeLineIdTest, DropsTheAtAndLowerCases) {

@@ -85,8 +85,34 @@ TEST(CurlLineApiTest, GetsBotInfoWithABearerToken) {
   EXPECT_EQ(bot->basic_id, "@123abcde");
   EXPECT_EQ(bot->premium_id, "@shop");
   EXPECT_EQ(bot->display_name, "Shop \xF0\x9F\x98\x80");
+  EXPECT_EQ(bot->chat_mode, LineChatMode::kChat);
+  EXPECT_EQ(bot->mark_as_read_mode, LineMarkAsReadMode::kManual);
   EXPECT_EQ(server.requests()[0].method, "GET");
   EXPECT_EQ(server.requests()[0].headers.at("authorization"), "Bearer the-token");
+}
+
+TEST(CurlLineApiTest, ReadsBothChatModesAndLeavesAnUnknownOneUnknown) {
+  struct Case {
+    std::string fields;
+    LineChatMode chat;
+    LineMarkAsReadMode read;
+  } cases[] = {{R"(,"chatMode":"bot","markAsReadMode":"auto")", LineChatMode::kBot,
+                LineMarkAsReadMode::kAuto},
+               {R"(,"chatMode":"chat","markAsReadMode":"manual")", LineChatMode::kChat,
+                LineMarkAsReadMode::kManual},
+               {R"(,"chatMode":"hybrid","markAsReadMode":7)", LineChatMode::kUnknown,
+                LineMarkAsReadMode::kUnknown},
+               {"", LineChatMode::kUnknown, LineMarkAsReadMode::kUnknown}};
+  for (const Case& c : cases) {
+    ScriptedHttpServer server([&](const Request&) {
+      return Response{200, R"({"userId":"Uabc","basicId":"@123abcde")" + c.fields + "}"};
+    });
+    CurlLineApi line = Client(server);
+    auto bot = line.GetBotInfo(Secret("t"), Soon());
+    ASSERT_TRUE(bot.ok()) << bot.status() << c.fields;
+    EXPECT_EQ(bot->chat_mode, c.chat) << c.fields;
+    EXPECT_EQ(bot->mark_as_read_mode, c.read) << c.fields;
+  }
 }
 
 TEST(CurlLineApiTest, BotErrorsCarryMessageAndDetails) {

@@ -57,21 +57,32 @@ TEST(WebhookPayloadTest, AnEmptyEventsArrayIsAVerifyRequest) {
   ASSERT_TRUE(ParseWebhookPayload(R"({"events":[ ],"destination":"U1"})").ok());
 }
 
+// The SDKs' older payloads have no `destination`, which LINE's spec requires: they are refused
+// as they are, and read (events and their bytes) once a destination is added in front.
 TEST(WebhookPayloadTest, ReadsTheSdksOwnPayloads) {
   struct Case {
     std::string file;
     size_t events;
-  } cases[] = {{"node_middleware_body.json", 1},
+    bool has_destination;
+  } cases[] = {{"node_middleware_body.json", 1, true},
                {"java_spring-boot_line-bot-spring-boot-webmvc_src_test_resources_callback-"
                 "request.json",
-                2},
+                2, false},
                {"java_spring-boot_line-bot-spring-boot-webmvc_src_test_resources_callback-"
                 "request-with-destination.json",
-                0},
-               {"ruby_v1_VALIDATION_CONTENT.json", 0},
-               {"php_SignatureValidatorTest_json.txt", 0}};
+                0, true},
+               {"ruby_v1_VALIDATION_CONTENT.json", 0, false},
+               {"php_SignatureValidatorTest_json.txt", 0, false}};
   for (const Case& c : cases) {
-    const std::string body = Vector(c.file);
+    std::string body = Vector(c.file);
+    ASSERT_FALSE(body.empty()) << c.file;
+    if (!c.has_destination) {
+      auto refused = ParseWebhookPayload(body);
+      ASSERT_FALSE(refused.ok()) << c.file;
+      EXPECT_EQ(refused.status().message(), "not a LINE webhook body: no \"destination\"");
+      ASSERT_EQ(body.front(), '{') << c.file;
+      body.insert(1, R"("destination":"U0123456789abcdef0123456789abcdef",)");
+    }
     auto payload = ParseWebhookPayload(body);
     ASSERT_TRUE(payload.ok()) << c.file << ": " << payload.status();
     if (c.events > 0) {
@@ -82,18 +93,20 @@ TEST(WebhookPayloadTest, ReadsTheSdksOwnPayloads) {
       EXPECT_NE(body.find(e.raw_json), std::string::npos) << c.file;
       EXPECT_EQ(e.raw_json.front(), '{');
       EXPECT_EQ(e.raw_json.back(), '}');
-      auto again = ParseWebhookPayload(absl::StrCat(R"({"events":[)", e.raw_json, "]}"));
+      auto again =
+          ParseWebhookPayload(absl::StrCat(R"({"destination":"U1","events":[)", e.raw_json, "]}"));
       ASSERT_TRUE(again.ok()) << again.status();
       EXPECT_EQ(again->events[0].type, e.type);
     }
   }
 }
 
-TEST(WebhookPayloadTest, OlderPayloadsWithoutIdsOrDestinationAndUnknownTypesAreAccepted) {
+TEST(WebhookPayloadTest, OlderEventsWithoutIdsAndUnknownTypesAreAccepted) {
   auto payload = ParseWebhookPayload(
-      R"({"events":[{"type":"somethingNew2030","timestamp":1,"extra":{"a":[1,2,{"b":null}]}}]})");
+      R"({"destination":"U1","events":[{"type":"somethingNew2030","timestamp":1,)"
+      R"("extra":{"a":[1,2,{"b":null}]}}]})");
   ASSERT_TRUE(payload.ok()) << payload.status();
-  EXPECT_FALSE(payload->destination.has_value());
+  EXPECT_EQ(payload->destination, "U1");
   EXPECT_EQ(payload->events[0].type, "somethingNew2030");
   EXPECT_FALSE(payload->events[0].webhook_event_id.has_value());
 }
@@ -111,16 +124,23 @@ TEST(WebhookPayloadTest, RefusesWhatIsNotLinesShape) {
       {R"({"destination":"U1"})", "no \"events\" array"},
       {R"({"destination":"U1","events":{}})", "no \"events\" array"},
       {R"({"destination":1,"events":[]})", "\"destination\" is not a string"},
-      {R"({"events":[1]})", "events[0] is not an object"},
-      {R"({"events":[{"timestamp":1}]})", "events[0] has no \"type\" string"},
-      {R"({"events":[{"type":"","timestamp":1}]})", "events[0] has no \"type\" string"},
-      {R"({"events":[{"type":"message"}]})", "no integer \"timestamp\""},
-      {R"({"events":[{"type":"message","timestamp":"1"}]})", "no integer \"timestamp\""},
-      {R"({"events":[{"type":"message","timestamp":1.5}]})", "no integer \"timestamp\""},
-      {R"({"events":[{"type":"message","timestamp":-1}]})", "outside years"},
-      {R"({"events":[{"type":"message","timestamp":99999999999999999}]})", "outside years"},
-      {R"({"events":[],"events":[]})", "appears twice"},
-      {R"({"events":[{"type":"x","timestamp":1,"v":tru}]})", ""},
+      {R"({"events":[]})", "no \"destination\""},
+      {R"({"events":[{"type":"message","timestamp":1,"webhookEventId":"01J"}]})",
+       "no \"destination\""},
+      {R"({"destination":"U1","events":[1]})", "events[0] is not an object"},
+      {R"({"destination":"U1","events":[{"timestamp":1}]})", "events[0] has no \"type\" string"},
+      {R"({"destination":"U1","events":[{"type":"","timestamp":1}]})",
+       "events[0] has no \"type\" string"},
+      {R"({"destination":"U1","events":[{"type":"message"}]})", "no integer \"timestamp\""},
+      {R"({"destination":"U1","events":[{"type":"message","timestamp":"1"}]})",
+       "no integer \"timestamp\""},
+      {R"({"destination":"U1","events":[{"type":"message","timestamp":1.5}]})",
+       "no integer \"timestamp\""},
+      {R"({"destination":"U1","events":[{"type":"message","timestamp":-1}]})", "outside years"},
+      {R"({"destination":"U1","events":[{"type":"message","timestamp":99999999999999999}]})",
+       "outside years"},
+      {R"({"destination":"U1","events":[],"events":[]})", "appears twice"},
+      {R"({"destination":"U1","events":[{"type":"x","timestamp":1,"v":tru}]})", ""},
   };
   for (const auto& c : cases) {
     auto payload = ParseWebhookPayload(c.body);
@@ -131,10 +151,13 @@ TEST(WebhookPayloadTest, RefusesWhatIsNotLinesShape) {
 }
 
 TEST(WebhookPayloadTest, RefusesInvalidUtf8AndDeepNesting) {
+  EXPECT_FALSE(ParseWebhookPayload(
+                   std::string(R"({"destination":"U1","events":[{"type":"m\xff","timestamp":1}]})"))
+                   .ok());
   EXPECT_FALSE(
-      ParseWebhookPayload(std::string(R"({"events":[{"type":"m\xff","timestamp":1}]})")).ok());
-  EXPECT_FALSE(ParseWebhookPayload(std::string("{\"events\":[],\"x\":\"\xc3\x28\"}")).ok());
-  std::string deep = R"({"events":[{"type":"m","timestamp":1,"x":)";
+      ParseWebhookPayload(std::string("{\"destination\":\"U1\",\"events\":[],\"x\":\"\xc3\x28\"}"))
+          .ok());
+  std::string deep = R"({"destination":"U1","events":[{"type":"m","timestamp":1,"x":)";
   for (int i = 0; i < 100; ++i) deep += "[";
   for (int i = 0; i < 100; ++i) deep += "]";
   deep += "}]}";

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/binding/binding_health.h"
 #include "server/crypto/key_ring.h"
@@ -15,6 +16,7 @@
 #include "storage/sqlite/sqlite_store.h"
 #include "tests/storage/make_binding.h"
 #include "tests/server/fakes.h"
+#include "tests/support/line_vectors.h"
 #include "tests/support/temp_dir.h"
 
 namespace linechannel::server {
@@ -60,14 +62,19 @@ class WebhookReceiverTest : public ::testing::Test {
     return *sealer_->Seal(Secret(value), SecretContext(kChannel));
   }
 
-  int Receive(const std::string& secret, const std::string& body) {
+  // The answer to `body` signed with `secret`.
+  WebhookReceiver::Outcome Answer(const std::string& secret, const std::string& body) {
     absl::StatusOr<WebhookReceiver::Target> target = receiver_->Resolve(kKey);
     EXPECT_TRUE(target.ok()) << target.status();
-    if (!target.ok()) return 0;
-    std::promise<int> answered;
+    if (!target.ok()) return {};
+    std::promise<WebhookReceiver::Outcome> answered;
     receiver_->Receive(*target, WebhookSignature(Secret(secret), body), body,
-                       [&](WebhookReceiver::Outcome o) { answered.set_value(o.http_status); });
+                       [&](WebhookReceiver::Outcome o) { answered.set_value(o); });
     return answered.get_future().get();
+  }
+
+  int Receive(const std::string& secret, const std::string& body) {
+    return Answer(secret, body).http_status;
   }
 
   BindingState State() { return HealthOf(*cache_->FindActive("team", kChannel)).state; }
@@ -131,6 +138,51 @@ TEST_F(WebhookReceiverTest, ABadSignatureShowsAtOnceAndTheNextGoodRequestHealsIt
   clock_.Advance(absl::Seconds(1));
   EXPECT_EQ(Receive(kSecret, body), 200);
   EXPECT_EQ(State(), BindingState::kActive);
+}
+
+// LINE's spec requires `destination`. Bodies without it, ours and the official SDKs' older
+// ones (with their own secrets and signatures), pass the signature check and are then refused
+// as not LINE's body: 400, nothing stored, not even the signed request.
+TEST_F(WebhookReceiverTest, ACorrectlySignedBodyWithoutDestinationIsRefusedAndStoresNothing) {
+  struct Case {
+    std::string source;
+    std::string secret;
+    std::string body;
+    std::string signature;
+  };
+  const std::string ours =
+      R"({"events":[{"type":"message","timestamp":1700000000000,"mode":"active",)"
+      R"("webhookEventId":"01J000000000000000000000ND","deliveryContext":{"isRedelivery":false}}]})";
+  std::vector<Case> cases = {{"ours", kSecret, ours, ""}};
+  for (const testing::LineVector& v : testing::LoadLineVectors()) {
+    if (v.body.find("\"events\"") != std::string::npos &&
+        v.body.find("\"destination\"") == std::string::npos) {
+      cases.push_back({v.source, v.channel_secret, v.body, v.signature});
+    }
+  }
+  ASSERT_GE(cases.size(), 3u) << "the SDK vectors without destination are gone";
+
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.source);
+    if (!c.signature.empty()) {
+      ASSERT_EQ(WebhookSignature(Secret(c.secret), c.body), c.signature);
+    }
+    storage::CredentialUpdate update;
+    update.channel_secret = Seal(c.secret);
+    ASSERT_TRUE(cache_->ReplaceCredentials(row_id_, update, {"tester", clock_.Now(), ""}).ok());
+    const WebhookReceiver::Outcome outcome = Answer(c.secret, c.body);
+    EXPECT_EQ(outcome.http_status, 400);
+    EXPECT_EQ(outcome.message, "not a LINE webhook body: no \"destination\"");
+    EXPECT_EQ(outcome.stored, 0);
+  }
+  absl::StatusOr<std::vector<storage::StoredEvent>> events =
+      cache_->ReadEvents({"team", "", 0, 100});
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_THAT(*events, ::testing::IsEmpty());
+  absl::StatusOr<storage::WebhookActivity> activity = cache_->ReadActivity(row_id_);
+  ASSERT_TRUE(activity.ok()) << activity.status();
+  EXPECT_FALSE(activity->last_signed_request.has_value());
+  EXPECT_FALSE(activity->last_bad_signature.has_value());
 }
 
 }  // namespace

@@ -53,6 +53,10 @@ class CountingBindings : public BindingStore {
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t row_id) override {
     return inner_->ListAudit(row_id);
   }
+  absl::StatusOr<AuditPage> ListTeamAudit(absl::string_view team_id, absl::string_view channel_id,
+                                          int64_t before_id, int limit) override {
+    return inner_->ListTeamAudit(team_id, channel_id, before_id, limit);
+  }
   absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
                             absl::Time checked_at) override {
     return inner_->SetAttention(row_id, reasons, checked_at);

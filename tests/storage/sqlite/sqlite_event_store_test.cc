@@ -2,9 +2,11 @@
 #include <future>
 #include <vector>
 
+#include "SQLiteCpp/Database.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "tests/storage/make_binding.h"
 #include "tests/support/temp_dir.h"
@@ -120,6 +122,51 @@ TEST_F(SqliteEventStoreTest, EventsSurviveReopening) {
   Open();
   EXPECT_THAT(Read("team-a"), SizeIs(1));
   EXPECT_EQ(Append(binding_a_, "team-a", "100", {Event("e1")})->duplicates, 1);
+}
+
+// Files from before version 8 kept events once per binding, so one event can be there under
+// two bindings of an OA. The migration to once per OA keeps the earliest copy and drops the
+// later ones instead of failing.
+TEST_F(SqliteEventStoreTest, MigratingToOncePerOaKeepsTheEarliestCopyOfAnEvent) {
+  ASSERT_EQ(Append(binding_a_, "team-a", "100", {Event("e1"), Event("")})->stored, 2);
+  ASSERT_EQ(Append(binding_b_, "team-b", "200", {Event("e1")})->stored, 1);
+  ASSERT_TRUE(store_->MarkUnbound("team-a", "100", {"t", kT0, ""}).ok());
+  const int64_t rebound = Bind("team-c", "100");
+  store_.reset();
+  {
+    // Back to version 7's index, then the later copies it allowed.
+    SQLite::Database db(dir_.File("events.db"), SQLite::OPEN_READWRITE);
+    db.exec(
+        "DROP INDEX events_once_per_oa; "
+        "CREATE UNIQUE INDEX events_once ON events(binding_row_id, webhook_event_id) "
+        "WHERE webhook_event_id IS NOT NULL; PRAGMA user_version = 7;");
+    db.exec(absl::StrCat(
+        "INSERT INTO events (binding_row_id, team_id, channel_id, webhook_event_id, type, "
+        "timestamp_ms, mode, redelivery, source_type, source_user_id, source_group_id, "
+        "source_room_id, received_at_us, raw_json) SELECT ",
+        rebound,
+        ", 'team-c', channel_id, webhook_event_id, type, timestamp_ms, mode, 1, source_type, "
+        "source_user_id, source_group_id, source_room_id, received_at_us + 1, raw_json "
+        "FROM events WHERE channel_id = '100' ORDER BY seq"));
+  }
+  Open();
+  {
+    SQLite::Database db(dir_.File("events.db"), SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), CurrentSchemaVersion());
+  }
+  const std::vector<StoredEvent> first = *store_->ReadEvents({"team-a", "", 0, 100});
+  ASSERT_THAT(first, SizeIs(2));
+  EXPECT_EQ(first[0].event.webhook_event_id, "e1");
+  EXPECT_FALSE(first[0].event.redelivery);
+  // The copy without an id is not a duplicate: only the copy of e1 is gone.
+  const std::vector<StoredEvent> later = *store_->ReadEvents({"team-c", "", 0, 100});
+  ASSERT_THAT(later, SizeIs(1));
+  EXPECT_FALSE(later[0].event.webhook_event_id.has_value());
+  EXPECT_THAT(*store_->ReadEvents({"team-b", "", 0, 100}), SizeIs(1));
+  // And from now on the OA's e1 is a duplicate under any binding.
+  absl::StatusOr<AppendResult> again = Append(rebound, "team-c", "100", {Event("e1")});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->duplicates, 1);
 }
 
 }  // namespace
