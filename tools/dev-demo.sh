@@ -216,7 +216,7 @@ demo_walk() {
 
   demo_step 'Press "Verify" in LINE Developers'
   demo_note '(LINE sends a signed request with no events; the fake sends the same one)'
-  demo_fake POST "/fake/channels/$DEMO_CHANNEL_ID/verify" -- status body
+  demo_fake POST "/fake/channels/$DEMO_CHANNEL_ID/verify" -- status error
   [ "$(demo_json_field "$DEMO_OUT" status)" = 200 ] || demo_fail 'Verify did not get 200'
   demo_look 'status=200: channeld checked the signature and answered "OK", which LINE shows as "Success"'
 
