@@ -418,8 +418,9 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
   parts->line = std::make_unique<CurlLineApi>(line_options);
   parts->verifier = std::make_unique<BindingVerifier>(parts->line.get(), config.line_checks);
   parts->checks = std::make_unique<LineWebhookSettings>(
-      parts->line.get(), parts->roles.bindings, parts->roles.checks, parts->sealer.get(),
-      &parts->clock, LineWebhookSettings::Options{config.line_test_calls_per_hour});
+      parts->line.get(), parts->roles.bindings, parts->roles.checks, parts->roles.events,
+      parts->sealer.get(), &parts->clock,
+      LineWebhookSettings::Options{config.line_test_calls_per_hour});
   parts->bindings = std::make_unique<BindingService>(
       parts->roles.bindings, parts->verifier.get(), parts->checks.get(), parts->sealer.get(),
       &parts->random, &parts->clock, BindingService::Options{parts->public_base_url});

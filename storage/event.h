@@ -76,6 +76,11 @@ struct EventQuery {
 // The webhook troubles worth remembering.
 enum class WebhookTrouble { kBadSignature, kDestinationMismatch };
 
+// A webhook endpoint records each trouble of a binding at most once in this interval (per
+// process), so that a flood of bad requests cannot become a flood of writes. Readers that look
+// for a trouble in a time window allow for it.
+inline constexpr absl::Duration kTroubleRecordInterval = absl::Seconds(10);
+
 }  // namespace linechannel::storage
 
 #endif  // LINECHANNEL_STORAGE_EVENT_H_

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "server/crypto/sealing_contexts.h"
 #include "server/base/errors.h"
 #include "server/binding/webhook_report_codec.h"
+#include "server/crypto/sealing_contexts.h"
 
 namespace linechannel::server {
 namespace {
@@ -211,20 +211,77 @@ bool AddResponseSettings(LineApi& line, const Secret& token, bool token_works,
   return true;
 }
 
-// The checks that read LINE's test delivery, and what it says about the stored secret.
+// What our endpoint recorded for the binding while LINE's test call ran: its activity read
+// from the store (so whichever replica took the request) just before the call and just after.
+// LINE's test body is LINE's own (its destination and no events) and cannot carry a nonce, so
+// whatever the endpoint recorded between the two reads is taken as the test's request; a
+// customer's message arriving in that moment would count too, and proves as much.
+struct TestWitness {
+  storage::WebhookActivity before;
+  storage::WebhookActivity after;
+  absl::Time started;
+  absl::Time ended;
+};
+
+bool Moved(const std::optional<absl::Time>& before, const std::optional<absl::Time>& after) {
+  return after.has_value() && (!before.has_value() || *after > *before);
+}
+
+std::string Millis(const std::optional<absl::Time>& t) {
+  return t ? absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", *t, absl::UTCTimeZone()) : "never";
+}
+
+std::string WitnessEvidence(const TestWitness& witness) {
+  return absl::StrCat(
+      "channeld's webhook endpoint, read before and after LINE's test call (",
+      Millis(witness.started), " to ", Millis(witness.ended), "): last correctly signed request ",
+      Millis(witness.before.last_signed_request), " -> ", Millis(witness.after.last_signed_request),
+      ", last bad signature ", Millis(witness.before.last_bad_signature), " -> ",
+      Millis(witness.after.last_bad_signature));
+}
+
+constexpr char kCheckRouting[] =
+    "Check that the URL routes to channeld's webhook port: --public_base_url, DNS, and the "
+    "proxy or load balancer in front (its target and path forwarding), with no old server "
+    "still answering it. Then run VerifyWebhook again.";
+
+// The checks that read LINE's test delivery, and what our endpoint saw of it: the test proves
+// the URL and the stored secret only if a correctly signed request reached channeld meanwhile.
 void AddTestChecks(const LineWebhookTest& test, const std::string& webhook_url,
-                   WebhookReport& report) {
+                   const TestWitness& witness, WebhookReport& report) {
   const std::string evidence = absl::StrCat(
       "LINE's test: success=", test.success ? "true" : "false", " statusCode=", test.status_code,
       " reason=", test.reason, test.detail.empty() ? "" : absl::StrCat(" detail=", test.detail),
-      test.timestamp.empty() ? "" : absl::StrCat(" at ", test.timestamp));
+      test.timestamp.empty() ? "" : absl::StrCat(" at ", test.timestamp), "; ",
+      WitnessEvidence(witness));
+  const bool signed_arrived =
+      Moved(witness.before.last_signed_request, witness.after.last_signed_request);
+  const bool bad_arrived =
+      Moved(witness.before.last_bad_signature, witness.after.last_bad_signature);
+  // The endpoint records a bad signature at most once per interval, so the test's own goes
+  // unrecorded right after another one: a bad signature that recent stands for it.
+  const bool bad_just_before =
+      !bad_arrived && witness.after.last_bad_signature.has_value() &&
+      *witness.after.last_bad_signature >= witness.started - storage::kTroubleRecordInterval;
   if (test.success) {
     AddCheck(report, CheckKind::kLineTestDelivered, CheckResult::kPass,
-             "LINE's test request reached this binding's URL and got 200.", evidence);
-    AddCheck(report, CheckKind::kSignatureVerified, CheckResult::kPass,
-             "Our endpoint verified the signature of LINE's test request: the stored channel "
-             "secret is the channel's current one.",
+             absl::StrCat("LINE's test request to this binding's URL got ", test.status_code, "."),
              evidence);
+    if (signed_arrived) {
+      AddCheck(report, CheckKind::kSignatureVerified, CheckResult::kPass,
+               "A correctly signed request for this binding reached channeld while LINE's test "
+               "ran: the URL leads to channeld and the stored channel secret is the one LINE "
+               "signs with.",
+               evidence);
+    } else {
+      AddCheck(report, CheckKind::kSignatureVerified, CheckResult::kFail,
+               absl::StrCat("LINE reached ", webhook_url, " and got ", test.status_code,
+                            ", but no correctly signed request for this binding arrived at "
+                            "channeld",
+                            bad_arrived ? " (only one with a bad signature)" : "",
+                            ": another server or a proxy answered."),
+               evidence, kCheckRouting);
+    }
     return;
   }
   if (test.reason == "COULD_NOT_CONNECT") {
@@ -237,18 +294,35 @@ void AddTestChecks(const LineWebhookTest& test, const std::string& webhook_url,
              "LINE's test request timed out: our endpoint did not answer in time.", evidence,
              "Check that the proxy in front of channeld forwards to its webhook port and that "
              "channeld answers quickly (see its log).");
-  } else if (test.status_code == 401) {
+  } else if (test.status_code == 401 && (bad_arrived || bad_just_before)) {
     AddCheck(report, CheckKind::kLineTestDelivered, CheckResult::kFail,
-             "LINE's test request reached us but was refused (401): its signature did not "
+             "LINE's test request reached channeld but was refused (401): its signature did not "
              "match, see the signature check.",
              evidence);
-    AddCheck(report, CheckKind::kSignatureVerified, CheckResult::kFail,
-             "The signature LINE made with the channel's secret does not match the stored "
-             "secret: the channel secret was reissued.",
-             evidence,
-             "Copy the current Channel secret from LINE Developers (Basic settings) and store "
-             "it with UpdateCredentials.");
+    AddCheck(
+        report, CheckKind::kSignatureVerified, CheckResult::kFail,
+        bad_arrived
+            ? "A request for this binding arrived at channeld during LINE's test with a "
+              "signature the stored channel secret does not match: the channel secret "
+              "LINE signs with differs from the stored one (it was reissued, or another "
+              "channel's secret was stored)."
+            : absl::StrCat("LINE's test got 401 and channeld refused a request for this binding "
+                           "with a bad signature at ",
+                           Millis(witness.after.last_bad_signature),
+                           ", just before the test (it records them at most once every ",
+                           absl::FormatDuration(storage::kTroubleRecordInterval),
+                           "): the channel secret LINE signs with most likely differs from the "
+                           "stored one (it was reissued, or another channel's secret was stored)."),
+        evidence,
+        "Copy the current Channel secret from LINE Developers (Basic settings) and store "
+        "it with UpdateCredentials.");
     return;
+  } else if (test.status_code == 401) {
+    AddCheck(report, CheckKind::kLineTestDelivered, CheckResult::kFail,
+             absl::StrCat("LINE reached ", webhook_url,
+                          " and got 401, but no request for this binding arrived at channeld: "
+                          "another server or a proxy answered."),
+             evidence, kCheckRouting);
   } else if (test.status_code == 404) {
     AddCheck(report, CheckKind::kLineTestDelivered, CheckResult::kFail,
              "LINE's test request got 404: the URL it called is not a bound webhook URL here.",
@@ -330,11 +404,13 @@ std::vector<std::string> Conclude(bool line_unavailable, WebhookReport& report) 
 }  // namespace
 
 LineWebhookSettings::LineWebhookSettings(LineApi* line, storage::BindingStore* bindings,
-                                         storage::CheckStore* checks, const SecretSealer* sealer,
-                                         const Clock* clock, Options options)
+                                         storage::CheckStore* checks, storage::EventStore* events,
+                                         const SecretSealer* sealer, const Clock* clock,
+                                         Options options)
     : line_(line),
       bindings_(bindings),
       checks_(checks),
+      events_(events),
       sealer_(sealer),
       clock_(clock),
       options_(options) {}
@@ -392,16 +468,27 @@ absl::StatusOr<WebhookReport> LineWebhookSettings::Verify(const storage::Binding
     absl::StatusOr<bool> allowed = checks_->TakeLineTestCall(binding.channel_id, now, kTestWindow,
                                                              options_.test_calls_per_hour);
     if (!allowed.ok()) return WithReason(allowed.status());
+    TestWitness witness;
     absl::StatusOr<LineWebhookTest> test =
-        *allowed ? line_->TestWebhookEndpoint(*token, webhook_url, deadline)
-                 : absl::ResourceExhaustedError("this server's test budget is used up");
+        absl::ResourceExhaustedError("this server's test budget is used up");
+    if (*allowed) {
+      absl::StatusOr<storage::WebhookActivity> before = events_->ReadActivity(binding.row_id);
+      if (!before.ok()) return WithReason(before.status());
+      witness.before = *std::move(before);
+      witness.started = clock_->Now();
+      test = line_->TestWebhookEndpoint(*token, webhook_url, deadline);
+      witness.ended = clock_->Now();
+      // LINE answers only once our endpoint has (and ours only once the request is stored).
+      absl::StatusOr<storage::WebhookActivity> after = events_->ReadActivity(binding.row_id);
+      if (!after.ok()) return WithReason(after.status());
+      witness.after = *std::move(after);
+    }
     if (absl::IsResourceExhausted(test.status())) {
       // Our budget or LINE's own limit: the last full answer is the best there is.
       absl::StatusOr<WebhookReport> cached = FromLastRecord(binding, now);
       if (cached.ok()) {
-        absl::StatusOr<storage::Binding> fresh =
-            bindings_->FindActive(binding.team_id, binding.channel_id);
-        if (fresh.ok()) {
+        absl::StatusOr<storage::WebhookActivity> activity = events_->ReadActivity(binding.row_id);
+        if (activity.ok()) {
           // The traffic check is ours, not LINE's: it can always be current.
           std::vector<WebhookCheck>& checks = cached->checks;
           checks.erase(std::remove_if(checks.begin(), checks.end(),
@@ -409,7 +496,7 @@ absl::StatusOr<WebhookReport> LineWebhookSettings::Verify(const storage::Binding
                                         return check.kind == CheckKind::kRecentTraffic;
                                       }),
                        checks.end());
-          AddRecentTraffic(fresh->activity, *cached);
+          AddRecentTraffic(*activity, *cached);
         }
         // The response settings were just read from LINE (no test call needed): they replace
         // the stored ones, which a record from before this check does not have.
@@ -445,15 +532,15 @@ absl::StatusOr<WebhookReport> LineWebhookSettings::Verify(const storage::Binding
                "No test request was sent.");
     } else {
       tested = true;
-      AddTestChecks(*test, webhook_url, report);
+      AddTestChecks(*test, webhook_url, witness, report);
     }
   }
 
-  // Read after the test, so the test's own request is counted.
-  absl::StatusOr<storage::Binding> fresh =
-      bindings_->FindActive(binding.team_id, binding.channel_id);
-  if (!fresh.ok()) return WithReason(fresh.status());
-  AddRecentTraffic(fresh->activity, report);
+  // Read after the test, so the test's own request is counted; from the store, not a cached
+  // binding, so that a request another replica took is counted too.
+  absl::StatusOr<storage::WebhookActivity> activity = events_->ReadActivity(binding.row_id);
+  if (!activity.ok()) return WithReason(activity.status());
+  AddRecentTraffic(*activity, report);
 
   const std::vector<std::string> reasons = Conclude(light.line_unavailable, report);
   if (!light.line_unavailable || !reasons.empty()) {
@@ -470,8 +557,8 @@ absl::StatusOr<WebhookReport> LineWebhookSettings::Verify(const storage::Binding
   return report;
 }
 
-absl::Status LineWebhookSettings::Recheck(const storage::Binding& binding, const std::string& webhook_url,
-                                    absl::Time deadline) {
+absl::Status LineWebhookSettings::Recheck(const storage::Binding& binding,
+                                          const std::string& webhook_url, absl::Time deadline) {
   absl::StatusOr<Secret> token =
       sealer_->Unseal(binding.access_token, TokenContext(binding.channel_id));
   if (!token.ok()) return token.status();

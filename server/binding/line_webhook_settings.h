@@ -5,15 +5,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/base/clock.h"
 #include "server/binding/retired_url.h"
 #include "server/binding/webhook_report.h"
 #include "server/binding/webhook_setup.h"
-#include "server/base/clock.h"
-#include "server/line/line_api.h"
 #include "server/crypto/secret.h"
 #include "server/crypto/secret_sealer.h"
+#include "server/line/line_api.h"
 #include "storage/binding_store.h"
 #include "storage/check_store.h"
+#include "storage/event_store.h"
 
 namespace linechannel::server {
 
@@ -29,11 +30,15 @@ class LineWebhookSettings {
   };
 
   // Reads bindings and records attention reasons in `bindings`; keeps answers and takes test
-  // calls in `checks`.
+  // calls in `checks`; reads what the webhook endpoint saw from `events` (which must answer
+  // from the database, so that a request another replica received is seen).
   LineWebhookSettings(LineApi* line, storage::BindingStore* bindings, storage::CheckStore* checks,
-                      const SecretSealer* sealer, const Clock* clock, Options options);
+                      storage::EventStore* events, const SecretSealer* sealer, const Clock* clock,
+                      Options options);
 
-  // Every check for `binding` (active), whose webhook URL is `webhook_url`. Records the
+  // Every check for `binding` (active), whose webhook URL is `webhook_url`. The signature check
+  // passes only when a correctly signed request for the binding reached our endpoint (on any
+  // replica: it is read from the store) while LINE's test call ran. Records the
   // findings as the binding's attention reasons. When the test budget is spent, answers with
   // the last full result (from_cache, result_age). Errors only for our own failures (storage,
   // a key that cannot open the token); LINE's failures are findings, not errors.
@@ -71,6 +76,7 @@ class LineWebhookSettings {
   LineApi* const line_;
   storage::BindingStore* const bindings_;
   storage::CheckStore* const checks_;
+  storage::EventStore* const events_;
   const SecretSealer* const sealer_;
   const Clock* const clock_;
   const Options options_;

@@ -18,9 +18,10 @@ enum class CheckKind {
   kWebhookUrlMatches,
   // "Use webhook" is on in LINE Developers.
   kWebhookEnabled,
-  // LINE's test-webhook call reached us and got 200.
+  // LINE's test-webhook call to the binding's URL got 200 (LINE's word: whoever answered).
   kLineTestDelivered,
-  // Our endpoint verified the signature of LINE's test request: the stored secret is current.
+  // Our endpoint (any replica) stored a correctly signed request for the binding while LINE's
+  // test call ran: the URL leads to channeld and the stored secret is the one LINE signs with.
   kSignatureVerified,
   // What the endpoint has seen lately: the last correctly signed request and bad signature.
   kRecentTraffic,

@@ -7,11 +7,6 @@
 #include "server/crypto/webhook_signature.h"
 
 namespace linechannel::server {
-namespace {
-
-constexpr absl::Duration kTroubleRecordInterval = absl::Seconds(10);
-
-}  // namespace
 
 WebhookReceiver::WebhookReceiver(storage::BindingStore* bindings, storage::EventStore* events,
                                  const SecretSealer* sealer, const Clock* clock,
@@ -62,7 +57,7 @@ void WebhookReceiver::RecordTroubleThenAnswer(const Target& target, storage::Web
   {
     absl::MutexLock lock(&mu_);
     absl::Time& last = last_recorded_[{target.row_id, static_cast<int>(trouble)}];
-    if (now - last < kTroubleRecordInterval) return done(std::move(outcome));
+    if (now - last < storage::kTroubleRecordInterval) return done(std::move(outcome));
     last = now;
   }
   events_->RecordTrouble(

@@ -39,6 +39,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 #include "tests/support/postgres_cluster.h"
+#include "tests/support/verify_response.h"
 
 namespace linechannel::testing {
 namespace {
@@ -484,6 +485,43 @@ TEST_F(ReplicasTest, AnUnbindReachesTheOtherReplicasCaches) {
       << "B still answers the webhook URL with " << last_webhook << " 5 s after the unbind";
   EXPECT_TRUE(read_delay.has_value())
       << "B's GetChannel still answers " << last_read << " 5 s after the unbind";
+}
+
+// VerifyWebhook on A, while the load balancer sends LINE's test request to B: A finds B's
+// record of the correctly signed request in the database (A's cache cannot know of it).
+TEST_F(ReplicasTest, VerifyWebhookOnOneReplicaSeesTheTestRequestAnotherTook) {
+  const std::string database_url = SharedDatabase();
+  StartReplicas(database_url, 1);
+  ASSERT_FALSE(HasFatalFailure());
+  Channeld& b = replica(0);
+  // A's public URL is B's webhook port: every webhook for A's bindings lands on B.
+  Channeld::Options options = ReplicaOptions(database_url);
+  options.extra_flags.push_back(absl::StrCat("--public_base_url=http://", b.webhook_address()));
+  absl::StatusOr<std::unique_ptr<Channeld>> started = Channeld::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  replicas_.push_back(*std::move(started));
+  Channeld& a = replica(1);
+
+  v1::BindChannelRequest bind = BindRequestFor(Channel1(), kTeam);
+  bind.set_set_webhook_url(true);
+  v1::BindChannelResponse bound;
+  ASSERT_TRUE(a.stub().BindChannel(Context().get(), bind, &bound).ok());
+  v1::VerifyWebhookRequest request;
+  request.set_team_id(kTeam);
+  request.set_channel_id(Channel1().channel_id);
+  for (int round = 0; round < 2; ++round) {
+    v1::VerifyWebhookResponse response;
+    const grpc::Status status = a.stub().VerifyWebhook(Context().get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.verdict(), v1::OK) << round << ": " << response.summary();
+    EXPECT_EQ(CheckOf(response, v1::SIGNATURE_VERIFIED).result(), v1::PASS)
+        << round << ": " << CheckOf(response, v1::SIGNATURE_VERIFIED).summary();
+  }
+  // B took LINE's test requests, A none.
+  const std::string binding_field =
+      absl::StrCat("\"binding_id\":\"", bound.channel().binding_id(), "\"");
+  EXPECT_THAT(b.ReadLog(), HasSubstr(binding_field));
+  EXPECT_THAT(a.ReadLog(), ::testing::Not(HasSubstr("\"event\":\"webhook\"")));
 }
 
 // The other direction: B has just answered that the team has no binding (a miss it might

@@ -4,13 +4,16 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <boost/asio.hpp>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 #include "tests/support/json_field.h"
+#include "tests/support/scripted_http_server.h"
 #include "tests/support/verify_response.h"
 
 namespace linechannel::testing {
@@ -73,6 +76,11 @@ TEST_F(VerifyWebhookTest, AllGood) {
   EXPECT_THAT(FailedChecks(r), ::testing::IsEmpty());
   EXPECT_EQ(CheckOf(r, v1::LINE_TEST_DELIVERED).result(), v1::PASS);
   EXPECT_EQ(CheckOf(r, v1::SIGNATURE_VERIFIED).result(), v1::PASS);
+  // Proved by what channeld's endpoint stored during the test, not by LINE's word alone.
+  EXPECT_THAT(CheckOf(r, v1::SIGNATURE_VERIFIED).summary(),
+              HasSubstr("reached channeld while LINE's test ran"));
+  EXPECT_THAT(CheckOf(r, v1::SIGNATURE_VERIFIED).evidence(),
+              HasSubstr("last correctly signed request never -> 20"));
   // LINE's test request is the last correctly signed one.
   EXPECT_EQ(CheckOf(r, v1::RECENT_TRAFFIC).result(), v1::PASS);
   EXPECT_TRUE(r.has_last_signed_request_time());
@@ -137,6 +145,11 @@ TEST_F(VerifyWebhookTest, SecretReissued) {
   EXPECT_EQ(r.verdict(), v1::ACTION_NEEDED);
   EXPECT_EQ(CheckOf(r, v1::SIGNATURE_VERIFIED).result(), v1::FAIL);
   EXPECT_THAT(CheckOf(r, v1::SIGNATURE_VERIFIED).summary(), HasSubstr("reissued"));
+  // The fake signed its test request with the new secret, and channeld refused it.
+  EXPECT_THAT(CheckOf(r, v1::SIGNATURE_VERIFIED).summary(),
+              HasSubstr("arrived at channeld during LINE's test"));
+  EXPECT_THAT(CheckOf(r, v1::SIGNATURE_VERIFIED).summary(),
+              HasSubstr("the channel secret LINE signs with differs from the stored one"));
   EXPECT_THAT(CheckOf(r, v1::SIGNATURE_VERIFIED).next_step(), HasSubstr("UpdateCredentials"));
   EXPECT_THAT(CheckOf(r, v1::LINE_TEST_DELIVERED).evidence(), HasSubstr("statusCode=401"));
   // Our endpoint saw the bad signature during the test.
@@ -251,6 +264,63 @@ TEST_F(VerifyWebhookEndpointDownTest, OurEndpointDown) {
   EXPECT_THAT(CheckOf(r, v1::LINE_TEST_DELIVERED).next_step(),
               HasSubstr("reachable from the internet"));
   EXPECT_EQ(CheckOf(r, v1::SIGNATURE_VERIFIED).result(), v1::SKIPPED);
+}
+
+// The public URL leads to another HTTP server (an old server, a proxy answering by itself):
+// LINE's test gets its answer there, and channeld never sees the request.
+class VerifyWebhookOtherServerTest : public VerifyWebhookTest {
+ protected:
+  std::vector<std::string> Flags() override {
+    other_ = std::make_unique<ScriptedHttpServer>([this](const ScriptedHttpServer::Request&) {
+      ScriptedHttpServer::Response response;
+      response.status = other_status_.load();
+      response.body = "OK";
+      return response;
+    });
+    return {"--public_base_url=" + other_->base_url()};
+  }
+
+  std::unique_ptr<ScriptedHttpServer> other_;
+  std::atomic<int> other_status_{200};
+};
+
+TEST_F(VerifyWebhookOtherServerTest, A200FromAnotherServerFailsTheSignatureCheck) {
+  const std::string url = Bind().channel().webhook_url();
+  ASSERT_EQ(FakeState("/webhook_endpoint"), url);
+  const auto r = Verify();
+  // LINE did reach the URL, signed, and got 200: only channeld knows it was not channeld.
+  ASSERT_EQ(other_->requests().size(), 1u);
+  EXPECT_EQ(other_->requests()[0].method, "POST");
+  EXPECT_EQ(other_->requests()[0].headers.count("x-line-signature"), 1u);
+  EXPECT_EQ(r.verdict(), v1::ACTION_NEEDED) << r.summary();
+  EXPECT_THAT(FailedChecks(r), ::testing::ElementsAre(v1::SIGNATURE_VERIFIED));
+  const v1::WebhookCheck& check = CheckOf(r, v1::SIGNATURE_VERIFIED);
+  EXPECT_THAT(check.summary(),
+              HasSubstr(absl::StrCat("LINE reached ", url,
+                                     " and got 200, but no correctly signed request for this "
+                                     "binding arrived at channeld: another server or a proxy "
+                                     "answered.")));
+  EXPECT_THAT(check.next_step(), HasSubstr("routes to channeld"));
+  EXPECT_THAT(check.evidence(), HasSubstr("last correctly signed request never -> never"));
+  EXPECT_THAT(r.summary(), HasSubstr("another server or a proxy answered"));
+  const v1::Channel channel = Get();
+  EXPECT_EQ(channel.state(), v1::NEEDS_ATTENTION);
+  EXPECT_THAT(channel.attention_reasons(0), HasSubstr("another server or a proxy answered"));
+}
+
+TEST_F(VerifyWebhookOtherServerTest, A401FromAnotherServerIsNotBlamedOnTheSecret) {
+  other_status_ = 401;
+  Bind();
+  const auto r = Verify();
+  ASSERT_EQ(other_->requests().size(), 1u);
+  EXPECT_EQ(r.verdict(), v1::ACTION_NEEDED);
+  EXPECT_THAT(FailedChecks(r), ::testing::ElementsAre(v1::LINE_TEST_DELIVERED));
+  const v1::WebhookCheck& delivered = CheckOf(r, v1::LINE_TEST_DELIVERED);
+  EXPECT_THAT(delivered.summary(),
+              HasSubstr("got 401, but no request for this binding arrived at channeld"));
+  EXPECT_THAT(delivered.next_step(), HasSubstr("routes to channeld"));
+  EXPECT_EQ(CheckOf(r, v1::SIGNATURE_VERIFIED).result(), v1::SKIPPED);
+  EXPECT_THAT(Get().attention_reasons(0), Not(HasSubstr("secret")));
 }
 
 TEST_F(VerifyWebhookTest, BindSetsAnEmptyOrOwnUrlOnLine) {

@@ -2,6 +2,7 @@
 #define LINECHANNEL_TESTS_SERVER_FAKES_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -9,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "server/base/clock.h"
-#include "server/line/line_api.h"
 #include "server/crypto/random_source.h"
+#include "server/line/line_api.h"
 
 namespace linechannel::server {
 
@@ -65,6 +66,13 @@ class FakeLineApi : public LineApi {
   void FailEveryCall(absl::Status status) {
     absl::MutexLock lock(&mu_);
     failure_ = std::move(status);
+  }
+  // What a test-webhook call does before it answers, as LINE POSTs its test request to the
+  // URL: for example, records what our endpoint would (the channel's secret and the URL are
+  // given). Nothing by default.
+  void OnTestCall(std::function<void(const std::string& secret, const std::string& url)> deliver) {
+    absl::MutexLock lock(&mu_);
+    deliver_ = std::move(deliver);
   }
   int calls() const { return calls_.load(); }
   Channel channel(const std::string& channel_id) {
@@ -127,14 +135,23 @@ class FakeLineApi : public LineApi {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<LineWebhookTest> TestWebhookEndpoint(const Secret& token, const std::string&,
+  absl::StatusOr<LineWebhookTest> TestWebhookEndpoint(const Secret& token, const std::string& url,
                                                       absl::Time) override {
     ++calls_;
-    absl::MutexLock lock(&mu_);
-    if (!failure_.ok()) return failure_;
-    Channel* channel = ByToken(token);
-    if (channel == nullptr) return absl::UnauthenticatedError("HTTP 401");
-    return channel->test;
+    std::function<void(const std::string&, const std::string&)> deliver;
+    LineWebhookTest test;
+    std::string secret;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!failure_.ok()) return failure_;
+      Channel* channel = ByToken(token);
+      if (channel == nullptr) return absl::UnauthenticatedError("HTTP 401");
+      deliver = deliver_;
+      test = channel->test;
+      secret = channel->secret;
+    }
+    if (deliver) deliver(secret, url);
+    return test;
   }
 
  private:
@@ -148,6 +165,7 @@ class FakeLineApi : public LineApi {
   mutable absl::Mutex mu_;
   std::map<std::string, Channel> channels_ ABSL_GUARDED_BY(mu_);
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  std::function<void(const std::string&, const std::string&)> deliver_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> calls_{0};
 };
 

@@ -47,8 +47,9 @@ class BindingServiceTest : public ::testing::Test {
 
   void Build(LineChecks checks) {
     verifier_ = std::make_unique<BindingVerifier>(&line_, checks);
-    checks_ = std::make_unique<LineWebhookSettings>(
-        &line_, cache_.get(), store_.get(), sealer_.get(), &clock_, LineWebhookSettings::Options{});
+    checks_ = std::make_unique<LineWebhookSettings>(&line_, cache_.get(), store_.get(),
+                                                    cache_.get(), sealer_.get(), &clock_,
+                                                    LineWebhookSettings::Options{});
     service_ = std::make_unique<BindingService>(cache_.get(), verifier_.get(), checks_.get(),
                                                 sealer_.get(), &random_, &clock_,
                                                 BindingService::Options{"https://hooks.example"});

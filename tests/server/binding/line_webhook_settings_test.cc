@@ -1,8 +1,10 @@
 #include "server/binding/line_webhook_settings.h"
 
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/binding/binding_health.h"
@@ -58,12 +60,47 @@ class LineWebhookSettingsTest : public ::testing::Test {
     request.access_token = Secret(kToken);
     request.line_id = "123abcde";
     ASSERT_TRUE(bindings_->Bind(request, {}).ok());
+    line_.OnTestCall([this](const std::string& secret, const std::string&) { Deliver(secret); });
+  }
+
+  // Where LINE's test request lands: our endpoint (which records it as the webhook receiver
+  // does), or another server that records nothing.
+  enum class Landing { kOurEndpoint, kElsewhere };
+
+  // What our endpoint records for a request LINE signed with `secret` (the receiver's own tests
+  // prove that it does).
+  void Deliver(const std::string& secret) {
+    if (landing_ == Landing::kElsewhere) return;
+    clock_.Advance(absl::Milliseconds(1));
+    const int64_t row_id = store_->FindActive("team", kChannel)->row_id;
+    absl::Notification done;
+    if (secret == kSecret) {
+      storage::EventBatch batch;
+      batch.binding_row_id = row_id;
+      batch.team_id = "team";
+      batch.channel_id = kChannel;
+      batch.received_at = clock_.Now();
+      cache_->AppendEvents(std::move(batch), [&](absl::StatusOr<storage::AppendResult> r) {
+        EXPECT_TRUE(r.ok()) << r.status();
+        done.Notify();
+      });
+    } else {
+      // At most once per interval, as the receiver records troubles.
+      if (last_trouble_ && clock_.Now() - *last_trouble_ < storage::kTroubleRecordInterval) return;
+      last_trouble_ = clock_.Now();
+      cache_->RecordTrouble(row_id, storage::WebhookTrouble::kBadSignature, clock_.Now(),
+                            [&](absl::Status s) {
+                              EXPECT_TRUE(s.ok()) << s;
+                              done.Notify();
+                            });
+    }
+    done.WaitForNotification();
   }
 
   void Build(int budget) {
-    checks_ =
-        std::make_unique<LineWebhookSettings>(&line_, cache_.get(), store_.get(), sealer_.get(),
-                                              &clock_, LineWebhookSettings::Options{budget});
+    checks_ = std::make_unique<LineWebhookSettings>(&line_, cache_.get(), store_.get(),
+                                                    cache_.get(), sealer_.get(), &clock_,
+                                                    LineWebhookSettings::Options{budget});
     bindings_ = std::make_unique<BindingService>(cache_.get(), verifier_.get(), checks_.get(),
                                                  sealer_.get(), &random_, &clock_,
                                                  BindingService::Options{"https://hooks.example"});
@@ -84,6 +121,8 @@ class LineWebhookSettingsTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  Landing landing_ = Landing::kOurEndpoint;
+  std::optional<absl::Time> last_trouble_;
   FakeLineApi line_;
   FakeClock clock_;
   // In front of `store_`, as in the server.
@@ -100,10 +139,9 @@ TEST_F(LineWebhookSettingsTest, AllGoodIsOkAndTheBindingIsActive) {
   const auto r = Verify();
   EXPECT_EQ(r.verdict, Verdict::kOk) << r.summary;
   ASSERT_THAT(r.checks, SizeIs(7));
-  for (const auto& check : r.checks) {
-    if (check.kind == CheckKind::kRecentTraffic) continue;  // The fake delivered nothing.
-    EXPECT_EQ(check.result, CheckResult::kPass) << check.summary;
-  }
+  for (const auto& check : r.checks) EXPECT_EQ(check.result, CheckResult::kPass) << check.summary;
+  EXPECT_THAT(CheckOf(r, CheckKind::kSignatureVerified).summary,
+              HasSubstr("reached channeld while LINE's test ran"));
   EXPECT_FALSE(r.from_cache);
   EXPECT_EQ(HealthOf(Binding()).state, BindingState::kActive);
   EXPECT_TRUE(Binding().checked_at.has_value());
@@ -224,13 +262,63 @@ TEST_F(LineWebhookSettingsTest, NoUrlAndUseWebhookOffAreEachFound) {
 }
 
 TEST_F(LineWebhookSettingsTest, A401FromOurEndpointMeansTheSecretWasReissued) {
+  Change([](auto& c) {
+    c.secret = "fedcba9876543210fedcba9876543210";
+    c.test = {false, "", 401, "ERROR_STATUS_CODE", "401 Unauthorized"};
+  });
+  const auto r = Verify();
+  const WebhookCheck check = CheckOf(r, CheckKind::kSignatureVerified);
+  EXPECT_EQ(check.result, CheckResult::kFail);
+  EXPECT_THAT(check.summary, HasSubstr("arrived at channeld during LINE's test"));
+  EXPECT_THAT(check.summary, HasSubstr("channel secret LINE signs with differs"));
+  EXPECT_THAT(check.next_step, HasSubstr("UpdateCredentials"));
+  EXPECT_THAT(CheckOf(r, CheckKind::kLineTestDelivered).evidence, HasSubstr("statusCode=401"));
+  // One reason for the two failed checks: the one that says what to do. (The health adds the
+  // endpoint's own: a bad signature with no good one since.)
+  EXPECT_THAT(Binding().attention_reasons, SizeIs(1));
+
+  // Again at once: the endpoint does not record the second bad signature so soon after the
+  // first, and the one just before the test stands for it.
+  clock_.Advance(absl::Seconds(2));
+  const WebhookCheck again = CheckOf(Verify(), CheckKind::kSignatureVerified);
+  EXPECT_EQ(again.result, CheckResult::kFail);
+  EXPECT_THAT(again.summary, HasSubstr("just before the test"));
+  EXPECT_THAT(again.next_step, HasSubstr("UpdateCredentials"));
+}
+
+TEST_F(LineWebhookSettingsTest, A200FromAnotherServerFailsTheSignatureCheck) {
+  landing_ = Landing::kElsewhere;
+  const auto r = Verify();
+  EXPECT_EQ(r.verdict, Verdict::kActionNeeded);
+  EXPECT_EQ(CheckOf(r, CheckKind::kLineTestDelivered).result, CheckResult::kPass);
+  const WebhookCheck check = CheckOf(r, CheckKind::kSignatureVerified);
+  EXPECT_EQ(check.result, CheckResult::kFail);
+  EXPECT_THAT(check.summary,
+              HasSubstr(absl::StrCat("LINE reached ", kUrl,
+                                     " and got 200, but no correctly signed "
+                                     "request for this binding arrived at channeld")));
+  EXPECT_THAT(check.summary, HasSubstr("another server or a proxy answered"));
+  EXPECT_THAT(check.next_step, HasSubstr("routes to channeld"));
+  EXPECT_THAT(check.evidence, HasSubstr("last correctly signed request never -> never"));
+  EXPECT_EQ(HealthOf(Binding()).state, BindingState::kNeedsAttention);
+
+  // A signed request that arrived before the test proves nothing about the test.
+  landing_ = Landing::kOurEndpoint;
+  ASSERT_EQ(Verify().verdict, Verdict::kOk);
+  landing_ = Landing::kElsewhere;
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(CheckOf(Verify(), CheckKind::kSignatureVerified).result, CheckResult::kFail);
+}
+
+TEST_F(LineWebhookSettingsTest, A401FromAnotherServerSaysNothingArrived) {
+  landing_ = Landing::kElsewhere;
   Change([](auto& c) { c.test = {false, "", 401, "ERROR_STATUS_CODE", "401 Unauthorized"}; });
   const auto r = Verify();
-  EXPECT_EQ(CheckOf(r, CheckKind::kSignatureVerified).result, CheckResult::kFail);
-  EXPECT_THAT(CheckOf(r, CheckKind::kSignatureVerified).next_step, HasSubstr("UpdateCredentials"));
-  EXPECT_THAT(CheckOf(r, CheckKind::kLineTestDelivered).evidence, HasSubstr("statusCode=401"));
-  // One reason for the two failed checks: the one that says what to do.
-  EXPECT_THAT(HealthOf(Binding()).reasons, SizeIs(1));
+  const WebhookCheck delivered = CheckOf(r, CheckKind::kLineTestDelivered);
+  EXPECT_EQ(delivered.result, CheckResult::kFail);
+  EXPECT_THAT(delivered.summary, HasSubstr("got 401, but no request for this binding arrived"));
+  EXPECT_THAT(delivered.next_step, HasSubstr("routes to channeld"));
+  EXPECT_EQ(CheckOf(r, CheckKind::kSignatureVerified).result, CheckResult::kSkipped);
 }
 
 TEST_F(LineWebhookSettingsTest, DeliveryFailuresNameTheirCause) {
