@@ -44,6 +44,8 @@ ABSL_FLAG(bool, set_webhook_url, false,
           "bind: also set the webhook URL on LINE (unless LINE has another one).");
 ABSL_FLAG(bool, overwrite_webhook_url, false,
           "bind: with --set_webhook_url, replace a URL on LINE that points elsewhere.");
+ABSL_FLAG(bool, clear_webhook_url, false,
+          "unbind: also remove the binding's URL from LINE, only if LINE still has exactly it.");
 ABSL_FLAG(std::string, state, "",
           "list: only bindings in this state (ACTIVE, NEEDS_ATTENTION, UNBOUND).");
 ABSL_FLAG(std::string, secret_file, "",
@@ -75,7 +77,10 @@ commands:
   bind                --team --channel_id --app_name --line_id --secret_file --token_file
                       [--set_webhook_url [--overwrite_webhook_url]]
                       Prove the five values with LINE and bind the OA to the team.
-  unbind              --team --channel_id
+  unbind              --team --channel_id [--clear_webhook_url]
+                      End the binding; prints what is left on LINE to clean up (rich menus,
+                      the default rich menu, the webhook URL). --clear_webhook_url also
+                      removes the URL from LINE if it is still this binding's.
   get                 --team --channel_id
   list                --team [--include_unbound] [--state=NEEDS_ATTENTION] [--page_size]
                       [--page_token]
@@ -336,11 +341,13 @@ int Run(const std::string& command, ChannelClient& client, const std::vector<std
       {{"team", absl::GetFlag(FLAGS_team)}, {"channel_id", absl::GetFlag(FLAGS_channel_id)}});
   if (command == "unbind") {
     if (!missing.empty()) return Usage("unbind needs " + missing);
-    return Report(client.Call(&ChannelStub::UnbindChannel, BindingRef<v1::UnbindChannelRequest>()),
+    v1::UnbindChannelRequest request = BindingRef<v1::UnbindChannelRequest>();
+    request.set_clear_webhook_url(absl::GetFlag(FLAGS_clear_webhook_url));
+    return Report(client.Call(&ChannelStub::UnbindChannel, request),
                   [](const v1::UnbindChannelResponse& response) {
                     std::cout << "unbound: the webhook URL no longer works and the OA is free\n"
                               << linechannel::client::FormatChannel(response.channel())
-                              << linechannel::client::FormatRetiredUrl(response.retired_url());
+                              << linechannel::client::FormatUnbindLeftovers(response);
                   });
   }
   if (command == "get") {

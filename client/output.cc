@@ -25,6 +25,16 @@ void Row(std::string& out, absl::string_view key, absl::string_view value) {
   absl::StrAppend(&out, absl::StrFormat("%-20s %s\n", absl::StrCat(key, ":"), value));
 }
 
+// `heading` and one numbered line per step; nothing when there are no steps.
+std::string NumberedSteps(absl::string_view heading,
+                          const google::protobuf::RepeatedPtrField<std::string>& steps) {
+  if (steps.empty()) return "";
+  std::string out = absl::StrCat(heading, "\n");
+  int number = 0;
+  for (const std::string& step : steps) absl::StrAppend(&out, "  ", ++number, ". ", step, "\n");
+  return out;
+}
+
 // "BOT (Plan A)" or "CHAT (Plan B)"; empty when LINE was not asked.
 std::string ChatModeText(v1::ChatMode mode) {
   switch (mode) {
@@ -153,13 +163,11 @@ std::string FormatWebhookSetup(const v1::WebhookSetup& setup) {
     default:
       break;
   }
-  if (!setup.remaining_steps().empty()) absl::StrAppend(&out, "Next:\n");
-  int step = 0;
-  for (const std::string& s : setup.remaining_steps()) {
-    absl::StrAppend(&out, "  ", ++step, ". ", s, "\n");
-  }
+  absl::StrAppend(&out, NumberedSteps("Next:", setup.remaining_steps()));
   return out;
 }
+
+namespace {
 
 std::string FormatRetiredUrl(const v1::RetiredUrl& retired) {
   switch (retired.state()) {
@@ -172,6 +180,35 @@ std::string FormatRetiredUrl(const v1::RetiredUrl& retired) {
       return absl::StrCat("Whether LINE still calls the retired URL is unknown. ",
                           retired.next_step(), "\n");
   }
+}
+
+std::string FormatWebhookUrlClear(const v1::WebhookUrlClear& clear) {
+  switch (clear.outcome()) {
+    case v1::WebhookUrlClear::CLEARED:
+      return absl::StrCat("webhook URL cleared: ", clear.detail(), "\n");
+    case v1::WebhookUrlClear::LEFT_ALONE:
+      return absl::StrCat("webhook URL left alone: ", clear.detail(), "\n");
+    case v1::WebhookUrlClear::FAILED:
+      return absl::StrCat("webhook URL not cleared: ", clear.detail(), "\n");
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+std::string FormatUnbindLeftovers(const v1::UnbindChannelResponse& response) {
+  std::string out = absl::StrCat(FormatRetiredUrl(response.retired_url()),
+                                 FormatWebhookUrlClear(response.webhook_url_clear()));
+  const v1::LineLeftovers& left = response.leftovers();
+  absl::StrAppend(&out, "left on LINE: ", left.detail(), "\n");
+  if (left.line_asked()) {
+    Row(out, "rich_menus", absl::StrCat(left.rich_menu_count()));
+    Row(out, "default_rich_menu",
+        left.default_rich_menu_set() ? left.default_rich_menu_id() : "none");
+  }
+  if (left.steps().empty()) return absl::StrCat(out, "Nothing else to clean up on LINE.\n");
+  return absl::StrCat(out, NumberedSteps("To clean up on LINE:", left.steps()));
 }
 
 namespace {

@@ -23,8 +23,9 @@ std::string FormatAuditTable(const v1::ListAuditEntriesResponse& page);
 std::string FormatVerification(const v1::VerifyWebhookResponse& response);
 // What BindChannel did about LINE's webhook settings, and the steps left.
 std::string FormatWebhookSetup(const v1::WebhookSetup& setup);
-// What UnbindChannel found about the retired URL on LINE.
-std::string FormatRetiredUrl(const v1::RetiredUrl& retired);
+// What an unbind left on LINE: the retired URL, what clear_webhook_url did, the rich-menu
+// counts and the numbered steps.
+std::string FormatUnbindLeftovers(const v1::UnbindChannelResponse& response);
 
 // ReplyMessage's answer: the ids LINE gave the messages and LINE's request id.
 std::string FormatReply(const v1::ReplyMessageResponse& response);

@@ -423,7 +423,8 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
       LineWebhookSettings::Options{config.line_test_calls_per_hour});
   parts->bindings = std::make_unique<BindingService>(
       parts->roles.bindings, parts->verifier.get(), parts->checks.get(), parts->sealer.get(),
-      &parts->random, &parts->clock, BindingService::Options{parts->public_base_url});
+      &parts->random, &parts->clock,
+      BindingService::Options{parts->public_base_url, config.line_timeout});
   if (config.recheck_interval > absl::ZeroDuration() && config.line_checks != LineChecks::kOff) {
     parts->recheck = std::make_unique<PeriodicRecheck>(
         parts->roles.bindings, parts->roles.jobs, parts->bindings.get(), parts->checks.get(),

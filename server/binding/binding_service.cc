@@ -1,5 +1,6 @@
 #include "server/binding/binding_service.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -167,23 +168,42 @@ void BindingService::SetUpWebhook(const BindRequest& request, const CallContext&
       checks_->SetUp(request.access_token, url, request.overwrite_webhook_url, call.deadline);
 }
 
-absl::StatusOr<UnbindResult> BindingService::Unbind(absl::string_view team_id,
-                                                    absl::string_view channel_id,
+absl::StatusOr<UnbindResult> BindingService::Unbind(const UnbindRequest& request,
                                                     const CallContext& call) {
-  absl::StatusOr<storage::Binding> unbound =
-      store_->MarkUnbound(team_id, channel_id, {call.actor, clock_->Now(), ""});
-  if (!unbound.ok()) return FromStore(unbound.status());
-  UnbindResult result{*std::move(unbound), {}};
+  absl::StatusOr<storage::Binding> active = Get(request.team_id, request.channel_id);
+  if (!active.ok()) return active.status();
+  const std::string url = WebhookUrl(*active);
+  // LINE is asked before the store changes, so that the audit row can say what clearing did;
+  // all of LINE's answers together get one --line_timeout, and the unbind goes ahead whatever
+  // LINE answers.
+  const auto line_deadline = [&] {
+    return std::min(call.deadline, absl::Now() + options_.line_timeout);
+  };
   absl::StatusOr<Secret> token =
-      sealer_->Unseal(result.binding.access_token, TokenContext(result.binding.channel_id));
-  if (verifier_->checks() == LineChecks::kOff || !token.ok()) {
-    result.retired_url.state = RetiredUrl::State::kUnknown;
-    result.retired_url.next_step =
-        "Check the Webhook URL in LINE Developers and remove the retired one if it is there.";
-    return result;
+      sealer_->Unseal(active->access_token, TokenContext(active->channel_id));
+  UnbindReport report;
+  if (verifier_->checks() == LineChecks::kOff) {
+    report = CouldNotAskLine(url, request.clear_webhook_url,
+                             "LINE checks are off on this server, so LINE is not called");
+  } else if (!token.ok()) {
+    report =
+        CouldNotAskLine(url, request.clear_webhook_url, "the stored access token cannot be opened");
+  } else {
+    report = checks_->DescribeLeftovers(*token, url, request.clear_webhook_url, line_deadline());
   }
-  result.retired_url = checks_->DescribeRetired(*token, WebhookUrl(result.binding), call.deadline);
-  return result;
+
+  absl::StatusOr<storage::Binding> unbound =
+      store_->MarkUnbound(request.team_id, request.channel_id,
+                          {call.actor, clock_->Now(), ClearAuditDetail(report.webhook_url_clear)});
+  if (!unbound.ok()) {
+    // NOT_FOUND: another unbind won the race, and the URL it retired stays removed.
+    if (report.webhook_url_clear.outcome == WebhookUrlClear::Outcome::kCleared &&
+        !absl::IsNotFound(unbound.status())) {
+      checks_->PutBackWebhookUrl(*token, url, line_deadline()).IgnoreError();
+    }
+    return FromStore(unbound.status());
+  }
+  return UnbindResult{*std::move(unbound), std::move(report)};
 }
 
 absl::StatusOr<WebhookReport> BindingService::VerifyWebhook(absl::string_view team_id,

@@ -7,18 +7,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/binding/binding_verifier.h"
 #include "server/base/call_context.h"
 #include "server/base/clock.h"
+#include "server/binding/binding_state.h"
+#include "server/binding/binding_verifier.h"
+#include "server/binding/line_webhook_settings.h"
+#include "server/binding/unbind_leftovers.h"
+#include "server/binding/webhook_report.h"
+#include "server/binding/webhook_setup.h"
 #include "server/crypto/random_source.h"
 #include "server/crypto/sealing_contexts.h"
 #include "server/crypto/secret.h"
 #include "server/crypto/secret_sealer.h"
-#include "server/binding/line_webhook_settings.h"
-#include "server/binding/binding_state.h"
-#include "server/binding/retired_url.h"
-#include "server/binding/webhook_report.h"
-#include "server/binding/webhook_setup.h"
 #include "storage/binding_store.h"
 
 namespace linechannel::server {
@@ -43,9 +43,17 @@ struct BindResult {
   WebhookSetup webhook_setup;
 };
 
+struct UnbindRequest {
+  std::string team_id;
+  std::string channel_id;
+  // Also remove the binding's URL from LINE, only if LINE still has exactly it.
+  bool clear_webhook_url = false;
+};
+
 struct UnbindResult {
   storage::Binding binding;
-  RetiredUrl retired_url;
+  // The retired URL, what is left on LINE, and what clearing did.
+  UnbindReport line;
 };
 
 struct CredentialsRequest {
@@ -67,6 +75,8 @@ class BindingService {
   struct Options {
     // Webhook URLs are `public_base_url` + "/line/webhook/" + key; no trailing slash.
     std::string public_base_url;
+    // An unbind's questions to LINE, together, take at most this long.
+    absl::Duration line_timeout = absl::Seconds(10);
   };
 
   BindingService(storage::BindingStore* store, const BindingVerifier* verifier,
@@ -79,10 +89,13 @@ class BindingService {
   // holds the OA with other values: UpdateCredentials).
   absl::StatusOr<BindResult> Bind(const BindRequest& request, const CallContext& call);
 
-  // NOT_FOUND BINDING_NOT_FOUND if the team has no active binding of the channel. Then asks
-  // LINE whether it still calls the retired URL (never an error: UNKNOWN if LINE cannot say).
-  absl::StatusOr<UnbindResult> Unbind(absl::string_view team_id, absl::string_view channel_id,
-                                      const CallContext& call);
+  // NOT_FOUND BINDING_NOT_FOUND (LINE is not called) if the team has no active binding of the
+  // channel. Otherwise first asks LINE, within Options::line_timeout, what the unbind leaves
+  // there (and, with clear_webhook_url, removes the binding's URL if LINE still has exactly
+  // it), then marks the binding unbound with its audit row. LINE's failures are never errors:
+  // the report says "could not ask LINE" and gives the general steps. If the store then cannot
+  // commit, a URL just removed is put back on LINE, so nothing is left half done.
+  absl::StatusOr<UnbindResult> Unbind(const UnbindRequest& request, const CallContext& call);
 
   // NOT_FOUND BINDING_NOT_FOUND, the same whether the channel is unbound or another team's.
   absl::StatusOr<storage::Binding> Get(absl::string_view team_id, absl::string_view channel_id);

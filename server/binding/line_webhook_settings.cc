@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/base/errors.h"
+#include "server/binding/line_console.h"
+#include "server/binding/unbind_leftovers.h"
 #include "server/binding/webhook_report_codec.h"
 #include "server/crypto/sealing_contexts.h"
 
@@ -14,8 +16,6 @@ namespace linechannel::server {
 namespace {
 
 constexpr absl::Duration kTestWindow = absl::Hours(1);
-constexpr char kWebhookSettings[] =
-    "LINE Developers > your channel > Messaging API > Webhook settings";
 
 std::string Time(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
@@ -119,8 +119,6 @@ LightResult RunLightChecks(LineApi& line, const storage::Binding& binding, const
   }
   return light;
 }
-
-constexpr char kResponseSettings[] = "LINE Official Account Manager > Settings > Response settings";
 
 std::string ChatModeName(LineChatMode mode) {
   switch (mode) {
@@ -625,33 +623,16 @@ WebhookSetup LineWebhookSettings::SetUp(const Secret& access_token, const std::s
   return setup;
 }
 
-RetiredUrl LineWebhookSettings::DescribeRetired(const Secret& access_token,
-                                                const std::string& retired_url,
-                                                absl::Time deadline) {
-  RetiredUrl retired;
-  absl::StatusOr<LineWebhookEndpoint> current = line_->GetWebhookEndpoint(access_token, deadline);
-  if (absl::IsNotFound(current.status())) {
-    retired.state = RetiredUrl::State::kNotSetOnLine;
-    return retired;
-  }
-  if (!current.ok()) {
-    retired.state = RetiredUrl::State::kUnknown;
-    retired.next_step = absl::StrCat("LINE could not be asked (", current.status().message(),
-                                     "). Check the Webhook URL in ", kWebhookSettings,
-                                     " and remove ", retired_url, " if it is still there.");
-    return retired;
-  }
-  retired.line_webhook_url = current->endpoint;
-  if (current->endpoint == retired_url) {
-    retired.state = RetiredUrl::State::kStillSetOnLine;
-    retired.next_step = absl::StrCat(
-        "LINE still sends this channel's webhooks to the retired URL, which now answers 404. "
-        "Set the URL of the channel's new binding in ",
-        kWebhookSettings, ", or turn off \"Use webhook\".");
-  } else {
-    retired.state = RetiredUrl::State::kNotSetOnLine;
-  }
-  return retired;
+UnbindReport LineWebhookSettings::DescribeLeftovers(const Secret& access_token,
+                                                    const std::string& retired_url,
+                                                    bool clear_webhook_url, absl::Time deadline) {
+  return AskLineWhatIsLeft(*line_, access_token, retired_url, clear_webhook_url, deadline);
+}
+
+absl::Status LineWebhookSettings::PutBackWebhookUrl(const Secret& access_token,
+                                                    const std::string& webhook_url,
+                                                    absl::Time deadline) {
+  return line_->SetWebhookEndpoint(access_token, webhook_url, deadline);
 }
 
 }  // namespace linechannel::server

@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "server/base/clock.h"
 #include "server/binding/retired_url.h"
+#include "server/binding/unbind_leftovers.h"
 #include "server/binding/webhook_report.h"
 #include "server/binding/webhook_setup.h"
 #include "server/crypto/secret.h"
@@ -66,9 +67,17 @@ class LineWebhookSettings {
   // What the user must do when set-up was not asked for.
   static WebhookSetup NotRequested(const std::string& webhook_url);
 
-  // Whether LINE still has `retired_url` as the channel's webhook URL.
-  RetiredUrl DescribeRetired(const Secret& access_token, const std::string& retired_url,
-                             absl::Time deadline);
+  // For an unbind, before it is stored: whether LINE still has `retired_url` as the
+  // channel's webhook URL, what else is left on LINE (rich menus), and, with
+  // `clear_webhook_url`, removes `retired_url` from LINE if (and only if) LINE has exactly it.
+  // Never fails: what LINE could not answer is reported in plain words.
+  UnbindReport DescribeLeftovers(const Secret& access_token, const std::string& retired_url,
+                                 bool clear_webhook_url, absl::Time deadline);
+
+  // Sets `webhook_url` on LINE again: for an unbind that removed it and then could not be
+  // stored. LineApi's statuses.
+  absl::Status PutBackWebhookUrl(const Secret& access_token, const std::string& webhook_url,
+                                 absl::Time deadline);
 
  private:
   absl::StatusOr<WebhookReport> FromLastRecord(const storage::Binding& binding, absl::Time now);

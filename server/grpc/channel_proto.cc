@@ -109,6 +109,20 @@ v1::RetiredUrl::State ToRetiredStateProto(RetiredUrl::State state) {
   return v1::RetiredUrl::STATE_UNSPECIFIED;
 }
 
+v1::WebhookUrlClear::Outcome ToClearOutcomeProto(WebhookUrlClear::Outcome outcome) {
+  switch (outcome) {
+    case WebhookUrlClear::Outcome::kNotRequested:
+      return v1::WebhookUrlClear::NOT_REQUESTED;
+    case WebhookUrlClear::Outcome::kCleared:
+      return v1::WebhookUrlClear::CLEARED;
+    case WebhookUrlClear::Outcome::kLeftAlone:
+      return v1::WebhookUrlClear::LEFT_ALONE;
+    case WebhookUrlClear::Outcome::kFailed:
+      return v1::WebhookUrlClear::FAILED;
+  }
+  return v1::WebhookUrlClear::OUTCOME_UNSPECIFIED;
+}
+
 }  // namespace
 
 void ToChannelProto(const storage::Binding& binding, const std::string& webhook_url,
@@ -229,10 +243,24 @@ void ToWebhookSetupProto(const WebhookSetup& setup, v1::WebhookSetup* out) {
   out->set_detail(setup.detail);
 }
 
-void ToRetiredUrlProto(const RetiredUrl& retired, v1::RetiredUrl* out) {
-  out->set_state(ToRetiredStateProto(retired.state));
-  out->set_line_webhook_url(retired.line_webhook_url);
-  out->set_next_step(retired.next_step);
+void ToUnbindReportProto(const UnbindReport& report, v1::UnbindChannelResponse* out) {
+  v1::RetiredUrl* retired = out->mutable_retired_url();
+  retired->set_state(ToRetiredStateProto(report.retired_url.state));
+  retired->set_line_webhook_url(report.retired_url.line_webhook_url);
+  retired->set_next_step(report.retired_url.next_step);
+
+  const LineLeftovers& leftovers = report.leftovers;
+  v1::LineLeftovers* left = out->mutable_leftovers();
+  left->set_line_asked(leftovers.line_asked);
+  left->set_detail(leftovers.detail);
+  left->set_rich_menu_count(leftovers.rich_menu_count);
+  left->set_default_rich_menu_set(leftovers.default_rich_menu_set);
+  left->set_default_rich_menu_id(leftovers.default_rich_menu_id);
+  for (const std::string& step : leftovers.steps) left->add_steps(step);
+
+  v1::WebhookUrlClear* clear = out->mutable_webhook_url_clear();
+  clear->set_outcome(ToClearOutcomeProto(report.webhook_url_clear.outcome));
+  clear->set_detail(report.webhook_url_clear.detail);
 }
 
 }  // namespace linechannel::server

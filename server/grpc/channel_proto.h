@@ -8,7 +8,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "linechannel/v1/channel_service.pb.h"
 #include "server/binding/binding_state.h"
-#include "server/binding/retired_url.h"
+#include "server/binding/unbind_leftovers.h"
 #include "server/binding/webhook_report.h"
 #include "server/binding/webhook_setup.h"
 #include "storage/binding.h"
@@ -34,7 +34,8 @@ void ToEventProto(const storage::StoredEvent& event, v1::Event* out);
 v1::BindingState ToBindingStateProto(BindingState state);
 void ToVerifyWebhookProto(const WebhookReport& report, v1::VerifyWebhookResponse* out);
 void ToWebhookSetupProto(const WebhookSetup& setup, v1::WebhookSetup* out);
-void ToRetiredUrlProto(const RetiredUrl& retired, v1::RetiredUrl* out);
+// The retired URL, the leftovers and what clearing did, into an UnbindChannel answer.
+void ToUnbindReportProto(const UnbindReport& report, v1::UnbindChannelResponse* out);
 
 // A ListChannels state filter: nullopt for BINDING_STATE_UNSPECIFIED (no filter) and for
 // values this server does not know (request validation refuses those first).

@@ -62,12 +62,13 @@ grpc::ServerUnaryReactor* GrpcChannelService::UnbindChannel(grpc::CallbackServer
       context, {"UnbindChannel", request->team_id(), request->channel_id()},
       ValidateBindingRef(request->team_id(), request->channel_id()), Access::kTeam,
       [this, request, response](const CallContext& call) -> absl::Status {
-        return Answer(bindings_->Unbind(request->team_id(), request->channel_id(), call),
-                      [&](const UnbindResult& unbound) {
-                        ToChannelProto(unbound.binding, bindings_->WebhookUrl(unbound.binding),
-                                       response->mutable_channel());
-                        ToRetiredUrlProto(unbound.retired_url, response->mutable_retired_url());
-                      });
+        UnbindRequest unbind{request->team_id(), request->channel_id(),
+                             request->clear_webhook_url()};
+        return Answer(bindings_->Unbind(unbind, call), [&](const UnbindResult& unbound) {
+          ToChannelProto(unbound.binding, bindings_->WebhookUrl(unbound.binding),
+                         response->mutable_channel());
+          ToUnbindReportProto(unbound.line, response);
+        });
       });
 }
 

@@ -247,4 +247,40 @@ absl::StatusOr<LineWebhookTest> CurlLineApi::TestWebhookEndpoint(const Secret& a
   return test;
 }
 
+absl::StatusOr<std::vector<LineRichMenu>> CurlLineApi::ListRichMenus(const Secret& access_token,
+                                                                     absl::Time deadline) {
+  CurlExchange::Request request{"GET", "/v2/bot/richmenu/list", {}, &access_token};
+  const absl::string_view call = "get rich menu list";
+  auto answer = ReadJson(Perform(request, deadline), call, absl::StatusCode::kInvalidArgument);
+  if (!answer.ok()) return answer.status();
+  simdjson::dom::array menus;
+  if ((*answer)->doc["richmenus"].get_array().get(menus) != simdjson::SUCCESS) {
+    return Unparseable((*answer)->response, call);
+  }
+  std::vector<LineRichMenu> list;
+  for (simdjson::dom::element menu : menus) {
+    std::string_view id;
+    if (menu["richMenuId"].get_string().get(id) != simdjson::SUCCESS) {
+      return Unparseable((*answer)->response, call);
+    }
+    std::string_view name;
+    if (menu["name"].get_string().get(name) != simdjson::SUCCESS) name = {};
+    list.push_back({std::string(id), std::string(name)});
+  }
+  return list;
+}
+
+absl::StatusOr<std::string> CurlLineApi::GetDefaultRichMenuId(const Secret& access_token,
+                                                              absl::Time deadline) {
+  CurlExchange::Request request{"GET", "/v2/bot/user/all/richmenu", {}, &access_token};
+  const absl::string_view call = "get default rich menu id";
+  auto answer = ReadJson(Perform(request, deadline), call, absl::StatusCode::kInvalidArgument);
+  if (!answer.ok()) return answer.status();
+  std::string_view id;
+  if ((*answer)->doc["richMenuId"].get_string().get(id) != simdjson::SUCCESS || id.empty()) {
+    return Unparseable((*answer)->response, call);
+  }
+  return std::string(id);
+}
+
 }  // namespace linechannel::server

@@ -46,6 +46,10 @@ class CurlLineApi : public LineApi, public LineMessagingApi {
   absl::StatusOr<LineWebhookTest> TestWebhookEndpoint(const Secret& access_token,
                                                       const std::string& url,
                                                       absl::Time deadline) override;
+  absl::StatusOr<std::vector<LineRichMenu>> ListRichMenus(const Secret& access_token,
+                                                          absl::Time deadline) override;
+  absl::StatusOr<std::string> GetDefaultRichMenuId(const Secret& access_token,
+                                                   absl::Time deadline) override;
 
   // LineMessagingApi.
   absl::StatusOr<LineSendResult> Reply(const Secret& access_token, const std::string& reply_token,

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -68,6 +69,13 @@ struct LineWebhookTest {
   std::string detail;
 };
 
+// A rich menu made with the Messaging API, as LINE's rich menu list gives it.
+struct LineRichMenu {
+  std::string rich_menu_id;
+  // For managing it; never shown to users.
+  std::string name;
+};
+
 // The calls this service makes to LINE's management API (LINE.md). Implementations are
 // thread-safe. Every call gives up at `deadline`.
 //
@@ -101,9 +109,19 @@ class LineApi {
   virtual absl::StatusOr<LineWebhookEndpoint> GetWebhookEndpoint(const Secret& access_token,
                                                                  absl::Time deadline) = 0;
 
-  // INVALID_ARGUMENT when LINE refuses the URL (for example not HTTPS, too long).
+  // INVALID_ARGUMENT when LINE refuses the URL (for example not HTTPS, too long; LINE's
+  // rules ask for a valid HTTPS URL, so an empty one, which would remove the URL, is refused).
   virtual absl::Status SetWebhookEndpoint(const Secret& access_token, const std::string& url,
                                           absl::Time deadline) = 0;
+
+  // The channel's rich menus made with the Messaging API (not those made in LINE Official
+  // Account Manager, which LINE's API does not list).
+  virtual absl::StatusOr<std::vector<LineRichMenu>> ListRichMenus(const Secret& access_token,
+                                                                  absl::Time deadline) = 0;
+
+  // The id of the default rich menu set with the Messaging API. NOT_FOUND when none is set.
+  virtual absl::StatusOr<std::string> GetDefaultRichMenuId(const Secret& access_token,
+                                                           absl::Time deadline) = 0;
 
   // Has LINE send a Verify request to `url` (empty: the URL LINE has for the channel) and
   // report what happened. LINE allows 60 of these per hour per channel (RESOURCE_EXHAUSTED).

@@ -18,6 +18,12 @@ class ChannelctlTest : public ChannelctlProcessTest {
     return {"bind", "--team=" + team, "--channel_id=" + c.channel_id, "--app_name=Shop",
             "--line_id=" + c.line_id};
   }
+  // Binds with the secret and token on standard input and --set_webhook_url.
+  CliResult BindWithWebhookUrl(const FixtureChannel& c, const std::string& team) {
+    std::vector<std::string> args = BindArgs(c, team);
+    args.insert(args.end(), {"--secret_file=-", "--token_file=-", "--set_webhook_url"});
+    return Run(args, c.secret + "\n" + c.token + "\n");
+  }
 };
 
 TEST_F(ChannelctlTest, BindsFromStandardInputAndShowsTheBinding) {
@@ -53,12 +59,31 @@ TEST_F(ChannelctlTest, BindsFromStandardInputAndShowsTheBinding) {
   EXPECT_THAT(unbound.out, HasSubstr("UNBOUND"));
 }
 
+TEST_F(ChannelctlTest, UnbindPrintsWhatIsLeftOnLine) {
+  ASSERT_EQ(BindWithWebhookUrl(Channel1(), "team-a").exit_code, 0);
+  auto patched = line_->Control("PATCH", "/fake/channels/" + Channel1().channel_id,
+                                R"({"rich_menus":[{"rich_menu_id":"richmenu-a"},
+                                                  {"rich_menu_id":"richmenu-b"}],
+                                    "default_rich_menu_id":"richmenu-b"})");
+  ASSERT_TRUE(patched.ok());
+  ASSERT_EQ(patched->status, 200) << patched->body;
+
+  const CliResult unbound = Run(
+      {"unbind", "--team=team-a", "--channel_id=" + Channel1().channel_id, "--clear_webhook_url"});
+  EXPECT_EQ(unbound.exit_code, 0) << unbound.err;
+  // The fake, like LINE's rules, refuses an empty URL: the step says to remove it by hand.
+  EXPECT_THAT(
+      unbound.out,
+      AllOf(HasSubstr("UNBOUND"), HasSubstr("webhook URL not cleared: LINE did not remove"),
+            HasSubstr("left on LINE: LINE reports 2 rich menus"),
+            HasSubstr("rich_menus:          2"), HasSubstr("default_rich_menu:   richmenu-b"),
+            HasSubstr("To clean up on LINE:"), HasSubstr("  1. LINE still sends"),
+            HasSubstr("  2. Cancel the default rich menu richmenu-b"),
+            HasSubstr("  3. Delete the 2 rich menus")));
+}
+
 TEST_F(ChannelctlTest, VerifyAndGetShowTheChatMode) {
-  std::vector<std::string> args = BindArgs(Channel1(), "team-a");
-  args.push_back("--secret_file=-");
-  args.push_back("--token_file=-");
-  args.push_back("--set_webhook_url");
-  ASSERT_EQ(Run(args, Channel1().secret + "\n" + Channel1().token + "\n").exit_code, 0);
+  ASSERT_EQ(BindWithWebhookUrl(Channel1(), "team-a").exit_code, 0);
 
   // The fake's channels are in chat mode: Plan B, with the manual steps as next steps.
   const CliResult verified =
@@ -123,8 +148,7 @@ TEST_F(ChannelctlTest, AuditShowsWhoChangedTheTeamsBindingsNewestFirst) {
   args.push_back("--token_file=-");
   const std::string values = Channel1().secret + "\n" + Channel1().token + "\n";
   ASSERT_EQ(Run(args, values).exit_code, 0);
-  ASSERT_EQ(Run({"unbind", "--team=team-a", "--channel_id=" + Channel1().channel_id}).exit_code,
-            0);
+  ASSERT_EQ(Run({"unbind", "--team=team-a", "--channel_id=" + Channel1().channel_id}).exit_code, 0);
   ASSERT_EQ(Run(args, values).exit_code, 0);
 
   // One page at a time, with the way to the next.
@@ -145,8 +169,8 @@ TEST_F(ChannelctlTest, AuditShowsWhoChangedTheTeamsBindingsNewestFirst) {
   EXPECT_THAT(all.out + all.err,
               AllOf(Not(HasSubstr(Channel1().secret)), Not(HasSubstr(Channel1().token))));
 
-  const CliResult json = Run({"--json", "audit", "--team=team-a",
-                              "--channel_id=" + Channel1().channel_id, "--all"});
+  const CliResult json =
+      Run({"--json", "audit", "--team=team-a", "--channel_id=" + Channel1().channel_id, "--all"});
   EXPECT_EQ(json.exit_code, 0) << json.err;
   EXPECT_THAT(json.out, AllOf(HasSubstr("\"entries\""), HasSubstr("\"action\": \"unbind\""),
                               HasSubstr("\"actor\": \"admin\""), HasSubstr("\"bindingId\""),

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
@@ -56,6 +57,11 @@ class FakeLineApi : public LineApi {
     LineWebhookEndpoint webhook;
     // What a test-webhook call reports.
     LineWebhookTest test;
+    std::vector<LineRichMenu> rich_menus;
+    // Empty: none.
+    std::string default_rich_menu_id;
+    // Whether LINE accepts an empty URL (removing it); LINE's rules refuse it.
+    bool accepts_empty_endpoint = false;
   };
 
   void AddChannel(const std::string& channel_id, Channel channel) {
@@ -131,8 +137,32 @@ class FakeLineApi : public LineApi {
     if (!failure_.ok()) return failure_;
     Channel* channel = ByToken(token);
     if (channel == nullptr) return absl::UnauthenticatedError("HTTP 401");
+    if (url.empty() && !channel->accepts_empty_endpoint) {
+      return absl::InvalidArgumentError(
+          "LINE set webhook endpoint answered HTTP 400 (Invalid webhook endpoint URL)");
+    }
     channel->webhook.endpoint = url;
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<LineRichMenu>> ListRichMenus(const Secret& token,
+                                                          absl::Time) override {
+    ++calls_;
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    Channel* channel = ByToken(token);
+    if (channel == nullptr) return absl::UnauthenticatedError("HTTP 401");
+    return channel->rich_menus;
+  }
+
+  absl::StatusOr<std::string> GetDefaultRichMenuId(const Secret& token, absl::Time) override {
+    ++calls_;
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    Channel* channel = ByToken(token);
+    if (channel == nullptr) return absl::UnauthenticatedError("HTTP 401");
+    if (channel->default_rich_menu_id.empty()) return absl::NotFoundError("HTTP 404");
+    return channel->default_rich_menu_id;
   }
 
   absl::StatusOr<LineWebhookTest> TestWebhookEndpoint(const Secret& token, const std::string& url,

@@ -186,5 +186,29 @@ TEST(FixtureTest, ParsesChannelsWithDefaults) {
   EXPECT_FALSE(LoadFixtureFile("/nonexistent/channels.json").ok());
 }
 
+TEST(FixtureTest, ParsesRichMenusAndRefusesABadDefault) {
+  const auto parse = [](const std::string& rich) {
+    return ParseChannels(R"({"channel_id": "1", "channel_secret": "s", "access_token": "t",
+                             "bot_user_id": "U1", "basic_id": "@1", )" +
+                         rich + "}");
+  };
+  absl::StatusOr<std::vector<Channel>> channels =
+      parse(R"("rich_menus": [{"rich_menu_id": "richmenu-a", "name": "spring"},
+                              {"rich_menu_id": "richmenu-b", "chat_bar_text": "Menu"}],
+               "default_rich_menu_id": "richmenu-b")");
+  ASSERT_TRUE(channels.ok()) << channels.status();
+  const Channel& channel = (*channels)[0];
+  ASSERT_EQ(channel.rich_menus.size(), 2u);
+  EXPECT_EQ(channel.rich_menus[0].name, "spring");
+  EXPECT_EQ(channel.rich_menus[1].chat_bar_text, "Menu");
+  EXPECT_EQ(channel.default_rich_menu_id, "richmenu-b");
+
+  EXPECT_FALSE(parse(R"("default_rich_menu_id": "richmenu-x")").ok());
+  EXPECT_FALSE(parse(R"("rich_menus": [{"name": "no id"}])").ok());
+  EXPECT_FALSE(parse(R"("rich_menus": [{"rich_menu_id": "a"}, {"rich_menu_id": "a"}])").ok());
+  EXPECT_FALSE(parse(R"("rich_menus": [{"rich_menu_id": "a", "size": 1}])").ok());
+  EXPECT_FALSE(parse(R"("rich_menus": {})").ok());
+}
+
 }  // namespace
 }  // namespace linechannel::fake_line

@@ -178,6 +178,54 @@ TEST_F(ManagementApiTest, SetsAndReadsWebhookEndpoint) {
             "https://hooks.example.com/line/webhook/abc");
 }
 
+TEST_F(ManagementApiTest, ServesRichMenusAndTheDefaultOne) {
+  HttpReply list = client().Get("/v2/bot/richmenu/list", Bearer(kTokenA));
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(list.body, R"({"richmenus":[]})");
+  HttpReply none = client().Get("/v2/bot/user/all/richmenu", Bearer(kTokenA));
+  EXPECT_EQ(none.status, 404);
+  EXPECT_EQ(JsonView(none.body).Str("/message"), "no default richmenu");
+
+  HttpReply patched = Patch(kChannelA, R"({"rich_menus":[
+      {"rich_menu_id":"richmenu-a","name":"spring","chat_bar_text":"Menu"},
+      {"rich_menu_id":"richmenu-b"}], "default_rich_menu_id":"richmenu-b"})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(JsonView(patched.body).Str("/rich_menus/0/name"), "spring");
+  EXPECT_EQ(JsonView(patched.body).Str("/default_rich_menu_id"), "richmenu-b");
+
+  list = client().Get("/v2/bot/richmenu/list", Bearer(kTokenA));
+  ASSERT_EQ(list.status, 200) << list.body;
+  JsonView json(list.body);
+  EXPECT_EQ(json.Str("/richmenus/0/richMenuId"), "richmenu-a");
+  EXPECT_EQ(json.Str("/richmenus/0/name"), "spring");
+  EXPECT_EQ(json.Str("/richmenus/0/chatBarText"), "Menu");
+  EXPECT_EQ(json.Int("/richmenus/0/size/width"), 2500);
+  EXPECT_TRUE(json.Has("/richmenus/0/selected"));
+  EXPECT_EQ(json.Str("/richmenus/1/richMenuId"), "richmenu-b");
+  HttpReply set = client().Get("/v2/bot/user/all/richmenu", Bearer(kTokenA));
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(JsonView(set.body).Str("/richMenuId"), "richmenu-b");
+  // Another channel's token sees that channel's (none).
+  EXPECT_EQ(client().Get("/v2/bot/richmenu/list", Bearer(kTokenB)).body, R"({"richmenus":[]})");
+
+  EXPECT_EQ(client().Get("/v2/bot/richmenu/list", Bearer("not-a-token")).status, 401);
+  EXPECT_EQ(client().Get("/v2/bot/user/all/richmenu", Bearer("not-a-token")).status, 401);
+  EXPECT_EQ(State(kChannelA).Int("/calls/rich_menu_list"), 2);
+  EXPECT_EQ(State(kChannelB).Int("/calls/rich_menu_list"), 1);
+  EXPECT_EQ(State(kChannelA).Int("/calls/default_rich_menu"), 2);
+
+  // The default must be one of the channel's menus; a refused patch changes nothing.
+  EXPECT_EQ(Patch(kChannelA, R"({"default_rich_menu_id":"richmenu-z"})").status, 400);
+  EXPECT_EQ(Patch(kChannelA, R"({"rich_menus":[]})").status, 400);
+  EXPECT_EQ(
+      Patch(kChannelA, R"({"rich_menus":[{"rich_menu_id":"x"},{"rich_menu_id":"x"}]})").status,
+      400);
+  EXPECT_EQ(Patch(kChannelA, R"({"rich_menus":[{"id":"x"}]})").status, 400);
+  EXPECT_EQ(State(kChannelA).Str("/default_rich_menu_id"), "richmenu-b");
+  ASSERT_EQ(Patch(kChannelA, R"({"rich_menus":[], "default_rich_menu_id":""})").status, 200);
+  EXPECT_EQ(client().Get("/v2/bot/user/all/richmenu", Bearer(kTokenA)).status, 404);
+}
+
 TEST_F(ManagementApiTest, SetEndpointRejectsBadInput) {
   ExpectInvalidEndpoint(SetEndpoint(kTokenA, "ftp://example.com/x"));
   ExpectInvalidEndpoint(SetEndpoint(kTokenA, "not a url"));

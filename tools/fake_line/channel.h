@@ -4,11 +4,19 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace linechannel::fake_line {
+
+// A rich menu made with the Messaging API, as the fixture and the control API give it.
+struct RichMenu {
+  std::string rich_menu_id;  // "richmenu-" + 32 hex at LINE; any non-empty text here.
+  std::string name;
+  std::string chat_bar_text;
+};
 
 // One Messaging API channel as the fake knows it: the fixture's fields, named as in the
 // fixture file.
@@ -27,11 +35,19 @@ struct Channel {
   // chat is on) or "bot"; "manual" or "auto" (LINE answers "auto" whenever chat is off).
   std::string chat_mode = "chat";
   std::string mark_as_read_mode = "manual";
+  // Rich menus made with the Messaging API, and the default one's id (empty: none).
+  std::vector<RichMenu> rich_menus;
+  std::string default_rich_menu_id;
 };
 
 // OK if `chat_mode` and `mark_as_read_mode` are values LINE uses and fit together (chat "bot"
 // always reads automatically); INVALID_ARGUMENT naming the field otherwise.
 absl::Status CheckChatMode(absl::string_view chat_mode, absl::string_view mark_as_read_mode);
+
+// OK if the rich menus' ids are non-empty and unique and `default_rich_menu_id` is empty or
+// one of them; INVALID_ARGUMENT naming the problem otherwise.
+absl::Status CheckRichMenus(const std::vector<RichMenu>& rich_menus,
+                            absl::string_view default_rich_menu_id);
 
 // Injected failures for management calls. Zero values mean "off".
 struct Faults {
@@ -40,11 +56,15 @@ struct Faults {
 };
 
 // The LINE endpoints the fake counts calls to, by their key in `calls`.
-inline constexpr const char* kCallKeys[] = {
-    "token",         "verify",         "bot_info", "set_endpoint", "get_endpoint",
-    "test_endpoint", "reply",          "push",     "quota",        "quota_consumption",
-    "profile",       "member_profile", "content",  "transcoding",  "mark_as_read",
-    "loading"};
+inline constexpr const char* kCallKeys[] = {"token",          "verify",
+                                            "bot_info",       "set_endpoint",
+                                            "get_endpoint",   "test_endpoint",
+                                            "reply",          "push",
+                                            "quota",          "quota_consumption",
+                                            "profile",        "member_profile",
+                                            "content",        "transcoding",
+                                            "mark_as_read",   "loading",
+                                            "rich_menu_list", "default_rich_menu"};
 
 // Everything the fake holds about a channel, as one copyable snapshot.
 struct ChannelState {

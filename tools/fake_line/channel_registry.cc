@@ -121,6 +121,15 @@ absl::StatusOr<ChannelState> ChannelRegistry::Patch(absl::string_view channel_id
   if (absl::Status valid = CheckChatMode(chat_mode, mark_as_read_mode); !valid.ok()) {
     return valid;
   }
+  const std::vector<RichMenu>& rich_menus =
+      patch.rich_menus ? *patch.rich_menus : state.channel.rich_menus;
+  const std::string& default_rich_menu_id =
+      patch.default_rich_menu_id.value_or(state.channel.default_rich_menu_id);
+  if (absl::Status valid = CheckRichMenus(rich_menus, default_rich_menu_id); !valid.ok()) {
+    return valid;
+  }
+  state.channel.rich_menus = rich_menus;
+  state.channel.default_rich_menu_id = default_rich_menu_id;
   state.channel.chat_mode = std::move(chat_mode);
   state.channel.mark_as_read_mode = std::move(mark_as_read_mode);
   if (patch.webhook_endpoint) state.channel.webhook_endpoint = *patch.webhook_endpoint;

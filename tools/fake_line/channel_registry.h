@@ -35,6 +35,8 @@ struct ChannelPatch {
   std::optional<std::string> display_name;
   std::optional<std::string> chat_mode;
   std::optional<std::string> mark_as_read_mode;
+  std::optional<std::vector<RichMenu>> rich_menus;  // Replaces the list.
+  std::optional<std::string> default_rich_menu_id;  // "" cancels it.
 };
 
 // Who an access token belongs to, as of the fake clock's now.
@@ -78,7 +80,8 @@ class ChannelRegistry {
   // Applies `patch` (validated by the caller) and returns the new state. NOT_FOUND if unknown.
   // Chat modes are checked together with the current ones: INVALID_ARGUMENT, changing nothing,
   // if the result would not fit (see CheckChatMode); turning chat off without naming a
-  // mark_as_read_mode switches it to "auto".
+  // mark_as_read_mode switches it to "auto". Likewise the rich menus (see CheckRichMenus): a
+  // new list without the current default is refused unless the default changes too.
   absl::StatusOr<ChannelState> Patch(absl::string_view channel_id, const ChannelPatch& patch);
 
   // The owner of a long-lived or stateless token; nullopt if no channel owns it.

@@ -13,6 +13,7 @@
 #include "tools/fake_line/json_writer.h"
 #include "tools/fake_line/message_checks.h"
 #include "tools/fake_line/responses.h"
+#include "tools/fake_line/rich_menus.h"
 #include "tools/fake_line/signature.h"
 
 namespace linechannel::fake_line {
@@ -39,6 +40,8 @@ JsonObject StateJson(const ChannelState& state) {
       .Set("webhook_active", channel.webhook_active)
       .Set("chat_mode", channel.chat_mode)
       .Set("mark_as_read_mode", channel.mark_as_read_mode)
+      .Set("rich_menus", RichMenusJson(channel.rich_menus))
+      .Set("default_rich_menu_id", channel.default_rich_menu_id)
       .Set("token_revoked", state.token_revoked)
       .Set("fail_status", state.faults.fail_status)
       .Set("delay_ms", state.faults.delay_ms)
@@ -261,7 +264,8 @@ HttpResponse ControlApi::PatchChannel(const std::string& channel_id,
     const absl::string_view key = ToAbsl(raw_key);
     absl::Status status;
     if (key == "webhook_endpoint" || key == "basic_id" || key == "premium_id" ||
-        key == "display_name" || key == "chat_mode" || key == "mark_as_read_mode") {
+        key == "display_name" || key == "chat_mode" || key == "mark_as_read_mode" ||
+        key == "default_rich_menu_id") {
       absl::StatusOr<std::string> text = JsonString(value, key);
       if (!text.ok()) return ControlStatusError(text.status());
       if (key == "webhook_endpoint") patch.webhook_endpoint = *text;
@@ -270,6 +274,11 @@ HttpResponse ControlApi::PatchChannel(const std::string& channel_id,
       if (key == "display_name") patch.display_name = *text;
       if (key == "chat_mode") patch.chat_mode = *text;
       if (key == "mark_as_read_mode") patch.mark_as_read_mode = *text;
+      if (key == "default_rich_menu_id") patch.default_rich_menu_id = *text;
+    } else if (key == "rich_menus") {
+      absl::StatusOr<std::vector<RichMenu>> menus = ParseRichMenus(value);
+      if (!menus.ok()) return ControlStatusError(menus.status());
+      patch.rich_menus = *std::move(menus);
     } else if (key == "webhook_active" || key == "token_revoked" || key == "reissue_secret" ||
                key == "reissue_token") {
       absl::StatusOr<bool> flag = JsonBool(value, key);

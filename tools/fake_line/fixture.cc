@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "tools/fake_line/json_reader.h"
+#include "tools/fake_line/rich_menus.h"
 
 namespace linechannel::fake_line {
 namespace {
@@ -48,6 +49,12 @@ absl::StatusOr<Channel> ParseChannel(simdjson::dom::object object) {
       target = &channel.chat_mode;
     } else if (key == "mark_as_read_mode") {
       target = &channel.mark_as_read_mode;
+    } else if (key == "default_rich_menu_id") {
+      target = &channel.default_rich_menu_id;
+    } else if (key == "rich_menus") {
+      absl::StatusOr<std::vector<RichMenu>> menus = ParseRichMenus(value);
+      if (!menus.ok()) return menus.status();
+      channel.rich_menus = *std::move(menus);
     } else if (key == "webhook_active") {
       absl::StatusOr<bool> active = JsonBool(value, ToAbsl(key));
       if (!active.ok()) return active.status();
@@ -88,6 +95,10 @@ absl::StatusOr<Channel> ParseChannel(simdjson::dom::object object) {
     channel.mark_as_read_mode = "auto";
   }
   if (absl::Status valid = CheckChatMode(channel.chat_mode, channel.mark_as_read_mode);
+      !valid.ok()) {
+    return valid;
+  }
+  if (absl::Status valid = CheckRichMenus(channel.rich_menus, channel.default_rich_menu_id);
       !valid.ok()) {
     return valid;
   }

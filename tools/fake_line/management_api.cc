@@ -12,6 +12,7 @@
 #include "tools/fake_line/form.h"
 #include "tools/fake_line/json_reader.h"
 #include "tools/fake_line/responses.h"
+#include "tools/fake_line/rich_menus.h"
 #include "tools/fake_line/signature.h"
 #include "tools/fake_line/url.h"
 #include "tools/fake_line/webhook_body.h"
@@ -46,6 +47,12 @@ HttpResponse ManagementApi::Handle(const HttpRequest& request) const {
     if (method == "GET") return BotCall(request, "get_endpoint");
     if (method == "PUT") return BotCall(request, "set_endpoint");
     return MethodNotAllowed("GET, PUT");
+  }
+  if (path == "/v2/bot/richmenu/list") {
+    return method == "GET" ? BotCall(request, "rich_menu_list") : MethodNotAllowed("GET");
+  }
+  if (path == "/v2/bot/user/all/richmenu") {
+    return method == "GET" ? BotCall(request, "default_rich_menu") : MethodNotAllowed("GET");
   }
   if (path == "/v2/bot/channel/webhook/test") {
     return method == "POST" ? BotCall(request, "test_endpoint") : MethodNotAllowed("POST");
@@ -115,6 +122,8 @@ HttpResponse ManagementApi::BotCall(const HttpRequest& request, const char* call
   if (key == "bot_info") return BotInfo(state);
   if (key == "set_endpoint") return SetEndpoint(state, request);
   if (key == "get_endpoint") return GetEndpoint(state);
+  if (key == "rich_menu_list") return RichMenuListResponse(state.channel);
+  if (key == "default_rich_menu") return DefaultRichMenuResponse(state.channel);
   return TestEndpoint(state, request);
 }
 

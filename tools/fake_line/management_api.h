@@ -19,6 +19,8 @@ namespace linechannel::fake_line {
 //   PUT  /v2/bot/channel/webhook/endpoint    set the webhook URL (1,000 per minute)
 //   GET  /v2/bot/channel/webhook/endpoint    read the webhook URL and the "Use webhook" switch
 //   POST /v2/bot/channel/webhook/test        really POST a signed empty webhook (60 per hour)
+//   GET  /v2/bot/richmenu/list               the channel's rich menus (made with the API)
+//   GET  /v2/bot/user/all/richmenu           the default rich menu's id; 404 when none
 // OAuth errors are {"error", "error_description"}; /v2/bot/* errors are {"message",
 // "details"?}. Unknown paths: 404; known path, wrong method: 405.
 // Every call first passes the BotGate (delays, attribution and counting, fail_status, token).

@@ -32,6 +32,56 @@ constexpr char kOtherSecret[] = "fedcba9876543210fedcba9876543210";
 constexpr char kOtherToken[] =
     "long-lived-token-of-channel-two-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
 
+// Forwards to another store, except that unbinding fails as a full disk would.
+class UnbindFailingStore : public storage::BindingStore {
+ public:
+  explicit UnbindFailingStore(storage::BindingStore* store) : store_(store) {}
+  absl::StatusOr<storage::Binding> InsertActive(const storage::Binding& binding,
+                                                const storage::Change& change,
+                                                storage::Binding* conflict) override {
+    return store_->InsertActive(binding, change, conflict);
+  }
+  absl::StatusOr<storage::Binding> FindActive(absl::string_view team_id,
+                                              absl::string_view channel_id) override {
+    return store_->FindActive(team_id, channel_id);
+  }
+  absl::StatusOr<storage::Binding> FindActiveByWebhookKey(absl::string_view key) override {
+    return store_->FindActiveByWebhookKey(key);
+  }
+  absl::StatusOr<storage::BindingPage> ListTeam(absl::string_view team_id, bool include_unbound,
+                                                int64_t after_row_id, int limit) override {
+    return store_->ListTeam(team_id, include_unbound, after_row_id, limit);
+  }
+  absl::StatusOr<storage::Binding> MarkUnbound(absl::string_view, absl::string_view,
+                                               const storage::Change&) override {
+    return absl::UnavailableError("disk full");
+  }
+  absl::StatusOr<storage::Binding> ReplaceCredentials(int64_t row_id,
+                                                      const storage::CredentialUpdate& update,
+                                                      const storage::Change& change) override {
+    return store_->ReplaceCredentials(row_id, update, change);
+  }
+  absl::StatusOr<std::vector<storage::AuditRecord>> ListAudit(int64_t row_id) override {
+    return store_->ListAudit(row_id);
+  }
+  absl::StatusOr<storage::AuditPage> ListTeamAudit(absl::string_view team_id,
+                                                   absl::string_view channel_id, int64_t before_id,
+                                                   int limit) override {
+    return store_->ListTeamAudit(team_id, channel_id, before_id, limit);
+  }
+  absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
+                            absl::Time checked_at) override {
+    return store_->SetAttention(row_id, reasons, checked_at);
+  }
+  absl::StatusOr<std::vector<storage::Binding>> ListActive(int64_t after_row_id,
+                                                           int limit) override {
+    return store_->ListActive(after_row_id, limit);
+  }
+
+ private:
+  storage::BindingStore* const store_;
+};
+
 class BindingServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -248,7 +298,7 @@ TEST_F(BindingServiceTest, AnotherTeamWithWrongValuesLearnsNothingAboutTheBindin
 TEST_F(BindingServiceTest, AfterUnbindAnyTeamBindsWithANewWebhookUrl) {
   auto first = Bind(Request("team-a"));
   ASSERT_TRUE(first.ok());
-  auto unbound = service_->Unbind("team-a", kChannel, {"op", absl::InfiniteFuture()});
+  auto unbound = service_->Unbind({"team-a", kChannel}, {"op", absl::InfiniteFuture()});
   ASSERT_TRUE(unbound.ok()) << unbound.status();
   EXPECT_FALSE(unbound->binding.active());
   ExpectReason(service_->Get("team-a", kChannel).status(), absl::StatusCode::kNotFound,
@@ -258,12 +308,75 @@ TEST_F(BindingServiceTest, AfterUnbindAnyTeamBindsWithANewWebhookUrl) {
   EXPECT_NE(service_->WebhookUrl(second->binding), service_->WebhookUrl(first->binding));
 }
 
+TEST_F(BindingServiceTest, UnbindAuditsARemovedWebhookUrl) {
+  auto bound = Bind(Request());
+  ASSERT_TRUE(bound.ok());
+  FakeLineApi::Channel channel = line_.channel(kChannel);
+  channel.webhook.endpoint = service_->WebhookUrl(bound->binding);
+  channel.accepts_empty_endpoint = true;
+  line_.AddChannel(kChannel, channel);
+  auto unbound = service_->Unbind({"team-a", kChannel, true}, {"op", absl::InfiniteFuture()});
+  ASSERT_TRUE(unbound.ok()) << unbound.status();
+  EXPECT_EQ(unbound->line.webhook_url_clear.outcome, WebhookUrlClear::Outcome::kCleared);
+  EXPECT_EQ(line_.channel(kChannel).webhook.endpoint, "");
+  auto audit = service_->Audit(unbound->binding);
+  ASSERT_TRUE(audit.ok());
+  ASSERT_THAT(*audit, SizeIs(2));
+  EXPECT_EQ(audit->back().action, "unbind");
+  EXPECT_EQ(audit->back().detail, "webhook URL removed from LINE");
+}
+
+TEST_F(BindingServiceTest, AnUnbindThatCannotBeStoredPutsTheRemovedUrlBack) {
+  auto bound = Bind(Request());
+  ASSERT_TRUE(bound.ok());
+  const std::string url = service_->WebhookUrl(bound->binding);
+  FakeLineApi::Channel channel = line_.channel(kChannel);
+  channel.webhook.endpoint = url;
+  channel.accepts_empty_endpoint = true;
+  line_.AddChannel(kChannel, channel);
+  UnbindFailingStore failing(cache_.get());
+  BindingService service(&failing, verifier_.get(), checks_.get(), sealer_.get(), &random_, &clock_,
+                         BindingService::Options{"https://hooks.example"});
+  auto unbound = service.Unbind({"team-a", kChannel, true}, {"op", absl::InfiniteFuture()});
+  ExpectReason(unbound.status(), absl::StatusCode::kUnavailable, "STORAGE_UNAVAILABLE");
+  EXPECT_EQ(line_.channel(kChannel).webhook.endpoint, url);
+  EXPECT_TRUE(service_->Get("team-a", kChannel).ok());
+}
+
+TEST_F(BindingServiceTest, UnbindSucceedsWhenLineCannotBeAsked) {
+  ASSERT_TRUE(Bind(Request()).ok());
+  line_.FailEveryCall(absl::UnavailableError("LINE get webhook endpoint failed: refused"));
+  auto unbound = service_->Unbind({"team-a", kChannel, true}, {"op", absl::InfiniteFuture()});
+  ASSERT_TRUE(unbound.ok()) << unbound.status();
+  EXPECT_FALSE(unbound->binding.active());
+  EXPECT_FALSE(unbound->line.leftovers.line_asked);
+  EXPECT_THAT(unbound->line.leftovers.detail, HasSubstr("could not ask LINE: "));
+  EXPECT_EQ(unbound->line.webhook_url_clear.outcome, WebhookUrlClear::Outcome::kFailed);
+  EXPECT_EQ(unbound->line.retired_url.state, RetiredUrl::State::kUnknown);
+  auto audit = service_->Audit(unbound->binding);
+  ASSERT_TRUE(audit.ok());
+  EXPECT_EQ(audit->back().detail, "webhook URL could not be removed from LINE");
+}
+
+TEST_F(BindingServiceTest, WithLineChecksOffUnbindDoesNotCallLine) {
+  ASSERT_TRUE(Bind(Request()).ok());
+  Build(LineChecks::kOff);
+  const int calls = line_.calls();
+  auto unbound = service_->Unbind({"team-a", kChannel}, {"op", absl::InfiniteFuture()});
+  ASSERT_TRUE(unbound.ok()) << unbound.status();
+  EXPECT_EQ(line_.calls(), calls);
+  EXPECT_THAT(unbound->line.leftovers.detail, HasSubstr("LINE checks are off"));
+  EXPECT_THAT(unbound->line.leftovers.steps, SizeIs(3));
+}
+
 TEST_F(BindingServiceTest, AnotherTeamsBindingLooksExactlyLikeAMissingOne) {
   ASSERT_TRUE(Bind(Request("team-a")).ok());
   const absl::Status others = service_->Get("team-b", kChannel).status();
   const absl::Status missing = service_->Get("team-b", "999").status();
   EXPECT_EQ(others, missing);
-  EXPECT_EQ(service_->Unbind("team-b", kChannel, {}).status(), missing);
+  const int calls = line_.calls();
+  EXPECT_EQ(service_->Unbind({"team-b", kChannel, true}, {}).status(), missing);
+  EXPECT_EQ(line_.calls(), calls);  // LINE is not asked about a binding the team lacks.
   EXPECT_TRUE(service_->Get("team-a", kChannel).ok());
 }
 

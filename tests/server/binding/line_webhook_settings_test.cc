@@ -413,14 +413,82 @@ TEST_F(LineWebhookSettingsTest, SetUpSetsEmptyAndOwnUrlsAndRespectsForeignOnes) 
 }
 
 TEST_F(LineWebhookSettingsTest, TellsWhetherLineStillCallsARetiredUrl) {
-  EXPECT_EQ(checks_->DescribeRetired(Secret(kToken), kUrl, absl::InfiniteFuture()).state,
-            RetiredUrl::State::kStillSetOnLine);
+  const auto describe = [&] {
+    return checks_->DescribeLeftovers(Secret(kToken), kUrl, false, absl::InfiniteFuture());
+  };
+  UnbindReport report = describe();
+  EXPECT_EQ(report.retired_url.state, RetiredUrl::State::kStillSetOnLine);
+  EXPECT_EQ(report.webhook_url_clear.outcome, WebhookUrlClear::Outcome::kNotRequested);
+  EXPECT_THAT(report.leftovers.steps.at(0), HasSubstr("which now answers 404"));
   Change([](auto& c) { c.webhook.endpoint = "https://new.example/x"; });
-  EXPECT_EQ(checks_->DescribeRetired(Secret(kToken), kUrl, absl::InfiniteFuture()).state,
-            RetiredUrl::State::kNotSetOnLine);
+  EXPECT_EQ(describe().retired_url.state, RetiredUrl::State::kNotSetOnLine);
   line_.FailEveryCall(absl::UnavailableError("down"));
-  EXPECT_EQ(checks_->DescribeRetired(Secret(kToken), kUrl, absl::InfiniteFuture()).state,
-            RetiredUrl::State::kUnknown);
+  EXPECT_EQ(describe().retired_url.state, RetiredUrl::State::kUnknown);
+}
+
+TEST_F(LineWebhookSettingsTest, CountsTheRichMenusLeftOnLine) {
+  Change([](auto& c) {
+    c.webhook.endpoint = "https://new.example/x";
+    c.rich_menus = {{"richmenu-1", "spring"}, {"richmenu-2", "summer"}, {"richmenu-3", ""}};
+    c.default_rich_menu_id = "richmenu-2";
+  });
+  UnbindReport report =
+      checks_->DescribeLeftovers(Secret(kToken), kUrl, false, absl::InfiniteFuture());
+  EXPECT_TRUE(report.leftovers.line_asked);
+  EXPECT_EQ(report.leftovers.rich_menu_count, 3);
+  EXPECT_TRUE(report.leftovers.default_rich_menu_set);
+  EXPECT_EQ(report.leftovers.default_rich_menu_id, "richmenu-2");
+  ASSERT_THAT(report.leftovers.steps, SizeIs(2));
+  EXPECT_THAT(report.leftovers.steps[0], HasSubstr("Cancel the default rich menu richmenu-2"));
+  EXPECT_THAT(report.leftovers.steps[1], HasSubstr("Delete the 3 rich menus"));
+
+  Change([](auto& c) {
+    c.rich_menus.clear();
+    c.default_rich_menu_id.clear();
+  });
+  report = checks_->DescribeLeftovers(Secret(kToken), kUrl, false, absl::InfiniteFuture());
+  EXPECT_TRUE(report.leftovers.line_asked);
+  EXPECT_EQ(report.leftovers.rich_menu_count, 0);
+  EXPECT_FALSE(report.leftovers.default_rich_menu_set);
+  EXPECT_THAT(report.leftovers.steps, IsEmpty());
+}
+
+TEST_F(LineWebhookSettingsTest, WithoutLineTheLeftoversGiveTheGeneralSteps) {
+  line_.FailEveryCall(absl::UnavailableError("LINE get rich menu list failed: refused"));
+  UnbindReport report =
+      checks_->DescribeLeftovers(Secret(kToken), kUrl, true, absl::InfiniteFuture());
+  EXPECT_FALSE(report.leftovers.line_asked);
+  EXPECT_EQ(report.leftovers.detail, "could not ask LINE: LINE get rich menu list failed: refused");
+  EXPECT_EQ(report.webhook_url_clear.outcome, WebhookUrlClear::Outcome::kFailed);
+  ASSERT_THAT(report.leftovers.steps, SizeIs(3));
+  EXPECT_THAT(report.leftovers.steps[0], HasSubstr("Check the Webhook URL"));
+  EXPECT_THAT(report.leftovers.steps[1], HasSubstr("GET https://api.line.me/v2/bot/richmenu/list"));
+  EXPECT_THAT(report.leftovers.steps[2], HasSubstr("default rich menu"));
+}
+
+TEST_F(LineWebhookSettingsTest, ClearsTheWebhookUrlOnlyWhenItIsStillOurs) {
+  // LINE's documented rules refuse an empty URL: nothing changes, and the step says so.
+  UnbindReport report =
+      checks_->DescribeLeftovers(Secret(kToken), kUrl, true, absl::InfiniteFuture());
+  EXPECT_EQ(report.webhook_url_clear.outcome, WebhookUrlClear::Outcome::kFailed);
+  EXPECT_THAT(report.webhook_url_clear.detail, HasSubstr("remove it by hand"));
+  EXPECT_EQ(report.retired_url.state, RetiredUrl::State::kStillSetOnLine);
+  EXPECT_EQ(line_.channel(kChannel).webhook.endpoint, kUrl);
+
+  // A LINE that takes an empty URL removes ours.
+  Change([](auto& c) { c.accepts_empty_endpoint = true; });
+  report = checks_->DescribeLeftovers(Secret(kToken), kUrl, true, absl::InfiniteFuture());
+  EXPECT_EQ(report.webhook_url_clear.outcome, WebhookUrlClear::Outcome::kCleared);
+  EXPECT_EQ(report.retired_url.state, RetiredUrl::State::kNotSetOnLine);
+  EXPECT_EQ(line_.channel(kChannel).webhook.endpoint, "");
+  EXPECT_EQ(ClearAuditDetail(report.webhook_url_clear), "webhook URL removed from LINE");
+
+  // Somebody else's URL is never touched.
+  Change([](auto& c) { c.webhook.endpoint = "https://new.example/x"; });
+  report = checks_->DescribeLeftovers(Secret(kToken), kUrl, true, absl::InfiniteFuture());
+  EXPECT_EQ(report.webhook_url_clear.outcome, WebhookUrlClear::Outcome::kLeftAlone);
+  EXPECT_THAT(report.webhook_url_clear.detail, HasSubstr("https://new.example/x"));
+  EXPECT_EQ(line_.channel(kChannel).webhook.endpoint, "https://new.example/x");
 }
 
 TEST_F(LineWebhookSettingsTest, TheRecheckFindsDriftAndClearsItWhenFixed) {

@@ -1,5 +1,7 @@
 #include "server/line/curl_line_api.h"
 
+#include <atomic>
+
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -163,6 +165,72 @@ TEST(CurlLineApiTest, AnUnreadableSuccessIsUnavailable) {
     EXPECT_TRUE(absl::IsUnavailable(line.VerifyAccessToken(Secret("t"), Soon()).status())) << body;
     EXPECT_TRUE(absl::IsUnavailable(line.CheckChannelSecret("1", Secret("s"), Soon()))) << body;
   }
+}
+
+TEST(CurlLineApiTest, ListsTheRichMenusMadeWithTheApi) {
+  ScriptedHttpServer server([](const Request&) {
+    return Response{200, R"({"richmenus":[
+        {"richMenuId":"richmenu-a","size":{"width":2500,"height":1686},"selected":false,
+         "name":"spring","chatBarText":"Menu","areas":[]},
+        {"richMenuId":"richmenu-b","size":{"width":2500,"height":843},"selected":true,
+         "name":"summer","chatBarText":"Tap","areas":[]}]})"};
+  });
+  CurlLineApi line = Client(server);
+  auto menus = line.ListRichMenus(Secret("the-token"), Soon());
+  ASSERT_TRUE(menus.ok()) << menus.status();
+  ASSERT_EQ(menus->size(), 2u);
+  EXPECT_EQ((*menus)[0].rich_menu_id, "richmenu-a");
+  EXPECT_EQ((*menus)[0].name, "spring");
+  EXPECT_EQ((*menus)[1].rich_menu_id, "richmenu-b");
+  EXPECT_EQ(server.requests()[0].method, "GET");
+  EXPECT_EQ(server.requests()[0].target, "/v2/bot/richmenu/list");
+  EXPECT_EQ(server.requests()[0].headers.at("authorization"), "Bearer the-token");
+}
+
+TEST(CurlLineApiTest, NoRichMenusIsAnEmptyList) {
+  ScriptedHttpServer server([](const Request&) { return Response{200, R"({"richmenus":[]})"}; });
+  CurlLineApi line = Client(server);
+  auto menus = line.ListRichMenus(Secret("t"), Soon());
+  ASSERT_TRUE(menus.ok()) << menus.status();
+  EXPECT_TRUE(menus->empty());
+}
+
+TEST(CurlLineApiTest, AnUnreadableRichMenuListIsUnavailable) {
+  for (const std::string body : {"{}", R"({"richmenus":{}})", R"({"richmenus":[{"name":"x"}]})"}) {
+    ScriptedHttpServer server([&](const Request&) { return Response{200, body}; });
+    CurlLineApi line = Client(server);
+    EXPECT_TRUE(absl::IsUnavailable(line.ListRichMenus(Secret("t"), Soon()).status())) << body;
+  }
+}
+
+TEST(CurlLineApiTest, ReadsTheDefaultRichMenuAndNotFoundWhenNone) {
+  std::atomic<bool> set{true};
+  ScriptedHttpServer server([&](const Request&) {
+    return set.load() ? Response{200, R"({"richMenuId":"richmenu-b"})"}
+                      : Response{404, R"({"message":"no default richmenu","details":[]})"};
+  });
+  CurlLineApi line = Client(server);
+  auto id = line.GetDefaultRichMenuId(Secret("the-token"), Soon());
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(*id, "richmenu-b");
+  EXPECT_EQ(server.requests()[0].method, "GET");
+  EXPECT_EQ(server.requests()[0].target, "/v2/bot/user/all/richmenu");
+  EXPECT_EQ(server.requests()[0].headers.at("authorization"), "Bearer the-token");
+
+  set.store(false);
+  id = line.GetDefaultRichMenuId(Secret("the-token"), Soon());
+  EXPECT_TRUE(absl::IsNotFound(id.status())) << id.status();
+  EXPECT_THAT(id.status().message(), HasSubstr("no default richmenu"));
+}
+
+TEST(CurlLineApiTest, ARevokedTokenCannotReadRichMenus) {
+  ScriptedHttpServer server([](const Request&) {
+    return Response{401, R"({"message":"Authentication failed. Confirm that the access token in "
+                             "the authorization header is valid."})"};
+  });
+  CurlLineApi line = Client(server);
+  EXPECT_TRUE(absl::IsUnauthenticated(line.ListRichMenus(Secret("t"), Soon()).status()));
+  EXPECT_TRUE(absl::IsUnauthenticated(line.GetDefaultRichMenuId(Secret("t"), Soon()).status()));
 }
 
 TEST(CurlLineApiTest, ANumericClientIdIsAccepted) {
