@@ -994,6 +994,18 @@ absl::StatusOr<int> SqliteStore::DeleteEndedBefore(absl::Time cutoff, int limit)
   return deleted;
 }
 
+absl::StatusOr<SqliteStore::WriterDurability> SqliteStore::ReadWriterDurability() {
+  WriterDurability durability;
+  // The writer connection belongs to the commit queue's thread.
+  absl::Status status = commits_.Run([&](SQLite::Database& db) {
+    durability.journal_mode = db.execAndGet("PRAGMA journal_mode").getString();
+    durability.synchronous = db.execAndGet("PRAGMA synchronous").getInt();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return durability;
+}
+
 absl::Status SqliteStore::CheckIntegrity() {
   auto findings = ReadWith<std::vector<std::string>>(
       *readers_, "checking integrity", [&](SQLite::Database& db) {
