@@ -7,6 +7,7 @@
 #include "storage/cache/caching_store.h"
 #include "tests/storage/sqlite/fresh_sqlite_store.h"
 #include "tests/storage/store_contract.h"
+#include "tests/support/sqlite_audit_trigger.h"
 
 namespace linechannel::storage {
 namespace {
@@ -19,7 +20,7 @@ class CachedSqliteUnderTest : public StoreUnderTest {
         path_(std::move(path)) {}
   Store roles() override { return cache_->roles(); }
   absl::Status RefuseAuditRows(bool refuse) override {
-    return RefuseSqliteAuditRows(path_, refuse);
+    return testing::RefuseSqliteAuditRows(path_, refuse);
   }
 
  private:

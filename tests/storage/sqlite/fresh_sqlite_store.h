@@ -4,8 +4,6 @@
 #include <memory>
 #include <string>
 
-#include "SQLiteCpp/Database.h"
-#include "absl/status/status.h"
 #include "gtest/gtest.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -22,21 +20,6 @@ inline std::unique_ptr<SqliteStore> FreshSqliteStore(const std::string& dir) {
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(options);
   EXPECT_TRUE(store.ok()) << store.status();
   return store.ok() ? *std::move(store) : nullptr;
-}
-
-// Makes the database file at `path` refuse every new audit row (`refuse`) or take them again,
-// through a connection of its own: a trigger aborts each insert, as a fault between a change
-// and its audit row would. The store's connections see it from their next statement.
-inline absl::Status RefuseSqliteAuditRows(const std::string& path, bool refuse) {
-  try {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE, /*busyTimeoutMs=*/5000);
-    db.exec(refuse ? "CREATE TRIGGER IF NOT EXISTS test_refuses_audit BEFORE INSERT ON audit_log "
-                     "BEGIN SELECT RAISE(ABORT, 'audit row refused by the test'); END"
-                   : "DROP TRIGGER IF EXISTS test_refuses_audit");
-    return absl::OkStatus();
-  } catch (const SQLite::Exception& e) {
-    return absl::InternalError(e.what());
-  }
 }
 
 }  // namespace linechannel::storage

@@ -5,6 +5,7 @@
 
 #include "tests/storage/sqlite/fresh_sqlite_store.h"
 #include "tests/storage/store_contract.h"
+#include "tests/support/sqlite_audit_trigger.h"
 
 namespace linechannel::storage {
 namespace {
@@ -15,7 +16,7 @@ class SqliteUnderTest : public StoreUnderTest {
       : store_(std::move(store)), path_(std::move(path)) {}
   Store roles() override { return AllRolesOf(*store_); }
   absl::Status RefuseAuditRows(bool refuse) override {
-    return RefuseSqliteAuditRows(path_, refuse);
+    return testing::RefuseSqliteAuditRows(path_, refuse);
   }
 
  private:
