@@ -3,9 +3,8 @@
 // writer's settings back from the store and count the syncs that reach the disk through a VFS
 // shim (tests/support/sqlite_fault_injection.h), so a build that stops syncing fails here.
 
-#include <sqlite3.h>
-
 #include <atomic>
+#include <functional>
 #include <future>
 #include <string>
 #include <thread>
