@@ -116,8 +116,9 @@ absl::StatusOr<Binding> SelectByRowId(SQLite::Database& db, int64_t row_id) {
   return SelectOne(db, "b.row_id = ?", [&](SQLite::Statement& q) { q.bind(1, row_id); });
 }
 
-void InsertAudit(SQLite::Database& db, const Binding& binding, absl::string_view action,
-                 const Change& change) {
+// The caller's write fails with the returned error (its savepoint then undoes the change too).
+absl::Status InsertAudit(SQLite::Database& db, const Binding& binding, absl::string_view action,
+                         const Change& change) {
   SQLite::Statement insert(db,
                            "INSERT INTO audit_log (binding_row_id, team_id, channel_id, action, "
                            "actor, at_us, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -128,7 +129,16 @@ void InsertAudit(SQLite::Database& db, const Binding& binding, absl::string_view
   insert.bind(5, change.actor);
   insert.bind(6, Micros(change.at));
   insert.bind(7, change.detail);
-  insert.exec();
+  try {
+    insert.exec();
+  } catch (const SQLite::Exception& e) {
+    // No row of ours breaks the audit log's constraints, so a refusal is a bug, not the
+    // conflict that SQLITE_CONSTRAINT means elsewhere (as on PostgreSQL). I/O and lock errors
+    // keep their meaning.
+    if ((e.getErrorCode() & 0xff) != SQLITE_CONSTRAINT) throw;
+    return absl::InternalError(absl::StrCat("storage: writing the audit log: ", e.what()));
+  }
+  return absl::OkStatus();
 }
 
 constexpr char kPushColumns[] =
@@ -346,8 +356,7 @@ absl::StatusOr<Binding> SqliteStore::InsertActive(const Binding& binding, const 
     stored.row_id = db.getLastInsertRowid();
     stored.unbound_at.reset();
     stored.unbound_by.clear();
-    InsertAudit(db, stored, "bind", change);
-    return absl::OkStatus();
+    return InsertAudit(db, stored, "bind", change);
   });
   if (!status.ok()) {
     if (absl::IsAlreadyExists(status) && conflict != nullptr) *conflict = existing;
@@ -414,8 +423,7 @@ absl::StatusOr<Binding> SqliteStore::MarkUnbound(absl::string_view team_id,
     update.reset();
     result = SelectByRowId(db, row_id);
     if (!result.ok()) return result.status();
-    InsertAudit(db, *result, "unbind", change);
-    return absl::OkStatus();
+    return InsertAudit(db, *result, "unbind", change);
   });
   if (!status.ok()) return status;
   return result;
@@ -458,8 +466,7 @@ absl::StatusOr<Binding> SqliteStore::ReplaceCredentials(int64_t row_id,
     if (statement.exec() == 0) return absl::NotFoundError("no such binding");
     result = SelectByRowId(db, row_id);
     if (!result.ok()) return result.status();
-    InsertAudit(db, *result, "update_credentials", change);
-    return absl::OkStatus();
+    return InsertAudit(db, *result, "update_credentials", change);
   });
   if (!status.ok()) return status;
   return result;
@@ -483,11 +490,10 @@ absl::StatusOr<AuditPage> SqliteStore::ListTeamAudit(absl::string_view team_id,
   if (limit <= 0) return absl::InvalidArgumentError("storage: limit must be positive");
   if (before_id <= 0) before_id = std::numeric_limits<int64_t>::max();
   return ReadWith<AuditPage>(*readers_, "reading the audit log", [&](SQLite::Database& db) {
-    SQLite::Statement query(
-        db, absl::StrCat("SELECT ", kAuditColumns, " FROM ", kAuditTables,
-                         " WHERE a.team_id = ? AND a.id < ?",
-                         channel_id.empty() ? "" : " AND a.channel_id = ?",
-                         " ORDER BY a.id DESC LIMIT ?"));
+    SQLite::Statement query(db, absl::StrCat("SELECT ", kAuditColumns, " FROM ", kAuditTables,
+                                             " WHERE a.team_id = ? AND a.id < ?",
+                                             channel_id.empty() ? "" : " AND a.channel_id = ?",
+                                             " ORDER BY a.id DESC LIMIT ?"));
     int index = 0;
     query.bind(++index, std::string(team_id));
     query.bind(++index, before_id);
@@ -992,6 +998,18 @@ absl::StatusOr<int> SqliteStore::DeleteEndedBefore(absl::Time cutoff, int limit)
   });
   if (!status.ok()) return status;
   return deleted;
+}
+
+absl::StatusOr<SqliteStore::WriterDurability> SqliteStore::ReadWriterDurability() {
+  WriterDurability durability;
+  // The writer connection belongs to the commit queue's thread.
+  absl::Status status = commits_.Run([&](SQLite::Database& db) {
+    durability.journal_mode = db.execAndGet("PRAGMA journal_mode").getString();
+    durability.synchronous = db.execAndGet("PRAGMA synchronous").getInt();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return durability;
 }
 
 absl::Status SqliteStore::CheckIntegrity() {

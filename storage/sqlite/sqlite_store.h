@@ -95,6 +95,16 @@ class SqliteStore : public BindingStore,
   // Background checkpoints run so far (0 when SQLite checkpoints by itself).
   int64_t checkpoints() const;
 
+  // How the writer connection makes commits durable, as SQLite itself reports it (not as we
+  // asked): what an acknowledged write rests on.
+  struct WriterDurability {
+    // "wal".
+    std::string journal_mode;
+    // PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL (each commit syncs the log), 3 EXTRA.
+    int synchronous = 0;
+  };
+  absl::StatusOr<WriterDurability> ReadWriterDurability();
+
   // Runs SQLite's integrity check; OK if it reports "ok", DATA_LOSS with its findings if not.
   absl::Status CheckIntegrity();
 

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 #include "tests/support/json_field.h"
+#include "tests/support/sqlite_audit_trigger.h"
 
 namespace linechannel::testing {
 namespace {
@@ -45,7 +46,8 @@ class AuditTest : public ServiceTest {
 
   static std::vector<std::string> Actions(const std::vector<v1::AuditEntry>& entries) {
     std::vector<std::string> out;
-    for (const v1::AuditEntry& e : entries) out.push_back(absl::StrCat(e.action(), " by ", e.actor()));
+    for (const v1::AuditEntry& e : entries)
+      out.push_back(absl::StrCat(e.action(), " by ", e.actor()));
     return out;
   }
 };
@@ -59,8 +61,8 @@ TEST_F(AuditTest, BindUpdateUnbindRebindAreFourEntriesNewestFirstOfTheTeamOnly) 
   auto other = channeld_->StubWithToken(*other_token);
 
   v1::BindChannelResponse first;
-  ASSERT_TRUE(support->BindChannel(Context().get(), BindRequestFor(Channel1(), "team-a"), &first)
-                  .ok());
+  ASSERT_TRUE(
+      support->BindChannel(Context().get(), BindRequestFor(Channel1(), "team-a"), &first).ok());
   v1::UpdateCredentialsRequest update;
   update.set_team_id("team-a");
   update.set_channel_id(Channel1().channel_id);
@@ -112,8 +114,7 @@ TEST_F(AuditTest, BindUpdateUnbindRebindAreFourEntriesNewestFirstOfTheTeamOnly) 
   EXPECT_EQ(pages, 4);
   EXPECT_EQ(Actions(paged), Actions(all));
   // The channel filter; a channel the team never bound has no entries.
-  EXPECT_EQ(Actions(ReadAll(*support, "team-a", Channel1().channel_id, 3, &pages)),
-            Actions(all));
+  EXPECT_EQ(Actions(ReadAll(*support, "team-a", Channel1().channel_id, 3, &pages)), Actions(all));
   EXPECT_EQ(pages, 2);
   EXPECT_THAT(ReadAll(*support, "team-a", Channel2().channel_id, 0, &pages), IsEmpty());
 
@@ -137,14 +138,14 @@ TEST_F(AuditTest, BadRequestsNameEveryBadField) {
   v1::ListAuditEntriesResponse response;
   grpc::Status status = channeld_->stub().ListAuditEntries(Context().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(ViolatedFields(status), ElementsAre("team_id", "channel_id", "page_size",
-                                                  "page_token"));
+  EXPECT_THAT(ViolatedFields(status),
+              ElementsAre("team_id", "channel_id", "page_size", "page_token"));
 
   // A ListChannels page token is not an audit page token.
   for (const FixtureChannel* c : {&Channel1(), &Channel2()}) {
     v1::BindChannelResponse bound;
-    ASSERT_TRUE(channeld_->stub().BindChannel(Context().get(), BindRequestFor(*c, "team-a"), &bound)
-                    .ok());
+    ASSERT_TRUE(
+        channeld_->stub().BindChannel(Context().get(), BindRequestFor(*c, "team-a"), &bound).ok());
   }
   v1::ListChannelsRequest list;
   list.set_team_id("team-a");
@@ -157,6 +158,57 @@ TEST_F(AuditTest, BadRequestsNameEveryBadField) {
   request.set_page_token(listed.next_page_token());
   status = channeld_->stub().ListAuditEntries(Context().get(), request, &response);
   EXPECT_THAT(ViolatedFields(status), ElementsAre("page_token"));
+}
+
+// A change and its audit row are one transaction: with channeld's database refusing audit rows
+// (a trigger put on its file from outside), a bind fails as INTERNAL and leaves no binding, and
+// an unbind fails and leaves the binding active. Without the trigger both succeed, with one
+// audit entry each.
+TEST_F(AuditTest, AChangeWhoseAuditRowFailsIsInternalAndLeavesNothing) {
+  v1::BindChannelResponse first;
+  ASSERT_TRUE(channeld_->stub()
+                  .BindChannel(Context().get(), BindRequestFor(Channel1(), "team-a"), &first)
+                  .ok());
+  ASSERT_TRUE(RefuseSqliteAuditRows(channeld_->db_path(), true).ok());
+
+  v1::BindChannelResponse refused;
+  grpc::Status status = channeld_->stub().BindChannel(
+      Context().get(), BindRequestFor(Channel2(), "team-a"), &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL) << Answer(status);
+  v1::GetChannelRequest get;
+  get.set_team_id("team-a");
+  get.set_channel_id(Channel2().channel_id);
+  v1::Channel channel;
+  status = channeld_->stub().GetChannel(Context().get(), get, &channel);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << Answer(status);
+
+  v1::UnbindChannelRequest unbind;
+  unbind.set_team_id("team-a");
+  unbind.set_channel_id(Channel1().channel_id);
+  v1::UnbindChannelResponse unbound;
+  status = channeld_->stub().UnbindChannel(Context().get(), unbind, &unbound);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL) << Answer(status);
+
+  v1::ListChannelsRequest list;
+  list.set_team_id("team-a");
+  list.set_include_unbound(true);
+  v1::ListChannelsResponse listed;
+  ASSERT_TRUE(channeld_->stub().ListChannels(Context().get(), list, &listed).ok());
+  ASSERT_EQ(listed.channels_size(), 1);
+  EXPECT_EQ(listed.channels(0).channel_id(), Channel1().channel_id);
+  EXPECT_EQ(listed.channels(0).state(), v1::ACTIVE);
+  int pages = 0;
+  EXPECT_THAT(Actions(ReadAll(channeld_->stub(), "team-a", "", 100, &pages)),
+              ElementsAre("bind by admin"));
+
+  ASSERT_TRUE(RefuseSqliteAuditRows(channeld_->db_path(), false).ok());
+  status = channeld_->stub().BindChannel(Context().get(), BindRequestFor(Channel2(), "team-a"),
+                                         &refused);
+  ASSERT_TRUE(status.ok()) << Answer(status);
+  status = channeld_->stub().UnbindChannel(Context().get(), unbind, &unbound);
+  ASSERT_TRUE(status.ok()) << Answer(status);
+  EXPECT_THAT(Actions(ReadAll(channeld_->stub(), "team-a", "", 100, &pages)),
+              ElementsAre("unbind by admin", "bind by admin", "bind by admin"));
 }
 
 }  // namespace

@@ -3,6 +3,10 @@
 // another sender binds and unbinds channels. After every kill, before the restart, the database
 // must pass PRAGMA integrity_check and hold no half-written binding; at the end every event that
 // got a 200 is stored exactly once, and every acknowledged bind or unbind is there.
+// A SIGKILL spares the kernel's page cache, so this proves what the process does, not that its
+// commits reach the disk: sqlite_durability_test counts those syncs, and
+// audit_atomicity_contract.cc fails audit rows on purpose rather than hoping a kill lands
+// between a change and its audit row.
 //
 // Parameters (environment): CRASH_TEST_EVENTS (1000), CRASH_TEST_KILLS (5),
 // CRASH_TEST_SENDERS (4), CRASH_TEST_BINDS (50: the least number of bind/unbind calls; the bind

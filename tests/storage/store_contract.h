@@ -19,6 +19,10 @@ class StoreUnderTest {
  public:
   virtual ~StoreUnderTest() = default;
   virtual Store roles() = 0;
+  // Makes the database refuse every new audit row (`refuse`) or take them again, from outside
+  // the store (a trigger), so a test can fail a change between its own write and its audit
+  // row. OK once in effect.
+  virtual absl::Status RefuseAuditRows(bool refuse) = 0;
 };
 
 // How to make a store of one implementation. Adding an implementation to the contract tests
@@ -41,7 +45,8 @@ inline void PrintTo(const StoreFactory& factory, std::ostream* out) { *out << fa
 
 // The documented contract of every role of store.h (binding_store.h, sealed_value_store.h,
 // check_store.h, event_store.h, job_schedule.h, push_outbox.h), written once and run against
-// every implementation (store_contract.cc holds the tests).
+// every implementation (store_contract.cc holds the tests; audit_atomicity_contract.cc those
+// of changes whose audit row fails).
 class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
  protected:
   void SetUp() override;

@@ -9,6 +9,8 @@ namespace linechannel::testing {
 namespace {
 
 std::atomic<StorageFault> current_fault{StorageFault::kNone};
+std::atomic<int64_t> wal_syncs{0};
+std::atomic<int64_t> database_syncs{0};
 sqlite3_vfs* real_vfs = nullptr;
 sqlite3_vfs fault_vfs;
 sqlite3_io_methods fault_methods;
@@ -17,6 +19,8 @@ sqlite3_io_methods fault_methods;
 struct FaultFile {
   sqlite3_file base;
   sqlite3_file* real;
+  // Where its syncs are counted; null for other files (journals, temporary files).
+  std::atomic<int64_t>* syncs;
 };
 
 sqlite3_file* Real(sqlite3_file* file) { return reinterpret_cast<FaultFile*>(file)->real; }
@@ -49,7 +53,10 @@ int Truncate(sqlite3_file* f, sqlite3_int64 size) {
 }
 int Sync(sqlite3_file* f, int flags) {
   if (current_fault.load() == StorageFault::kIoError) return SQLITE_IOERR_FSYNC;
-  return Real(f)->pMethods->xSync(Real(f), flags);
+  const int rc = Real(f)->pMethods->xSync(Real(f), flags);
+  std::atomic<int64_t>* syncs = reinterpret_cast<FaultFile*>(f)->syncs;
+  if (rc == SQLITE_OK && syncs != nullptr) syncs->fetch_add(1);
+  return rc;
 }
 int FileSize(sqlite3_file* f, sqlite3_int64* size) {
   return Real(f)->pMethods->xFileSize(Real(f), size);
@@ -86,6 +93,9 @@ int Unfetch(sqlite3_file* f, sqlite3_int64 offset, void* p) {
 int Open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
   auto* ours = reinterpret_cast<FaultFile*>(file);
   ours->real = reinterpret_cast<sqlite3_file*>(ours + 1);
+  ours->syncs = (flags & SQLITE_OPEN_WAL) != 0       ? &wal_syncs
+                : (flags & SQLITE_OPEN_MAIN_DB) != 0 ? &database_syncs
+                                                     : nullptr;
   const int rc = real_vfs->xOpen(real_vfs, name, ours->real, flags, out_flags);
   // SQLite calls xClose only when pMethods is set: leave it null if the real open failed.
   ours->base.pMethods = ours->real->pMethods != nullptr ? &fault_methods : nullptr;
@@ -133,6 +143,8 @@ void InstallFaultInjection() {
 }
 
 void SetStorageFault(StorageFault fault) { current_fault.store(fault); }
+
+SyncCounts CountedSyncs() { return {wal_syncs.load(), database_syncs.load()}; }
 
 bool ParseStorageFault(absl::string_view text, StorageFault* fault) {
   if (text == "none") {

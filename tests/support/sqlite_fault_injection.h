@@ -1,6 +1,7 @@
 #ifndef LINECHANNEL_TESTS_SUPPORT_SQLITE_FAULT_INJECTION_H_
 #define LINECHANNEL_TESTS_SUPPORT_SQLITE_FAULT_INJECTION_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -19,14 +20,26 @@ enum class StorageFault {
   kReadOnly,
 };
 
-// Registers a SQLite VFS that wraps the default one and fails file writes and syncs while a
-// fault is set, and makes it the default for connections opened afterwards. For tests and
-// channeld_test_hooks only: production channeld does not link it. Without a fault set it only
-// forwards. Call before opening the store. Thread-safe; idempotent.
+// Registers a SQLite VFS that wraps the default one, fails file writes and syncs while a fault
+// is set and counts the syncs that reach the disk, and makes it the default for connections
+// opened afterwards. For tests and channeld_test_hooks only: production channeld does not link
+// it. Without a fault set it only forwards (and counts). Call before opening the store.
+// Thread-safe; idempotent.
 void InstallFaultInjection();
 
 // Sets (or with kNone clears) the fault for every file of every connection.
 void SetStorageFault(StorageFault fault);
+
+// The syncs (fsync or fdatasync) that SQLite made of every connection's files since
+// InstallFaultInjection, by kind of file: what a test compares with the commits a store
+// acknowledged, to prove that each was on disk first.
+struct SyncCounts {
+  // Of write-ahead logs ("-wal"): a commit in WAL mode with synchronous=FULL syncs its log.
+  int64_t wal = 0;
+  // Of database files (checkpoints copy the log back into them).
+  int64_t database = 0;
+};
+SyncCounts CountedSyncs();
 
 // "none", "disk_full", "io_error", "read_only"; false for anything else.
 bool ParseStorageFault(absl::string_view text, StorageFault* fault);

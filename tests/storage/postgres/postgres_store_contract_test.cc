@@ -13,27 +13,39 @@ namespace {
 
 class PostgresUnderTest : public StoreUnderTest {
  public:
-  explicit PostgresUnderTest(std::unique_ptr<PostgresStore> store, bool cached)
+  PostgresUnderTest(std::unique_ptr<PostgresStore> store, std::string url, bool cached)
       : cache_(cached ? std::make_unique<CachingStore>(AllRolesOf(*store), 1000) : nullptr),
-        store_(std::move(store)) {}
+        store_(std::move(store)),
+        url_(std::move(url)) {}
   Store roles() override { return cache_ ? cache_->roles() : AllRolesOf(*store_); }
+  absl::Status RefuseAuditRows(bool refuse) override {
+    return RefusePostgresAuditRows(url_, refuse);
+  }
 
  private:
   // Destroyed after the store, whose last callbacks may still run through it.
   std::unique_ptr<CachingStore> cache_;
   std::unique_ptr<PostgresStore> store_;
+  std::string url_;
 };
 
-std::unique_ptr<StoreUnderTest> MakePostgres(const std::string& /*dir*/) {
-  std::unique_ptr<PostgresStore> store = OpenPostgresStore();
+// A store on a fresh database, behind the caching store when `cached`; null (and the test
+// failed) if it cannot be opened.
+std::unique_ptr<StoreUnderTest> MakePostgresUnderTest(bool cached) {
+  PostgresStore::Options options;
+  options.url = FreshPostgresDatabase();
+  if (options.url.empty()) return nullptr;
+  std::unique_ptr<PostgresStore> store = OpenPostgresStore(options);
   if (store == nullptr) return nullptr;
-  return std::make_unique<PostgresUnderTest>(std::move(store), /*cached=*/false);
+  return std::make_unique<PostgresUnderTest>(std::move(store), options.url, cached);
+}
+
+std::unique_ptr<StoreUnderTest> MakePostgres(const std::string& /*dir*/) {
+  return MakePostgresUnderTest(/*cached=*/false);
 }
 
 std::unique_ptr<StoreUnderTest> MakeCachedPostgres(const std::string& /*dir*/) {
-  std::unique_ptr<PostgresStore> store = OpenPostgresStore();
-  if (store == nullptr) return nullptr;
-  return std::make_unique<PostgresUnderTest>(std::move(store), /*cached=*/true);
+  return MakePostgresUnderTest(/*cached=*/true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, StoreContractTest,

@@ -9,11 +9,14 @@
 
 namespace linechannel::storage {
 
+// The file of FreshSqliteStore(dir).
+inline std::string FreshSqliteStorePath(const std::string& dir) { return dir + "/store.db"; }
+
 // A new SQLite store in a new file in `dir`, with default options; null (and the test failed)
 // if it cannot be opened.
 inline std::unique_ptr<SqliteStore> FreshSqliteStore(const std::string& dir) {
   SqliteStore::Options options;
-  options.path = dir + "/store.db";
+  options.path = FreshSqliteStorePath(dir);
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(options);
   EXPECT_TRUE(store.ok()) << store.status();
   return store.ok() ? *std::move(store) : nullptr;

@@ -5,23 +5,29 @@
 
 #include "tests/storage/sqlite/fresh_sqlite_store.h"
 #include "tests/storage/store_contract.h"
+#include "tests/support/sqlite_audit_trigger.h"
 
 namespace linechannel::storage {
 namespace {
 
 class SqliteUnderTest : public StoreUnderTest {
  public:
-  explicit SqliteUnderTest(std::unique_ptr<SqliteStore> store) : store_(std::move(store)) {}
+  SqliteUnderTest(std::unique_ptr<SqliteStore> store, std::string path)
+      : store_(std::move(store)), path_(std::move(path)) {}
   Store roles() override { return AllRolesOf(*store_); }
+  absl::Status RefuseAuditRows(bool refuse) override {
+    return testing::RefuseSqliteAuditRows(path_, refuse);
+  }
 
  private:
   std::unique_ptr<SqliteStore> store_;
+  std::string path_;
 };
 
 std::unique_ptr<StoreUnderTest> MakeSqlite(const std::string& dir) {
   std::unique_ptr<SqliteStore> store = FreshSqliteStore(dir);
   if (store == nullptr) return nullptr;
-  return std::make_unique<SqliteUnderTest>(std::move(store));
+  return std::make_unique<SqliteUnderTest>(std::move(store), FreshSqliteStorePath(dir));
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
