@@ -9,6 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
 namespace linechannel::testing {
@@ -29,7 +30,7 @@ namespace linechannel::testing {
 class PostgresCluster {
  public:
   // Starts a new cluster in a fresh temp directory, owned by the returned object: the destructor
-  // stops it (fast shutdown) and removes the directory. The error of a failed start includes the
+  // stops it (immediate shutdown) and removes the directory. The error of a failed start includes the
   // tail of the relevant log.
   static absl::StatusOr<std::unique_ptr<PostgresCluster>> Start();
 
@@ -64,8 +65,8 @@ class PostgresCluster {
   absl::Status Stop();
   // Starts the stopped cluster again with the same data. OK if already running.
   absl::Status StartAgain();
-  // Stops the cluster and removes its directory; the object must not be used afterwards except
-  // to destroy it.
+  // Stops the cluster at once (immediate shutdown: its data is thrown away) and removes its
+  // directory; the object must not be used afterwards except to destroy it.
   absl::Status Destroy();
 
   // Whether a postmaster runs for this cluster (its postmaster.pid names a live process).
@@ -79,7 +80,8 @@ class PostgresCluster {
   // initdb, the test settings, first start.
   absl::Status Init();
   absl::Status StartLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status StopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // pg_ctl stop -m `mode`; OK if not running.
+  absl::Status StopLocked(absl::string_view mode) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string DatabaseUrl(const std::string& name) const;
   std::string data_dir() const { return dir_ + "/data"; }
   std::string log_path() const { return dir_ + "/postgres.log"; }
