@@ -94,7 +94,7 @@ bool PeriodicRecheck::RunRound(absl::Time from, absl::Time now, Counts& counts) 
     absl::StatusOr<std::vector<storage::Binding>> batch = store_->ListActive(after, 100);
     if (!batch.ok()) {
       LogLine(LogLevel::kWarning, "recheck_failed").WithStatus(batch.status());
-      return true;
+      return false;
     }
     if (batch->empty()) break;
     for (const storage::Binding& binding : *batch) {

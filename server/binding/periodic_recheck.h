@@ -66,7 +66,8 @@ class PeriodicRecheck {
 
   void Loop();
   // One pass over the active bindings at `now`: the verified ones whose place is in
-  // (from, now], and the unverified ones whose retry is due. False once stopped.
+  // (from, now], and the unverified ones whose retry is due. False when it did not get through
+  // (stopped, or the store failed): the next round looks at the same window again.
   bool RunRound(absl::Time from, absl::Time now, Counts& counts);
   // Proves one unverified binding; updates its retry.
   void ProveOne(const storage::Binding& binding, absl::Time now, Counts& counts);
