@@ -139,6 +139,7 @@ struct ChannelServer::Parts {
   std::unique_ptr<BindingVerifier> verifier;
   std::unique_ptr<LineWebhookSettings> checks;
   std::unique_ptr<BindingService> bindings;
+  std::unique_ptr<BindingProof> proof;
   std::unique_ptr<PeriodicRecheck> recheck;
   std::unique_ptr<OutboundLimiter> limiter;
   std::unique_ptr<PushSender> push_sender;
@@ -426,9 +427,13 @@ absl::StatusOr<std::unique_ptr<ChannelServer>> ChannelServer::Start(const Server
       &parts->random, &parts->clock,
       BindingService::Options{parts->public_base_url, config.line_timeout});
   if (config.recheck_interval > absl::ZeroDuration() && config.line_checks != LineChecks::kOff) {
+    parts->proof = std::make_unique<BindingProof>(parts->roles.bindings, parts->verifier.get(),
+                                                  parts->sealer.get(), &parts->clock);
     parts->recheck = std::make_unique<PeriodicRecheck>(
         parts->roles.bindings, parts->roles.jobs, parts->bindings.get(), parts->checks.get(),
-        PeriodicRecheck::Options{config.recheck_interval, config.recheck_per_second});
+        parts->proof.get(), &parts->clock,
+        PeriodicRecheck::Options{config.recheck_interval, config.recheck_per_second,
+                                 config.recheck_unverified_first, config.recheck_unverified_max});
   }
   parts->limiter = std::make_unique<OutboundLimiter>(
       &parts->clock,

@@ -100,9 +100,17 @@ ABSL_FLAG(absl::Duration, event_retention, absl::Hours(24 * 30),
 ABSL_FLAG(int, line_test_calls_per_hour, 50,
           "LINE test-webhook calls VerifyWebhook may make per channel per hour (LINE allows "
           "60; keep some for people pressing Verify in LINE Developers).");
-ABSL_FLAG(absl::Duration, recheck_interval, absl::ZeroDuration(),
-          "Re-check every binding with LINE this often (token, URL, \"Use webhook\"); 0 is off.");
-ABSL_FLAG(double, recheck_per_second, 2, "Bindings re-checked per second at most.");
+ABSL_FLAG(absl::Duration, recheck_interval, absl::Hours(6),
+          "Re-check every binding with LINE this often (token, URL, \"Use webhook\"), each at "
+          "its own moment in the interval; 0 turns the re-check off, retries of unverified "
+          "bindings included.");
+ABSL_FLAG(double, recheck_per_second, 2,
+          "Bindings re-checked per second at most (by all replicas together).");
+ABSL_FLAG(absl::Duration, recheck_unverified_first, absl::Seconds(30),
+          "How soon after binding an unverified binding (LINE was unreachable) is proved with "
+          "LINE again; the wait doubles while LINE stays unreachable.");
+ABSL_FLAG(absl::Duration, recheck_unverified_max, absl::Minutes(5),
+          "The longest wait between tries to prove an unverified binding.");
 ABSL_FLAG(absl::Duration, store_busy_timeout, absl::Seconds(5),
           "How long a database write waits for a lock held by another process.");
 ABSL_FLAG(int64_t, binding_cache_size, 100000,
@@ -190,6 +198,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.line_test_calls_per_hour = absl::GetFlag(FLAGS_line_test_calls_per_hour);
   config.recheck_interval = absl::GetFlag(FLAGS_recheck_interval);
   config.recheck_per_second = absl::GetFlag(FLAGS_recheck_per_second);
+  config.recheck_unverified_first = absl::GetFlag(FLAGS_recheck_unverified_first);
+  config.recheck_unverified_max = absl::GetFlag(FLAGS_recheck_unverified_max);
   absl::StatusOr<LineChecks> checks = ParseLineChecks(absl::GetFlag(FLAGS_line_checks));
   if (!checks.ok()) return checks.status();
   config.line_checks = *checks;

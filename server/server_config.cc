@@ -30,10 +30,18 @@ absl::Status ValidateServerConfig(const ServerConfig& config) {
     return absl::InvalidArgumentError(
         "--line_test_calls_per_hour must be 0 to 60 (LINE allows 60 per hour per channel)");
   }
-  if (config.recheck_interval < absl::ZeroDuration() || !(config.recheck_per_second > 0) ||
+  if (config.recheck_interval < absl::ZeroDuration() ||
+      config.recheck_interval > absl::Hours(24 * 7) || !(config.recheck_per_second > 0) ||
       config.recheck_per_second > 50) {
     return absl::InvalidArgumentError(
-        "--recheck_interval must not be negative and --recheck_per_second must be in (0, 50]");
+        "--recheck_interval must be 0 (off) to 168h and --recheck_per_second must be in (0, 50]");
+  }
+  if (config.recheck_unverified_first <= absl::ZeroDuration() ||
+      config.recheck_unverified_max < config.recheck_unverified_first ||
+      config.recheck_unverified_max > absl::Hours(24)) {
+    return absl::InvalidArgumentError(
+        "--recheck_unverified_first must be above 0, and --recheck_unverified_max at least "
+        "--recheck_unverified_first and at most 24h");
   }
   if (!InRange(config.webhook_max_body_bytes, 1024, size_t{1} << 30)) {
     return absl::InvalidArgumentError("--webhook_max_body_bytes must be 1 KiB to 1 GiB");

@@ -79,9 +79,14 @@ struct ServerConfig {
 
   // LINE test-webhook calls per channel per hour VerifyWebhook may make (LINE allows 60).
   int line_test_calls_per_hour = 50;
-  // How often every binding is re-checked with LINE; zero turns the re-check off.
-  absl::Duration recheck_interval = absl::ZeroDuration();
+  // How often every binding is re-checked with LINE (each at its own place in the interval);
+  // zero turns the re-check off, the retries of unverified bindings included.
+  absl::Duration recheck_interval = absl::Hours(6);
   double recheck_per_second = 2;
+  // When an unverified binding is first proved again after binding, and the longest wait
+  // between tries while LINE stays unreachable (PeriodicRecheck).
+  absl::Duration recheck_unverified_first = absl::Seconds(30);
+  absl::Duration recheck_unverified_max = absl::Minutes(5);
   // How long a database write waits for a lock another process holds before failing.
   absl::Duration store_busy_timeout = absl::Seconds(5);
   // Active bindings kept in memory for reads (0 turns the cache off).

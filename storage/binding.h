@@ -111,6 +111,16 @@ struct CredentialUpdate {
   std::optional<std::string> access_token_hint;
 };
 
+// What LINE proved, after the fact, about a binding made unverified (LINE unreachable at bind
+// time): the OA's bot, and which credentials were proved.
+struct Proof {
+  std::string bot_user_id;
+  std::string bot_display_name;
+  // The binding's `credentials_updated_at` when its credentials were read for the proof: a
+  // credential update since then makes the proof stale.
+  absl::Time credentials_updated_at;
+};
+
 // One page of a team's bindings, newest first.
 struct BindingPage {
   std::vector<Binding> bindings;

@@ -76,6 +76,15 @@ class BindingStore {
   virtual absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
                                     absl::Time checked_at) = 0;
 
+  // Records that LINE proved the unverified active binding `row_id`: sets its bot user id and
+  // display name, marks it verified, clears its attention reasons (checked at `change.at`) and
+  // audits it as "bind" with `change.detail`. Returns the binding as now stored. NOT_FOUND if
+  // the binding is unbound, already verified, or its credentials changed after
+  // `proof.credentials_updated_at`. ALREADY_EXISTS if another active binding has the bot user
+  // id (the unique index decides); `conflict`, when not null, is set to that binding.
+  virtual absl::StatusOr<Binding> RecordProof(int64_t row_id, const Proof& proof,
+                                              const Change& change, Binding* conflict) = 0;
+
   // Up to `limit` active bindings with row ids above `after_row_id`, in row order (for going
   // over every binding).
   virtual absl::StatusOr<std::vector<Binding>> ListActive(int64_t after_row_id, int limit) = 0;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/base/errors.h"
+#include "server/binding/binding_proof.h"
 #include "server/binding/line_console.h"
 #include "server/binding/unbind_leftovers.h"
 #include "server/binding/webhook_report_codec.h"
@@ -540,7 +541,8 @@ absl::StatusOr<WebhookReport> LineWebhookSettings::Verify(const storage::Binding
   if (!activity.ok()) return WithReason(activity.status());
   AddRecentTraffic(*activity, report);
 
-  const std::vector<std::string> reasons = Conclude(light.line_unavailable, report);
+  const std::vector<std::string> reasons =
+      KeepingProofReason(binding, Conclude(light.line_unavailable, report));
   if (!light.line_unavailable || !reasons.empty()) {
     absl::Status set = bindings_->SetAttention(binding.row_id, reasons, now);
     if (!set.ok()) return WithReason(set);
@@ -563,7 +565,7 @@ absl::Status LineWebhookSettings::Recheck(const storage::Binding& binding,
   WebhookReport report;
   const LightResult light = RunLightChecks(*line_, binding, *token, webhook_url, deadline, report);
   if (light.line_unavailable) return absl::UnavailableError(light.unavailable_detail);
-  std::vector<std::string> reasons = Conclude(false, report);
+  std::vector<std::string> reasons = KeepingProofReason(binding, Conclude(false, report));
   return bindings_->SetAttention(binding.row_id, reasons, clock_->Now());
 }
 

@@ -140,6 +140,13 @@ absl::Status CachingStore::SetAttention(int64_t row_id, const std::vector<std::s
   return set;
 }
 
+absl::StatusOr<Binding> CachingStore::RecordProof(int64_t row_id, const Proof& proof,
+                                                  const Change& change, Binding* conflict) {
+  absl::StatusOr<Binding> proved = inner_.bindings->RecordProof(row_id, proof, change, conflict);
+  Drop(row_id);
+  return proved;
+}
+
 absl::StatusOr<BindingPage> CachingStore::ListTeam(absl::string_view team_id, bool include_unbound,
                                                    int64_t after_row_id, int limit) {
   return inner_.bindings->ListTeam(team_id, include_unbound, after_row_id, limit);

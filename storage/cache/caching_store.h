@@ -29,7 +29,7 @@ namespace linechannel::storage {
 //                                 webhook key (stale copies of another process's bindings)
 //   MarkUnbound                   the team's binding of the channel
 //   ReplaceCredentials,
-//   SetAttention                  binding `row_id`
+//   SetAttention, RecordProof     binding `row_id`
 //   ReplaceSealed                 every binding named in the reseals
 //   RecordTrouble                 the binding (its health changes)
 //   AppendEvents (stored)         nothing: the cached binding's last signed request moves
@@ -88,6 +88,8 @@ class CachingStore : public BindingStore, public SealedValueStore, public EventS
                                           int64_t before_id, int limit) override;
   absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
                             absl::Time checked_at) override;
+  absl::StatusOr<Binding> RecordProof(int64_t row_id, const Proof& proof, const Change& change,
+                                      Binding* conflict) override;
   absl::StatusOr<std::vector<Binding>> ListActive(int64_t after_row_id, int limit) override;
 
   // SealedValueStore.

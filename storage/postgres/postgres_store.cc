@@ -411,6 +411,42 @@ absl::Status PostgresStore::SetAttention(int64_t row_id, const std::vector<std::
   });
 }
 
+absl::StatusOr<Binding> PostgresStore::RecordProof(int64_t row_id, const Proof& proof,
+                                                   const Change& change, Binding* conflict) {
+  absl::StatusOr<Binding> result = absl::NotFoundError("no such unverified binding");
+  absl::Status status =
+      InTransaction(pool_, "recording a proof", [&](PgConnection& db) -> absl::Status {
+        auto updated = db.Exec(
+            "UPDATE bindings SET bot_user_id = $1, bot_display_name = $2, "
+            "verified_with_line = true, attention_reasons = '', checked_at_us = $3 "
+            "WHERE row_id = $4 AND unbound_at_us IS NULL AND NOT verified_with_line "
+            "AND credentials_updated_at_us = $5",
+            PgParams()
+                .Text(proof.bot_user_id)
+                .Text(proof.bot_display_name)
+                .Int(Micros(change.at))
+                .Int(row_id)
+                .Int(Micros(proof.credentials_updated_at)),
+            "recording a proof");
+        if (!updated.ok()) return updated.status();
+        if (updated->affected() == 0) return absl::NotFoundError("no such unverified binding");
+        result = SelectByRowId(db, row_id);
+        if (!result.ok()) return result.status();
+        if (absl::Status s = InsertAudit(db, *result, "bind", change); !s.ok()) return s;
+        return NotifyBindingChanged(db, row_id);
+      });
+  if (status.ok()) return result;
+  if (!IsUniqueViolation(status)) return status;
+  // The bot user id's unique index refused the proof: report who holds the OA.
+  auto holder = ReadWith<Binding>(pool_, [&](PgConnection& db) {
+    return SelectOne(db, "b.unbound_at_us IS NULL AND b.bot_user_id = $1",
+                     PgParams().Text(proof.bot_user_id));
+  });
+  if (!holder.ok()) return holder.status();
+  if (conflict != nullptr) *conflict = *std::move(holder);
+  return absl::AlreadyExistsError("storage: the OA has another active binding");
+}
+
 absl::StatusOr<std::vector<Binding>> PostgresStore::ListActive(int64_t after_row_id, int limit) {
   return ReadWith<std::vector<Binding>>(
       pool_, [&](PgConnection& db) -> absl::StatusOr<std::vector<Binding>> {

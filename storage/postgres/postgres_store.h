@@ -72,6 +72,8 @@ class PostgresStore : public BindingStore,
                                           int64_t before_id, int limit) override;
   absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
                             absl::Time checked_at) override;
+  absl::StatusOr<Binding> RecordProof(int64_t row_id, const Proof& proof, const Change& change,
+                                      Binding* conflict) override;
   absl::StatusOr<std::vector<Binding>> ListActive(int64_t after_row_id, int limit) override;
 
   absl::StatusOr<std::vector<SealedSample>> SampleSealedValues() override;

@@ -617,6 +617,44 @@ absl::Status SqliteStore::SetAttention(int64_t row_id, const std::vector<std::st
   });
 }
 
+absl::StatusOr<Binding> SqliteStore::RecordProof(int64_t row_id, const Proof& proof,
+                                                 const Change& change, Binding* conflict) {
+  absl::StatusOr<Binding> result = absl::NotFoundError("no such unverified binding");
+  Binding existing;
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement update(
+        db,
+        "UPDATE bindings SET bot_user_id = ?, bot_display_name = ?, verified_with_line = 1, "
+        "attention_reasons = '', checked_at_us = ? WHERE row_id = ? AND unbound_at_us IS NULL "
+        "AND verified_with_line = 0 AND credentials_updated_at_us = ?");
+    update.bind(1, proof.bot_user_id);
+    update.bind(2, proof.bot_display_name);
+    update.bind(3, Micros(change.at));
+    update.bind(4, row_id);
+    update.bind(5, Micros(proof.credentials_updated_at));
+    try {
+      if (update.exec() == 0) return absl::NotFoundError("no such unverified binding");
+    } catch (const SQLite::Exception& e) {
+      if ((e.getErrorCode() & 0xff) != SQLITE_CONSTRAINT) throw;
+      // The bot user id's unique index refused the proof: report who holds the OA.
+      auto holder = SelectOne(db, "b.unbound_at_us IS NULL AND b.bot_user_id = ?",
+                              [&](SQLite::Statement& q) { q.bind(1, proof.bot_user_id); });
+      if (!holder.ok()) return holder.status();
+      existing = *std::move(holder);
+      return absl::AlreadyExistsError("storage: the OA has another active binding");
+    }
+    result = SelectByRowId(db, row_id);
+    if (!result.ok()) return result.status();
+    InsertAudit(db, *result, "bind", change);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    if (absl::IsAlreadyExists(status) && conflict != nullptr) *conflict = existing;
+    return status;
+  }
+  return result;
+}
+
 absl::Status SqliteStore::SaveCheckRecord(int64_t row_id, const CheckRecord& record) {
   return commits_.Run([&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement upsert(db,

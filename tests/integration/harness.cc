@@ -150,12 +150,13 @@ absl::Status Channeld::Launch() {
   ChildProcess::Options options;
   // A restart listens where the first start did, so webhook URLs stay the same.
   options.argv = {
-      options_.binary,
-      "--grpc_listen=" + (grpc_address_.empty() ? "127.0.0.1:0" : grpc_address_),
+      options_.binary, "--grpc_listen=" + (grpc_address_.empty() ? "127.0.0.1:0" : grpc_address_),
       "--webhook_listen=" + (webhook_address_.empty() ? "127.0.0.1:0" : webhook_address_),
       "--admin_listen=" + (admin_address_.empty() ? "127.0.0.1:0" : admin_address_),
-      "--data_dir=" + data_dir_,
-      "--line_timeout=3s"};
+      "--data_dir=" + data_dir_, "--line_timeout=3s",
+      // The re-check would call the fake LINE at moments no test chooses; tests that want it
+      // turn it on with their own --recheck_interval (extra flags come later and win).
+      "--recheck_interval=0"};
   if (!options_.line_api_base_url.empty()) {
     options.argv.push_back("--line_api_base_url=" + options_.line_api_base_url);
   }

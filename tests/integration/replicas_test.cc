@@ -136,6 +136,7 @@ class ReplicasTest : public ::testing::Test {
     options.database_url = database_url;
     options.key_file = shared_.File("sealing.key");
     options.callers_file = shared_.File("callers");
+    options.extra_flags = extra_flags_;
     if (!replicas_.empty()) options.admin_token = replicas_[0]->admin_token();
     return options;
   }
@@ -156,6 +157,8 @@ class ReplicasTest : public ::testing::Test {
   Channeld& replica(int i) { return *replicas_[i]; }
 
   std::unique_ptr<FakeLine> line_;
+  // Flags every replica started after they are set gets.
+  std::vector<std::string> extra_flags_;
   TempDir shared_;
   std::string database_url_;
   std::vector<std::unique_ptr<Channeld>> replicas_;
@@ -522,6 +525,49 @@ TEST_F(ReplicasTest, VerifyWebhookOnOneReplicaSeesTheTestRequestAnotherTook) {
       absl::StrCat("\"binding_id\":\"", bound.channel().binding_id(), "\"");
   EXPECT_THAT(b.ReadLog(), HasSubstr(binding_field));
   EXPECT_THAT(a.ReadLog(), ::testing::Not(HasSubstr("\"event\":\"webhook\"")));
+}
+
+// A binding made unverified while LINE failed is proved once LINE answers, by whichever
+// replica runs the re-check job, and recorded once.
+TEST_F(ReplicasTest, AnUnverifiedBindingIsProvedOnceByOneReplica) {
+  extra_flags_ = {"--line_checks=best_effort", "--recheck_interval=1h",
+                  "--recheck_unverified_first=100ms", "--recheck_unverified_max=300ms",
+                  "--recheck_per_second=50"};
+  StartReplicas(SharedDatabase(), 3);
+  ASSERT_FALSE(HasFatalFailure());
+  auto failing = line_->Control("PATCH", "/fake/faults", R"({"fail_status":503})");
+  ASSERT_TRUE(failing.ok() && failing->status == 200);
+  v1::BindChannelResponse bound;
+  grpc::Status status =
+      replica(0).stub().BindChannel(Context().get(), BindRequestFor(Channel1(), kTeam), &bound);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_FALSE(bound.channel().verified_with_line());
+  auto answering = line_->Control("PATCH", "/fake/faults", R"({"fail_status":0})");
+  ASSERT_TRUE(answering.ok() && answering->status == 200);
+
+  v1::GetChannelRequest get;
+  get.set_team_id(kTeam);
+  get.set_channel_id(Channel1().channel_id);
+  v1::Channel got;
+  EXPECT_TRUE(WaitFor([&] {
+    return replica(2).stub().GetChannel(Context().get(), get, &got).ok() &&
+           got.verified_with_line();
+  }));
+  EXPECT_EQ(got.bot_user_id(), Channel1().bot_user_id);
+  EXPECT_EQ(got.state(), v1::ACTIVE);
+  // Let a few more rounds run on every replica: the proof is not recorded again.
+  absl::SleepFor(absl::Seconds(1));
+  v1::ListAuditEntriesRequest audit;
+  audit.set_team_id(kTeam);
+  audit.set_channel_id(Channel1().channel_id);
+  v1::ListAuditEntriesResponse entries;
+  status = replica(1).stub().ListAuditEntries(Context().get(), audit, &entries);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  int proofs = 0;
+  for (const v1::AuditEntry& entry : entries.entries()) {
+    proofs += entry.detail() == "verified by re-check";
+  }
+  EXPECT_EQ(proofs, 1);
 }
 
 // The other direction: B has just answered that the team has no binding (a miss it might

@@ -408,6 +408,16 @@ TEST_F(PeriodicRecheckTest, DriftIsFoundWithoutAnyoneAsking) {
   EXPECT_THAT(channel.attention_reasons(0), HasSubstr("Use webhook"));
   // The re-check spends no test calls.
   EXPECT_EQ(FakeState("/calls/test_endpoint"), "0");
+
+  // Fixed in the console: the next re-check clears it.
+  Patch(R"({"webhook_active":true})");
+  const absl::Time fixed_deadline = absl::Now() + absl::Seconds(20);
+  while (channel.state() != v1::ACTIVE && absl::Now() < fixed_deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+    channel = Get();
+  }
+  EXPECT_EQ(channel.state(), v1::ACTIVE);
+  EXPECT_THAT(channel.attention_reasons(), ::testing::IsEmpty());
 }
 
 }  // namespace

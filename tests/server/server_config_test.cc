@@ -38,9 +38,15 @@ TEST(ServerConfigTest, EachOutOfRangeSettingIsNamedByItsFlag) {
        [](ServerConfig& c) { c.binding_cache_size = static_cast<size_t>(int64_t{-5}); }},
       {"--line_test_calls_per_hour", [](ServerConfig& c) { c.line_test_calls_per_hour = 61; }},
       {"--line_test_calls_per_hour", [](ServerConfig& c) { c.line_test_calls_per_hour = -1; }},
-      {"--recheck_interval",
-       [](ServerConfig& c) { c.recheck_interval = absl::Seconds(-1); }},
+      {"--recheck_interval", [](ServerConfig& c) { c.recheck_interval = absl::Seconds(-1); }},
+      {"--recheck_interval", [](ServerConfig& c) { c.recheck_interval = absl::Hours(24 * 7 + 1); }},
       {"--recheck_per_second", [](ServerConfig& c) { c.recheck_per_second = 0; }},
+      {"--recheck_unverified_first",
+       [](ServerConfig& c) { c.recheck_unverified_first = absl::ZeroDuration(); }},
+      {"--recheck_unverified_max",
+       [](ServerConfig& c) { c.recheck_unverified_max = absl::Seconds(29); }},
+      {"--recheck_unverified_max",
+       [](ServerConfig& c) { c.recheck_unverified_max = absl::Hours(25); }},
       {"--recheck_per_second", [](ServerConfig& c) { c.recheck_per_second = 51; }},
       {"--webhook_max_body_bytes", [](ServerConfig& c) { c.webhook_max_body_bytes = 1023; }},
       {"--webhook_max_body_bytes",
@@ -71,14 +77,28 @@ TEST(ServerConfigTest, TheEdgesOfEachRangeAreAccepted) {
   config.binding_cache_size = 0;
   config.line_test_calls_per_hour = 0;
   config.recheck_per_second = 50;
+  config.recheck_interval = absl::ZeroDuration();  // off
+  config.recheck_unverified_first = absl::Milliseconds(1);
+  config.recheck_unverified_max = absl::Milliseconds(1);
   config.event_retention = absl::ZeroDuration();
   EXPECT_TRUE(ValidateServerConfig(config).ok());
+  config.recheck_interval = absl::Hours(24 * 7);
+  config.recheck_unverified_max = absl::Hours(24);
   config.grpc_max_message_bytes = size_t{64} << 20;
   config.webhook_max_body_bytes = size_t{1} << 30;
   config.binding_cache_size = 10'000'000;
   config.line_test_calls_per_hour = 60;
   config.webhook_tls_cert_file = "cert.pem";
   config.webhook_tls_key_file = "key.pem";
+  EXPECT_TRUE(ValidateServerConfig(config).ok());
+}
+
+TEST(ServerConfigTest, NothingStaysUncheckedByDefault) {
+  const ServerConfig config;
+  EXPECT_EQ(config.recheck_interval, absl::Hours(6));
+  EXPECT_EQ(config.recheck_per_second, 2);
+  EXPECT_EQ(config.recheck_unverified_first, absl::Seconds(30));
+  EXPECT_EQ(config.recheck_unverified_max, absl::Minutes(5));
   EXPECT_TRUE(ValidateServerConfig(config).ok());
 }
 

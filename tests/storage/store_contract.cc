@@ -387,6 +387,70 @@ TEST_P(StoreContractTest, SetAttentionReplacesTheFindingsOfAnActiveBinding) {
   EXPECT_TRUE(absl::IsNotFound(store_.bindings->SetAttention(stored->row_id, {"c"}, kT0)));
 }
 
+TEST_P(StoreContractTest, RecordProofVerifiesAnUnverifiedBindingOnce) {
+  Binding unverified = MakeBinding("t1", "100");
+  unverified.bot_user_id.clear();
+  unverified.bot_display_name.clear();
+  unverified.verified_with_line = false;
+  absl::StatusOr<Binding> stored = Insert(unverified);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(store_.bindings->SetAttention(stored->row_id, {"token rejected"}, kT0).ok());
+
+  // A proof of older credentials is stale.
+  const Proof stale{"U100", "Bot 100", kT0 - absl::Seconds(1)};
+  EXPECT_TRUE(absl::IsNotFound(
+      store_.bindings->RecordProof(stored->row_id, stale, {"re-check", kT0, "x"}, nullptr)
+          .status()));
+
+  const Proof proof{"U100", "Bot 100", kT0};
+  const absl::Time at = kT0 + absl::Minutes(1);
+  absl::StatusOr<Binding> proved =
+      store_.bindings->RecordProof(stored->row_id, proof, {"re-check", at, "verified"}, nullptr);
+  ASSERT_TRUE(proved.ok()) << proved.status();
+  EXPECT_TRUE(proved->verified_with_line);
+  EXPECT_EQ(proved->bot_user_id, "U100");
+  EXPECT_EQ(proved->bot_display_name, "Bot 100");
+  EXPECT_THAT(proved->attention_reasons, IsEmpty());
+  EXPECT_EQ(proved->checked_at, at);
+  absl::StatusOr<Binding> found = store_.bindings->FindActive("t1", "100");
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(found->verified_with_line);
+  EXPECT_EQ(found->bot_user_id, "U100");
+  absl::StatusOr<std::vector<AuditRecord>> audit = store_.bindings->ListAudit(stored->row_id);
+  ASSERT_TRUE(audit.ok());
+  ASSERT_EQ(audit->size(), 2u);
+  EXPECT_EQ((*audit)[1].action, "bind");
+  EXPECT_EQ((*audit)[1].actor, "re-check");
+  EXPECT_EQ((*audit)[1].detail, "verified");
+
+  // Once verified, there is nothing left to prove.
+  EXPECT_TRUE(absl::IsNotFound(
+      store_.bindings->RecordProof(stored->row_id, proof, {"re-check", at, "x"}, nullptr)
+          .status()));
+}
+
+TEST_P(StoreContractTest, RecordProofRefusesABotAnotherActiveBindingHolds) {
+  absl::StatusOr<Binding> holder = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(holder.ok());
+  Binding unverified = MakeBinding("t2", "200");
+  unverified.bot_user_id.clear();
+  unverified.verified_with_line = false;
+  absl::StatusOr<Binding> stored = Insert(unverified);
+  ASSERT_TRUE(stored.ok());
+
+  Binding conflict;
+  absl::StatusOr<Binding> proved = store_.bindings->RecordProof(
+      stored->row_id, {"U100", "Bot", kT0}, {"re-check", kT0, "verified"}, &conflict);
+  EXPECT_TRUE(absl::IsAlreadyExists(proved.status())) << proved.status();
+  EXPECT_EQ(conflict.row_id, holder->row_id);
+  EXPECT_EQ(conflict.team_id, "t1");
+  absl::StatusOr<Binding> found = store_.bindings->FindActive("t2", "200");
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->verified_with_line);
+  EXPECT_TRUE(found->bot_user_id.empty());
+  EXPECT_EQ(store_.bindings->ListAudit(stored->row_id)->size(), 1u);
+}
+
 TEST_P(StoreContractTest, ListActiveGoesOverActiveBindingsInRowOrder) {
   std::vector<int64_t> rows;
   for (int i = 0; i < 5; ++i) {

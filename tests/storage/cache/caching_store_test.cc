@@ -61,6 +61,10 @@ class CountingBindings : public BindingStore {
                             absl::Time checked_at) override {
     return inner_->SetAttention(row_id, reasons, checked_at);
   }
+  absl::StatusOr<Binding> RecordProof(int64_t row_id, const Proof& proof, const Change& change,
+                                      Binding* conflict) override {
+    return inner_->RecordProof(row_id, proof, change, conflict);
+  }
   absl::StatusOr<std::vector<Binding>> ListActive(int64_t after_row_id, int limit) override {
     return inner_->ListActive(after_row_id, limit);
   }
