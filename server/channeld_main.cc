@@ -108,7 +108,7 @@ ABSL_FLAG(absl::Duration, store_busy_timeout, absl::Seconds(5),
 // Both measured with tools/bench/run --ingest (issue 15): small pages write fewer bytes for
 // the scattered index leaves each event touches, a long log lets a checkpoint copy a page that
 // many commits changed once.
-ABSL_FLAG(int, sqlite_page_size, 1024,
+ABSL_FLAG(int, sqlite_page_size, 2048,
           "Page size of a new SQLite database file, in bytes (a power of two, 512 to 65536); an "
           "existing file keeps its own. 0: SQLite's default (4096).");
 ABSL_FLAG(int, sqlite_checkpoint_pages, 16000,
