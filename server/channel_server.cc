@@ -202,8 +202,13 @@ absl::StatusOr<storage::Store> ChannelServer::Parts::OpenSqlite(const ServerConf
   storage::SqliteStore::Options options;
   options.path = data_dir->File("channeld.db");
   options.busy_timeout = config.store_busy_timeout;
+  options.page_size = config.sqlite_page_size;
+  options.checkpoint_wal_pages = config.sqlite_checkpoint_pages;
   options.commit_observer = [metrics = &metrics](absl::Duration elapsed, int writes, bool ok) {
     metrics->RecordCommit(elapsed, writes, ok);
+  };
+  options.wal_frames_observer = [metrics = &metrics](int64_t frames) {
+    metrics->RecordWalFrames(frames);
   };
   absl::StatusOr<std::unique_ptr<storage::SqliteStore>> opened =
       storage::SqliteStore::Open(options);

@@ -113,6 +113,16 @@ ABSL_FLAG(absl::Duration, recheck_unverified_max, absl::Minutes(5),
           "The longest wait between tries to prove an unverified binding.");
 ABSL_FLAG(absl::Duration, store_busy_timeout, absl::Seconds(5),
           "How long a database write waits for a lock held by another process.");
+// Both measured with tools/bench/run --ingest (issue 15): small pages write fewer bytes for
+// the scattered index leaves each event touches, a long log lets a checkpoint copy a page that
+// many commits changed once.
+ABSL_FLAG(int, sqlite_page_size, 2048,
+          "Page size of a new SQLite database file, in bytes (a power of two, 512 to 65536); an "
+          "existing file keeps its own. 0: SQLite's default (4096).");
+ABSL_FLAG(int, sqlite_checkpoint_pages, 16000,
+          "Copy SQLite's write-ahead log back into the database file, on a thread of its own, "
+          "once it holds this many pages (0: SQLite's own checkpoint, inside the commit that "
+          "crosses 1000 pages).");
 ABSL_FLAG(int64_t, binding_cache_size, 100000,
           "Active bindings kept in memory so hot reads skip the database (0: off).");
 ABSL_FLAG(bool, enable_test_hooks, false,
@@ -194,6 +204,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.grpc_max_connection_idle = absl::GetFlag(FLAGS_grpc_max_connection_idle);
   config.event_retention = absl::GetFlag(FLAGS_event_retention);
   config.store_busy_timeout = absl::GetFlag(FLAGS_store_busy_timeout);
+  config.sqlite_page_size = absl::GetFlag(FLAGS_sqlite_page_size);
+  config.sqlite_checkpoint_pages = absl::GetFlag(FLAGS_sqlite_checkpoint_pages);
   config.binding_cache_size = static_cast<size_t>(absl::GetFlag(FLAGS_binding_cache_size));
   config.line_test_calls_per_hour = absl::GetFlag(FLAGS_line_test_calls_per_hour);
   config.recheck_interval = absl::GetFlag(FLAGS_recheck_interval);

@@ -78,6 +78,15 @@ absl::Status ValidateServerConfig(const ServerConfig& config) {
         "--push_retention must be at least 24h: LINE remembers a retry key for 24 hours, and a "
         "repeat must find its push until then");
   }
+  const int page = config.sqlite_page_size;
+  if (page != 0 && (page < 512 || page > 65536 || (page & (page - 1)) != 0)) {
+    return absl::InvalidArgumentError(
+        "--sqlite_page_size must be 0 (SQLite's default) or a power of two from 512 to 65536");
+  }
+  if (config.sqlite_checkpoint_pages < 0) {
+    return absl::InvalidArgumentError(
+        "--sqlite_checkpoint_pages must not be negative (0: SQLite checkpoints inside commits)");
+  }
   if (config.rpc_workers < 1 || config.rpc_queue < 1) {
     return absl::InvalidArgumentError("--rpc_workers and --rpc_queue must be at least 1");
   }

@@ -89,6 +89,10 @@ struct ServerConfig {
   absl::Duration recheck_unverified_max = absl::Minutes(5);
   // How long a database write waits for a lock another process holds before failing.
   absl::Duration store_busy_timeout = absl::Seconds(5);
+  // The page size of a new SQLite file (0: SQLite's default), and the log size, in pages, at
+  // which the store's checkpointer copies the log back into the file.
+  int sqlite_page_size = 2048;
+  int sqlite_checkpoint_pages = 16000;
   // Active bindings kept in memory for reads (0 turns the cache off).
   size_t binding_cache_size = 100000;
   // How long events are kept; zero keeps them forever.

@@ -103,6 +103,11 @@ void Metrics::RecordCommit(absl::Duration latency, int writes, bool ok) {
   commit_latency_.Add(latency);
 }
 
+void Metrics::RecordWalFrames(int64_t frames) {
+  absl::MutexLock lock(&mu_);
+  wal_frames_ += static_cast<uint64_t>(frames);
+}
+
 void Metrics::SetEventStreams(int open) {
   absl::MutexLock lock(&mu_);
   event_streams_ = open;
@@ -162,6 +167,10 @@ std::string Metrics::RenderPrometheus() const {
   Single(out, "channeld_store_committed_writes_total", "counter",
          "Writes carried by committed transactions (writes per commit shows group commit).",
          static_cast<double>(committed_writes_));
+  Single(out, "channeld_store_wal_frames_total", "counter",
+         "Pages committed transactions wrote to SQLite's write-ahead log (frames per commit "
+         "shows the write amplification; 0 on PostgreSQL).",
+         static_cast<double>(wal_frames_));
   Header(out, "channeld_store_commit_latency_seconds", "histogram",
          "Time to run and commit one store transaction.");
   histogram("channeld_store_commit_latency_seconds", "", commit_latency_);

@@ -27,6 +27,8 @@ class Metrics {
   // One store transaction: how long it took to commit (with its fsync) and how many writes
   // it carried (group commit shows as more writes than commits).
   void RecordCommit(absl::Duration latency, int writes, bool ok);
+  // Pages one SQLite transaction wrote to its write-ahead log.
+  void RecordWalFrames(int64_t frames);
   void SetEventStreams(int open);
   // One connection event of the HTTP server `server` ("webhook", "admin"): `outcome` is
   // "opened", "closed" (together: the open-connections gauge), "evicted", "refused" or
@@ -65,6 +67,7 @@ class Metrics {
   uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t commit_failures_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t committed_writes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t wal_frames_ ABSL_GUARDED_BY(mu_) = 0;
   Histogram commit_latency_ ABSL_GUARDED_BY(mu_);
   int event_streams_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<Labels, int64_t> open_connections_ ABSL_GUARDED_BY(mu_);

@@ -13,6 +13,10 @@ absl::StatusOr<std::unique_ptr<SQLite::Database>> OpenConnection(const Connectio
     auto db = std::make_unique<SQLite::Database>(
         settings.path, flags | SQLite::OPEN_NOFOLLOW,
         static_cast<int>(absl::ToInt64Milliseconds(settings.busy_timeout)));
+    // Before WAL mode, which writes the new file's first page and so fixes its page size.
+    if (!read_only && settings.page_size > 0) {
+      db->exec(absl::StrCat("PRAGMA page_size = ", settings.page_size));
+    }
     db->exec("PRAGMA journal_mode = WAL");
     db->exec("PRAGMA synchronous = FULL");
     db->exec("PRAGMA foreign_keys = ON");

@@ -18,6 +18,9 @@ struct ConnectionSettings {
   std::string path;
   // How long a statement waits for a lock held by another connection before failing.
   absl::Duration busy_timeout = absl::Seconds(5);
+  // The page size a new database file is created with (an existing file keeps its own); 0
+  // leaves SQLite's default (4096).
+  int page_size = 0;
 };
 
 // Opens a connection with the settings every connection needs: WAL, synchronous=FULL (what we

@@ -204,7 +204,7 @@ absl::StatusOr<Result> ReadWith(ConnectionPool& pool, absl::string_view what, Re
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& options) {
-  const ConnectionSettings settings{options.path, options.busy_timeout};
+  const ConnectionSettings settings{options.path, options.busy_timeout, options.page_size};
   auto writer = OpenConnection(settings, /*read_only=*/false);
   if (!writer.ok()) return writer.status();
   if (absl::Status migrated = MigrateSchema(**writer); !migrated.ok()) return migrated;
@@ -279,6 +279,26 @@ absl::StatusOr<PushRecord> ReadOnePush(SQLite::Statement& query) {
   return found;
 }
 
+// The commit observer, followed by the pages the transaction wrote to the log: on the writer
+// connection in WAL mode every page written goes to the log (checkpoints run on their own
+// connection), so SQLite's per-connection count of written pages, read and reset after each
+// commit on the commit thread, is the transaction's frames.
+CommitQueue::Observer WithWalFrames(SQLite::Database* writer, CommitQueue::Observer observer,
+                                    std::function<void(int64_t)> wal_frames_observer) {
+  if (wal_frames_observer == nullptr) return observer;
+  return [writer, observer = std::move(observer),
+          wal_frames_observer = std::move(wal_frames_observer)](absl::Duration elapsed, int writes,
+                                                                bool committed) {
+    if (observer) observer(elapsed, writes, committed);
+    int frames = 0;
+    int highwater = 0;
+    if (sqlite3_db_status(writer->getHandle(), SQLITE_DBSTATUS_CACHE_WRITE, &frames, &highwater,
+                          /*resetFlg=*/1) == SQLITE_OK) {
+      wal_frames_observer(frames);
+    }
+  };
+}
+
 }  // namespace
 
 SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
@@ -293,7 +313,9 @@ SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
                         : std::make_unique<Checkpointer>(writer_.get(),
                                                          std::move(checkpoint_connection),
                                                          options.checkpoint_wal_pages)),
-      commits_(writer_.get(), options.max_writes_per_transaction, options.commit_observer) {}
+      commits_(writer_.get(), options.max_writes_per_transaction,
+               WithWalFrames(writer_.get(), options.commit_observer, options.wal_frames_observer)) {
+}
 
 SqliteStore::~SqliteStore() = default;
 

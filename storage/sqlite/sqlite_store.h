@@ -1,6 +1,8 @@
 #ifndef LINECHANNEL_STORAGE_SQLITE_SQLITE_STORE_H_
 #define LINECHANNEL_STORAGE_SQLITE_SQLITE_STORE_H_
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -10,10 +12,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "storage/store.h"
 #include "storage/sqlite/checkpointer.h"
 #include "storage/sqlite/commit_queue.h"
 #include "storage/sqlite/connection_pool.h"
+#include "storage/store.h"
 
 namespace linechannel::storage {
 
@@ -33,12 +35,17 @@ class SqliteStore : public BindingStore,
     absl::Duration busy_timeout = absl::Seconds(5);
     int read_connections = 4;
     int max_writes_per_transaction = 256;
+    // The page size of a new database file (an existing one keeps its own); 0: SQLite's 4096.
+    int page_size = 0;
     // The log is copied back into the database file, on a thread of its own, once a commit
     // leaves this many pages in it; 0 leaves it to SQLite's automatic checkpoint, inside the
     // commit that crosses Checkpointer::kSqliteDefaultPages.
     int checkpoint_wal_pages = Checkpointer::kSqliteDefaultPages;
     // Told about every transaction (for metrics).
     CommitQueue::Observer commit_observer;
+    // Told, after every transaction, how many pages (frames) it wrote to the write-ahead log:
+    // the store's write amplification (for metrics).
+    std::function<void(int64_t frames)> wal_frames_observer;
   };
 
   // Opens or creates the file and migrates it to the current schema. FAILED_PRECONDITION for a

@@ -54,6 +54,10 @@ TEST(ServerConfigTest, EachOutOfRangeSettingIsNamedByItsFlag) {
       {"--webhook_threads", [](ServerConfig& c) { c.webhook_threads = 0; }},
       {"--event_retention", [](ServerConfig& c) { c.event_retention = absl::Hours(-1); }},
       {"--rpc_workers", [](ServerConfig& c) { c.rpc_workers = 0; }},
+      {"--sqlite_page_size", [](ServerConfig& c) { c.sqlite_page_size = 256; }},
+      {"--sqlite_page_size", [](ServerConfig& c) { c.sqlite_page_size = 3000; }},
+      {"--sqlite_page_size", [](ServerConfig& c) { c.sqlite_page_size = 131072; }},
+      {"--sqlite_checkpoint_pages", [](ServerConfig& c) { c.sqlite_checkpoint_pages = -1; }},
       {"--rpc_queue", [](ServerConfig& c) { c.rpc_queue = 0; }},
       {"--grpc_handshake_timeout", [](ServerConfig& c) { c.grpc_handshake_timeout = {}; }},
       {"--grpc_max_connection_idle",
@@ -81,6 +85,8 @@ TEST(ServerConfigTest, TheEdgesOfEachRangeAreAccepted) {
   config.recheck_unverified_first = absl::Milliseconds(1);
   config.recheck_unverified_max = absl::Milliseconds(1);
   config.event_retention = absl::ZeroDuration();
+  config.sqlite_page_size = 512;
+  config.sqlite_checkpoint_pages = 0;
   EXPECT_TRUE(ValidateServerConfig(config).ok());
   config.recheck_interval = absl::Hours(24 * 7);
   config.recheck_unverified_max = absl::Hours(24);
@@ -88,6 +94,7 @@ TEST(ServerConfigTest, TheEdgesOfEachRangeAreAccepted) {
   config.webhook_max_body_bytes = size_t{1} << 30;
   config.binding_cache_size = 10'000'000;
   config.line_test_calls_per_hour = 60;
+  config.sqlite_page_size = 65536;
   config.webhook_tls_cert_file = "cert.pem";
   config.webhook_tls_key_file = "key.pem";
   EXPECT_TRUE(ValidateServerConfig(config).ok());

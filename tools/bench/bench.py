@@ -42,12 +42,13 @@ class Child:
         self.proc = None
         self.ready = {}
         self.startup_s = None
+        self.env = None  # None: ours
 
     def start(self, timeout=60):
         log = open(self.log_path, "ab")
         started = time.monotonic()
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=log,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env=self.env)
         log.close()
         selector = selectors.DefaultSelector()
         selector.register(self.proc.stdout, selectors.EVENT_READ)
@@ -226,9 +227,13 @@ class Span:
     used, and the CPU that processes other than ours used meanwhile (another engineer's build
     on the same 2 cores skews every figure: the ratios absorb slow drift, not bursts)."""
 
-    def __init__(self, bench):
+    def __init__(self, bench, pids=None, label="channeld"):
+        """`pids`, `label`: the server under load when it is not channeld (the SDK peer); its
+        figures then stand in the "channeld_*" fields."""
         self.bench = bench
         self.rss = None
+        self.server_pids = pids
+        self.label = label
 
     def _servers(self):
         return [c.pid for c in self.bench.children if c.proc and c.proc.poll() is None]
@@ -244,7 +249,7 @@ class Span:
     def __enter__(self):
         # Every channeld replica under load; with PostgreSQL, its processes too (they are not
         # our children, and would otherwise count as other processes' CPU).
-        self.pids = [c.pid for c in self.bench.targets()]
+        self.pids = self.server_pids or [c.pid for c in self.bench.targets()]
         for pid in self.pids:
             reset_peak_rss(pid)
         self.wall = time.monotonic()
@@ -290,7 +295,7 @@ class Span:
 
     def note(self):
         c = self.cpu()
-        text = f"channeld {c['channeld_cores']:.2f} cores"
+        text = f"{self.label} {c['channeld_cores']:.2f} cores"
         if len(self.pids) > 1:
             text += f" ({len(self.pids)} replicas together)"
         if "postgres_cores" in c:
@@ -328,6 +333,8 @@ class FsyncCounter:
         self._before = None
         self.writes = None
         self.writes_per_commit = None
+        self.frames = None  # channeld_store_wal_frames_total (SQLite)
+        self.wal_frames = None  # its growth over the last span
 
     @staticmethod
     def _perf_works():
@@ -369,6 +376,7 @@ class FsyncCounter:
                     break
         self.writes = next((v for n, v in values.items() if n.endswith("committed_writes_total")),
                            None)
+        self.frames = values.get("channeld_store_wal_frames_total")
         return values.get(self.metric) if self.metric else None
 
     def start(self, pid):
@@ -401,13 +409,17 @@ class FsyncCounter:
         """The count since start(), or None. With metrics, also sets writes_per_commit when
         channeld counts the writes its commits carried."""
         self.writes_per_commit = None
+        self.wal_frames = None
         if self.method == "metrics":
             writes_before = self.writes
+            frames_before = self.frames
             after = self._metrics()
             if after is None or self._before is None:
                 return None
             if writes_before is not None and self.writes is not None and after > self._before:
                 self.writes_per_commit = (self.writes - writes_before) / (after - self._before)
+            if frames_before is not None and self.frames is not None:
+                self.wal_frames = self.frames - frames_before
             return after - self._before
         if self._proc is None:
             return None
@@ -807,9 +819,9 @@ class Bench:
 
     def row(self, name, value, unit, *, p50=None, p99=None, p999=None, rss=None, baseline=None,
             target=None, met=None, notes="", extra=None, is_baseline=False, span=None,
-            versus=None):
+            versus=None, peer=None):
         """`versus`: another row of the same kind (the SQLite one, for --store=postgres) whose
-        rate this row's is also divided by."""
+        rate this row's is also divided by; `peer`: likewise, the SDK peer's row."""
         ratio = None
         if baseline is not None:
             base = next((r for r in self.rows if r["name"] == baseline), None)
@@ -820,10 +832,14 @@ class Bench:
             other = next((r for r in self.rows if r["name"] == versus), None)
             if other and other["value"] and value is not None:
                 versus_ratio = value / other["value"]
+        peer_row = next((r for r in self.rows if r["name"] == peer), None) if peer else None
+        peer_ratio = value / peer_row["value"] if peer_row and peer_row["value"] and \
+            value is not None else None
         row = {"name": name, "value": value, "unit": unit, "p50_ms": p50, "p99_ms": p99,
                "p999_ms": p999, "peak_rss_mb": rss, "baseline": baseline, "ratio": ratio,
                "is_baseline": is_baseline, "target": target, "met": None, "notes": notes,
-               "versus": versus, "versus_ratio": versus_ratio, "extra": dict(extra or {})}
+               "versus": versus, "versus_ratio": versus_ratio, "peer": peer,
+               "peer_ratio": peer_ratio, "extra": dict(extra or {})}
         if span is not None:
             row["peak_rss_mb"] = span.rss
             row["extra"]["cpu"] = span.cpu()
@@ -832,7 +848,7 @@ class Bench:
             if value and unit.endswith("/s") and cores >= 0.05:
                 # On a shared machine the rate per core channeld got is steadier than the rate.
                 row["extra"]["rate_per_channeld_core"] = value / cores
-                note += f" ({value / cores:,.0f} {unit} per channeld core)"
+                note += f" ({value / cores:,.0f} {unit} per {span.label} core)"
             if note:
                 row["notes"] = f"{row['notes']}; {note}" if row["notes"] else note
         if callable(met):
@@ -1021,7 +1037,7 @@ class Bench:
 
     def run_webhook(self, name, source, *, baseline=None, target=None, events=0,
                     count_fsyncs=False, seconds=None, mean_body=None, extra_notes="",
-                    warmup_source=None, versus=None):
+                    warmup_source=None, versus=None, peer=None):
         seconds = seconds or self.args.duration
         urls = [f"http://{c.ready['webhook']}" for c in self.targets()]
         pid = self.channeld.pid
@@ -1058,6 +1074,13 @@ class Bench:
             if self.fsync.writes_per_commit:
                 result["writes_per_commit"] = self.fsync.writes_per_commit
                 notes.append(f"{self.fsync.writes_per_commit:.1f} writes/commit")
+            if self.fsync.wal_frames is not None and fsyncs:
+                # SQLite pages written to the log (the checkpoint copies them again later).
+                result["wal_frames"] = self.fsync.wal_frames
+                result["wal_frames_per_commit"] = self.fsync.wal_frames / fsyncs
+                result["wal_frames_per_event"] = self.fsync.wal_frames / max(1, summary["stored"])
+                notes.append(f"{result['wal_frames_per_commit']:.1f} WAL frames/commit, "
+                             f"{result['wal_frames_per_event']:.2f}/event")
         if wal_after:
             wal = wal_after[0] - wal_before[0]
             checkpoints = wal_after[1] - wal_before[1]
@@ -1071,8 +1094,11 @@ class Bench:
         if events and written is not None:
             if self.pg:
                 written += span.pg_io.get("write_bytes") or 0
+            result["write_bytes"] = written
             result["write_bytes_per_request"] = written / max(1, result["requests"])
-            notes.append(f"{written / max(1, result['requests']) / 1024:.1f} KiB to disk/request"
+            result["write_bytes_per_event"] = written / max(1, summary["stored"])
+            notes.append(f"{written / max(1, result['requests']) / 1024:.1f} KiB to disk/request, "
+                         f"{result['write_bytes_per_event'] / 1024:.2f} KiB/stored event"
                          f"{' (channeld + postgres)' if self.pg else ''}")
         statuses = summary["statuses"]
         notes.append("statuses " + ",".join(f"{k}:{v}" for k, v in sorted(statuses.items())))
@@ -1101,7 +1127,7 @@ class Bench:
         row = self.row(name, result["rate"], "req/s", p50=result["p50_ms"], p99=result["p99_ms"],
                        p999=result["p999_ms"], span=span, baseline=baseline, target=target,
                        met=met, is_baseline=baseline is None, notes="; ".join(notes),
-                       extra=result, versus=versus)
+                       extra=result, versus=versus, peer=peer)
         self.say(f"{name}: {result['rate']:.0f}/s p99 {result['p99_ms']:.1f} ms "
                  f"{'; '.join(notes)}")
         return row
@@ -1156,10 +1182,17 @@ class Bench:
             name = f"webhook_ingest_{events}ev" + suffix
             n = int(cap * (d + 1))
             path, mean = self.make_requests(name, n, events)
+            warmup = self.warmup_requests(name, cap, events)
+            # The SDK peer gets the same signed requests first (it stores nothing, so channeld
+            # still sees every webhookEventId for the first time).
+            peer = "webhook_sdk_peer" + ("" if events == 1 else f"_{events}ev")
+            if self.args.sdk_peer and not any(r["name"] == peer for r in self.rows):
+                self.run_sdk_peer(peer, path, warmup, events, mean)
             rows[kind] = self.run_webhook(
                 name, path, baseline=trivial, target=">= 50% of trivial, p99 < 20 ms",
-                events=events, count_fsyncs=True, mean_body=mean,
-                warmup_source=self.warmup_requests(name, cap, events), versus=versus(name))
+                events=events, count_fsyncs=True, mean_body=mean, warmup_source=warmup,
+                versus=versus(name),
+                peer=peer if any(r["name"] == peer for r in self.rows) else None)
             if self.fsync.method == "strace":
                 self.fsync_pass(name, self.make_requests(name + "-fsync", n // 3, events)[0])
         if "lookup" in kinds:
@@ -1170,6 +1203,67 @@ class Bench:
                 name, path, baseline=trivial, warmup_source=path, versus=versus(name),
                 extra_notes="signed empty body: key lookup + unseal + HMAC, answered 400")
         return rows
+
+    def start_sdk_peer(self):
+        """The Node peer (peer/sdk_peer.js): express + @line/bot-sdk's middleware, its npm
+        packages installed (npm ci, from peer/package-lock.json) under the build dir. None,
+        with a note, when Node or npm is missing or the install fails."""
+        if not (shutil.which("node") and shutil.which("npm")):
+            self.notes.append("webhook_sdk_peer skipped: node/npm not installed")
+            return None
+        npm_dir = self.build / "bench-sdk-peer"
+        npm_dir.mkdir(parents=True, exist_ok=True)
+        lock = HERE / "peer" / "package-lock.json"
+        stamp = npm_dir / "node_modules" / ".package-lock.json.installed"
+        if not (stamp.exists() and stamp.read_bytes() == lock.read_bytes()):
+            for name in ("package.json", "package-lock.json"):
+                shutil.copyfile(HERE / "peer" / name, npm_dir / name)
+            self.say(f"installing the SDK peer's npm packages in {npm_dir}")
+            out = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                                 cwd=npm_dir, capture_output=True, text=True, check=False)
+            if out.returncode != 0:
+                self.notes.append(f"webhook_sdk_peer skipped: npm ci failed: "
+                                  f"{(out.stderr or out.stdout)[-300:]}")
+                return None
+            shutil.copyfile(lock, stamp)
+        env = dict(os.environ, NODE_PATH=str(npm_dir / "node_modules"), NODE_ENV="production")
+        child = Child("sdk_peer", ["node", str(HERE / "peer" / "sdk_peer.js"),
+                                   str(self.work / "bindings.tsv")],
+                      "sdk_peer ready", self.work / "sdk_peer.log")
+        child.env = env
+        child.start()
+        self.children.append(child)
+        version = subprocess.run(["node", "--version"], capture_output=True, text=True,
+                                 check=False).stdout.strip()
+        self.say(f"SDK peer (node {version}) at {child.ready['webhook']}")
+        return child
+
+    def run_sdk_peer(self, name, source, warmup_source, events, mean_body):
+        """The baseline row of one ingest row: the same signed requests, sent the same way (wrk,
+        64 connections), to the SDK peer, which checks each signature and answers 200."""
+        peer = self.start_sdk_peer()
+        if peer is None:
+            return None
+        try:
+            url = f"http://{peer.ready['webhook']}"
+            if self.args.warmup > 0 and warmup_source is not None:
+                run_wrk(self.lua, url, warmup_source, self.args.warmup)
+            with Span(self, pids=[peer.pid], label="node") as span:
+                result = run_wrk(self.lua, url, source, self.args.duration)
+        finally:
+            peer.stop()
+            self.children.remove(peer)
+        non_2xx = result["errors"]["status"]
+        notes = [f"express + @line/bot-sdk middleware (Node), signature check only, stores "
+                 f"nothing; the same {events}-event requests (~{mean_body:.0f} B) as "
+                 f"webhook_ingest_{events}ev"]
+        if non_2xx:
+            notes.insert(0, f"INVALID: {non_2xx} answers were not 2xx")
+        row = self.row(name, result["rate"], "req/s", p50=result["p50_ms"], p99=result["p99_ms"],
+                       p999=result["p999_ms"], span=span, is_baseline=True,
+                       notes="; ".join(notes), extra=result)
+        self.say(f"{name}: {result['rate']:.0f}/s p99 {result['p99_ms']:.1f} ms")
+        return row
 
     # -- pushes (issue 13)
 
@@ -1360,17 +1454,31 @@ class Bench:
 
     def run_push(self):
         """--push: only line_push_direct and grpc_push, on --push_oas freshly bound OAs."""
-        channels, hooks = make_oas("hook", self.args.push_oas, 1700000000, 100, self.rng)
+        oas = self.start_and_bind(self.args.push_oas)
+        bindings = [l.split("\t") for l in (self.work / "bindings.tsv").read_text().splitlines()]
+        self.bench_push(oas, bindings)
+        self.stop_all()
+
+    def start_and_bind(self, count):
+        """Starts the fake LINE with `count` OAs and channeld, binds them all at once
+        (bindings.tsv); returns the OA file."""
+        channels, hooks = make_oas("hook", count, 1700000000, 100, self.rng)
         oas = self.work / "oas-hooks.tsv"
         oas.write_text("\n".join(hooks) + "\n")
         self.start_fake_line(channels)
         child = self.start_channeld(self.work / "data")
-        self.say(f"{child.ready['line']} (auth token: {'yes' if self.token else 'no'})")
+        self.say(f"{child.ready['line']} (auth token: {'yes' if self.token else 'no'}; "
+                 f"fsyncs: {self.fsync.describe()})")
         burst = self.grpc_tool("bind_burst", [f"--oas={oas}", "--concurrency=0",
                                               f"--out={self.work / 'bindings.tsv'}"])
         self.say(f"bound {burst['bound']} OAs in {burst['seconds']:.1f}s")
-        bindings = [l.split("\t") for l in (self.work / "bindings.tsv").read_text().splitlines()]
-        self.bench_push(oas, bindings)
+        return oas
+
+    def run_ingest(self):
+        """--ingest: only webhook_trivial, the SDK peer and the ingest rows, on 1,000 freshly
+        bound OAs (for comparing store settings quickly; --channeld_flag passes them)."""
+        self.start_and_bind(1000)
+        self.bench_webhooks(kinds=("trivial", "ingest1", "ingest20"))
         self.stop_all()
 
     # -- connection floods (issue 16)
@@ -1720,10 +1828,13 @@ class Bench:
 
     def report(self, mode):
         versus = any(r.get("versus") for r in self.rows)
+        peers = any(r.get("peer") for r in self.rows)
         header = ["name", "rate", "unit", "p50 ms", "p99 ms", "p999 ms", "RSS MB", "ratio",
                   "baseline", "target", "met"]
         if versus:
             header.insert(8, "vs sqlite")
+        if peers:
+            header.insert(8, "vs peer")
         table = []
 
         def num(v, digits=1):
@@ -1743,9 +1854,12 @@ class Bench:
             if versus:
                 cells.insert(8, f"{r['versus_ratio']:.2f}" if r.get("versus_ratio") is not None
                              else "")
+            if peers:
+                cells.insert(8, f"{r['peer_ratio']:.2f}" if r.get("peer_ratio") is not None
+                             else "")
             table.append(cells)
-        widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(header)]
-        numeric = 8 if versus else 7  # the last right-aligned column
+        widths = [max([len(h)] + [len(row[i]) for row in table]) for i, h in enumerate(header)]
+        numeric = 7 + bool(versus) + bool(peers)  # the last right-aligned column
         lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)),
                  "  ".join("-" * w for w in widths)]
         for row in table:
@@ -1770,7 +1884,7 @@ class Bench:
 
         out_dir = Path(self.args.out_dir).resolve()
         out_dir.mkdir(parents=True, exist_ok=True)
-        tagged = mode in ("scale", "postgres", "push")
+        tagged = mode in ("scale", "postgres", "push", "ingest")
         out = out_dir / f"{self.stamp}{'-' + mode if tagged else ''}.json"
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"],
                                 capture_output=True, text=True, check=False).stdout.strip()
@@ -1828,6 +1942,11 @@ def main():
                         help="extra channeld flag, repeatable (e.g. --channeld_flag="
                              "--binding_cache_size=0 to measure without the binding cache)")
     parser.add_argument("--starts", type=int, default=3, help="start-ups timed per store")
+    parser.add_argument("--ingest", action="store_true",
+                        help="only the webhook ingest rows with their baselines (webhook_trivial, "
+                             "the SDK peer) on 1,000 freshly bound OAs")
+    parser.add_argument("--no_sdk_peer", dest="sdk_peer", action="store_false",
+                        help="skip the webhook_sdk_peer rows (Node + @line/bot-sdk)")
     parser.add_argument("--flood", action="store_true",
                         help="only the connection-flood rows (webhook_idle_connection_rss, "
                              "webhook_steady, webhook_flood_5000)")
@@ -1865,11 +1984,12 @@ def main():
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
     mode = "scale" if args.scale else "flood" if args.flood else "push" if args.push else \
-        "postgres" if args.store == "postgres" else "main"
+        "ingest" if args.ingest else "postgres" if args.store == "postgres" else "main"
     try:
         bench.say(f"work dir {bench.work}")
         {"scale": bench.run_scale, "flood": bench.run_flood, "main": bench.run_main,
-         "postgres": bench.run_store_compare, "push": bench.run_push}[mode]()
+         "postgres": bench.run_store_compare, "push": bench.run_push,
+         "ingest": bench.run_ingest}[mode]()
     except Exception as error:  # report what was measured, then fail
         bench.notes.append(f"ABORTED: {error}")
         print(f"bench: {error}", file=sys.stderr)

@@ -1,3 +1,4 @@
+#include <atomic>
 #include <filesystem>
 #include <future>
 #include <vector>
@@ -32,11 +33,17 @@ class SqliteEventStoreTest : public ::testing::Test {
   // Opens `file` in the test's directory, with the checkpointer's threshold (0: SQLite's own
   // automatic checkpoint); returns its path.
   std::string Open(const std::string& file = "events.db",
-                   int checkpoint_wal_pages = Checkpointer::kSqliteDefaultPages) {
+                   int checkpoint_wal_pages = Checkpointer::kSqliteDefaultPages,
+                   int page_size = 0) {
     store_.reset();
     SqliteStore::Options options;
     options.path = dir_.File(file);
     options.checkpoint_wal_pages = checkpoint_wal_pages;
+    options.page_size = page_size;
+    options.wal_frames_observer = [this](int64_t frames) {
+      wal_frames_ += frames;
+      ++wal_commits_;
+    };
     store_ = *SqliteStore::Open(options);
     return options.path;
   }
@@ -89,7 +96,41 @@ class SqliteEventStoreTest : public ::testing::Test {
   std::unique_ptr<SqliteStore> store_;
   int64_t binding_a_ = 0;
   int64_t binding_b_ = 0;
+  // What wal_frames_observer was told (on the commit thread; read after the commits return).
+  std::atomic<int64_t> wal_frames_{0};
+  std::atomic<int64_t> wal_commits_{0};
 };
+
+// The log grows by the frames counted: the frames of each commit are what it wrote to disk.
+TEST_F(SqliteEventStoreTest, TheWalFramesOfEveryCommitAreCounted) {
+  const std::string path = Open("frames.db", /*checkpoint_wal_pages=*/100000);
+  binding_a_ = Bind("team-a", "100");
+  const int64_t frames_before = wal_frames_;
+  const int64_t commits_before = wal_commits_;
+  const uintmax_t log_before = std::filesystem::file_size(path + "-wal");
+  AppendLargeBatches(5);
+  EXPECT_EQ(wal_commits_ - commits_before, 5);
+  const int64_t frames = wal_frames_ - frames_before;
+  // 100 events of about 2 KiB: at least one 4 KiB page per two events, plus the indexes.
+  EXPECT_GE(frames, 50);
+  const uintmax_t log_growth = std::filesystem::file_size(path + "-wal") - log_before;
+  EXPECT_EQ(log_growth, static_cast<uintmax_t>(frames) * (4096 + 24));
+}
+
+TEST_F(SqliteEventStoreTest, ANewFileGetsThePageSizeAskedAndAnOldFileKeepsItsOwn) {
+  const std::string path = Open("small-pages.db", Checkpointer::kSqliteDefaultPages, 1024);
+  binding_a_ = Bind("team-a", "100");
+  AppendLargeBatches(2);
+  const auto page_size = [&] {
+    store_.reset();
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    return db.execAndGet("PRAGMA page_size").getInt();
+  };
+  EXPECT_EQ(page_size(), 1024);
+  Open("small-pages.db", Checkpointer::kSqliteDefaultPages, 8192);
+  EXPECT_THAT(Read("team-a"), SizeIs(40));
+  EXPECT_EQ(page_size(), 1024);
+}
 
 TEST_F(SqliteEventStoreTest, TheCheckpointerCopiesTheLogIntoTheDatabaseFile) {
   const std::string path = Open("checkpointed.db", /*checkpoint_wal_pages=*/64);
