@@ -1,6 +1,7 @@
 #ifndef LINECHANNEL_STORAGE_SQLITE_SQLITE_STORE_H_
 #define LINECHANNEL_STORAGE_SQLITE_SQLITE_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -10,10 +11,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "storage/store.h"
 #include "storage/sqlite/checkpointer.h"
 #include "storage/sqlite/commit_queue.h"
 #include "storage/sqlite/connection_pool.h"
+#include "storage/store.h"
 
 namespace linechannel::storage {
 
@@ -39,6 +40,9 @@ class SqliteStore : public BindingStore,
     int checkpoint_wal_pages = Checkpointer::kSqliteDefaultPages;
     // Told about every transaction (for metrics).
     CommitQueue::Observer commit_observer;
+    // Told, after the commit, the cursor of each lifecycle event a binding change stored
+    // (webhook batches tell their own caller, AppendResult), so readers can be woken.
+    std::function<void(int64_t cursor)> events_committed;
   };
 
   // Opens or creates the file and migrates it to the current schema. FAILED_PRECONDITION for a
@@ -102,10 +106,16 @@ class SqliteStore : public BindingStore,
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<ConnectionPool> readers,
               std::unique_ptr<SQLite::Database> checkpoint_connection, const Options& options);
 
+  // Stores the batch's bot status change, if newer than the binding's, with a lifecycle event
+  // if the suspension changed. Runs in the batch's transaction.
+  void ApplyBotStatus(SQLite::Database& db, const EventBatch& batch, AppendResult& result);
+  void EventsCommitted(int64_t cursor) const;
+
   // Statements of the webhook hot path, prepared once on the writer connection. Used only by
   // writes, which all run on the commit queue's one thread.
   struct WriterStatements;
 
+  const std::function<void(int64_t cursor)> events_committed_;
   std::unique_ptr<SQLite::Database> writer_;
   std::unique_ptr<WriterStatements> statements_;
   std::unique_ptr<ConnectionPool> readers_;
