@@ -204,6 +204,8 @@ absl::StatusOr<storage::Store> ChannelServer::Parts::OpenSqlite(const ServerConf
   options.commit_observer = [metrics = &metrics](absl::Duration elapsed, int writes, bool ok) {
     metrics->RecordCommit(elapsed, writes, ok);
   };
+  // Lifecycle events wake the event streams as webhook events do.
+  options.events_committed = [this](int64_t cursor) { notifier.Publish(cursor); };
   absl::StatusOr<std::unique_ptr<storage::SqliteStore>> opened =
       storage::SqliteStore::Open(options);
   if (!opened.ok()) return opened.status();

@@ -278,6 +278,7 @@ class StreamReader {
           stub_->StreamEvents(&context_, request);
       v1::Event event;
       while (reader->Read(&event)) {
+        if (event.has_lifecycle()) continue;  // Only webhook events are counted here.
         absl::MutexLock lock(&mu_);
         events_.push_back(event);
         if (events_.size() >= stop_after) break;
