@@ -90,7 +90,9 @@ commands:
   verify              --team --channel_id
                       Check that LINE's webhooks reach the binding; says what to fix.
   events              --team [--channel_id] [--after=CURSOR] [--follow]
-                      Webhook events, oldest first; --follow keeps printing new ones.
+                      Webhook events and the channels' lifecycle events
+                      (lifecycle.bound, .state_changed, ...), oldest first;
+                      --follow keeps printing new ones.
   audit               --team [--channel_id] [--page_size] [--page_token] [--all]
                       Who bound, unbound or updated the credentials, and when, newest
                       first; unbound bindings included; --all reads every page.

@@ -329,6 +329,22 @@ std::string AnswerHandles(const std::string& raw_json) {
 }  // namespace
 
 std::string FormatEventLine(const v1::Event& e) {
+  if (e.has_lifecycle()) {
+    // The channel's own news: what changed, who changed it, and where the binding stands.
+    const v1::LifecycleEvent& l = e.lifecycle();
+    std::string out =
+        absl::StrFormat("%-10d %-27s %-12s %-12s binding=%s", e.cursor(), Time(e.receive_time()),
+                        e.channel_id(), e.type(), e.binding_id());
+    if (!l.actor().empty()) absl::StrAppend(&out, " by=", l.actor());
+    if (!l.detail().empty()) absl::StrAppend(&out, " detail=", l.detail());
+    absl::StrAppend(&out, " state=", v1::BindingState_Name(l.state()));
+    if (l.bot_suspended()) absl::StrAppend(&out, " (bot suspended)");
+    absl::StrAppend(&out, "\n");
+    for (const std::string& reason : l.attention_reasons()) {
+      absl::StrAppend(&out, "           reason: ", reason, "\n");
+    }
+    return out;
+  }
   std::string source = e.source().type();
   for (const std::string* id :
        {&e.source().user_id(), &e.source().group_id(), &e.source().room_id()}) {

@@ -40,7 +40,9 @@ std::string FormatQuota(const v1::MessageQuota& quota);
 
 // One event per line: cursor, receive time, channel, type, id, source, then what answering it
 // takes when the event has it: reply_token=…, message=<type>:<id> (for content),
-// mark_as_read_token=…. Never the message's text.
+// mark_as_read_token=…. Never the message's text. A lifecycle event instead shows its binding,
+// who made the change, its detail and the binding's state then, and its attention reasons on
+// lines of their own.
 std::string FormatEventLine(const v1::Event& event);
 // Any message as JSON on one line (for streams of events).
 std::string FormatJsonLine(const google::protobuf::Message& message);

@@ -210,6 +210,8 @@ absl::StatusOr<storage::Store> ChannelServer::Parts::OpenSqlite(const ServerConf
   options.wal_frames_observer = [metrics = &metrics](int64_t frames) {
     metrics->RecordWalFrames(frames);
   };
+  // Lifecycle events wake the event streams as webhook events do.
+  options.events_committed = [this](int64_t cursor) { notifier.Publish(cursor); };
   absl::StatusOr<std::unique_ptr<storage::SqliteStore>> opened =
       storage::SqliteStore::Open(options);
   if (!opened.ok()) return opened.status();

@@ -61,6 +61,9 @@ struct Binding {
   // plain words; empty when it found nothing or there was no check yet.
   std::vector<std::string> attention_reasons;
   std::optional<absl::Time> checked_at;
+  // LINE told (botSuspended) that the bot is suspended and has not told of its return
+  // (botResumed) since.
+  bool bot_suspended = false;
   // Read along with the binding.
   WebhookActivity activity;
 

@@ -20,7 +20,12 @@ namespace linechannel::storage {
 //   UNAVAILABLE  storage could not read or commit (disk full, I/O error, read-only file, lock
 //                held too long): nothing was changed and the call may be retried.
 //   DATA_LOSS    the database is corrupt.
-// Every change writes its audit row in the same transaction as the change itself.
+// Every change writes its audit row in the same transaction as the change itself, and so its
+// lifecycle event (event.h): InsertActive "bound", MarkUnbound "unbound", ReplaceCredentials
+// "credentials_updated", SetAttention "state_changed" when the findings changed. Lifecycle
+// events go to the events table, under the binding's team and channel, with a cursor from the
+// same sequence as webhook events, so a reader sees a change and its event together or
+// neither.
 class BindingStore {
  public:
   virtual ~BindingStore() = default;
@@ -72,7 +77,9 @@ class BindingStore {
                                                   int limit) = 0;
 
   // Records what a check with LINE at `checked_at` found wrong with binding `row_id` (empty:
-  // nothing), replacing the previous check's findings. NOT_FOUND if the binding is unbound.
+  // nothing), replacing the previous check's findings, with a "state_changed" lifecycle event
+  // if they differ from the previous ones (a check that finds the same stores none).
+  // NOT_FOUND if the binding is unbound.
   virtual absl::Status SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
                                     absl::Time checked_at) = 0;
 

@@ -10,7 +10,8 @@
 
 namespace linechannel::storage {
 
-// Stores webhook events durably and exactly once, and reads them back in order.
+// Stores webhook events durably and exactly once, and reads them back in order, along with
+// the lifecycle events binding changes store (binding_store.h).
 // One of the store's roles (store.h). Implementations are thread-safe; status conventions as
 // in binding_store.h.
 class EventStore {
@@ -23,9 +24,11 @@ class EventStore {
   // webhookEventId the OA (the batch's channel id) already has, under this binding or an
   // earlier binding of the OA (a redelivery can come after an unbind and a rebind), and records
   // the request as the binding's last correctly signed one (so an empty batch, LINE's Verify
-  // request, is recorded too). `done` runs once the transaction is on disk (OK) or has failed
-  // (nothing of the batch stored), on a storage thread: it must return quickly. Concurrent
-  // batches share commits.
+  // request, is recorded too). A `batch.bot_status` newer than the binding's last one is
+  // applied to the active binding in the same transaction, with a "bot_suspended" or
+  // "bot_resumed" lifecycle event when the suspension changes. `done` runs once the transaction is
+  // on disk (OK) or has failed (nothing of the batch stored), on a storage thread: it must return
+  // quickly. Concurrent batches share commits.
   virtual void AppendEvents(EventBatch batch, AppendDone done) = 0;
 
   // Up to `query.limit` events after `query.after_cursor`, oldest first. INVALID_ARGUMENT if

@@ -17,13 +17,22 @@ bool Unresolved(const std::optional<absl::Time>& trouble,
 
 }  // namespace
 
-BindingHealth HealthOf(const storage::Binding& binding) {
+BindingHealth HealthOfFindings(const std::vector<std::string>& attention_reasons,
+                               bool bot_suspended) {
   BindingHealth health;
+  health.reasons = attention_reasons;
+  if (bot_suspended) health.reasons.push_back(kBotSuspendedReason);
+  health.state = health.reasons.empty() ? BindingState::kActive : BindingState::kNeedsAttention;
+  return health;
+}
+
+BindingHealth HealthOf(const storage::Binding& binding) {
   if (!binding.active()) {
+    BindingHealth health;
     health.state = BindingState::kUnbound;
     return health;
   }
-  health.reasons = binding.attention_reasons;
+  BindingHealth health = HealthOfFindings(binding.attention_reasons, binding.bot_suspended);
   const storage::WebhookActivity& activity = binding.activity;
   // Webhook trouble counts until a correctly signed request arrives after it.
   const struct {

@@ -1,5 +1,6 @@
 #include "server/grpc/channel_proto.h"
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/binding/binding_health.h"
 
@@ -162,12 +163,55 @@ void ToChannelProto(const ResponseSettings& settings, v1::Channel* out) {
   out->set_mark_as_read_mode(ToMarkAsReadModeProto(settings.mark_as_read_mode));
 }
 
+namespace {
+
+v1::LifecycleKind ToLifecycleKindProto(storage::LifecycleKind kind) {
+  switch (kind) {
+    case storage::LifecycleKind::kBound:
+      return v1::LIFECYCLE_BOUND;
+    case storage::LifecycleKind::kUnbound:
+      return v1::LIFECYCLE_UNBOUND;
+    case storage::LifecycleKind::kCredentialsUpdated:
+      return v1::LIFECYCLE_CREDENTIALS_UPDATED;
+    case storage::LifecycleKind::kStateChanged:
+      return v1::LIFECYCLE_STATE_CHANGED;
+    case storage::LifecycleKind::kBotSuspended:
+      return v1::LIFECYCLE_BOT_SUSPENDED;
+    case storage::LifecycleKind::kBotResumed:
+      return v1::LIFECYCLE_BOT_RESUMED;
+  }
+  return v1::LIFECYCLE_KIND_UNSPECIFIED;
+}
+
+// The lifecycle event's own fields; the shared ones (cursor, ids) are set by the caller.
+void ToLifecycleEventProto(const storage::StoredEvent& stored, v1::Event* out) {
+  const storage::Lifecycle& l = *stored.lifecycle;
+  out->set_type(absl::StrCat("lifecycle.", storage::LifecycleKindName(l.kind)));
+  SetTimestamp(stored.received_at, out->mutable_timestamp());
+  SetTimestamp(stored.received_at, out->mutable_receive_time());
+  v1::LifecycleEvent* lifecycle = out->mutable_lifecycle();
+  lifecycle->set_kind(ToLifecycleKindProto(l.kind));
+  lifecycle->set_actor(l.actor);
+  lifecycle->set_detail(l.detail);
+  lifecycle->set_bot_suspended(l.bot_suspended);
+  if (l.kind == storage::LifecycleKind::kUnbound) {
+    lifecycle->set_state(v1::UNBOUND);
+    return;
+  }
+  const BindingHealth health = HealthOfFindings(l.attention_reasons, l.bot_suspended);
+  lifecycle->set_state(ToBindingStateProto(health.state));
+  for (const std::string& reason : health.reasons) lifecycle->add_attention_reasons(reason);
+}
+
+}  // namespace
+
 void ToEventProto(const storage::StoredEvent& stored, v1::Event* out) {
   const storage::NewEvent& e = stored.event;
   out->set_cursor(stored.cursor);
   out->set_team_id(stored.team_id);
   out->set_channel_id(stored.channel_id);
   out->set_binding_id(stored.binding_id);
+  if (stored.lifecycle.has_value()) return ToLifecycleEventProto(stored, out);
   out->set_webhook_event_id(e.webhook_event_id.value_or(""));
   out->set_type(e.type);
   *out->mutable_timestamp() =

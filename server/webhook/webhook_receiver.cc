@@ -70,6 +70,24 @@ void WebhookReceiver::RecordTroubleThenAnswer(const Target& target, storage::Web
       });
 }
 
+namespace {
+
+// The newest of LINE's botSuspended and botResumed events among `events`, which the store
+// applies to the binding with them.
+std::optional<storage::BotStatusChange> NewestBotStatus(
+    const std::vector<storage::NewEvent>& events) {
+  std::optional<storage::BotStatusChange> newest;
+  for (const storage::NewEvent& e : events) {
+    if (e.type != "botSuspended" && e.type != "botResumed") continue;
+    const absl::Time at = absl::FromUnixMillis(e.timestamp_ms);
+    if (newest.has_value() && newest->at > at) continue;
+    newest = storage::BotStatusChange{e.type == "botSuspended", at};
+  }
+  return newest;
+}
+
+}  // namespace
+
 void WebhookReceiver::Receive(const Target& target, std::optional<absl::string_view> signature,
                               std::string body, std::function<void(Outcome)> done) {
   if (!signature.has_value()) {
@@ -106,6 +124,7 @@ void WebhookReceiver::Receive(const Target& target, std::optional<absl::string_v
   batch.channel_id = target.channel_id;
   batch.received_at = clock_->Now();
   batch.events = std::move(payload->events);
+  batch.bot_status = NewestBotStatus(batch.events);
   events_->AppendEvents(
       std::move(batch), [this, done = std::move(done)](absl::StatusOr<storage::AppendResult> r) {
         if (!r.ok()) {
@@ -114,7 +133,7 @@ void WebhookReceiver::Receive(const Target& target, std::optional<absl::string_v
           done({503, "events not stored; retry"});
           return;
         }
-        if (r->stored > 0) notifier_->Publish(r->last_cursor);
+        if (r->stored > 0 || r->lifecycle_stored > 0) notifier_->Publish(r->last_cursor);
         done({200, "", r->stored, r->duplicates});
       });
 }

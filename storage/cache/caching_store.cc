@@ -189,11 +189,17 @@ absl::StatusOr<std::map<std::string, int64_t>> CachingStore::CountSealedByKey() 
 void CachingStore::AppendEvents(EventBatch batch, AppendDone done) {
   const int64_t row_id = batch.binding_row_id;
   const absl::Time received_at = batch.received_at;
-  inner_.events->AppendEvents(std::move(batch), [this, row_id, received_at, done = std::move(done)](
-                                                    absl::StatusOr<AppendResult> result) {
-    if (result.ok()) SignedRequestStored(row_id, received_at);
-    done(std::move(result));
-  });
+  const bool bot_status = batch.bot_status.has_value();
+  inner_.events->AppendEvents(std::move(batch),
+                              [this, row_id, received_at, bot_status,
+                               done = std::move(done)](absl::StatusOr<AppendResult> result) {
+                                if (bot_status) {
+                                  Drop(row_id);
+                                } else if (result.ok()) {
+                                  SignedRequestStored(row_id, received_at);
+                                }
+                                done(std::move(result));
+                              });
 }
 
 void CachingStore::SignedRequestStored(int64_t row_id, absl::Time received_at) {

@@ -32,6 +32,8 @@ namespace linechannel::storage {
 //   SetAttention, RecordProof     binding `row_id`
 //   ReplaceSealed                 every binding named in the reseals
 //   RecordTrouble                 the binding (its health changes)
+//   AppendEvents with a bot      the binding (its suspension may change)
+//     status change
 //   AppendEvents (stored)         nothing: the cached binding's last signed request moves
 //                                 forward in place, as the store moves it, so the webhook
 //                                 path keeps its cached binding

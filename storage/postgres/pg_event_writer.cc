@@ -1,5 +1,6 @@
 #include "storage/postgres/pg_event_writer.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 #include <variant>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "storage/postgres/pg_array.h"
+#include "storage/postgres/pg_change_listener.h"
 
 namespace linechannel::storage {
 namespace {
@@ -48,6 +50,30 @@ signed AS (
 )
 SELECT coalesce(string_agg((pos & 1048575)::text, ','), ''), coalesce(max(pos), 0)
   FROM stored
+)sql";
+
+// Applies a batch's botSuspended or botResumed to its binding, unless the binding is unbound or
+// has a newer one, and stores a lifecycle event when the suspension changed ($4: its place in
+// the transaction, after every webhook event). Answers the lifecycle event's cursor, if any.
+constexpr char kApplyBotStatus[] = R"sql(
+WITH old AS (
+  SELECT row_id, team_id, channel_id, bot_suspended, attention_reasons FROM bindings
+   WHERE row_id = $1 AND unbound_at_us IS NULL
+     AND (bot_status_at_us IS NULL OR bot_status_at_us < $3)
+     FOR UPDATE
+),
+changed AS (
+  UPDATE bindings b SET bot_suspended = $2, bot_status_at_us = $3 FROM old
+   WHERE b.row_id = old.row_id
+)
+INSERT INTO events (pos, binding_row_id, team_id, channel_id, webhook_event_id, type,
+                    timestamp_ms, mode, redelivery, source_type, source_user_id,
+                    source_group_id, source_room_id, received_at_us, raw_json, lifecycle,
+                    lifecycle_actor, lifecycle_detail, lifecycle_reasons, lifecycle_suspended)
+SELECT (pg_current_xact_id()::text::bigint << 20) + $4, row_id, team_id, channel_id, NULL, $5,
+       $6::bigint / 1000, '', false, '', '', '', '', $6, '', $5, '', '', attention_reasons, $2
+  FROM old WHERE bot_suspended <> $2
+RETURNING pos
 )sql";
 
 // Tells every replica's listener about the stored events, in a transaction of its own: a
@@ -249,16 +275,60 @@ absl::Status PgEventWriter::StoreBatches(std::deque<Pending>& group) {
 
   auto connection = Connection();
   if (!connection.ok()) return connection.status();
+  PgConnection& db = **connection;
   if (options_.before_write) options_.before_write();
-  auto answer =
-      (*connection)->ExecPrepared("store_batches", kStoreBatches, params, "storing webhook events");
-  if (!answer.ok()) return answer.status();
-  const int64_t last_cursor = answer->Int(0, 1);
+  // A bot status change (rare) is stored in the transaction of its events, so a reader never
+  // sees one without the other.
+  const bool bot_status = std::any_of(group.begin(), group.end(), [](const Pending& pending) {
+    return std::get<Pending::Append>(pending.write).batch.bot_status.has_value();
+  });
+  if (bot_status) {
+    if (auto begun = db.Exec("BEGIN", "storing webhook events"); !begun.ok()) {
+      return begun.status();
+    }
+  }
+  const auto failed = [&](absl::Status status) {
+    if (db.in_transaction()) (void)db.Exec("ROLLBACK", "storing webhook events");
+    return status;
+  };
+  auto answer = db.ExecPrepared("store_batches", kStoreBatches, params, "storing webhook events");
+  if (!answer.ok()) return failed(answer.status());
+  int64_t last_cursor = answer->Int(0, 1);
+  std::vector<int> lifecycle_stored(group.size(), 0);
+  if (bot_status) {
+    for (size_t i = 0; i < group.size(); ++i) {
+      const EventBatch& b = std::get<Pending::Append>(group[i].write).batch;
+      if (!b.bot_status) continue;
+      const bool suspended = b.bot_status->suspended;
+      auto applied = db.Exec(kApplyBotStatus,
+                             PgParams()
+                                 .Int(b.binding_row_id)
+                                 .Bool(suspended)
+                                 .Int(absl::ToUnixMicros(b.bot_status->at))
+                                 .Int(n++)
+                                 .Text(LifecycleKindName(suspended ? LifecycleKind::kBotSuspended
+                                                                   : LifecycleKind::kBotResumed))
+                                 .Int(absl::ToUnixMicros(b.received_at)),
+                             "storing a bot status change");
+      if (!applied.ok()) return failed(applied.status());
+      if (applied->rows() == 0) continue;
+      lifecycle_stored[i] = 1;
+      last_cursor = std::max(last_cursor, applied->Int(0, 0));
+      // Every replica's cache drops the binding (its suspension changed) at commit.
+      auto notified =
+          db.Exec(absl::StrCat("SELECT pg_notify('", kBindingsChannel, "', $1)"),
+                  PgParams().Text(absl::StrCat(b.binding_row_id)), "announcing a binding change");
+      if (!notified.ok()) return failed(notified.status());
+    }
+    if (auto committed = db.Exec("COMMIT", "storing webhook events"); !committed.ok()) {
+      return failed(committed.status());
+    }
+  }
   if (last_cursor > 0) {
     // Best effort: the events are stored; a listener that misses this finds them on its own
     // within a second (pg_change_listener.h).
-    (void)(*connection)->Exec(kNotifyEvents, PgParams().Text(absl::StrCat(last_cursor)),
-                              "announcing stored events");
+    (void)db.Exec(kNotifyEvents, PgParams().Text(absl::StrCat(last_cursor)),
+                  "announcing stored events");
   }
 
   // Which input numbers were stored: count them per batch.
@@ -277,6 +347,7 @@ absl::Status PgEventWriter::StoreBatches(std::deque<Pending>& group) {
     AppendResult result;
     result.stored = static_cast<int>(last - first);
     result.duplicates = static_cast<int>(append.batch.events.size()) - result.stored;
+    result.lifecycle_stored = lifecycle_stored[i];
     result.last_cursor = last_cursor;
     append.result = result;
   }

@@ -172,6 +172,17 @@ DROP INDEX events_once;
 CREATE UNIQUE INDEX events_once_per_oa ON events (channel_id, webhook_event_id)
   WHERE webhook_event_id IS NOT NULL;
 )sql",
+      // 6: lifecycle events and the bot's suspension, as SQLite's migration 9. A lifecycle
+      // event takes its pos like webhook events (its transaction's id << 20, plus its place).
+      R"sql(
+ALTER TABLE events ADD COLUMN lifecycle text;
+ALTER TABLE events ADD COLUMN lifecycle_actor text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN lifecycle_detail text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN lifecycle_reasons text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN lifecycle_suspended boolean NOT NULL DEFAULT false;
+ALTER TABLE bindings ADD COLUMN bot_suspended boolean NOT NULL DEFAULT false;
+ALTER TABLE bindings ADD COLUMN bot_status_at_us bigint;
+)sql",
   };
   return *migrations;
 }

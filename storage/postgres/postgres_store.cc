@@ -19,7 +19,7 @@ constexpr char kBindingColumns[] =
     "b.token_key_id, b.token_sealed, b.token_hint, b.verified_with_line, b.bound_at_us, "
     "b.bound_by, b.credentials_updated_at_us, b.unbound_at_us, b.unbound_by, "
     "b.attention_reasons, b.checked_at_us, a.last_signed_at_us, a.last_bad_signature_at_us, "
-    "a.last_destination_mismatch_at_us";
+    "a.last_destination_mismatch_at_us, b.bot_suspended";
 constexpr char kBindingTables[] =
     "bindings b LEFT JOIN webhook_activity a ON a.binding_row_id = b.row_id";
 
@@ -76,6 +76,7 @@ Binding ReadBinding(const PgResult& row, int r) {
   b.activity.last_signed_request = row.OptionalMicros(r, 23);
   b.activity.last_bad_signature = row.OptionalMicros(r, 24);
   b.activity.last_destination_mismatch = row.OptionalMicros(r, 25);
+  b.bot_suspended = row.Bool(r, 26);
   return b;
 }
 
@@ -108,6 +109,38 @@ absl::Status InsertAudit(PgConnection& db, const Binding& binding, absl::string_
                 .Int(Micros(change.at))
                 .Text(change.detail),
             "writing the audit log")
+      .status();
+}
+
+// Stores a lifecycle event of `binding` (as it is after the change) in the transaction of the
+// change, with the cursor webhook events get (pg_schema.cc: this transaction's id << 20, plus
+// 1: a binding change stores one lifecycle event), and tells every replica's listener at
+// commit. Every binding change already notifies inside its transaction, so this adds no lock.
+absl::Status InsertLifecycle(PgConnection& db, const Binding& binding, LifecycleKind kind,
+                             const Change& change) {
+  auto inserted = db.Exec(
+      "INSERT INTO events (pos, binding_row_id, team_id, channel_id, webhook_event_id, type, "
+      "timestamp_ms, mode, redelivery, source_type, source_user_id, source_group_id, "
+      "source_room_id, received_at_us, raw_json, lifecycle, lifecycle_actor, lifecycle_detail, "
+      "lifecycle_reasons, lifecycle_suspended) "
+      "VALUES ((pg_current_xact_id()::text::bigint << 20) + 1, $1, $2, $3, NULL, $4, $5, '', "
+      "false, '', '', '', '', $6, '', $4, $7, $8, $9, $10) RETURNING pos",
+      PgParams()
+          .Int(binding.row_id)
+          .Text(binding.team_id)
+          .Text(binding.channel_id)
+          .Text(LifecycleKindName(kind))
+          .Int(absl::ToUnixMillis(change.at))
+          .Int(Micros(change.at))
+          .Text(change.actor)
+          .Text(change.detail)
+          .Text(absl::StrJoin(binding.attention_reasons, "\n"))
+          .Bool(binding.bot_suspended),
+      "storing a lifecycle event");
+  if (!inserted.ok()) return inserted.status();
+  return db
+      .Exec(absl::StrCat("SELECT pg_notify('", kEventsChannel, "', $1)"),
+            PgParams().Text(absl::StrCat(inserted->Int(0, 0))), "announcing a lifecycle event")
       .status();
 }
 
@@ -227,7 +260,12 @@ absl::StatusOr<Binding> PostgresStore::InsertActive(const Binding& binding, cons
     stored.row_id = inserted->Int(0, 0);
     stored.unbound_at.reset();
     stored.unbound_by.clear();
+    stored.attention_reasons.clear();
+    stored.bot_suspended = false;
     if (absl::Status s = InsertAudit(db, stored, "bind", change); !s.ok()) return s;
+    if (absl::Status s = InsertLifecycle(db, stored, LifecycleKind::kBound, change); !s.ok()) {
+      return s;
+    }
     return NotifyBindingChanged(db, stored.row_id);
   });
   if (status.ok()) return stored;
@@ -304,6 +342,9 @@ absl::StatusOr<Binding> PostgresStore::MarkUnbound(absl::string_view team_id,
     result = SelectByRowId(db, updated->Int(0, 0));
     if (!result.ok()) return result.status();
     if (absl::Status s = InsertAudit(db, *result, "unbind", change); !s.ok()) return s;
+    if (absl::Status s = InsertLifecycle(db, *result, LifecycleKind::kUnbound, change); !s.ok()) {
+      return s;
+    }
     return NotifyBindingChanged(db, result->row_id);
   });
   if (!status.ok()) return status;
@@ -350,6 +391,11 @@ absl::StatusOr<Binding> PostgresStore::ReplaceCredentials(int64_t row_id,
         result = SelectByRowId(db, row_id);
         if (!result.ok()) return result.status();
         if (absl::Status s = InsertAudit(db, *result, "update_credentials", change); !s.ok()) {
+          return s;
+        }
+        if (absl::Status s =
+                InsertLifecycle(db, *result, LifecycleKind::kCredentialsUpdated, change);
+            !s.ok()) {
           return s;
         }
         return NotifyBindingChanged(db, row_id);
@@ -399,14 +445,31 @@ absl::StatusOr<AuditPage> PostgresStore::ListTeamAudit(absl::string_view team_id
 
 absl::Status PostgresStore::SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
                                          absl::Time checked_at) {
+  const std::string joined = absl::StrJoin(reasons, "\n");
   return InTransaction(pool_, "recording a check", [&](PgConnection& db) -> absl::Status {
-    auto updated = db.Exec(
-        "UPDATE bindings SET attention_reasons = $1, checked_at_us = $2 "
-        "WHERE row_id = $3 AND unbound_at_us IS NULL",
-        PgParams().Text(absl::StrJoin(reasons, "\n")).Int(Micros(checked_at)).Int(row_id),
-        "recording a check");
+    // The row lock orders concurrent checks of one binding, so each compares with the
+    // findings the one before it stored.
+    auto before = db.Exec(
+        "SELECT attention_reasons FROM bindings WHERE row_id = $1 AND unbound_at_us IS NULL "
+        "FOR UPDATE",
+        PgParams().Int(row_id), "recording a check");
+    if (!before.ok()) return before.status();
+    if (before->rows() == 0) return absl::NotFoundError("no such binding");
+    // Only a change of the findings is news; a check that finds the same is not.
+    const bool changed = before->Text(0, 0) != joined;
+    auto updated =
+        db.Exec("UPDATE bindings SET attention_reasons = $1, checked_at_us = $2 WHERE row_id = $3",
+                PgParams().Text(joined).Int(Micros(checked_at)).Int(row_id), "recording a check");
     if (!updated.ok()) return updated.status();
-    if (updated->affected() == 0) return absl::NotFoundError("no such binding");
+    if (changed) {
+      absl::StatusOr<Binding> now = SelectByRowId(db, row_id);
+      if (!now.ok()) return now.status();
+      if (absl::Status s =
+              InsertLifecycle(db, *now, LifecycleKind::kStateChanged, Change{"", checked_at, ""});
+          !s.ok()) {
+        return s;
+      }
+    }
     return NotifyBindingChanged(db, row_id);
   });
 }
@@ -433,6 +496,11 @@ absl::StatusOr<Binding> PostgresStore::RecordProof(int64_t row_id, const Proof& 
         result = SelectByRowId(db, row_id);
         if (!result.ok()) return result.status();
         if (absl::Status s = InsertAudit(db, *result, "bind", change); !s.ok()) return s;
+        // Proved: readers hear that the binding is verified and its reasons are gone.
+        if (absl::Status s = InsertLifecycle(db, *result, LifecycleKind::kStateChanged, change);
+            !s.ok()) {
+          return s;
+        }
         return NotifyBindingChanged(db, row_id);
       });
   if (status.ok()) return result;
@@ -627,7 +695,9 @@ absl::StatusOr<std::vector<StoredEvent>> PostgresStore::ReadEvents(const EventQu
       "SELECT e.pos, b.binding_id, e.team_id, e.channel_id, e.webhook_event_id, e.type, "
       "e.timestamp_ms, e.mode, e.redelivery, e.source_type, e.source_user_id, "
       "e.source_group_id, e.source_room_id, e.raw_json, e.received_at_us, "
-      "pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20 FROM events e "
+      "pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20, e.lifecycle, "
+      "e.lifecycle_actor, e.lifecycle_detail, e.lifecycle_reasons, e.lifecycle_suspended "
+      "FROM events e "
       "JOIN bindings b ON b.row_id = e.binding_row_id WHERE e.team_id = $1 AND e.pos > $2",
       query.channel_id.empty() ? "" : " AND e.channel_id = $4", " ORDER BY e.pos LIMIT $3");
   // Committed events beyond the horizon wait for the transactions that hold it back, which
@@ -664,6 +734,10 @@ absl::StatusOr<std::vector<StoredEvent>> PostgresStore::ReadEvents(const EventQu
             out.event.source_room_id = rows->Text(r, 12);
             out.event.raw_json = rows->Text(r, 13);
             out.received_at = rows->Micros(r, 14);
+            if (!rows->IsNull(r, 16)) {
+              out.lifecycle = ReadLifecycle(rows->Text(r, 16), rows->Text(r, 17), rows->Text(r, 18),
+                                            rows->Text(r, 19), rows->Bool(r, 20));
+            }
             events.push_back(std::move(out));
           }
           return events;

@@ -177,6 +177,20 @@ DROP INDEX events_once;
 CREATE UNIQUE INDEX events_once_per_oa ON events(channel_id, webhook_event_id)
   WHERE webhook_event_id IS NOT NULL;
 )sql",
+      // 9: lifecycle events (the channel's own: bound, unbound, credentials updated, state
+      // changed, bot suspended or resumed) in the events table, so they share the cursor with
+      // LINE's events; lifecycle is NULL for LINE's. They have no webhook_event_id, so
+      // events_once_per_oa never applies to them. And whether LINE has the bot suspended, with
+      // the LINE timestamp of the last botSuspended or botResumed applied.
+      R"sql(
+ALTER TABLE events ADD COLUMN lifecycle TEXT;
+ALTER TABLE events ADD COLUMN lifecycle_actor TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN lifecycle_detail TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN lifecycle_reasons TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN lifecycle_suspended INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE bindings ADD COLUMN bot_suspended INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE bindings ADD COLUMN bot_status_at_us INTEGER;
+)sql",
   };
   return *migrations;
 }

@@ -26,7 +26,7 @@ constexpr char kBindingColumns[] =
     "b.token_key_id, b.token_sealed, b.token_hint, b.verified_with_line, b.bound_at_us, "
     "b.bound_by, b.credentials_updated_at_us, b.unbound_at_us, b.unbound_by, "
     "b.attention_reasons, b.checked_at_us, a.last_signed_at_us, a.last_bad_signature_at_us, "
-    "a.last_destination_mismatch_at_us";
+    "a.last_destination_mismatch_at_us, b.bot_suspended";
 constexpr char kBindingTables[] =
     "bindings b LEFT JOIN webhook_activity a ON a.binding_row_id = b.row_id";
 
@@ -73,6 +73,7 @@ Binding ReadBinding(SQLite::Statement& row) {
   b.activity.last_signed_request = OptionalTime(row.getColumn(23));
   b.activity.last_bad_signature = OptionalTime(row.getColumn(24));
   b.activity.last_destination_mismatch = OptionalTime(row.getColumn(25));
+  b.bot_suspended = row.getColumn(26).getInt() != 0;
   return b;
 }
 
@@ -139,6 +140,32 @@ absl::Status InsertAudit(SQLite::Database& db, const Binding& binding, absl::str
     return absl::InternalError(absl::StrCat("storage: writing the audit log: ", e.what()));
   }
   return absl::OkStatus();
+}
+
+// Stores a lifecycle event of `binding` (as it is after the change) in the transaction of the
+// change; returns its cursor.
+int64_t InsertLifecycle(SQLite::Database& db, const Binding& binding, LifecycleKind kind,
+                        const Change& change) {
+  SQLite::Statement insert(
+      db,
+      "INSERT INTO events (binding_row_id, team_id, channel_id, webhook_event_id, type, "
+      "timestamp_ms, mode, redelivery, source_type, source_user_id, source_group_id, "
+      "source_room_id, received_at_us, raw_json, lifecycle, lifecycle_actor, lifecycle_detail, "
+      "lifecycle_reasons, lifecycle_suspended) "
+      "VALUES (?, ?, ?, NULL, ?, ?, '', 0, '', '', '', '', ?, '', ?, ?, ?, ?, ?)");
+  insert.bind(1, binding.row_id);
+  insert.bind(2, binding.team_id);
+  insert.bind(3, binding.channel_id);
+  insert.bind(4, LifecycleKindName(kind));
+  insert.bind(5, absl::ToUnixMillis(change.at));
+  insert.bind(6, Micros(change.at));
+  insert.bind(7, LifecycleKindName(kind));
+  insert.bind(8, change.actor);
+  insert.bind(9, change.detail);
+  insert.bind(10, absl::StrJoin(binding.attention_reasons, "\n"));
+  insert.bind(11, binding.bot_suspended ? 1 : 0);
+  insert.exec();
+  return db.getLastInsertRowid();
 }
 
 constexpr char kPushColumns[] =
@@ -305,7 +332,8 @@ SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
                          std::unique_ptr<ConnectionPool> readers,
                          std::unique_ptr<SQLite::Database> checkpoint_connection,
                          const Options& options)
-    : writer_(std::move(writer)),
+    : events_committed_(options.events_committed),
+      writer_(std::move(writer)),
       statements_(std::make_unique<WriterStatements>(*writer_)),
       readers_(std::move(readers)),
       checkpointer_(checkpoint_connection == nullptr
@@ -327,6 +355,7 @@ absl::StatusOr<Binding> SqliteStore::InsertActive(const Binding& binding, const 
                                                   Binding* conflict) {
   Binding stored = binding;
   Binding existing;
+  int64_t cursor = 0;
   absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement insert(
         db,
@@ -378,12 +407,18 @@ absl::StatusOr<Binding> SqliteStore::InsertActive(const Binding& binding, const 
     stored.row_id = db.getLastInsertRowid();
     stored.unbound_at.reset();
     stored.unbound_by.clear();
-    return InsertAudit(db, stored, "bind", change);
+    stored.attention_reasons.clear();
+    stored.bot_suspended = false;
+    if (absl::Status audited = InsertAudit(db, stored, "bind", change); !audited.ok())
+      return audited;
+    cursor = InsertLifecycle(db, stored, LifecycleKind::kBound, change);
+    return absl::OkStatus();
   });
   if (!status.ok()) {
     if (absl::IsAlreadyExists(status) && conflict != nullptr) *conflict = existing;
     return status;
   }
+  EventsCommitted(cursor);
   return stored;
 }
 
@@ -431,6 +466,7 @@ absl::StatusOr<Binding> SqliteStore::MarkUnbound(absl::string_view team_id,
                                                  absl::string_view channel_id,
                                                  const Change& change) {
   absl::StatusOr<Binding> result = absl::NotFoundError("no such binding");
+  int64_t cursor = 0;
   absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement update(db,
                              "UPDATE bindings SET unbound_at_us = ?, unbound_by = ? "
@@ -445,9 +481,13 @@ absl::StatusOr<Binding> SqliteStore::MarkUnbound(absl::string_view team_id,
     update.reset();
     result = SelectByRowId(db, row_id);
     if (!result.ok()) return result.status();
-    return InsertAudit(db, *result, "unbind", change);
+    if (absl::Status audited = InsertAudit(db, *result, "unbind", change); !audited.ok())
+      return audited;
+    cursor = InsertLifecycle(db, *result, LifecycleKind::kUnbound, change);
+    return absl::OkStatus();
   });
   if (!status.ok()) return status;
+  EventsCommitted(cursor);
   return result;
 }
 
@@ -469,6 +509,7 @@ absl::StatusOr<Binding> SqliteStore::ReplaceCredentials(int64_t row_id,
                                        " WHERE row_id = :row_id AND unbound_at_us IS NULL");
 
   absl::StatusOr<Binding> result = absl::NotFoundError("no such binding");
+  int64_t cursor = 0;
   absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement statement(db, sql);
     statement.bind(":at", Micros(change.at));
@@ -488,9 +529,14 @@ absl::StatusOr<Binding> SqliteStore::ReplaceCredentials(int64_t row_id,
     if (statement.exec() == 0) return absl::NotFoundError("no such binding");
     result = SelectByRowId(db, row_id);
     if (!result.ok()) return result.status();
-    return InsertAudit(db, *result, "update_credentials", change);
+    if (absl::Status audited = InsertAudit(db, *result, "update_credentials", change);
+        !audited.ok())
+      return audited;
+    cursor = InsertLifecycle(db, *result, LifecycleKind::kCredentialsUpdated, change);
+    return absl::OkStatus();
   });
   if (!status.ok()) return status;
+  EventsCommitted(cursor);
   return result;
 }
 
@@ -627,22 +673,42 @@ absl::StatusOr<std::map<std::string, int64_t>> SqliteStore::CountSealedByKey() {
 
 absl::Status SqliteStore::SetAttention(int64_t row_id, const std::vector<std::string>& reasons,
                                        absl::Time checked_at) {
-  return commits_.Run([&](SQLite::Database& db) -> absl::Status {
+  int64_t cursor = 0;
+  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement before(
+        db, "SELECT attention_reasons FROM bindings WHERE row_id = ? AND unbound_at_us IS NULL");
+    before.bind(1, row_id);
+    if (!before.executeStep()) return absl::NotFoundError("no such binding");
+    const std::string joined = absl::StrJoin(reasons, "\n");
+    // Only a change of the findings is news; a check that finds the same is not.
+    const bool changed = before.getColumn(0).getString() != joined;
+    before.reset();
     SQLite::Statement update(db,
                              "UPDATE bindings SET attention_reasons = ?, checked_at_us = ? "
-                             "WHERE row_id = ? AND unbound_at_us IS NULL");
-    update.bind(1, absl::StrJoin(reasons, "\n"));
+                             "WHERE row_id = ?");
+    update.bind(1, joined);
     update.bind(2, Micros(checked_at));
     update.bind(3, row_id);
-    if (update.exec() == 0) return absl::NotFoundError("no such binding");
+    update.exec();
+    if (!changed) return absl::OkStatus();
+    absl::StatusOr<Binding> now = SelectByRowId(db, row_id);
+    if (!now.ok()) return now.status();
+    cursor = InsertLifecycle(db, *now, LifecycleKind::kStateChanged, Change{"", checked_at, ""});
     return absl::OkStatus();
   });
+  if (status.ok()) EventsCommitted(cursor);
+  return status;
+}
+
+void SqliteStore::EventsCommitted(int64_t cursor) const {
+  if (cursor > 0 && events_committed_) events_committed_(cursor);
 }
 
 absl::StatusOr<Binding> SqliteStore::RecordProof(int64_t row_id, const Proof& proof,
                                                  const Change& change, Binding* conflict) {
   absl::StatusOr<Binding> result = absl::NotFoundError("no such unverified binding");
   Binding existing;
+  int64_t cursor = 0;
   absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
     SQLite::Statement update(
         db,
@@ -667,13 +733,18 @@ absl::StatusOr<Binding> SqliteStore::RecordProof(int64_t row_id, const Proof& pr
     }
     result = SelectByRowId(db, row_id);
     if (!result.ok()) return result.status();
-    InsertAudit(db, *result, "bind", change);
+    if (absl::Status audited = InsertAudit(db, *result, "bind", change); !audited.ok()) {
+      return audited;
+    }
+    // Proved: readers hear that the binding is verified and its reasons are gone.
+    cursor = InsertLifecycle(db, *result, LifecycleKind::kStateChanged, change);
     return absl::OkStatus();
   });
   if (!status.ok()) {
     if (absl::IsAlreadyExists(status) && conflict != nullptr) *conflict = existing;
     return status;
   }
+  EventsCommitted(cursor);
   return result;
 }
 
@@ -776,6 +847,7 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
           }
         }
         insert.reset();
+        if (b.bot_status) ApplyBotStatus(db, b, *result);
         SQLite::Statement& signed_request = statements_->record_signed;
         signed_request.reset();
         signed_request.bind(1, b.binding_row_id);
@@ -797,6 +869,34 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
       });
 }
 
+void SqliteStore::ApplyBotStatus(SQLite::Database& db, const EventBatch& batch,
+                                 AppendResult& result) {
+  const BotStatusChange& change = *batch.bot_status;
+  SQLite::Statement before(db,
+                           "SELECT bot_suspended, bot_status_at_us FROM bindings "
+                           "WHERE row_id = ? AND unbound_at_us IS NULL");
+  before.bind(1, batch.binding_row_id);
+  if (!before.executeStep()) return;  // Unbound meanwhile: nothing to change.
+  const bool was_suspended = before.getColumn(0).getInt() != 0;
+  const std::optional<absl::Time> last = OptionalTime(before.getColumn(1));
+  before.reset();
+  // A late redelivery of an older botSuspended or botResumed must not undo a newer one.
+  if (last.has_value() && *last >= change.at) return;
+  SQLite::Statement update(
+      db, "UPDATE bindings SET bot_suspended = ?, bot_status_at_us = ? WHERE row_id = ?");
+  update.bind(1, change.suspended ? 1 : 0);
+  update.bind(2, Micros(change.at));
+  update.bind(3, batch.binding_row_id);
+  update.exec();
+  if (was_suspended == change.suspended) return;
+  absl::StatusOr<Binding> now = SelectByRowId(db, batch.binding_row_id);
+  if (!now.ok()) return;
+  InsertLifecycle(db, *now,
+                  change.suspended ? LifecycleKind::kBotSuspended : LifecycleKind::kBotResumed,
+                  Change{"", batch.received_at, ""});
+  ++result.lifecycle_stored;
+}
+
 absl::StatusOr<std::vector<StoredEvent>> SqliteStore::ReadEvents(const EventQuery& query) {
   if (query.limit <= 0) return absl::InvalidArgumentError("storage: limit must be positive");
   return ReadWith<std::vector<StoredEvent>>(*readers_, "reading events", [&](SQLite::Database& db) {
@@ -804,7 +904,9 @@ absl::StatusOr<std::vector<StoredEvent>> SqliteStore::ReadEvents(const EventQuer
         db, absl::StrCat("SELECT e.seq, b.binding_id, e.team_id, e.channel_id, "
                          "e.webhook_event_id, e.type, e.timestamp_ms, e.mode, e.redelivery, "
                          "e.source_type, e.source_user_id, e.source_group_id, e.source_room_id, "
-                         "e.raw_json, e.received_at_us FROM events e "
+                         "e.raw_json, e.received_at_us, e.lifecycle, e.lifecycle_actor, "
+                         "e.lifecycle_detail, e.lifecycle_reasons, e.lifecycle_suspended "
+                         "FROM events e "
                          "JOIN bindings b ON b.row_id = e.binding_row_id "
                          "WHERE e.team_id = :team AND e.seq > :after",
                          query.channel_id.empty() ? "" : " AND e.channel_id = :channel",
@@ -832,6 +934,12 @@ absl::StatusOr<std::vector<StoredEvent>> SqliteStore::ReadEvents(const EventQuer
       out.event.source_room_id = select.getColumn(12).getString();
       out.event.raw_json = select.getColumn(13).getString();
       out.received_at = FromMicros(select.getColumn(14).getInt64());
+      if (!select.getColumn(15).isNull()) {
+        out.lifecycle =
+            ReadLifecycle(select.getColumn(15).getString(), select.getColumn(16).getString(),
+                          select.getColumn(17).getString(), select.getColumn(18).getString(),
+                          select.getColumn(19).getInt() != 0);
+      }
       events.push_back(std::move(out));
     }
     return events;

@@ -46,6 +46,9 @@ class SqliteStore : public BindingStore,
     // Told, after every transaction, how many pages (frames) it wrote to the write-ahead log:
     // the store's write amplification (for metrics).
     std::function<void(int64_t frames)> wal_frames_observer;
+    // Told, after the commit, the cursor of each lifecycle event a binding change stored
+    // (webhook batches tell their own caller, AppendResult), so readers can be woken.
+    std::function<void(int64_t cursor)> events_committed;
   };
 
   // Opens or creates the file and migrates it to the current schema. FAILED_PRECONDITION for a
@@ -121,10 +124,16 @@ class SqliteStore : public BindingStore,
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<ConnectionPool> readers,
               std::unique_ptr<SQLite::Database> checkpoint_connection, const Options& options);
 
+  // Stores the batch's bot status change, if newer than the binding's, with a lifecycle event
+  // if the suspension changed. Runs in the batch's transaction.
+  void ApplyBotStatus(SQLite::Database& db, const EventBatch& batch, AppendResult& result);
+  void EventsCommitted(int64_t cursor) const;
+
   // Statements of the webhook hot path, prepared once on the writer connection. Used only by
   // writes, which all run on the commit queue's one thread.
   struct WriterStatements;
 
+  const std::function<void(int64_t cursor)> events_committed_;
   std::unique_ptr<SQLite::Database> writer_;
   std::unique_ptr<WriterStatements> statements_;
   std::unique_ptr<ConnectionPool> readers_;

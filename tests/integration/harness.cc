@@ -341,8 +341,19 @@ int EnvInt(const char* name, int fallback, int min) {
   return parsed;
 }
 
+v1::Channel GetChannelOf(v1::ChannelService::Stub& stub, const std::string& team_id,
+                         const std::string& channel_id) {
+  v1::GetChannelRequest request;
+  request.set_team_id(team_id);
+  request.set_channel_id(channel_id);
+  v1::Channel channel;
+  const grpc::Status status = stub.GetChannel(Context().get(), request, &channel);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return channel;
+}
+
 std::vector<v1::Event> ListAllEvents(v1::ChannelService::Stub& stub, const std::string& team_id,
-                                     const std::string& channel_id) {
+                                     const std::string& channel_id, bool with_lifecycle) {
   std::vector<v1::Event> events;
   v1::ListEventsRequest request;
   request.set_team_id(team_id);
@@ -353,7 +364,9 @@ std::vector<v1::Event> ListAllEvents(v1::ChannelService::Stub& stub, const std::
     const grpc::Status status = stub.ListEvents(Context().get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     if (!status.ok() || response.events().empty()) break;
-    events.insert(events.end(), response.events().begin(), response.events().end());
+    for (const v1::Event& event : response.events()) {
+      if (with_lifecycle || !event.has_lifecycle()) events.push_back(event);
+    }
     request.set_after_cursor(response.next_cursor());
   }
   return events;

@@ -157,10 +157,17 @@ v1::BindChannelRequest BindRequestFor(const FixtureChannel& channel, const std::
 std::string BindForWebhooks(Channeld& channeld, const FixtureChannel& channel,
                             const std::string& team);
 
-// Every event a team's bindings hold (of one channel, if `channel_id` is set), read through
-// ListEvents page by page. A failed call fails the test and ends the list.
+// The team's binding of `channel_id` as GetChannel answers it; a failed call fails the test
+// (and returns an empty Channel).
+v1::Channel GetChannelOf(v1::ChannelService::Stub& stub, const std::string& team_id,
+                         const std::string& channel_id);
+
+// Every webhook event a team's bindings hold (of one channel, if `channel_id` is set), read
+// through ListEvents page by page; lifecycle events (Event.lifecycle) too only when
+// `with_lifecycle`. A failed call fails the test and ends the list.
 std::vector<v1::Event> ListAllEvents(v1::ChannelService::Stub& stub, const std::string& team_id,
-                                     const std::string& channel_id = "");
+                                     const std::string& channel_id = "",
+                                     bool with_lifecycle = false);
 
 // LINE's signature of `body` under `secret`, computed here with OpenSSL directly so that the
 // tests do not trust the server's own signing code.

@@ -45,6 +45,7 @@ namespace linechannel::testing {
 namespace {
 
 using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -271,17 +272,19 @@ TEST_F(ReplicasTest, OneWinnerOfABindStormSpreadOverReplicas) {
 // events or is cancelled.
 class StreamReader {
  public:
-  StreamReader(Channeld& replica, int64_t after_cursor, size_t stop_after = SIZE_MAX)
+  StreamReader(Channeld& replica, int64_t after_cursor, size_t stop_after = SIZE_MAX,
+               bool with_lifecycle = false)
       : stub_(replica.StubWithToken(replica.admin_token())) {
     context_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(120)));
     v1::StreamEventsRequest request;
     request.set_team_id(kTeam);
     request.set_after_cursor(after_cursor);
-    thread_ = std::thread([this, request, stop_after] {
+    thread_ = std::thread([this, request, stop_after, with_lifecycle] {
       std::unique_ptr<grpc::ClientReader<v1::Event>> reader =
           stub_->StreamEvents(&context_, request);
       v1::Event event;
       while (reader->Read(&event)) {
+        if (event.has_lifecycle() && !with_lifecycle) continue;
         absl::MutexLock lock(&mu_);
         events_.push_back(event);
         if (events_.size() >= stop_after) break;
@@ -568,6 +571,47 @@ TEST_F(ReplicasTest, AnUnverifiedBindingIsProvedOnceByOneReplica) {
     proofs += entry.detail() == "verified by re-check";
   }
   EXPECT_EQ(proofs, 1);
+}
+
+// A change made on one replica is heard by a stream on another, in the one cursor order,
+// among the webhook events that replica stored; a botSuspended stored on B suspends the
+// binding A serves.
+TEST_F(ReplicasTest, LifecycleEventsOfEveryReplicaStreamInOneOrder) {
+  StartReplicas(SharedDatabase(), 2);
+  ASSERT_FALSE(HasFatalFailure());
+  Channeld& a = replica(0);
+  Channeld& b = replica(1);
+  StreamReader from_b(b, 0, /*stop_after=*/4, /*with_lifecycle=*/true);
+  const std::string url_on_b = UrlOn(b, BindForWebhooks(a, Channel1(), kTeam));
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string suspended =
+      absl::StrCat(R"({"type":"botSuspended","timestamp":)", absl::ToUnixMillis(absl::Now()),
+                   R"(,"mode":"active","webhookEventId":"01JSUSPENDED00000000000001",)",
+                   R"("deliveryContext":{"isRedelivery":false}})");
+  ASSERT_EQ(PostSignedWebhookStatus(url_on_b, Channel1().secret,
+                                    WebhookBody(Channel1().bot_user_id, suspended)),
+            200);
+  const bool needs_attention = WaitFor(
+      [&] {
+        return GetChannelOf(a.stub(), kTeam, Channel1().channel_id).state() == v1::NEEDS_ATTENTION;
+      },
+      absl::Seconds(5));
+  EXPECT_TRUE(needs_attention) << "A does not see the suspension stored on B";
+  v1::UnbindChannelRequest unbind;
+  unbind.set_team_id(kTeam);
+  unbind.set_channel_id(Channel1().channel_id);
+  v1::UnbindChannelResponse unbound;
+  ASSERT_TRUE(a.stub().UnbindChannel(Context().get(), unbind, &unbound).ok());
+
+  ASSERT_TRUE(WaitFor([&] { return from_b.Finished(); }, absl::Seconds(60)));
+  const std::vector<v1::Event> events = from_b.Stop();
+  std::vector<std::string> types;
+  for (const v1::Event& e : events) types.push_back(e.type());
+  EXPECT_THAT(types, ElementsAre("lifecycle.bound", "botSuspended", "lifecycle.bot_suspended",
+                                 "lifecycle.unbound"));
+  for (size_t i = 1; i < events.size(); ++i) {
+    EXPECT_GT(events[i].cursor(), events[i - 1].cursor());
+  }
 }
 
 // The other direction: B has just answered that the team has no binding (a miss it might

@@ -48,14 +48,7 @@ class VerifyWebhookTest : public ServiceTest {
     return response;
   }
 
-  v1::Channel Get() {
-    v1::GetChannelRequest request;
-    request.set_team_id(kTeam);
-    request.set_channel_id(Channel1().channel_id);
-    v1::Channel channel;
-    EXPECT_TRUE(channeld_->stub().GetChannel(Context().get(), request, &channel).ok());
-    return channel;
-  }
+  v1::Channel Get() { return GetChannelOf(channeld_->stub(), kTeam, Channel1().channel_id); }
 
   void Patch(const std::string& json, const FixtureChannel& channel = Channel1()) {
     auto patched = line_->Control("PATCH", "/fake/channels/" + channel.channel_id, json);

@@ -1,5 +1,6 @@
 #include "tests/storage/store_contract.h"
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <map>
@@ -59,13 +60,23 @@ absl::Status StoreContractTest::Trouble(const Binding& b, WebhookTrouble trouble
   return promise.get_future().get();
 }
 
-std::vector<StoredEvent> StoreContractTest::Read(const std::string& team,
-                                                 const std::string& channel, int64_t after,
-                                                 int limit) {
+std::vector<StoredEvent> StoreContractTest::ReadAll(const std::string& team,
+                                                    const std::string& channel, int64_t after,
+                                                    int limit) {
   absl::StatusOr<std::vector<StoredEvent>> events =
       store_.events->ReadEvents({team, channel, after, limit});
   EXPECT_TRUE(events.ok()) << events.status();
   return events.ok() ? *events : std::vector<StoredEvent>();
+}
+
+std::vector<StoredEvent> StoreContractTest::Read(const std::string& team,
+                                                 const std::string& channel, int64_t after,
+                                                 int limit) {
+  std::vector<StoredEvent> events = ReadAll(team, channel, after, limit);
+  events.erase(std::remove_if(events.begin(), events.end(),
+                              [](const StoredEvent& e) { return e.lifecycle.has_value(); }),
+               events.end());
+  return events;
 }
 
 namespace {
@@ -850,11 +861,12 @@ TEST_P(StoreContractTest, RetentionDeletesOnlyOldEventsAndCursorsAreNeverReused)
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(Append(*a, {Event(absl::StrCat("old", i))}, kT0).ok());
   ASSERT_TRUE(Append(*a, {Event("new")}, kT0 + absl::Hours(48)).ok());
   const absl::Time cutoff = kT0 + absl::Hours(1);
+  // The lifecycle event of the bind (at kT0) is old too: retention deletes it like the others.
   EXPECT_EQ(*store_.events->DeleteEventsReceivedBefore(cutoff, 4), 4);
   EXPECT_EQ(*store_.events->DeleteEventsReceivedBefore(cutoff, 4), 4);
-  EXPECT_EQ(*store_.events->DeleteEventsReceivedBefore(cutoff, 4), 2);
+  EXPECT_EQ(*store_.events->DeleteEventsReceivedBefore(cutoff, 4), 3);
   EXPECT_EQ(*store_.events->DeleteEventsReceivedBefore(cutoff, 4), 0);
-  const std::vector<StoredEvent> left = Read("t1");
+  const std::vector<StoredEvent> left = ReadAll("t1");
   ASSERT_THAT(left, SizeIs(1));
   EXPECT_EQ(left[0].event.webhook_event_id, "new");
   ASSERT_TRUE(store_.events->DeleteEventsReceivedBefore(kT0 + absl::Hours(100), 10).ok());
@@ -863,6 +875,137 @@ TEST_P(StoreContractTest, RetentionDeletesOnlyOldEventsAndCursorsAreNeverReused)
   EXPECT_GT(after->last_cursor, left[0].cursor);
 }
 
+// --- Lifecycle events ----------------------------------------------------------------------
+
+// The kinds of the lifecycle events among `events`, in order, with "line:<id>" for webhook
+// events.
+std::vector<std::string> Kinds(const std::vector<StoredEvent>& events) {
+  std::vector<std::string> kinds;
+  for (const StoredEvent& e : events) {
+    kinds.push_back(e.lifecycle ? LifecycleKindName(e.lifecycle->kind)
+                                : "line:" + e.event.webhook_event_id.value_or(""));
+  }
+  return kinds;
+}
+
+TEST_P(StoreContractTest, BindingChangesStoreLifecycleEventsInCursorOrderWithWebhookEvents) {
+  absl::StatusOr<Binding> a = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(Append(*a, {Event("e1")}).ok());
+  CredentialUpdate update;
+  update.access_token = SealedValue{"k2", "sealed-token"};
+  update.access_token_hint = "oken";
+  ASSERT_TRUE(
+      store_.bindings->ReplaceCredentials(a->row_id, update, {"rotator", kT0, "access_token"})
+          .ok());
+  ASSERT_TRUE(store_.bindings->SetAttention(a->row_id, {"token revoked"}, kT0).ok());
+  // A check that finds the same stores no event.
+  ASSERT_TRUE(store_.bindings->SetAttention(a->row_id, {"token revoked"}, kT0).ok());
+  ASSERT_TRUE(Append(*a, {Event("e2")}).ok());
+  ASSERT_TRUE(store_.bindings->SetAttention(a->row_id, {}, kT0 + absl::Hours(1)).ok());
+  ASSERT_TRUE(store_.bindings->SetAttention(a->row_id, {}, kT0 + absl::Hours(2)).ok());
+  ASSERT_TRUE(store_.bindings->MarkUnbound("t1", "100", {"op", kT0 + absl::Hours(3), ""}).ok());
+
+  const std::vector<StoredEvent> events = ReadAll("t1");
+  EXPECT_THAT(Kinds(events), ElementsAre("bound", "line:e1", "credentials_updated", "state_changed",
+                                         "line:e2", "state_changed", "unbound"));
+  ASSERT_THAT(events, SizeIs(7));
+  for (size_t i = 1; i < events.size(); ++i) EXPECT_LT(events[i - 1].cursor, events[i].cursor);
+  for (const StoredEvent& e : events) {
+    EXPECT_EQ(e.team_id, "t1");
+    EXPECT_EQ(e.channel_id, "100");
+    EXPECT_EQ(e.binding_id, a->binding_id);
+    if (e.lifecycle) {
+      EXPECT_FALSE(e.event.webhook_event_id.has_value());
+      EXPECT_EQ(e.event.type, LifecycleKindName(e.lifecycle->kind));
+      EXPECT_EQ(e.event.raw_json, "");
+    }
+  }
+  EXPECT_EQ(events[0].lifecycle->actor, "tester");
+  EXPECT_EQ(events[0].received_at, kT0);
+  EXPECT_EQ(events[2].lifecycle->actor, "rotator");
+  EXPECT_EQ(events[2].lifecycle->detail, "access_token");
+  EXPECT_THAT(events[3].lifecycle->attention_reasons, ElementsAre("token revoked"));
+  EXPECT_THAT(events[5].lifecycle->attention_reasons, IsEmpty());
+  EXPECT_EQ(events[5].received_at, kT0 + absl::Hours(1));
+  EXPECT_EQ(events[6].lifecycle->actor, "op");
+  EXPECT_EQ(events[6].received_at, kT0 + absl::Hours(3));
+  // Channel filters apply to them as to webhook events.
+  EXPECT_THAT(ReadAll("t1", "100"), SizeIs(7));
+  EXPECT_THAT(ReadAll("t1", "999"), IsEmpty());
+}
+
+TEST_P(StoreContractTest, LifecycleEventsGoOnlyToTheBindingsTeam) {
+  absl::StatusOr<Binding> first = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(store_.bindings->MarkUnbound("t1", "100", {"op", kT0, ""}).ok());
+  absl::StatusOr<Binding> second = Insert(MakeBinding("t2", "100", 2));
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_TRUE(store_.bindings->SetAttention(second->row_id, {"x"}, kT0).ok());
+
+  EXPECT_THAT(Kinds(ReadAll("t1")), ElementsAre("bound", "unbound"));
+  const std::vector<StoredEvent> t2 = ReadAll("t2");
+  EXPECT_THAT(Kinds(t2), ElementsAre("bound", "state_changed"));
+  for (const StoredEvent& e : t2) EXPECT_EQ(e.binding_id, second->binding_id);
+  // A change refused by the store stores no event.
+  EXPECT_FALSE(store_.bindings->MarkUnbound("t1", "100", {"op", kT0, ""}).ok());
+  EXPECT_FALSE(store_.bindings->SetAttention(first->row_id, {"y"}, kT0).ok());
+  EXPECT_FALSE(Insert(MakeBinding("t3", "100", 3)).ok());
+  EXPECT_THAT(ReadAll("t1"), SizeIs(2));
+  EXPECT_THAT(ReadAll("t3"), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ABotStatusChangeIsAppliedWithItsBatchOnceAndNeverUndoneByAnOlderOne) {
+  absl::StatusOr<Binding> a = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(a.ok());
+  const auto append = [&](const std::string& id, bool suspended, absl::Time at) {
+    NewEvent e = Event(id);
+    e.type = suspended ? "botSuspended" : "botResumed";
+    EventBatch batch{a->row_id, "t1", "100", kT0 + absl::Hours(1), {e}};
+    batch.bot_status = BotStatusChange{suspended, at};
+    std::promise<absl::StatusOr<AppendResult>> promise;
+    store_.events->AppendEvents(std::move(batch),
+                                [&](absl::StatusOr<AppendResult> r) { promise.set_value(r); });
+    return promise.get_future().get();
+  };
+  ASSERT_TRUE(store_.bindings->SetAttention(a->row_id, {"token revoked"}, kT0).ok());
+
+  absl::StatusOr<AppendResult> suspended = append("s1", true, kT0 + absl::Minutes(10));
+  ASSERT_TRUE(suspended.ok()) << suspended.status();
+  EXPECT_EQ(suspended->stored, 1);
+  EXPECT_EQ(suspended->lifecycle_stored, 1);
+  EXPECT_TRUE(store_.bindings->FindActive("t1", "100")->bot_suspended);
+  std::vector<StoredEvent> events = ReadAll("t1");
+  ASSERT_THAT(Kinds(events), ElementsAre("bound", "state_changed", "line:s1", "bot_suspended"));
+  EXPECT_EQ(suspended->last_cursor, events[3].cursor);
+  EXPECT_TRUE(events[3].lifecycle->bot_suspended);
+  EXPECT_THAT(events[3].lifecycle->attention_reasons, ElementsAre("token revoked"));
+
+  // LINE's redelivery, and an older resume arriving late, change nothing.
+  EXPECT_EQ(append("s1", true, kT0 + absl::Minutes(10))->lifecycle_stored, 0);
+  EXPECT_EQ(append("r0", false, kT0 + absl::Minutes(5))->lifecycle_stored, 0);
+  EXPECT_TRUE(store_.bindings->FindActive("t1", "100")->bot_suspended);
+
+  absl::StatusOr<AppendResult> resumed = append("r1", false, kT0 + absl::Minutes(20));
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_EQ(resumed->lifecycle_stored, 1);
+  EXPECT_FALSE(store_.bindings->FindActive("t1", "100")->bot_suspended);
+  events = ReadAll("t1");
+  EXPECT_THAT(Kinds(events), ElementsAre("bound", "state_changed", "line:s1", "bot_suspended",
+                                         "line:r0", "line:r1", "bot_resumed"));
+  EXPECT_FALSE(events.back().lifecycle->bot_suspended);
+  // A check's findings are kept apart from the suspension.
+  ASSERT_TRUE(append("s2", true, kT0 + absl::Minutes(30))->lifecycle_stored == 1);
+  ASSERT_TRUE(store_.bindings->SetAttention(a->row_id, {}, kT0 + absl::Hours(2)).ok());
+  events = ReadAll("t1");
+  ASSERT_EQ(Kinds(events).back(), "state_changed");
+  EXPECT_TRUE(events.back().lifecycle->bot_suspended);
+  EXPECT_TRUE(store_.bindings->FindActive("t1", "100")->bot_suspended);
+
+  // Unbound, the binding takes no bot status change.
+  ASSERT_TRUE(store_.bindings->MarkUnbound("t1", "100", {"op", kT0, ""}).ok());
+  EXPECT_EQ(append("r2", false, kT0 + absl::Hours(3))->lifecycle_stored, 0);
+}
 
 TEST_P(StoreContractTest, RunsADueJobOncePerPeriodPerName) {
   int runs = 0;

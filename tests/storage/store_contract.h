@@ -59,9 +59,14 @@ class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
                                       absl::Time at = absl::FromUnixSeconds(1'800'000'000));
   // Records a trouble for `binding` and waits for its answer.
   absl::Status Trouble(const Binding& binding, WebhookTrouble trouble, absl::Time at);
-  // The team's events (of one channel unless empty) after `after`; fails the test on errors.
+  // The team's webhook events (of one channel unless empty) after `after`, without the
+  // lifecycle events among them (a page may come out shorter than `limit`); fails the test on
+  // errors.
   std::vector<StoredEvent> Read(const std::string& team, const std::string& channel = "",
                                 int64_t after = 0, int limit = 1000);
+  // As Read, lifecycle events included.
+  std::vector<StoredEvent> ReadAll(const std::string& team, const std::string& channel = "",
+                                   int64_t after = 0, int limit = 1000);
 
   testing::TempDir dir_;
   std::unique_ptr<StoreUnderTest> owner_;

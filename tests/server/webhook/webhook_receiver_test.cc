@@ -178,11 +178,51 @@ TEST_F(WebhookReceiverTest, ACorrectlySignedBodyWithoutDestinationIsRefusedAndSt
   absl::StatusOr<std::vector<storage::StoredEvent>> events =
       cache_->ReadEvents({"team", "", 0, 100});
   ASSERT_TRUE(events.ok()) << events.status();
-  EXPECT_THAT(*events, ::testing::IsEmpty());
+  // Only the lifecycle events of the bind and the credential updates.
+  for (const storage::StoredEvent& e : *events) {
+    EXPECT_TRUE(e.lifecycle.has_value()) << "webhook event stored: " << e.event.raw_json;
+  }
   absl::StatusOr<storage::WebhookActivity> activity = cache_->ReadActivity(row_id_);
   ASSERT_TRUE(activity.ok()) << activity.status();
   EXPECT_FALSE(activity->last_signed_request.has_value());
   EXPECT_FALSE(activity->last_bad_signature.has_value());
+}
+
+// LINE's botSuspended / botResumed reach the store with their batch: the binding needs
+// attention while suspended, the newest of several in one body decides, and each real change
+// is one lifecycle event after LINE's own event, waking the stream's readers.
+TEST_F(WebhookReceiverTest, BotSuspendedAndResumedChangeTheBindingWithTheirEvents) {
+  const auto event = [](const std::string& type, const std::string& id, int64_t ms) {
+    return absl::StrCat(R"({"type":")", type, R"(","timestamp":)", ms,
+                        R"(,"mode":"active","webhookEventId":")", id,
+                        R"(","deliveryContext":{"isRedelivery":false}})");
+  };
+  const auto body = [](const std::string& events) {
+    return absl::StrCat(R"({"destination":"Ubot","events":[)", events, "]}");
+  };
+  ASSERT_EQ(State(), BindingState::kActive);
+  const int64_t before = notifier_.last_cursor();
+  ASSERT_EQ(Receive(kSecret, body(event("botSuspended", "01S", 1700000000000))), 200);
+  EXPECT_EQ(State(), BindingState::kNeedsAttention);
+  EXPECT_THAT(HealthOf(*cache_->FindActive("team", kChannel)).reasons,
+              ::testing::ElementsAre(::testing::HasSubstr("BOT_SUSPENDED")));
+  EXPECT_GT(notifier_.last_cursor(), before);
+  // A resume and a later suspension in one body: the later one wins.
+  ASSERT_EQ(Receive(kSecret, body(absl::StrCat(event("botSuspended", "01S2", 1700000000020), ",",
+                                               event("botResumed", "01R", 1700000000010)))),
+            200);
+  EXPECT_EQ(State(), BindingState::kNeedsAttention);
+  ASSERT_EQ(Receive(kSecret, body(event("botResumed", "01R2", 1700000000030))), 200);
+  EXPECT_EQ(State(), BindingState::kActive);
+
+  absl::StatusOr<std::vector<storage::StoredEvent>> events =
+      cache_->ReadEvents({"team", "", 0, 100});
+  ASSERT_TRUE(events.ok()) << events.status();
+  std::vector<std::string> types;
+  for (const storage::StoredEvent& e : *events) types.push_back(e.event.type);
+  EXPECT_THAT(types,
+              ::testing::ElementsAre("bound", "botSuspended", "bot_suspended", "botSuspended",
+                                     "botResumed", "botResumed", "bot_resumed"));
 }
 
 }  // namespace
