@@ -433,6 +433,13 @@ TEST_P(StoreContractTest, RecordProofVerifiesAnUnverifiedBindingOnce) {
   EXPECT_EQ((*audit)[1].action, "bind");
   EXPECT_EQ((*audit)[1].actor, "re-check");
   EXPECT_EQ((*audit)[1].detail, "verified");
+  // Readers of the stream hear of it: bound, the finding, then the proof clearing it.
+  const std::vector<StoredEvent> events = ReadAll("t1");
+  ASSERT_EQ(events.size(), 3u);
+  ASSERT_TRUE(events[2].lifecycle.has_value());
+  EXPECT_EQ(events[2].lifecycle->kind, LifecycleKind::kStateChanged);
+  EXPECT_EQ(events[2].lifecycle->actor, "re-check");
+  EXPECT_THAT(events[2].lifecycle->attention_reasons, IsEmpty());
 
   // Once verified, there is nothing left to prove.
   EXPECT_TRUE(absl::IsNotFound(

@@ -41,7 +41,8 @@ class BindingProofTest : public ::testing::Test {
     sealer_ = std::make_unique<SecretSealer>(KeyRing::Generate(random_), &random_);
     verifier_ = std::make_unique<BindingVerifier>(&line_, LineChecks::kBestEffort);
     checks_ = std::make_unique<LineWebhookSettings>(
-        &line_, cache_.get(), store_.get(), sealer_.get(), &clock_, LineWebhookSettings::Options{});
+        &line_, cache_.get(), store_.get(), cache_.get(), sealer_.get(), &clock_,
+        LineWebhookSettings::Options{});
     service_ = std::make_unique<BindingService>(cache_.get(), verifier_.get(), checks_.get(),
                                                 sealer_.get(), &random_, &clock_,
                                                 BindingService::Options{"https://hooks.example"});

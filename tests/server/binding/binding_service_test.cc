@@ -73,6 +73,11 @@ class UnbindFailingStore : public storage::BindingStore {
                             absl::Time checked_at) override {
     return store_->SetAttention(row_id, reasons, checked_at);
   }
+  absl::StatusOr<storage::Binding> RecordProof(int64_t row_id, const storage::Proof& proof,
+                                               const storage::Change& change,
+                                               storage::Binding* conflict) override {
+    return store_->RecordProof(row_id, proof, change, conflict);
+  }
   absl::StatusOr<std::vector<storage::Binding>> ListActive(int64_t after_row_id,
                                                            int limit) override {
     return store_->ListActive(after_row_id, limit);
