@@ -132,6 +132,18 @@ absl::Status FakeLine::AddChannels(const std::vector<FixtureChannel>& channels,
   return absl::OkStatus();
 }
 
+absl::Status FakeLine::PointWebhookAt(const std::string& channel_id, const std::string& url) {
+  absl::StatusOr<HttpResponse> patched =
+      Control("PATCH", "/fake/channels/" + channel_id,
+              absl::StrCat(R"({"webhook_endpoint":")", url, R"(","webhook_active":true})"));
+  if (!patched.ok()) return patched.status();
+  if (patched->status != 200) {
+    return absl::InternalError(absl::StrCat("fake LINE refused the webhook settings: HTTP ",
+                                            patched->status, " ", patched->body));
+  }
+  return absl::OkStatus();
+}
+
 Channeld::Channeld(Options options) : options_(std::move(options)) {
   data_dir_ = dir_.File("data");
 }

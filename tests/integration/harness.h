@@ -38,6 +38,9 @@ class FakeLine {
   // Makes LINE know more OAs beyond its fixture, each named "<display_name> <channel id>".
   absl::Status AddChannels(const std::vector<FixtureChannel>& channels,
                            const std::string& display_name);
+  // What a support person does when binding could not: `url` as the channel's webhook URL at
+  // LINE, "Use webhook" on. Without it a re-check rightly finds the binding unreachable.
+  absl::Status PointWebhookAt(const std::string& channel_id, const std::string& url);
 
  private:
   std::unique_ptr<ChildProcess> process_;

@@ -535,7 +535,10 @@ TEST_F(ReplicasTest, VerifyWebhookOnOneReplicaSeesTheTestRequestAnotherTook) {
 TEST_F(ReplicasTest, AnUnverifiedBindingIsProvedOnceByOneReplica) {
   extra_flags_ = {"--line_checks=best_effort", "--recheck_interval=1h",
                   "--recheck_unverified_first=100ms", "--recheck_unverified_max=300ms",
-                  "--recheck_per_second=50"};
+                  "--recheck_per_second=50",
+                  // One public URL for all, as behind a load balancer: every replica's re-check
+                  // then finds LINE's webhook URL to be the binding's.
+                  "--public_base_url=https://channeld.example"};
   StartReplicas(SharedDatabase(), 3);
   ASSERT_FALSE(HasFatalFailure());
   auto failing = line_->Control("PATCH", "/fake/faults", R"({"fail_status":503})");
@@ -545,6 +548,11 @@ TEST_F(ReplicasTest, AnUnverifiedBindingIsProvedOnceByOneReplica) {
       replica(0).stub().BindChannel(Context().get(), BindRequestFor(Channel1(), kTeam), &bound);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_FALSE(bound.channel().verified_with_line());
+  // Else the re-check that follows the proof rightly finds the binding unreachable, and the
+  // state read below would depend on whether GetChannel ran before that re-check.
+  const absl::Status pointed =
+      line_->PointWebhookAt(bound.channel().channel_id(), bound.channel().webhook_url());
+  ASSERT_TRUE(pointed.ok()) << pointed;
   auto answering = line_->Control("PATCH", "/fake/faults", R"({"fail_status":0})");
   ASSERT_TRUE(answering.ok() && answering->status == 200);
 
@@ -560,6 +568,10 @@ TEST_F(ReplicasTest, AnUnverifiedBindingIsProvedOnceByOneReplica) {
   EXPECT_EQ(got.state(), v1::ACTIVE);
   // Let a few more rounds run on every replica: the proof is not recorded again.
   absl::SleepFor(absl::Seconds(1));
+  // And the webhook re-check that follows each proof agreed.
+  const v1::Channel after = GetChannelOf(replica(1).stub(), kTeam, Channel1().channel_id);
+  EXPECT_EQ(after.state(), v1::ACTIVE);
+  EXPECT_THAT(after.attention_reasons(), IsEmpty());
   v1::ListAuditEntriesRequest audit;
   audit.set_team_id(kTeam);
   audit.set_channel_id(Channel1().channel_id);

@@ -23,15 +23,10 @@ using ::testing::SizeIs;
 
 constexpr char kTeam[] = "team-a";
 
-// What the support person does besides: the binding's URL in LINE's webhook settings, "Use
-// webhook" on (binding could not set them while LINE failed). Otherwise the re-check that
-// follows a proof rightly finds the binding unreachable.
+// What the support person does besides (binding could not while LINE failed).
 void PointLineAt(FakeLine& line, const v1::Channel& bound) {
-  auto patched = line.Control(
-      "PATCH", "/fake/channels/" + bound.channel_id(),
-      absl::StrCat(R"({"webhook_endpoint":")", bound.webhook_url(), R"(","webhook_active":true})"));
-  ASSERT_TRUE(patched.ok()) << patched.status();
-  ASSERT_EQ(patched->status, 200) << patched->body;
+  const absl::Status pointed = line.PointWebhookAt(bound.channel_id(), bound.webhook_url());
+  ASSERT_TRUE(pointed.ok()) << pointed;
 }
 
 // Short retries, so that the test waits for LINE's answer, not for the schedule.
