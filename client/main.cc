@@ -133,7 +133,8 @@ The caller token comes from --caller_token_file (or $CHANNELCTL_CALLER_TOKEN_FIL
 ./data/admin.token).
 
 Exit status: 0 success, 1 the server refused or failed (or a download could not be
-written), 2 bad usage.)";
+written), 2 bad usage; verify also 3 when its verdict is ACTION_NEEDED and 4 when it is
+LINE_UNAVAILABLE (try again later).)";
 
 int Usage(const std::string& problem) { return linechannel::client::UsageError(problem); }
 
@@ -368,10 +369,12 @@ int Run(const std::string& command, ChannelClient& client, const std::vector<std
   }
   if (command == "verify") {
     if (!missing.empty()) return Usage("verify needs " + missing);
-    return Report(client.Call(&ChannelStub::VerifyWebhook, BindingRef<v1::VerifyWebhookRequest>()),
-                  [](const v1::VerifyWebhookResponse& response) {
-                    std::cout << linechannel::client::FormatVerification(response);
-                  });
+    const absl::StatusOr<v1::VerifyWebhookResponse> verified =
+        client.Call(&ChannelStub::VerifyWebhook, BindingRef<v1::VerifyWebhookRequest>());
+    const int printed = Report(verified, [](const v1::VerifyWebhookResponse& response) {
+      std::cout << linechannel::client::FormatVerification(response);
+    });
+    return printed != 0 ? printed : linechannel::client::VerdictExitStatus(verified->verdict());
   }
   return Usage("unknown command \"" + command + "\"");
 }

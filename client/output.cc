@@ -145,6 +145,19 @@ std::string FormatVerification(const v1::VerifyWebhookResponse& r) {
   return out;
 }
 
+int VerdictExitStatus(v1::Verdict verdict) {
+  switch (verdict) {
+    case v1::OK:
+      return 0;
+    case v1::ACTION_NEEDED:
+      return 3;
+    case v1::LINE_UNAVAILABLE:
+      return 4;
+    default:
+      return 1;  // A verdict this channelctl does not know: not a pass.
+  }
+}
+
 std::string FormatWebhookSetup(const v1::WebhookSetup& setup) {
   std::string out;
   switch (setup.action()) {

@@ -21,6 +21,9 @@ std::string FormatChannelTable(const v1::ListChannelsResponse& page);
 std::string FormatAuditTable(const v1::ListAuditEntriesResponse& page);
 // VerifyWebhook's answer as a table of checks, then the verdict and the next steps.
 std::string FormatVerification(const v1::VerifyWebhookResponse& response);
+// The exit status of a VerifyWebhook that answered: 0 OK, 3 ACTION_NEEDED, 4 LINE_UNAVAILABLE,
+// so that a script tells "a person must fix something" from "ask again later" without parsing.
+int VerdictExitStatus(v1::Verdict verdict);
 // What BindChannel did about LINE's webhook settings, and the steps left.
 std::string FormatWebhookSetup(const v1::WebhookSetup& setup);
 // What an unbind left on LINE: the retired URL, what clear_webhook_url did, the rich-menu

@@ -247,9 +247,9 @@ demo_walk() {
 
   demo_step 'VerifyWebhook finds the problem and says what to do'
   demo_run channelctl verify "$team_a" "${channel[@]}"
-  demo_expect 0 'Use webhook +FAIL +"Use webhook" is off' 'verdict: ACTION_NEEDED' \
+  demo_expect 3 'Use webhook +FAIL +"Use webhook" is off' 'verdict: ACTION_NEEDED' \
     'Turn on "Use webhook" in LINE Developers'
-  demo_look 'one line per check; the failing one names the problem in plain words, "next steps" says how to fix it'
+  demo_look 'one line per check; the failing one names the problem in plain words, "next steps" says how to fix it; exit status 3 (ACTION_NEEDED) for scripts'
 
   demo_step 'The customer turns "Use webhook" back on'
   demo_fake PATCH "/fake/channels/$DEMO_CHANNEL_ID" '{"webhook_active":true}' -- webhook_active

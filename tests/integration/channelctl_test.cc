@@ -99,6 +99,31 @@ TEST_F(ChannelctlTest, VerifyAndGetShowTheChatMode) {
                              HasSubstr("mark_as_read_mode:   MARK_AS_READ_MANUAL")));
 }
 
+// Scripts read the verdict from the exit status: 3 someone must fix something, 4 ask later.
+TEST_F(ChannelctlTest, VerifyExitsWithItsVerdict) {
+  std::vector<std::string> args = BindArgs(Channel1(), "team-a");
+  args.insert(args.end(), {"--secret_file=-", "--token_file=-"});
+  ASSERT_EQ(Run(args, Channel1().secret + "\n" + Channel1().token + "\n").exit_code, 0);
+  const std::vector<std::string> verify = {"verify", "--team=team-a",
+                                           "--channel_id=" + Channel1().channel_id};
+
+  // Bound without --set_webhook_url: LINE has no webhook URL for it.
+  const CliResult unset = Run(verify);
+  EXPECT_EQ(unset.exit_code, 3) << unset.out << unset.err;
+  EXPECT_THAT(unset.out, HasSubstr("verdict: ACTION_NEEDED"));
+  std::vector<std::string> as_json = verify;
+  as_json.push_back("--json");
+  const CliResult json = Run(as_json);
+  EXPECT_EQ(json.exit_code, 3) << json.out << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"ACTION_NEEDED\""));
+
+  auto failing = line_->Control("PATCH", "/fake/faults", R"({"fail_status":503})");
+  ASSERT_TRUE(failing.ok() && failing->status == 200);
+  const CliResult unavailable = Run(verify);
+  EXPECT_EQ(unavailable.exit_code, 4) << unavailable.out << unavailable.err;
+  EXPECT_THAT(unavailable.out, HasSubstr("verdict: LINE_UNAVAILABLE"));
+}
+
 TEST_F(ChannelctlTest, BindsFromFilesAndUpdatesCredentials) {
   std::vector<std::string> args = BindArgs(Channel2(), "team-a");
   args.push_back("--secret_file=" + WriteFile("secret", "  " + Channel2().secret + "\n"));
