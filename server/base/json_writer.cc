@@ -35,34 +35,46 @@ size_t Utf8SequenceLength(absl::string_view text) {
 
 std::string JsonString(absl::string_view text) {
   std::string out;
-  out.reserve(text.size() + 2);
-  out += '"';
+  AppendJsonString(text, &out);
+  return out;
+}
+
+void AppendJsonString(absl::string_view text, std::string* out) {
+  out->reserve(out->size() + text.size() + 2);
+  *out += '"';
   while (!text.empty()) {
+    // Plain printable ASCII, the common case, is copied a run at a time.
+    size_t plain = 0;
+    while (plain < text.size()) {
+      const unsigned char c = static_cast<unsigned char>(text[plain]);
+      if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') break;
+      ++plain;
+    }
+    out->append(text.data(), plain);
+    text.remove_prefix(plain);
+    if (text.empty()) break;
     const unsigned char c = static_cast<unsigned char>(text[0]);
     if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
+      *out += '\\';
+      *out += static_cast<char>(c);
     } else if (c == '\n') {
-      out += "\\n";
+      *out += "\\n";
     } else if (c < 0x20 || c == 0x7F) {
-      absl::StrAppendFormat(&out, "\\u%04x", c);
-    } else if (c >= 0x80) {
+      absl::StrAppendFormat(out, "\\u%04x", c);
+    } else {
       const size_t length = Utf8SequenceLength(text);
       if (length == 0) {
-        out += "\xEF\xBF\xBD";  // U+FFFD for one stray byte.
+        *out += "\xEF\xBF\xBD";  // U+FFFD for one stray byte.
         text.remove_prefix(1);
       } else {
-        out.append(text.data(), length);
+        out->append(text.data(), length);
         text.remove_prefix(length);
       }
       continue;
-    } else {
-      out += static_cast<char>(c);
     }
     text.remove_prefix(1);
   }
-  out += '"';
-  return out;
+  *out += '"';
 }
 
 JsonObjectWriter& JsonObjectWriter::String(absl::string_view key, absl::string_view value) {
@@ -78,7 +90,10 @@ JsonObjectWriter& JsonObjectWriter::Bool(absl::string_view key, bool value) {
 }
 
 JsonObjectWriter& JsonObjectWriter::Raw(absl::string_view key, absl::string_view json) {
-  absl::StrAppend(&text_, text_.size() > 1 ? "," : "", JsonString(key), ":", json);
+  if (text_.size() > 1) text_ += ',';
+  AppendJsonString(key, &text_);
+  text_ += ':';
+  text_.append(json.data(), json.size());
   return *this;
 }
 

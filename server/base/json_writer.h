@@ -11,6 +11,8 @@ namespace linechannel::server {
 // `text` as a JSON string literal, quotes included. Bytes that are not UTF-8 become U+FFFD,
 // so the output stays valid JSON whatever a client sent.
 std::string JsonString(absl::string_view text);
+// The same, appended to `out`.
+void AppendJsonString(absl::string_view text, std::string* out);
 
 // Writes one JSON object member by member, in the order added; keys are not checked for
 // repeats. Built by hand rather than through a JSON library: the logger writes one per

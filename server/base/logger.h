@@ -3,9 +3,9 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
-#include <vector>
 
+#include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -40,11 +40,22 @@ class LogLine {
   LogLine& WithStatus(const absl::Status& status);
 
  private:
-  void Set(absl::string_view key, std::string json_value);
+  // Where one member's key (quoted) and value (JSON text) are in `line_`.
+  struct Member {
+    size_t key_begin;
+    size_t key_size;
+    size_t value_begin;
+    size_t value_size;
+  };
+  // Appends the member `key` with the value `append_value` appends to the line; if `key` was
+  // given before, moves the value into that member's place instead.
+  LogLine& Add(absl::string_view key, absl::FunctionRef<void(std::string*)> append_value);
 
-  // Key and the value's JSON text, in the order added. Built by hand rather than through a
-  // JSON library: a line is logged per request, and this is on the webhook's hot path.
-  std::vector<std::pair<std::string, std::string>> fields_;
+  // The line as it will be written, without its closing brace. Built by hand, in place,
+  // rather than through a JSON library: a line is logged per request, on the webhook's and
+  // every RPC's hot path.
+  std::string line_;
+  absl::InlinedVector<Member, 12> members_;
 };
 
 // Sends log lines to `fd` instead of stderr (tests).

@@ -1,5 +1,6 @@
 #include "server/grpc/callers.h"
 
+#include <atomic>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -42,6 +43,52 @@ constexpr char kHeader[] =
 
 }  // namespace
 
+// Each slot is set at most once and never changed after, so reading needs no lock (a slot is
+// read on every call). Thread-safe.
+class CallerList::ProvenTokens {
+ public:
+  explicit ProvenTokens(size_t size) : size_(size), slots_(new Slot[size]) {
+    for (size_t i = 0; i < size_; ++i) slots_[i].store(nullptr, std::memory_order_relaxed);
+  }
+  ~ProvenTokens() {
+    for (size_t i = 0; i < size_; ++i) {
+      if (std::string* token = slots_[i].load(std::memory_order_relaxed)) {
+        Wipe(*token);
+        delete token;
+      }
+    }
+  }
+  ProvenTokens(const ProvenTokens&) = delete;
+  ProvenTokens& operator=(const ProvenTokens&) = delete;
+
+  // The token kept for caller `index`, or null.
+  const std::string* Get(size_t index) const {
+    return slots_[index].load(std::memory_order_acquire);
+  }
+
+  // Keeps `token` for caller `index` unless one is kept already (it can only be the same
+  // token: the hashes matched).
+  void Keep(size_t index, absl::string_view token) {
+    auto kept = std::make_unique<std::string>(token);
+    std::string* expected = nullptr;
+    if (slots_[index].compare_exchange_strong(expected, kept.get(), std::memory_order_acq_rel)) {
+      kept.release();
+    } else {
+      Wipe(*kept);
+    }
+  }
+
+ private:
+  using Slot = std::atomic<std::string*>;
+  const size_t size_;
+  const std::unique_ptr<Slot[]> slots_;
+};
+
+CallerList::CallerList() : proven_(std::make_unique<ProvenTokens>(0)) {}
+CallerList::CallerList(CallerList&&) noexcept = default;
+CallerList& CallerList::operator=(CallerList&&) noexcept = default;
+CallerList::~CallerList() = default;
+
 absl::StatusOr<CallerList> CallerList::Parse(absl::string_view text) {
   CallerList list;
   int line_number = 0;
@@ -83,19 +130,30 @@ absl::StatusOr<CallerList> CallerList::Parse(absl::string_view text) {
     }
     list.callers_.push_back(std::move(caller));
   }
+  list.proven_ = std::make_unique<ProvenTokens>(list.callers_.size());
   return list;
 }
 
 const Caller* CallerList::Authenticate(absl::string_view token) const {
-  if (token.empty()) return nullptr;
-  const std::string hash = Sha256(token);
+  if (token.empty() || proven_ == nullptr) return nullptr;
   const Caller* found = nullptr;
-  for (const Caller& caller : callers_) {
-    // No early exit: every entry costs the same whether it matches or not.
-    if (ConstantTimeEquals(caller.token_sha256, hash)) {
-      found = &caller;
+  // No early exit in either loop: every entry costs the same whether it matches or not.
+  for (size_t i = 0; i < callers_.size(); ++i) {
+    const std::string* kept = proven_->Get(i);
+    if (kept != nullptr && ConstantTimeEquals(*kept, token)) found = &callers_[i];
+  }
+  if (found != nullptr) return found;
+  // Hashing (SHA-256, and OpenSSL's lookup of the digest) is the costliest part of admitting
+  // an RPC: only a token not proven yet pays for it.
+  const std::string hash = Sha256(token);
+  size_t index = 0;
+  for (size_t i = 0; i < callers_.size(); ++i) {
+    if (ConstantTimeEquals(callers_[i].token_sha256, hash)) {
+      found = &callers_[i];
+      index = i;
     }
   }
+  if (found != nullptr) proven_->Keep(index, token);
   return found;
 }
 

@@ -33,17 +33,31 @@ struct Caller {
 // An immutable set of callers. Thread-safe.
 class CallerList {
  public:
+  CallerList();
+  CallerList(CallerList&&) noexcept;
+  CallerList& operator=(CallerList&&) noexcept;
+  ~CallerList();
+
   // INVALID_ARGUMENT naming the line for a malformed entry or a duplicate name or token.
   static absl::StatusOr<CallerList> Parse(absl::string_view text);
 
-  // The caller whose token this is, or null. Compares the token's hash with every caller's in
-  // constant time per entry, and looks at every entry, so timing tells nothing of the tokens.
+  // The caller whose token this is, or null. The first time a token is seen it is hashed and
+  // the hash compared with every caller's; a token that proves to be a caller's is then kept
+  // with the list (in memory only, wiped when the list dies), and later calls compare the
+  // token with every kept token instead of hashing it again. Either way every comparison
+  // takes constant time and every entry is looked at, so timing tells nothing of the tokens.
+  // A reloaded list keeps no token of the old one: a caller removed from the file, or given a
+  // new token, stops working with the reload.
   const Caller* Authenticate(absl::string_view token) const;
 
   size_t size() const { return callers_.size(); }
 
  private:
+  class ProvenTokens;
+
   std::vector<Caller> callers_;
+  // By caller index: the token that proved to be the caller's, once one has.
+  std::unique_ptr<ProvenTokens> proven_;
 };
 
 // The callers file of a running server: read at start, re-read on demand (SIGHUP) without

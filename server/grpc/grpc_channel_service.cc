@@ -28,7 +28,11 @@ GrpcChannelService::GrpcChannelService(RpcGate* gate, BindingService* bindings,
       events_(events),
       notifier_(notifier),
       executor_(executor),
-      max_event_streams_(max_event_streams) {}
+      max_event_streams_(max_event_streams) {
+  // The most frequent calls: their messages are freed at once with the call's arena.
+  SetMessageAllocatorFor_GetWebhookUrl(&get_webhook_url_messages_);
+  SetMessageAllocatorFor_GetChannel(&get_channel_messages_);
+}
 
 grpc::ServerUnaryReactor* GrpcChannelService::BindChannel(grpc::CallbackServerContext* context,
                                                           const v1::BindChannelRequest* request,

@@ -10,6 +10,7 @@
 #include "server/messaging/outbound_service.h"
 #include "server/webhook/event_notifier.h"
 #include "server/base/executor.h"
+#include "server/grpc/arena_messages.h"
 #include "server/grpc/rpc_gate.h"
 #include "storage/event_store.h"
 
@@ -82,6 +83,10 @@ class GrpcChannelService final : public v1::ChannelService::CallbackService {
   // Content downloads hold an executor thread each; at most this many run at once, so they
   // never take every thread from the other RPCs.
   static constexpr int kMaxContentStreams = 8;
+
+  // The read RPCs' messages (see GrpcChannelService's constructor).
+  ArenaMessages<v1::GetWebhookUrlRequest, v1::GetWebhookUrlResponse> get_webhook_url_messages_;
+  ArenaMessages<v1::GetChannelRequest, v1::Channel> get_channel_messages_;
 
   RpcGate* const gate_;
   BindingService* const bindings_;

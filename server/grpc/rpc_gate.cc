@@ -119,8 +119,10 @@ void RpcGate::Finish(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerCont
         .With("latency_ms", latency);
     if (!rpc.team_id.empty()) line.With("team_id", rpc.team_id);
     if (!rpc.channel_id.empty()) line.With("channel_id", rpc.channel_id);
-    line.WithStatus(reasoned);
-    if (const auto reason = ErrorReason(reasoned)) line.With("reason", *reason);
+    if (!reasoned.ok()) {
+      line.WithStatus(reasoned);
+      if (const auto reason = ErrorReason(reasoned)) line.With("reason", *reason);
+    }
   }
   if (!call.request_id.empty()) context->AddInitialMetadata("x-request-id", call.request_id);
   // The request and response die once the RPC is finished: log first.

@@ -9,7 +9,7 @@ namespace linechannel::storage {
 CachingStore::CachingStore(Store inner, size_t capacity) : inner_(inner), capacity_(capacity) {}
 
 Store CachingStore::roles() {
-  return Store{this, this, inner_.checks, this, inner_.jobs, inner_.pushes};
+  return Store{this, this, this, this, inner_.jobs, inner_.pushes};
 }
 
 std::string CachingStore::TeamChannelKey(absl::string_view team_id, absl::string_view channel_id) {
@@ -28,17 +28,17 @@ void CachingStore::Insert(const Binding& binding) {
   // indexes exact anyway.
   EraseByKey(By::kTeamChannel, team_channel);
   EraseByKey(By::kWebhookKey, binding.webhook_key);
-  entries_.push_front(binding);
+  entries_.push_front(Entry{binding});
   by_row_[binding.row_id] = entries_.begin();
   by_team_channel_[team_channel] = binding.row_id;
   by_webhook_key_[binding.webhook_key] = binding.row_id;
-  while (entries_.size() > capacity_) Erase(entries_.back().row_id);
+  while (entries_.size() > capacity_) Erase(entries_.back().binding.row_id);
 }
 
 void CachingStore::Erase(int64_t row_id) {
   const auto it = by_row_.find(row_id);
   if (it == by_row_.end()) return;
-  const Binding& binding = *it->second;
+  const Binding& binding = it->second->binding;
   by_team_channel_.erase(TeamChannelKey(binding.team_id, binding.channel_id));
   by_webhook_key_.erase(binding.webhook_key);
   entries_.erase(it->second);
@@ -81,7 +81,7 @@ absl::StatusOr<Binding> CachingStore::Find(By by, const std::string& key,
     if (const auto it = index.find(key); it != index.end()) {
       const Entries::iterator entry = by_row_.at(it->second);
       entries_.splice(entries_.begin(), entries_, entry);
-      return *entry;
+      return entry->binding;
     }
     generation = generation_;
   }
@@ -186,6 +186,41 @@ absl::StatusOr<std::map<std::string, int64_t>> CachingStore::CountSealedByKey() 
   return inner_.sealed->CountSealedByKey();
 }
 
+absl::Status CachingStore::SaveCheckRecord(int64_t row_id, const CheckRecord& record) {
+  absl::Status saved = inner_.checks->SaveCheckRecord(row_id, record);
+  Drop(row_id);
+  return saved;
+}
+
+absl::StatusOr<CheckRecord> CachingStore::LastCheckRecord(int64_t row_id) {
+  uint64_t generation = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (const auto it = by_row_.find(row_id); it != by_row_.end() && it->second->check_known) {
+      const std::optional<CheckRecord>& check = it->second->check;
+      if (!check.has_value()) return absl::NotFoundError("no check result");
+      return *check;
+    }
+    generation = generation_;
+  }
+  absl::StatusOr<CheckRecord> record = inner_.checks->LastCheckRecord(row_id);
+  // Other errors say nothing about the record: the next read asks again.
+  if (record.ok() || absl::IsNotFound(record.status())) {
+    absl::MutexLock lock(&mu_);
+    const auto it = by_row_.find(row_id);
+    if (generation_ == generation && it != by_row_.end()) {
+      it->second->check_known = true;
+      it->second->check = record.ok() ? std::optional<CheckRecord>(*record) : std::nullopt;
+    }
+  }
+  return record;
+}
+
+absl::StatusOr<bool> CachingStore::TakeLineTestCall(absl::string_view channel_id, absl::Time at,
+                                                    absl::Duration window, int limit) {
+  return inner_.checks->TakeLineTestCall(channel_id, at, window, limit);
+}
+
 void CachingStore::AppendEvents(EventBatch batch, AppendDone done) {
   const int64_t row_id = batch.binding_row_id;
   const absl::Time received_at = batch.received_at;
@@ -207,7 +242,7 @@ void CachingStore::SignedRequestStored(int64_t row_id, absl::Time received_at) {
   // A missed read of this binding may be under way with the activity from before.
   ++generation_;
   if (const auto it = by_row_.find(row_id); it != by_row_.end()) {
-    std::optional<absl::Time>& last = it->second->activity.last_signed_request;
+    std::optional<absl::Time>& last = it->second->binding.activity.last_signed_request;
     if (!last.has_value() || *last < received_at) last = received_at;
   }
 }

@@ -5,6 +5,7 @@
 #include <functional>
 #include <list>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,11 +18,14 @@ namespace linechannel::storage {
 
 // Recently read active bindings in memory, in front of another store, so that the reads every
 // RPC and every webhook request make (FindActive, FindActiveByWebhookKey) do not touch the
-// database. It is itself the bindings, sealed-value and event roles: reads pass through to the
-// inner store (and fill the cache), and every write that can change a cached binding drops it
-// once the inner store has answered, so no caller has to remember to. The check role changes
-// no binding and is the inner store's own (roles().checks), as are the job schedule and the
-// push outbox.
+// database. It is itself the bindings, sealed-value, check and event roles: reads pass through
+// to the inner store (and fill the cache), and every write that can change a cached binding
+// drops it once the inner store has answered, so no caller has to remember to. The job
+// schedule and the push outbox are the inner store's own (roles().jobs, roles().pushes).
+//
+// A cached binding also keeps its last check record (LastCheckRecord's answer, a record or
+// none) once something has asked for it, so that GetChannel, which reads both, touches no
+// database either. The webhook path never asks, so its cached bindings carry no record.
 //
 // What each write drops (after the inner call returns, whatever its status: a failed commit
 // may still have happened, and dropping too much only costs a read):
@@ -32,6 +36,7 @@ namespace linechannel::storage {
 //   SetAttention, RecordProof     binding `row_id`
 //   ReplaceSealed                 every binding named in the reseals
 //   RecordTrouble                 the binding (its health changes)
+//   SaveCheckRecord               the binding (with its check record)
 //   AppendEvents with a bot      the binding (its suspension may change)
 //     status change
 //   AppendEvents (stored)         nothing: the cached binding's last signed request moves
@@ -45,21 +50,29 @@ namespace linechannel::storage {
 // know which binding (row id) it is about to read: it may cost a racing read its insertion,
 // never correctness, and misses are rare once the hot bindings are cached.
 //
+// A missed LastCheckRecord caches its answer under the same rule, and only into a binding
+// that is cached by then.
+//
 // Other processes writing the same database (several servers on one PostgreSQL) cannot be
-// seen here: whoever learns of their changes calls InvalidateBinding or InvalidateAll.
+// seen here: whoever learns of their changes calls InvalidateBinding or InvalidateAll (a
+// store shared by several processes must announce a saved check record as a change of its
+// binding).
 //
 // Holds at most `capacity` bindings, dropping the least recently used; 0 caches nothing (every
 // read goes to the inner store). Thread-safe. The inner roles must outlive this object, and
 // this object must outlive the inner store's pending callbacks (destroy the inner store
 // first: it finishes or fails its pending writes).
-class CachingStore : public BindingStore, public SealedValueStore, public EventStore {
+class CachingStore : public BindingStore,
+                     public SealedValueStore,
+                     public CheckStore,
+                     public EventStore {
  public:
-  // `inner.bindings`, `inner.sealed` and `inner.events` are wrapped; `inner.checks`,
+  // `inner.bindings`, `inner.sealed`, `inner.checks` and `inner.events` are wrapped;
   // `inner.jobs` and `inner.pushes` are handed on.
   CachingStore(Store inner, size_t capacity);
 
-  // The roles as callers should use them: bindings, sealed values and events through this
-  // cache, checks, jobs and pushes straight to the inner store.
+  // The roles as callers should use them: bindings, sealed values, checks and events through
+  // this cache, jobs and pushes straight to the inner store.
   Store roles();
 
   // Drops binding `row_id`, changed by someone else; the next read of it asks the inner store.
@@ -100,6 +113,12 @@ class CachingStore : public BindingStore, public SealedValueStore, public EventS
   absl::StatusOr<int> ReplaceSealed(const std::vector<Reseal>& reseals) override;
   absl::StatusOr<std::map<std::string, int64_t>> CountSealedByKey() override;
 
+  // CheckStore.
+  absl::Status SaveCheckRecord(int64_t row_id, const CheckRecord& record) override;
+  absl::StatusOr<CheckRecord> LastCheckRecord(int64_t row_id) override;
+  absl::StatusOr<bool> TakeLineTestCall(absl::string_view channel_id, absl::Time at,
+                                        absl::Duration window, int limit) override;
+
   // EventStore.
   void AppendEvents(EventBatch batch, AppendDone done) override;
   absl::StatusOr<std::vector<StoredEvent>> ReadEvents(const EventQuery& query) override;
@@ -109,7 +128,14 @@ class CachingStore : public BindingStore, public SealedValueStore, public EventS
   absl::StatusOr<int> DeleteEventsReceivedBefore(absl::Time cutoff, int limit) override;
 
  private:
-  using Entries = std::list<Binding>;
+  struct Entry {
+    Binding binding;
+    // Whether `check` holds LastCheckRecord's answer for the binding: its record, or nullopt
+    // for none.
+    bool check_known = false;
+    std::optional<CheckRecord> check;
+  };
+  using Entries = std::list<Entry>;
   using Index = absl::flat_hash_map<std::string, int64_t>;
   enum class By { kTeamChannel, kWebhookKey };
 

@@ -627,13 +627,16 @@ absl::StatusOr<std::map<std::string, int64_t>> PostgresStore::CountSealedByKey()
 
 absl::Status PostgresStore::SaveCheckRecord(int64_t row_id, const CheckRecord& record) {
   return InTransaction(pool_, "keeping a check result", [&](PgConnection& db) {
-    return db
-        .Exec("INSERT INTO verify_results (binding_row_id, checked_at_us, result) "
-              "VALUES ($1, $2, $3) ON CONFLICT (binding_row_id) DO UPDATE SET "
-              "checked_at_us = excluded.checked_at_us, result = excluded.result",
-              PgParams().Int(row_id).Int(Micros(record.checked_at)).Bytes(record.result),
-              "keeping a check result")
-        .status();
+    absl::Status saved =
+        db.Exec("INSERT INTO verify_results (binding_row_id, checked_at_us, result) "
+                "VALUES ($1, $2, $3) ON CONFLICT (binding_row_id) DO UPDATE SET "
+                "checked_at_us = excluded.checked_at_us, result = excluded.result",
+                PgParams().Int(row_id).Int(Micros(record.checked_at)).Bytes(record.result),
+                "keeping a check result")
+            .status();
+    if (!saved.ok()) return saved;
+    // Every replica's binding cache keeps the record with the binding (GetChannel reads both).
+    return NotifyBindingChanged(db, row_id);
   });
 }
 

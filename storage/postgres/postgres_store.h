@@ -19,8 +19,9 @@ namespace linechannel::storage {
 // the unique (channel id, webhookEventId) index keeps each event once per OA whichever
 // replica stored it, every commit is durable before it returns (synchronous_commit=on), and
 // event cursors are safe under concurrent commits (pg_schema.cc). Webhook batches share transactions
-// (PgEventWriter); other calls use a pool of connections. Every change to a binding notifies
-// the other replicas (PgChangeListener), whose caches then drop it.
+// (PgEventWriter); other calls use a pool of connections. Every change to a binding, and every
+// check record saved for one, notifies the other replicas (PgChangeListener), whose caches
+// then drop it.
 //
 // Implements all of the store's roles (store.h). Thread-safe. It recovers by itself when
 // PostgreSQL returns after an outage: broken connections are replaced on next use.

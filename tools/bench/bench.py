@@ -1474,6 +1474,17 @@ class Bench:
         self.say(f"bound {burst['bound']} OAs in {burst['seconds']:.1f}s")
         return oas
 
+    def run_grpc_reads(self):
+        """--grpc_reads: only grpc_health_h2load, grpc_GetWebhookUrl and grpc_GetChannel, on a
+        few freshly bound OAs (with --profile, then the GetChannel profile)."""
+        self.start_and_bind(10)
+        bindings = [l.split("\t") for l in (self.work / "bindings.tsv").read_text().splitlines()]
+        self.bench_grpc_reads(bindings[0])
+        if self.args.profile:
+            self.profile_grpc_read("GetWebhookUrl")
+            self.profile_grpc_read("GetChannel")
+        self.stop_all()
+
     def run_ingest(self):
         """--ingest: only webhook_trivial, the SDK peer and the ingest rows, on 1,000 freshly
         bound OAs (for comparing store settings quickly; --channeld_flag passes them)."""
@@ -1636,9 +1647,13 @@ class Bench:
         path, _ = self.make_requests("profile-ingest", int(self.args.ingest1_rate_cap *
                                                            self.args.duration), 1)
         self.profile("webhook_ingest_1ev", lambda s: run_wrk(self.lua, url, path, s))
+        self.profile_grpc_read("GetChannel")
+
+    def profile_grpc_read(self, method):
+        """Profiles one read RPC of bench_grpc_reads' binding (its request file)."""
         grpc = self.channeld.ready["grpc"]
-        self.profile("grpc_GetChannel", lambda s: run_h2load(
-            grpc, "/linechannel.v1.ChannelService/GetChannel", self.work / "grpc-binding.bin",
+        self.profile(f"grpc_{method}", lambda s: run_h2load(
+            grpc, f"/linechannel.v1.ChannelService/{method}", self.work / "grpc-binding.bin",
             s, self.token, self.work / "h2load-profile.log", warmup=0))
 
     # -- modes
@@ -1884,7 +1899,7 @@ class Bench:
 
         out_dir = Path(self.args.out_dir).resolve()
         out_dir.mkdir(parents=True, exist_ok=True)
-        tagged = mode in ("scale", "postgres", "push", "ingest")
+        tagged = mode in ("scale", "postgres", "push", "ingest", "grpc_reads")
         out = out_dir / f"{self.stamp}{'-' + mode if tagged else ''}.json"
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"],
                                 capture_output=True, text=True, check=False).stdout.strip()
@@ -1945,6 +1960,10 @@ def main():
     parser.add_argument("--ingest", action="store_true",
                         help="only the webhook ingest rows with their baselines (webhook_trivial, "
                              "the SDK peer) on 1,000 freshly bound OAs")
+    parser.add_argument("--grpc_reads", action="store_true",
+                        help="only the gRPC read rows (grpc_health_h2load, grpc_GetWebhookUrl, "
+                             "grpc_GetChannel) on 10 freshly bound OAs; with --profile, then "
+                             "a profile of each of the two read RPCs")
     parser.add_argument("--no_sdk_peer", dest="sdk_peer", action="store_false",
                         help="skip the webhook_sdk_peer rows (Node + @line/bot-sdk)")
     parser.add_argument("--flood", action="store_true",
@@ -1984,12 +2003,13 @@ def main():
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
     mode = "scale" if args.scale else "flood" if args.flood else "push" if args.push else \
-        "ingest" if args.ingest else "postgres" if args.store == "postgres" else "main"
+        "ingest" if args.ingest else "grpc_reads" if args.grpc_reads else \
+        "postgres" if args.store == "postgres" else "main"
     try:
         bench.say(f"work dir {bench.work}")
         {"scale": bench.run_scale, "flood": bench.run_flood, "main": bench.run_main,
          "postgres": bench.run_store_compare, "push": bench.run_push,
-         "ingest": bench.run_ingest}[mode]()
+         "ingest": bench.run_ingest, "grpc_reads": bench.run_grpc_reads}[mode]()
     except Exception as error:  # report what was measured, then fail
         bench.notes.append(f"ABORTED: {error}")
         print(f"bench: {error}", file=sys.stderr)

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
@@ -78,6 +79,41 @@ TEST(LoggerTest, ARepeatedKeyKeepsItsPlaceAndTakesTheLastValue) {
   LogLine(LogLevel::kInfo, "x").With("a", 1).With("b", 2).With("a", "three");
   const std::string text = log.Text();
   EXPECT_NE(text.find("\"a\":\"three\",\"b\":2"), std::string::npos) << text;
+}
+
+TEST(LoggerTest, TsIsTheUtcTimeInMilliseconds) {
+  CapturedLog log;
+  // The fixed-width format sorts as the times do.
+  const auto format = [](absl::Time t) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+  };
+  const std::string before = format(absl::Now());
+  LogLine(LogLevel::kInfo, "x");
+  LogLine(LogLevel::kInfo, "y");
+  const std::string after = format(absl::Now());
+  const std::vector<std::string> lines =
+      absl::StrSplit(log.Text(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u);
+  for (const std::string& line : lines) {
+    const std::string ts = JsonField(line, "/ts");
+    ASSERT_EQ(ts.size(), before.size()) << ts;
+    EXPECT_EQ(ts[10], 'T');
+    EXPECT_EQ(ts[19], '.');
+    EXPECT_EQ(ts.back(), 'Z');
+    EXPECT_LE(before, ts);
+    EXPECT_LE(ts, after);
+  }
+}
+
+TEST(LoggerTest, KeysAndValuesAreEscaped) {
+  CapturedLog log;
+  LogLine(LogLevel::kInfo, "x")
+      .With("quote\"key", "a\"b\\c\nd\x01 \xC3\xA9 \xFF")
+      .With("quote\"key", "again")
+      .With("after", 1);
+  const std::string text = log.Text();
+  ASSERT_TRUE(IsValidJson(text.substr(0, text.size() - 1))) << text;
+  EXPECT_NE(text.find("\"quote\\\"key\":\"again\",\"after\":1}"), std::string::npos) << text;
 }
 
 TEST(LoggerTest, NonFiniteNumbersBecomeNull) {

@@ -18,6 +18,14 @@ using ::testing::ElementsAre;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
+// Runs `hook` once if it is set, and clears it first (it may start another read).
+void RunOnce(std::function<void()>& hook) {
+  if (!hook) return;
+  std::function<void()> once = std::move(hook);
+  hook = nullptr;
+  once();
+}
+
 // The SQLite store's bindings, counting the reads the cache lets through and running
 // `during_read` between the database's answer and its return (where a racing write lands).
 class CountingBindings : public BindingStore {
@@ -72,15 +80,39 @@ class CountingBindings : public BindingStore {
  private:
   absl::StatusOr<Binding> Counted(absl::StatusOr<Binding> read) {
     ++reads_;
-    if (during_read) {
-      std::function<void()> once = std::move(during_read);
-      during_read = nullptr;
-      once();
-    }
+    RunOnce(during_read);
     return read;
   }
 
   BindingStore* const inner_;
+  int reads_ = 0;
+};
+
+// The SQLite store's check records, counting LastCheckRecord's reads the cache lets through,
+// with `during_read` as above.
+class CountingChecks : public CheckStore {
+ public:
+  explicit CountingChecks(CheckStore* inner) : inner_(inner) {}
+
+  int reads() const { return reads_; }
+  std::function<void()> during_read;
+
+  absl::Status SaveCheckRecord(int64_t row_id, const CheckRecord& record) override {
+    return inner_->SaveCheckRecord(row_id, record);
+  }
+  absl::StatusOr<CheckRecord> LastCheckRecord(int64_t row_id) override {
+    absl::StatusOr<CheckRecord> read = inner_->LastCheckRecord(row_id);
+    ++reads_;
+    RunOnce(during_read);
+    return read;
+  }
+  absl::StatusOr<bool> TakeLineTestCall(absl::string_view channel_id, absl::Time at,
+                                        absl::Duration window, int limit) override {
+    return inner_->TakeLineTestCall(channel_id, at, window, limit);
+  }
+
+ private:
+  CheckStore* const inner_;
   int reads_ = 0;
 };
 
@@ -95,8 +127,10 @@ class CachingStoreTest : public ::testing::Test {
     options.path = dir_.File("cache.db");
     sqlite_ = *SqliteStore::Open(options);
     counting_ = std::make_unique<CountingBindings>(sqlite_.get());
+    checks_ = std::make_unique<CountingChecks>(sqlite_.get());
     Store inner = AllRolesOf(*sqlite_);
     inner.bindings = counting_.get();
+    inner.checks = checks_.get();
     cache_ = std::make_unique<CachingStore>(inner, capacity);
     store_ = cache_->roles();
   }
@@ -116,15 +150,18 @@ class CachingStoreTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<SqliteStore> sqlite_;
   std::unique_ptr<CountingBindings> counting_;
+  std::unique_ptr<CountingChecks> checks_;
   std::unique_ptr<CachingStore> cache_;
   Store store_;
 };
 
-TEST_F(CachingStoreTest, HandsOutItsOwnRolesButTheInnerChecks) {
+TEST_F(CachingStoreTest, HandsOutItsOwnRolesButTheInnerJobsAndPushes) {
   EXPECT_EQ(store_.bindings, cache_.get());
   EXPECT_EQ(store_.sealed, cache_.get());
+  EXPECT_EQ(store_.checks, cache_.get());
   EXPECT_EQ(store_.events, cache_.get());
-  EXPECT_EQ(store_.checks, sqlite_.get());
+  EXPECT_EQ(store_.jobs, sqlite_.get());
+  EXPECT_EQ(store_.pushes, sqlite_.get());
 }
 
 TEST_F(CachingStoreTest, ABindingIsReadOnceByEitherKey) {
@@ -264,6 +301,69 @@ TEST_F(CachingStoreTest, AReadRacingAWriteDoesNotCacheWhatItReadBefore) {
   EXPECT_THAT(store_.bindings->FindActive("t1", "100")->attention_reasons, ElementsAre("changed"));
   EXPECT_THAT(store_.bindings->FindActive("t1", "100")->attention_reasons,
               ElementsAre("elsewhere"));
+}
+
+TEST_F(CachingStoreTest, ACachedBindingKeepsItsCheckRecordUntilANewOneIsSaved) {
+  const Binding a = Bind("t1", "100");
+  ASSERT_TRUE(store_.bindings->FindActive("t1", "100").ok());
+  // None yet: that answer is kept too.
+  EXPECT_TRUE(absl::IsNotFound(store_.checks->LastCheckRecord(a.row_id).status()));
+  EXPECT_TRUE(absl::IsNotFound(store_.checks->LastCheckRecord(a.row_id).status()));
+  EXPECT_EQ(checks_->reads(), 1);
+
+  ASSERT_TRUE(store_.checks->SaveCheckRecord(a.row_id, {kT0, "first"}).ok());
+  EXPECT_EQ(store_.checks->LastCheckRecord(a.row_id)->result, "first");
+  EXPECT_EQ(checks_->reads(), 2);
+
+  // The save dropped the binding with its record; once the binding is cached again, so is the
+  // record.
+  ASSERT_TRUE(store_.bindings->FindActiveByWebhookKey("key-t1-100-0").ok());
+  EXPECT_EQ(store_.checks->LastCheckRecord(a.row_id)->result, "first");
+  EXPECT_EQ(store_.checks->LastCheckRecord(a.row_id)->checked_at, kT0);
+  EXPECT_EQ(checks_->reads(), 3);
+
+  ASSERT_TRUE(store_.checks->SaveCheckRecord(a.row_id, {kT0 + absl::Seconds(1), "second"}).ok());
+  ASSERT_TRUE(store_.bindings->FindActive("t1", "100").ok());
+  EXPECT_EQ(store_.checks->LastCheckRecord(a.row_id)->result, "second");
+  EXPECT_EQ(store_.checks->LastCheckRecord(a.row_id)->result, "second");
+  EXPECT_EQ(checks_->reads(), 4);
+}
+
+TEST_F(CachingStoreTest, TheCheckRecordOfABindingNotCachedIsReadEachTime) {
+  const Binding a = Bind("t1", "100");
+  ASSERT_TRUE(store_.checks->SaveCheckRecord(a.row_id, {kT0, "kept"}).ok());
+  EXPECT_EQ(store_.checks->LastCheckRecord(a.row_id)->result, "kept");
+  EXPECT_EQ(store_.checks->LastCheckRecord(a.row_id)->result, "kept");
+  EXPECT_EQ(checks_->reads(), 2);
+  EXPECT_EQ(cache_->size(), 0u);
+}
+
+TEST_F(CachingStoreTest, ACheckRecordSavedElsewhereIsSeenOnceTheBindingIsInvalidated) {
+  const Binding a = Bind("t1", "100");
+  ASSERT_TRUE(store_.bindings->FindActive("t1", "100").ok());
+  EXPECT_TRUE(absl::IsNotFound(store_.checks->LastCheckRecord(a.row_id).status()));
+  // Another process saves one behind the cache's back, then announces it.
+  ASSERT_TRUE(sqlite_->SaveCheckRecord(a.row_id, {kT0, "elsewhere"}).ok());
+  cache_->InvalidateBinding(a.row_id);
+  ASSERT_TRUE(store_.bindings->FindActive("t1", "100").ok());
+  EXPECT_EQ(store_.checks->LastCheckRecord(a.row_id)->result, "elsewhere");
+
+  ASSERT_TRUE(sqlite_->SaveCheckRecord(a.row_id, {kT0, "again"}).ok());
+  cache_->InvalidateAll();
+  ASSERT_TRUE(store_.bindings->FindActive("t1", "100").ok());
+  EXPECT_EQ(store_.checks->LastCheckRecord(a.row_id)->result, "again");
+}
+
+TEST_F(CachingStoreTest, ACheckRecordReadRacingASaveIsNotCached) {
+  const Binding a = Bind("t1", "100");
+  ASSERT_TRUE(store_.bindings->FindActive("t1", "100").ok());
+  checks_->during_read = [&] {
+    ASSERT_TRUE(store_.checks->SaveCheckRecord(a.row_id, {kT0, "saved meanwhile"}).ok());
+    // The binding is cached again before the racing read returns.
+    ASSERT_TRUE(store_.bindings->FindActive("t1", "100").ok());
+  };
+  EXPECT_TRUE(absl::IsNotFound(store_.checks->LastCheckRecord(a.row_id).status()));
+  EXPECT_EQ(store_.checks->LastCheckRecord(a.row_id)->result, "saved meanwhile");
 }
 
 TEST_F(CachingStoreTest, HoldsAtMostItsCapacityDroppingTheLeastRecentlyUsed) {

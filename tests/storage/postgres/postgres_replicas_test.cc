@@ -309,6 +309,39 @@ TEST(PostgresReplicasTest, OtherReplicasHearOfBindingChangesAndEvents) {
   EXPECT_THAT(changed, ElementsAre(binding->row_id, binding->row_id));
 }
 
+// Each replica's cache keeps a binding's check record with the binding, so a saved record is
+// announced as a change of its binding.
+TEST(PostgresReplicasTest, OtherReplicasHearOfASavedCheckRecord) {
+  const std::string url = FreshPostgresDatabase();
+  ASSERT_FALSE(url.empty());
+  absl::Mutex mu;
+  std::vector<int64_t> changed;
+  PostgresStore::Options options = On(url);
+  options.on_change.binding_changed = [&](int64_t row_id) {
+    absl::MutexLock lock(&mu);
+    changed.push_back(row_id);
+  };
+  auto listening = OpenPostgresStore(options);
+  auto writer = OpenPostgresStore(On(url));
+  ASSERT_NE(listening, nullptr);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(Eventually([&] { return listening->reachable(); }));
+  auto binding = writer->InsertActive(MakeBinding("team", "1600000002"), kBind, nullptr);
+  ASSERT_TRUE(binding.ok());
+  ASSERT_TRUE(Eventually([&] {
+    absl::MutexLock lock(&mu);
+    return changed.size() >= 1;
+  }));
+
+  ASSERT_TRUE(writer->SaveCheckRecord(binding->row_id, {kT0, "checked"}).ok());
+  EXPECT_TRUE(Eventually([&] {
+    absl::MutexLock lock(&mu);
+    return changed.size() >= 2;
+  }));
+  absl::MutexLock lock(&mu);
+  EXPECT_THAT(changed, ElementsAre(binding->row_id, binding->row_id));
+}
+
 TEST(PostgresReplicasTest, ReplicasStartingTogetherMigrateOnce) {
   const std::string url = FreshPostgresDatabase();
   ASSERT_FALSE(url.empty());
