@@ -145,9 +145,11 @@ TEST_F(SqliteEventStoreTest, TheCheckpointerCopiesTheLogIntoTheDatabaseFile) {
   const uintmax_t empty_size = file_size();
   AppendLargeBatches(20);
   // SQLite's automatic checkpoint is off on the writer, so only the checkpointer's thread can
-  // have moved the committed pages into the database file.
+  // have moved the committed pages into the database file. The file grows while a checkpoint
+  // runs and the count goes up once it returns, so wait for both.
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (file_size() < empty_size + 400 * 1024 && absl::Now() < deadline) {
+  while ((file_size() < empty_size + 400 * 1024 || store_->checkpoints() == 0) &&
+         absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_GE(file_size(), empty_size + 400 * 1024);
@@ -223,6 +225,64 @@ TEST_F(SqliteEventStoreTest, MigratingToOncePerOaKeepsTheEarliestCopyOfAnEvent) 
   absl::StatusOr<AppendResult> again = Append(rebound, "team-c", "100", {Event("e1")});
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->duplicates, 1);
+}
+
+// The events table's indexes, each as `name: sql`, in name order.
+std::vector<std::string> EventIndexes(const std::string& path) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement select(db,
+                           "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND "
+                           "tbl_name = 'events' AND sql IS NOT NULL ORDER BY name");
+  std::vector<std::string> indexes;
+  while (select.executeStep()) {
+    indexes.push_back(
+        absl::StrCat(select.getColumn(0).getString(), ": ", select.getColumn(1).getString()));
+  }
+  return indexes;
+}
+
+// Version 10 dropped the team-and-channel index. A file of version 9 upgrades to the indexes a
+// new file gets, and still lists by team and channel and skips the same duplicates.
+TEST_F(SqliteEventStoreTest, AFileOfVersion9GetsTheIndexesOfANewFile) {
+  const int64_t binding_c = Bind("team-a", "300");
+  ASSERT_EQ(Append(binding_a_, "team-a", "100", {Event("e1"), Event("e2")})->stored, 2);
+  ASSERT_EQ(Append(binding_c, "team-a", "300", {Event("e1"), Event("")})->stored, 2);
+  ASSERT_EQ(Append(binding_b_, "team-b", "200", {Event("e3")})->stored, 1);
+  store_.reset();
+  const std::string path = dir_.File("events.db");
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        "CREATE INDEX events_by_team_channel ON events(team_id, channel_id, seq); "
+        "PRAGMA user_version = 9;");
+  }
+  Open();
+  store_.reset();
+  Open("new.db");
+  store_.reset();
+  EXPECT_EQ(EventIndexes(path), EventIndexes(dir_.File("new.db")));
+  EXPECT_THAT(EventIndexes(path), SizeIs(2));
+  {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), CurrentSchemaVersion());
+  }
+
+  Open();
+  const std::vector<StoredEvent> of_300 = Read("team-a", "300");
+  ASSERT_THAT(of_300, SizeIs(2));
+  EXPECT_EQ(of_300[0].event.webhook_event_id, "e1");
+  EXPECT_EQ(of_300[0].channel_id, "300");
+  EXPECT_FALSE(of_300[1].event.webhook_event_id.has_value());
+  EXPECT_THAT(Read("team-a", "100"), SizeIs(2));
+  EXPECT_THAT(Read("team-a"), SizeIs(4));
+  EXPECT_THAT(Read("team-b"), SizeIs(1));
+  // Once per OA, as before: e1 again is a duplicate on both of its OAs, e3 is new on OA 100.
+  absl::StatusOr<AppendResult> again =
+      Append(binding_a_, "team-a", "100", {Event("e1"), Event("e3")});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->duplicates, 1);
+  EXPECT_EQ(again->stored, 1);
+  EXPECT_EQ(Append(binding_c, "team-a", "300", {Event("e1")})->duplicates, 1);
 }
 
 }  // namespace
