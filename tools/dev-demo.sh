@@ -3,7 +3,7 @@
 # Sourced by tools/dev (it uses its log, install_missing, build_targets, wait_for_line, stop_pid
 # and the DEMO_* channel). Every step shows the exact command it runs and its real output, says
 # what to look at, and checks that the output says it: the demo is also a smoke test
-# (tests/CMakeLists.txt runs it with --no_pause --no_build).
+# (tests/tools/CMakeLists.txt runs it with --no_pause --no_build).
 #
 #   tools/dev demo [--no_pause] [--no_build] [--build_dir=DIR]
 #

@@ -458,6 +458,8 @@ absl::StatusOr<WebhookReport> LineWebhookSettings::Verify(const storage::Binding
   }
 
   bool tested = false;
+  // The activity read just after LINE's test call, when one was made.
+  std::optional<storage::WebhookActivity> after_test;
   if (!light.token_works) {
     const std::string why =
         light.line_unavailable ? "LINE could not be asked." : "It needs a working access token.";
@@ -481,6 +483,7 @@ absl::StatusOr<WebhookReport> LineWebhookSettings::Verify(const storage::Binding
       absl::StatusOr<storage::WebhookActivity> after = events_->ReadActivity(binding.row_id);
       if (!after.ok()) return WithReason(after.status());
       witness.after = *std::move(after);
+      after_test = witness.after;
     }
     if (absl::IsResourceExhausted(test.status())) {
       // Our budget or LINE's own limit: the last full answer is the best there is.
@@ -537,7 +540,8 @@ absl::StatusOr<WebhookReport> LineWebhookSettings::Verify(const storage::Binding
 
   // Read after the test, so the test's own request is counted; from the store, not a cached
   // binding, so that a request another replica took is counted too.
-  absl::StatusOr<storage::WebhookActivity> activity = events_->ReadActivity(binding.row_id);
+  absl::StatusOr<storage::WebhookActivity> activity =
+      after_test.has_value() ? *after_test : events_->ReadActivity(binding.row_id);
   if (!activity.ok()) return WithReason(activity.status());
   AddRecentTraffic(*activity, report);
 

@@ -130,4 +130,18 @@ void PgChangeListener::Listen(PgConnection& db) {
   }
 }
 
+absl::Status NotifyBindingChanged(PgConnection& db, int64_t row_id) {
+  return db
+      .Exec(absl::StrCat("SELECT pg_notify('", kBindingsChannel, "', $1)"),
+            PgParams().Text(absl::StrCat(row_id)), "announcing a binding change")
+      .status();
+}
+
+absl::Status NotifyEventsStored(PgConnection& db, int64_t cursor) {
+  return db
+      .Exec(absl::StrCat("SELECT pg_notify('", kEventsChannel, "', $1)"),
+            PgParams().Text(absl::StrCat(cursor)), "announcing stored events")
+      .status();
+}
+
 }  // namespace linechannel::storage

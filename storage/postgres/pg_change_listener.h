@@ -7,6 +7,7 @@
 #include <memory>
 #include <thread>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "storage/postgres/pg_connection.h"
 
@@ -15,6 +16,11 @@ namespace linechannel::storage {
 // The notification channels every replica's writes announce themselves on.
 inline constexpr char kBindingsChannel[] = "channeld_bindings";
 inline constexpr char kEventsChannel[] = "channeld_events";
+
+// What writers send on them, at their transaction's commit (or at once outside one): binding
+// `row_id` changed; events up to `cursor` are stored.
+absl::Status NotifyBindingChanged(PgConnection& db, int64_t row_id);
+absl::Status NotifyEventsStored(PgConnection& db, int64_t cursor);
 
 // Hears what every replica (this one included) changes, on one connection of its own that
 // LISTENs to the channels above:

@@ -79,7 +79,6 @@ RETURNING pos
 // Tells every replica's listener about the stored events, in a transaction of its own: a
 // NOTIFY inside the storing transaction would hold PostgreSQL's cluster-wide notify lock
 // through that commit's WAL flush, so the replicas' commits could never overlap.
-constexpr char kNotifyEvents[] = "SELECT pg_notify('channeld_events', $1)";
 
 }  // namespace
 
@@ -315,10 +314,9 @@ absl::Status PgEventWriter::StoreBatches(std::deque<Pending>& group) {
       lifecycle_stored[i] = 1;
       last_cursor = std::max(last_cursor, applied->Int(0, 0));
       // Every replica's cache drops the binding (its suspension changed) at commit.
-      auto notified =
-          db.Exec(absl::StrCat("SELECT pg_notify('", kBindingsChannel, "', $1)"),
-                  PgParams().Text(absl::StrCat(b.binding_row_id)), "announcing a binding change");
-      if (!notified.ok()) return failed(notified.status());
+      if (absl::Status notified = NotifyBindingChanged(db, b.binding_row_id); !notified.ok()) {
+        return failed(notified);
+      }
     }
     if (auto committed = db.Exec("COMMIT", "storing webhook events"); !committed.ok()) {
       return failed(committed.status());
@@ -327,8 +325,7 @@ absl::Status PgEventWriter::StoreBatches(std::deque<Pending>& group) {
   if (last_cursor > 0) {
     // Best effort: the events are stored; a listener that misses this finds them on its own
     // within a second (pg_change_listener.h).
-    (void)db.Exec(kNotifyEvents, PgParams().Text(absl::StrCat(last_cursor)),
-                  "announcing stored events");
+    (void)NotifyEventsStored(db, last_cursor);
   }
 
   // Which input numbers were stored: count them per batch.

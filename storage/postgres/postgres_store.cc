@@ -138,10 +138,7 @@ absl::Status InsertLifecycle(PgConnection& db, const Binding& binding, Lifecycle
           .Bool(binding.bot_suspended),
       "storing a lifecycle event");
   if (!inserted.ok()) return inserted.status();
-  return db
-      .Exec(absl::StrCat("SELECT pg_notify('", kEventsChannel, "', $1)"),
-            PgParams().Text(absl::StrCat(inserted->Int(0, 0))), "announcing a lifecycle event")
-      .status();
+  return NotifyEventsStored(db, inserted->Int(0, 0));
 }
 
 constexpr char kPushColumns[] =
@@ -182,14 +179,6 @@ absl::StatusOr<PushRecord> SelectPush(PgConnection& db, absl::string_view where,
   if (!rows.ok()) return rows.status();
   if (rows->rows() == 0) return absl::NotFoundError("no such push");
   return ReadPush(*rows, 0);
-}
-
-// Tells every replica's listener, at commit, that binding `row_id` changed.
-absl::Status NotifyBindingChanged(PgConnection& db, int64_t row_id) {
-  return db
-      .Exec(absl::StrCat("SELECT pg_notify('", kBindingsChannel, "', $1)"),
-            PgParams().Text(absl::StrCat(row_id)), "announcing a binding change")
-      .status();
 }
 
 void Ignore(int64_t) {}

@@ -1476,7 +1476,7 @@ class Bench:
 
     def run_grpc_reads(self):
         """--grpc_reads: only grpc_health_h2load, grpc_GetWebhookUrl and grpc_GetChannel, on a
-        few freshly bound OAs (with --profile, then the GetChannel profile)."""
+        few freshly bound OAs (with --profile, then a profile of each of the two reads)."""
         self.start_and_bind(10)
         bindings = [l.split("\t") for l in (self.work / "bindings.tsv").read_text().splitlines()]
         self.bench_grpc_reads(bindings[0])
