@@ -9,6 +9,15 @@
 #include "storage/sqlite/sqlite_errors.h"
 
 namespace linechannel::storage {
+namespace {
+
+// Runs a prepared statement that returns no rows.
+void ExecPrepared(SQLite::Statement& statement) {
+  statement.tryReset();
+  statement.exec();
+}
+
+}  // namespace
 
 struct CommitQueue::Pending {
   Write write;
@@ -18,6 +27,9 @@ struct CommitQueue::Pending {
 
 CommitQueue::CommitQueue(SQLite::Database* db, int max_writes_per_transaction, Observer observer)
     : db_(db),
+      savepoint_(*db, "SAVEPOINT write"),
+      release_(*db, "RELEASE write"),
+      rollback_to_(*db, "ROLLBACK TO write"),
       max_writes_per_transaction_(max_writes_per_transaction),
       observer_(std::move(observer)),
       committer_([this] { CommitLoop(); }) {}
@@ -92,7 +104,7 @@ bool CommitQueue::CommitBatch(std::deque<Pending*>& batch) {
   }
   for (Pending* pending : batch) {
     try {
-      db_->exec("SAVEPOINT write");
+      ExecPrepared(savepoint_);
       try {
         pending->status = pending->write(*db_);
       } catch (const SQLite::Exception& e) {
@@ -106,12 +118,8 @@ bool CommitQueue::CommitBatch(std::deque<Pending*>& batch) {
                      : pending->status);
         return false;
       }
-      if (pending->status.ok()) {
-        db_->exec("RELEASE write");
-      } else {
-        db_->exec("ROLLBACK TO write");
-        db_->exec("RELEASE write");
-      }
+      if (!pending->status.ok()) ExecPrepared(rollback_to_);
+      ExecPrepared(release_);
     } catch (const SQLite::Exception& e) {
       fail_all(StatusFromSqlite(e, "writing"));
       if (!sqlite3_get_autocommit(db_->getHandle())) {
