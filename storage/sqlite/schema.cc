@@ -200,6 +200,37 @@ ALTER TABLE bindings ADD COLUMN bot_status_at_us INTEGER;
       R"sql(
 DROP INDEX IF EXISTS events_by_team_channel;
 )sql",
+      // 11: the events table's two ways in are kept in batches, no longer on every commit
+      // (issue 15). An index keyed by team or by OA takes each commit's entries in as many
+      // places as there are teams or OAs in it, and the log gets every page it touches whole:
+      // most of what an event cost on disk. Now the newest rows (seq above events_indexed) are
+      // found by the rowid alone, and their keys are added to the tables below, sorted, many
+      // thousand at a time (storage/sqlite/event_index.h). The once-per-OA table is keyed by
+      // webhookEventId first: LINE's ids are ULIDs that begin with the event's time, so each
+      // batch lands at its right edge.
+      R"sql(
+DROP INDEX events_by_team;
+DROP INDEX events_once_per_oa;
+CREATE TABLE events_by_team (
+  team_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (team_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE events_once_per_oa (
+  webhook_event_id TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  PRIMARY KEY (webhook_event_id, channel_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE events_indexed (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  through_seq INTEGER NOT NULL
+) STRICT;
+INSERT INTO events_by_team (team_id, seq) SELECT team_id, seq FROM events ORDER BY team_id, seq;
+INSERT INTO events_once_per_oa (webhook_event_id, channel_id)
+  SELECT webhook_event_id, channel_id FROM events WHERE webhook_event_id IS NOT NULL
+   ORDER BY webhook_event_id, channel_id;
+INSERT INTO events_indexed (one, through_seq) SELECT 1, coalesce(max(seq), 0) FROM events;
+)sql",
   };
   return *migrations;
 }

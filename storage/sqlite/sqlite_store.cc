@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "storage/sqlite/event_index.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_errors.h"
 
@@ -31,6 +33,10 @@ constexpr char kBindingTables[] =
     "bindings b LEFT JOIN webhook_activity a ON a.binding_row_id = b.row_id";
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+// How stale a binding's stored last signed request may be while its requests keep coming
+// (SqliteStore::signed_).
+constexpr int64_t kSignedRequestResolutionUs = 1'000'000;
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 
 std::optional<absl::Time> OptionalTime(const SQLite::Column& column) {
@@ -235,6 +241,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& op
   auto writer = OpenConnection(settings, /*read_only=*/false);
   if (!writer.ok()) return writer.status();
   if (absl::Status migrated = MigrateSchema(**writer); !migrated.ok()) return migrated;
+  auto event_index = EventIndex::Load(**writer, options.event_index_batch);
+  if (!event_index.ok()) return event_index.status();
   auto readers = ConnectionPool::Open(settings, options.read_connections);
   if (!readers.ok()) return readers.status();
   std::unique_ptr<SQLite::Database> checkpoint_connection;
@@ -244,7 +252,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& op
     checkpoint_connection = *std::move(opened);
   }
   return std::unique_ptr<SqliteStore>(new SqliteStore(*std::move(writer), *std::move(readers),
-                                                      std::move(checkpoint_connection), options));
+                                                      std::move(checkpoint_connection),
+                                                      *std::move(event_index), options));
 }
 
 struct SqliteStore::WriterStatements {
@@ -253,9 +262,7 @@ struct SqliteStore::WriterStatements {
                      "INSERT INTO events (binding_row_id, team_id, channel_id, webhook_event_id, "
                      "type, timestamp_ms, mode, redelivery, source_type, source_user_id, "
                      "source_group_id, source_room_id, received_at_us, raw_json) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                     "ON CONFLICT (channel_id, webhook_event_id) "
-                     "WHERE webhook_event_id IS NOT NULL DO NOTHING"),
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         record_signed(db,
                       "INSERT INTO webhook_activity (binding_row_id, last_signed_at_us) "
                       "VALUES (?, ?) ON CONFLICT (binding_row_id) DO UPDATE SET "
@@ -331,11 +338,12 @@ CommitQueue::Observer WithWalFrames(SQLite::Database* writer, CommitQueue::Obser
 SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
                          std::unique_ptr<ConnectionPool> readers,
                          std::unique_ptr<SQLite::Database> checkpoint_connection,
-                         const Options& options)
+                         std::unique_ptr<EventIndex> event_index, const Options& options)
     : events_committed_(options.events_committed),
       writer_(std::move(writer)),
       statements_(std::make_unique<WriterStatements>(*writer_)),
       readers_(std::move(readers)),
+      event_index_(std::move(event_index)),
       checkpointer_(checkpoint_connection == nullptr
                         ? nullptr
                         : std::make_unique<Checkpointer>(writer_.get(),
@@ -813,15 +821,27 @@ absl::StatusOr<std::vector<Binding>> SqliteStore::ListActive(int64_t after_row_i
 }
 
 void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
-  auto result = std::make_shared<AppendResult>();
+  // What the write found, and the once-per-OA keys it gave the event index (taken back if its
+  // rows do not commit).
+  struct Outcome {
+    AppendResult result;
+    std::vector<std::string> indexed_keys;
+    bool stored_signed = false;
+  };
+  auto outcome = std::make_shared<Outcome>();
   auto shared_batch = std::make_shared<EventBatch>(std::move(batch));
   commits_.Submit(
-      [this, result, shared_batch](SQLite::Database& db) -> absl::Status {
+      [this, outcome, shared_batch](SQLite::Database& db) -> absl::Status {
         const EventBatch& b = *shared_batch;
+        AppendResult* const result = &outcome->result;
         const int64_t received_us = Micros(b.received_at);
         SQLite::Statement& insert = statements_->insert_event;
         for (const NewEvent& e : b.events) {
-          insert.reset();
+          if (e.webhook_event_id && event_index_->Seen(b.channel_id, *e.webhook_event_id)) {
+            ++result->duplicates;
+            continue;
+          }
+          insert.tryReset();
           insert.bind(1, b.binding_row_id);
           insert.bindNoCopy(2, b.team_id);
           insert.bindNoCopy(3, b.channel_id);
@@ -840,32 +860,67 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
           insert.bindNoCopy(12, e.source_room_id);
           insert.bind(13, received_us);
           insert.bindNoCopy(14, e.raw_json);
-          if (insert.exec() == 1) {
-            ++result->stored;
-          } else {
-            ++result->duplicates;
+          insert.exec();
+          ++result->stored;
+          if (e.webhook_event_id) {
+            event_index_->Add(b.channel_id, *e.webhook_event_id, db.getLastInsertRowid(),
+                              &outcome->indexed_keys);
           }
         }
         insert.reset();
         if (b.bot_status) ApplyBotStatus(db, b, *result);
-        SQLite::Statement& signed_request = statements_->record_signed;
-        signed_request.reset();
-        signed_request.bind(1, b.binding_row_id);
-        signed_request.bind(2, received_us);
-        signed_request.exec();
-        signed_request.reset();
+        outcome->stored_signed = b.events.empty();
+        if (!outcome->stored_signed) {
+          absl::MutexLock lock(&signed_mu_);
+          const auto it = signed_.find(b.binding_row_id);
+          outcome->stored_signed = it == signed_.end() ||
+                                   received_us - it->second.stored_us >= kSignedRequestResolutionUs;
+        }
+        if (outcome->stored_signed) {
+          SQLite::Statement& signed_request = statements_->record_signed;
+          signed_request.tryReset();
+          signed_request.bind(1, b.binding_row_id);
+          signed_request.bind(2, received_us);
+          signed_request.exec();
+          signed_request.reset();
+        }
         SQLite::Statement& last = statements_->last_cursor;
-        last.reset();
+        last.tryReset();
         if (last.executeStep()) result->last_cursor = last.getColumn(0).getInt64();
         last.reset();
         return absl::OkStatus();
       },
-      [result, done = std::move(done)](absl::Status status) {
+      [this, outcome, shared_batch, done = std::move(done)](absl::Status status) {
         if (!status.ok()) {
+          event_index_->Abandoned(outcome->indexed_keys);
           done(status);
-        } else {
-          done(*result);
+          return;
         }
+        {
+          const int64_t received_us = Micros(shared_batch->received_at);
+          absl::MutexLock lock(&signed_mu_);
+          SignedRequests& seen = signed_[shared_batch->binding_row_id];
+          seen.committed_us = std::max(seen.committed_us, received_us);
+          if (outcome->stored_signed) seen.stored_us = std::max(seen.stored_us, received_us);
+        }
+        if (event_index_->CatchUpDue(outcome->result.last_cursor)) QueueEventIndexCatchUp();
+        done(outcome->result);
+      });
+}
+
+void SqliteStore::QueueEventIndexCatchUp() {
+  event_index_->set_catch_up_queued(true);
+  auto through = std::make_shared<int64_t>(0);
+  commits_.Submit(
+      [this, through](SQLite::Database& db) -> absl::Status {
+        *through = event_index_->CatchUp(db);
+        return absl::OkStatus();
+      },
+      // A catch-up that failed leaves the rows in the tail, still found and still deduplicated;
+      // the next batch of events queues it again.
+      [this, through](absl::Status status) {
+        event_index_->set_catch_up_queued(false);
+        event_index_->CaughtUp(status.ok(), *through);
       });
 }
 
@@ -900,17 +955,29 @@ void SqliteStore::ApplyBotStatus(SQLite::Database& db, const EventBatch& batch,
 absl::StatusOr<std::vector<StoredEvent>> SqliteStore::ReadEvents(const EventQuery& query) {
   if (query.limit <= 0) return absl::InvalidArgumentError("storage: limit must be positive");
   return ReadWith<std::vector<StoredEvent>>(*readers_, "reading events", [&](SQLite::Database& db) {
+    // The rows up to the event index's watermark are found through events_by_team, the newer
+    // ones (the tail, at most a few batches) by their rowids; each part stops at the limit.
+    const std::string channel =
+        query.channel_id.empty() ? "" : " AND e.channel_id = :channel";
     SQLite::Statement select(
         db, absl::StrCat("SELECT e.seq, b.binding_id, e.team_id, e.channel_id, "
                          "e.webhook_event_id, e.type, e.timestamp_ms, e.mode, e.redelivery, "
                          "e.source_type, e.source_user_id, e.source_group_id, e.source_room_id, "
                          "e.raw_json, e.received_at_us, e.lifecycle, e.lifecycle_actor, "
                          "e.lifecycle_detail, e.lifecycle_reasons, e.lifecycle_suspended "
-                         "FROM events e "
+                         "FROM (SELECT * FROM (SELECT e.* FROM events_by_team k "
+                         "JOIN events e ON e.seq = k.seq "
+                         "WHERE k.team_id = :team AND k.seq > :after",
+                         channel,
+                         " ORDER BY k.seq LIMIT :limit) "
+                         "UNION ALL SELECT * FROM (SELECT e.* FROM events e "
+                         "WHERE e.seq > max(:after, "
+                         "(SELECT through_seq FROM events_indexed WHERE one = 1)) "
+                         "AND e.team_id = :team",
+                         channel,
+                         " ORDER BY e.seq LIMIT :limit)) e "
                          "JOIN bindings b ON b.row_id = e.binding_row_id "
-                         "WHERE e.team_id = :team AND e.seq > :after",
-                         query.channel_id.empty() ? "" : " AND e.channel_id = :channel",
-                         " ORDER BY e.seq LIMIT :limit"));
+                         "ORDER BY e.seq LIMIT :limit"));
     select.bind(":team", query.team_id);
     select.bind(":after", query.after_cursor);
     if (!query.channel_id.empty()) select.bind(":channel", query.channel_id);
@@ -983,23 +1050,53 @@ absl::StatusOr<WebhookActivity> SqliteStore::ReadActivity(int64_t binding_row_id
           activity.last_bad_signature = time(1);
           activity.last_destination_mismatch = time(2);
         }
+        absl::MutexLock lock(&signed_mu_);
+        const auto seen = signed_.find(binding_row_id);
+        if (seen != signed_.end() &&
+            (!activity.last_signed_request.has_value() ||
+             FromMicros(seen->second.committed_us) > *activity.last_signed_request)) {
+          activity.last_signed_request = FromMicros(seen->second.committed_us);
+        }
         return activity;
       });
 }
 
 absl::StatusOr<int> SqliteStore::DeleteEventsReceivedBefore(absl::Time cutoff, int limit) {
   int deleted = 0;
+  int64_t through = 0;
+  absl::Status status;
+  absl::Notification finished;
   // Events are appended in receive order, so the oldest rows by cursor are the oldest
-  // received: looking only at the first `limit` of them keeps each delete short.
-  absl::Status status = commits_.Run([&](SQLite::Database& db) -> absl::Status {
-    SQLite::Statement erase(db,
-                            "DELETE FROM events WHERE seq IN (SELECT seq FROM events "
-                            "ORDER BY seq LIMIT ?) AND received_at_us < ?");
-    erase.bind(1, limit);
-    erase.bind(2, Micros(cutoff));
-    deleted = erase.exec();
-    return absl::OkStatus();
-  });
+  // received: looking only at the first `limit` of them keeps each delete short. The tail is
+  // indexed first, so that every row deleted takes its keys in the index tables with it.
+  commits_.Submit(
+      [&](SQLite::Database& db) -> absl::Status {
+        through = event_index_->CatchUp(db);
+        const std::string expired =
+            "SELECT seq FROM (SELECT seq, received_at_us FROM events ORDER BY seq "
+            "LIMIT :limit) WHERE received_at_us < :cutoff";
+        // The keys go first, found through the rows they belong to.
+        for (const std::string& sql :
+             {absl::StrCat("DELETE FROM events_by_team WHERE (team_id, seq) IN "
+                           "(SELECT team_id, seq FROM events WHERE seq IN (",
+                           expired, "))"),
+              absl::StrCat("DELETE FROM events_once_per_oa WHERE (webhook_event_id, channel_id) "
+                           "IN (SELECT webhook_event_id, channel_id FROM events WHERE seq IN (",
+                           expired, ") AND webhook_event_id IS NOT NULL)"),
+              absl::StrCat("DELETE FROM events WHERE seq IN (", expired, ")")}) {
+          SQLite::Statement erase(db, sql);
+          erase.bind(":limit", limit);
+          erase.bind(":cutoff", Micros(cutoff));
+          deleted = erase.exec();
+        }
+        return absl::OkStatus();
+      },
+      [&](absl::Status done) {
+        event_index_->CaughtUp(done.ok(), through);
+        status = std::move(done);
+        finished.Notify();
+      });
+  finished.WaitForNotification();
   if (!status.ok()) return status;
   return deleted;
 }
@@ -1047,7 +1144,7 @@ absl::StatusOr<PushAdmission> SqliteStore::Admit(const PushRecord& push) {
   absl::Status status = commits_.Run([&](SQLite::Database&) -> absl::Status {
     // The unique (binding, request id) constraint decides whether this call creates the push.
     SQLite::Statement& insert = statements_->insert_push;
-    insert.reset();
+    insert.tryReset();
     insert.bind(1, push.binding_row_id);
     insert.bindNoCopy(2, push.request_id);
     insert.bindNoCopy(3, push.retry_key);
@@ -1062,7 +1159,7 @@ absl::StatusOr<PushAdmission> SqliteStore::Admit(const PushRecord& push) {
     insert.reset();
     insert.clearBindings();
     SQLite::Statement& select = statements_->push_by_request;
-    select.reset();
+    select.tryReset();
     select.bind(1, push.binding_row_id);
     select.bindNoCopy(2, push.request_id);
     absl::StatusOr<PushRecord> stored = ReadOnePush(select);
@@ -1127,7 +1224,7 @@ absl::StatusOr<PushRecord> SqliteStore::RecordAttempt(const PushAttempt& attempt
     // Only a pending push changes: one that ended was finished by another sender first.
     const bool pending = attempt.outcome == PushState::kPending;
     SQLite::Statement& update = pending ? statements_->reschedule_push : statements_->end_push;
-    update.reset();
+    update.tryReset();
     update.bind(":id", attempt.push_id);
     update.bind(":at", Micros(attempt.at));
     update.bindNoCopy(":reason", attempt.failure_reason);
@@ -1143,7 +1240,7 @@ absl::StatusOr<PushRecord> SqliteStore::RecordAttempt(const PushAttempt& attempt
     update.reset();
     update.clearBindings();
     SQLite::Statement& select = statements_->push_by_id;
-    select.reset();
+    select.tryReset();
     select.bind(1, attempt.push_id);
     result = ReadOnePush(select);
     return result.status();

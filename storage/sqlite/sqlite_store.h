@@ -9,6 +9,7 @@
 
 #include "SQLiteCpp/Database.h"
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -18,6 +19,8 @@
 #include "storage/store.h"
 
 namespace linechannel::storage {
+
+class EventIndex;
 
 // The embedded store: one SQLite file in WAL mode. Writes go through a CommitQueue (one
 // connection, group commit, synchronous=FULL); reads use a pool of read-only connections.
@@ -41,6 +44,10 @@ class SqliteStore : public BindingStore,
     // leaves this many pages in it; 0 leaves it to SQLite's automatic checkpoint, inside the
     // commit that crosses Checkpointer::kSqliteDefaultPages.
     int checkpoint_wal_pages = Checkpointer::kSqliteDefaultPages;
+    // How many new events' keys are added to the events' by-team and once-per-OA tables in
+    // one write (EventIndex): larger batches write fewer pages per event, and a reader that
+    // is behind reads past up to about this many rows that are not in those tables yet.
+    int event_index_batch = 4096;
     // Told about every transaction (for metrics).
     CommitQueue::Observer commit_observer;
     // Told, after every transaction, how many pages (frames) it wrote to the write-ahead log:
@@ -122,7 +129,10 @@ class SqliteStore : public BindingStore,
 
  private:
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<ConnectionPool> readers,
-              std::unique_ptr<SQLite::Database> checkpoint_connection, const Options& options);
+              std::unique_ptr<SQLite::Database> checkpoint_connection,
+              std::unique_ptr<EventIndex> event_index, const Options& options);
+  // Queues the write that adds the newest events' keys to the event tables' indexes.
+  void QueueEventIndexCatchUp();
 
   // Stores the batch's bot status change, if newer than the binding's, with a lifecycle event
   // if the suspension changed. Runs in the batch's transaction.
@@ -130,15 +140,30 @@ class SqliteStore : public BindingStore,
   void EventsCommitted(int64_t cursor) const;
 
   // Statements of the webhook hot path, prepared once on the writer connection. Used only by
-  // writes, which all run on the commit queue's one thread.
+  // writes, which all run on the commit queue's one thread. Each use begins with tryReset():
+  // a statement left failed by an earlier write would make reset() throw that write's error
+  // into the next one.
   struct WriterStatements;
 
   const std::function<void(int64_t cursor)> events_committed_;
   std::unique_ptr<SQLite::Database> writer_;
   std::unique_ptr<WriterStatements> statements_;
   std::unique_ptr<ConnectionPool> readers_;
+  // Used only by writes and their completions, on the commit queue's thread.
+  std::unique_ptr<EventIndex> event_index_;
   // Destroyed after the commit queue has finished its last writes.
   std::unique_ptr<Checkpointer> checkpointer_;
+  // Each binding's newest signed request this process committed, and the newest it wrote to
+  // webhook_activity. A request with events writes it only if the stored one is a second old
+  // or more (one upsert per request was a scattered page per commit); LINE's empty test
+  // requests always write it. ReadActivity answers with the newer of the two, so VerifyWebhook
+  // sees every request; after a restart the stored time may be up to a second early.
+  struct SignedRequests {
+    int64_t committed_us = 0;
+    int64_t stored_us = 0;
+  };
+  absl::Mutex signed_mu_;
+  absl::flat_hash_map<int64_t, SignedRequests> signed_ ABSL_GUARDED_BY(signed_mu_);
   absl::Mutex jobs_mu_;
   std::set<std::string, std::less<>> running_jobs_ ABSL_GUARDED_BY(jobs_mu_);
   CommitQueue commits_;

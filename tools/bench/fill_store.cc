@@ -11,7 +11,8 @@
 // are LINE-like message, follow and postback events of 400-700 bytes of raw JSON, spread
 // uniformly over every active binding, received over the last --days days (inside the
 // default retention), each with a unique ULID webhookEventId. The events table's indexes are
-// dropped while loading and rebuilt after, with the schema's own CREATE INDEX statements.
+// dropped while loading and rebuilt after, with the schema's own CREATE INDEX statements, and
+// the new rows' keys go into the event index tables with channeld's own statements.
 //
 // Prints one JSON object: what was added and how long each phase took.
 
@@ -37,6 +38,7 @@
 #include "server/crypto/random_source.h"
 #include "server/crypto/secret.h"
 #include "server/crypto/secret_sealer.h"
+#include "storage/sqlite/event_index.h"
 
 ABSL_FLAG(std::string, data_dir, "", "The stopped channeld's data dir.");
 ABSL_FLAG(int64_t, bindings, 1000000, "Active bindings wanted in all (existing ones count).");
@@ -397,6 +399,18 @@ int Main() {
   if (add_events > 0) {
     db.Exec("BEGIN");
     for (const std::string& sql : index_sql) db.Exec(sql);
+    // The new rows' keys into the event index tables, as channeld's own catch-up adds them.
+    const int64_t indexed = db.Int("SELECT through_seq FROM events_indexed WHERE one = 1");
+    const int64_t newest = db.Int("SELECT coalesce(max(seq), 0) FROM events");
+    for (const char* sql : {linechannel::storage::kIndexEventsByTeam,
+                            linechannel::storage::kIndexEventsOncePerOa,
+                            linechannel::storage::kMarkEventsIndexed}) {
+      sqlite3_stmt* index = db.Prepare(sql);
+      sqlite3_bind_int64(index, 1, indexed);
+      sqlite3_bind_int64(index, 2, newest);
+      db.Step(index);
+      sqlite3_finalize(index);
+    }
     // What the endpoint saw: the last signed request of every binding that got events.
     sqlite3_stmt* activity = db.Prepare(
         "INSERT INTO webhook_activity (binding_row_id, last_signed_at_us) VALUES (?, ?) "

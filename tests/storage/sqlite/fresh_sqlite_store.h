@@ -12,10 +12,10 @@ namespace linechannel::storage {
 // The file of FreshSqliteStore(dir).
 inline std::string FreshSqliteStorePath(const std::string& dir) { return dir + "/store.db"; }
 
-// A new SQLite store in a new file in `dir`, with default options; null (and the test failed)
-// if it cannot be opened.
-inline std::unique_ptr<SqliteStore> FreshSqliteStore(const std::string& dir) {
-  SqliteStore::Options options;
+// A new SQLite store in a new file in `dir`, with `options` (default ones unless given; their
+// path is set here); null (and the test failed) if it cannot be opened.
+inline std::unique_ptr<SqliteStore> FreshSqliteStore(const std::string& dir,
+                                                     SqliteStore::Options options = {}) {
   options.path = FreshSqliteStorePath(dir);
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(options);
   EXPECT_TRUE(store.ok()) << store.status();

@@ -41,6 +41,7 @@ class SqliteEventStoreTest : public ::testing::Test {
     options.path = dir_.File(file);
     options.checkpoint_wal_pages = checkpoint_wal_pages;
     options.page_size = page_size;
+    options.event_index_batch = event_index_batch_;
     options.wal_frames_observer = [this](int64_t frames) {
       wal_frames_ += frames;
       ++wal_commits_;
@@ -98,6 +99,8 @@ class SqliteEventStoreTest : public ::testing::Test {
     return events;
   }
 
+  // What Open gives Options::event_index_batch.
+  int event_index_batch_ = SqliteStore::Options().event_index_batch;
   testing::TempDir dir_;
   std::unique_ptr<SqliteStore> store_;
   int64_t binding_a_ = 0;
@@ -195,7 +198,9 @@ TEST_F(SqliteEventStoreTest, MigratingToOncePerOaKeepsTheEarliestCopyOfAnEvent) 
         "ALTER TABLE events DROP COLUMN lifecycle_suspended; "
         "ALTER TABLE bindings DROP COLUMN bot_suspended; "
         "ALTER TABLE bindings DROP COLUMN bot_status_at_us; "
-        "DROP INDEX events_once_per_oa; "
+        "DROP TABLE events_by_team; DROP TABLE events_once_per_oa; DROP TABLE events_indexed; "
+        "CREATE INDEX events_by_team ON events(team_id, seq); "
+        "CREATE INDEX events_by_team_channel ON events(team_id, channel_id, seq); "
         "CREATE UNIQUE INDEX events_once ON events(binding_row_id, webhook_event_id) "
         "WHERE webhook_event_id IS NOT NULL; PRAGMA user_version = 7;");
     db.exec(absl::StrCat(
@@ -227,23 +232,26 @@ TEST_F(SqliteEventStoreTest, MigratingToOncePerOaKeepsTheEarliestCopyOfAnEvent) 
   EXPECT_EQ(again->duplicates, 1);
 }
 
-// The events table's indexes, each as `name: sql`, in name order.
-std::vector<std::string> EventIndexes(const std::string& path) {
+// The schema of the events table and its ways in (tables and indexes whose names begin with
+// "events"), each as `name: sql`, in name order.
+std::vector<std::string> EventSchema(const std::string& path) {
   SQLite::Database db(path, SQLite::OPEN_READONLY);
   SQLite::Statement select(db,
-                           "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND "
-                           "tbl_name = 'events' AND sql IS NOT NULL ORDER BY name");
-  std::vector<std::string> indexes;
+                           "SELECT name, sql FROM sqlite_schema WHERE name LIKE 'events%' AND "
+                           "sql IS NOT NULL ORDER BY name");
+  std::vector<std::string> schema;
   while (select.executeStep()) {
-    indexes.push_back(
+    schema.push_back(
         absl::StrCat(select.getColumn(0).getString(), ": ", select.getColumn(1).getString()));
   }
-  return indexes;
+  return schema;
 }
 
-// Version 10 dropped the team-and-channel index. A file of version 9 upgrades to the indexes a
-// new file gets, and still lists by team and channel and skips the same duplicates.
-TEST_F(SqliteEventStoreTest, AFileOfVersion9GetsTheIndexesOfANewFile) {
+// Version 10 dropped the team-and-channel index; version 11 replaced the events table's
+// indexes by tables kept in batches. A file of version 9 upgrades to the schema a new file
+// gets, with every row's keys in the new tables, and still lists by team and channel and skips
+// the same duplicates.
+TEST_F(SqliteEventStoreTest, AFileOfVersion9GetsTheEventIndexOfANewFile) {
   const int64_t binding_c = Bind("team-a", "300");
   ASSERT_EQ(Append(binding_a_, "team-a", "100", {Event("e1"), Event("e2")})->stored, 2);
   ASSERT_EQ(Append(binding_c, "team-a", "300", {Event("e1"), Event("")})->stored, 2);
@@ -253,18 +261,31 @@ TEST_F(SqliteEventStoreTest, AFileOfVersion9GetsTheIndexesOfANewFile) {
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     db.exec(
+        "DROP TABLE events_by_team; DROP TABLE events_once_per_oa; DROP TABLE events_indexed; "
+        "CREATE INDEX events_by_team ON events(team_id, seq); "
         "CREATE INDEX events_by_team_channel ON events(team_id, channel_id, seq); "
+        "CREATE UNIQUE INDEX events_once_per_oa ON events(channel_id, webhook_event_id) "
+        "WHERE webhook_event_id IS NOT NULL; "
         "PRAGMA user_version = 9;");
   }
   Open();
   store_.reset();
   Open("new.db");
   store_.reset();
-  EXPECT_EQ(EventIndexes(path), EventIndexes(dir_.File("new.db")));
-  EXPECT_THAT(EventIndexes(path), SizeIs(2));
+  EXPECT_EQ(EventSchema(path), EventSchema(dir_.File("new.db")));
   {
     SQLite::Database db(path, SQLite::OPEN_READONLY);
     EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), CurrentSchemaVersion());
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
+                            "tbl_name = 'events'")
+                  .getInt(),
+              0);
+    // Every row is indexed: its team key, its once-per-OA key if it has an id.
+    EXPECT_EQ(db.execAndGet("SELECT through_seq FROM events_indexed").getInt64(),
+              db.execAndGet("SELECT max(seq) FROM events").getInt64());
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events_by_team").getInt64(),
+              db.execAndGet("SELECT count(*) FROM events").getInt64());
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events_once_per_oa").getInt64(), 4);
   }
 
   Open();
@@ -283,6 +304,160 @@ TEST_F(SqliteEventStoreTest, AFileOfVersion9GetsTheIndexesOfANewFile) {
   EXPECT_EQ(again->duplicates, 1);
   EXPECT_EQ(again->stored, 1);
   EXPECT_EQ(Append(binding_c, "team-a", "300", {Event("e1")})->duplicates, 1);
+}
+
+// The cursor up to which the event index tables hold the rows' keys.
+int64_t IndexedThrough(const std::string& path) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  return db.execAndGet("SELECT through_seq FROM events_indexed").getInt64();
+}
+
+// With batches of 5, some of a team's events are found through the index tables and the newest
+// through their cursors alone; reads across the watermark, with and without a channel and at
+// any limit, see each event once and in order, and a copy of an event is a duplicate on either
+// side of it, also after the store is opened again (the tail's keys are read back).
+TEST_F(SqliteEventStoreTest, EventsAreFoundAndDeduplicatedOnBothSidesOfTheIndexWatermark) {
+  event_index_batch_ = 5;
+  const std::string path = Open("batched.db");
+  binding_a_ = Bind("team-a", "100");
+  binding_b_ = Bind("team-b", "200");
+  const int64_t binding_c = Bind("team-a", "300");
+  // Cursors 1-3 are the bindings' lifecycle events, 4-10 team B's, 11-17 team A's. A catch-up
+  // is queued after the writes of cursors 5, 10 and 15, and runs before the next write.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(Append(binding_b_, "team-b", "200", {Event(absl::StrCat("e", i))}).ok());
+  }
+  for (int i = 0; i < 7; ++i) {
+    ids.push_back(absl::StrCat("e", i));
+    ASSERT_TRUE(Append(i % 2 == 0 ? binding_a_ : binding_c, "team-a", i % 2 == 0 ? "100" : "300",
+                       {Event(ids.back())})
+                    .ok());
+  }
+  const std::vector<StoredEvent> all = Read("team-a");
+  ASSERT_THAT(all, SizeIs(7));
+  ASSERT_EQ(IndexedThrough(path), all[4].cursor) << "e5 and e6 are in the tail";
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(all[i].event.webhook_event_id, ids[i]);
+  // Page by page with every limit: the same events in the same order.
+  for (int limit = 1; limit <= 4; ++limit) {
+    std::vector<std::string> paged;
+    int64_t after = 0;
+    while (true) {
+      const std::vector<StoredEvent> page = *store_->ReadEvents({"team-a", "", after, limit});
+      if (page.empty()) break;
+      for (const StoredEvent& e : page) {
+        if (!e.lifecycle.has_value()) paged.push_back(*e.event.webhook_event_id);
+      }
+      after = page.back().cursor;
+    }
+    EXPECT_EQ(paged, ids) << "limit " << limit;
+  }
+  const std::vector<StoredEvent> of_300 = Read("team-a", "300");
+  ASSERT_THAT(of_300, SizeIs(3));
+  EXPECT_EQ(of_300[0].event.webhook_event_id, "e1");
+  EXPECT_EQ(of_300[2].event.webhook_event_id, "e5");
+  EXPECT_THAT(Read("team-a", "300", of_300[0].cursor), SizeIs(2));
+  EXPECT_THAT(Read("team-b"), SizeIs(7));
+
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    // e0 and e2 are indexed, e6 is in the tail; all are duplicates on OA 100.
+    absl::StatusOr<AppendResult> again =
+        Append(binding_a_, "team-a", "100", {Event("e0"), Event("e6"), Event("e2")});
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(again->duplicates, 3) << "reopened " << reopen;
+    EXPECT_EQ(Append(binding_c, "team-a", "300", {Event("e5")})->duplicates, 1);
+    // The same id on another OA is another event.
+    EXPECT_EQ(Append(binding_c, "team-a", "300", {Event(absl::StrCat("new", reopen))})->stored,
+              1);
+    Open("batched.db");
+  }
+}
+
+// A write whose rows are rolled back leaves no once-per-OA key behind: the same events sent
+// again are stored, not taken for duplicates.
+TEST_F(SqliteEventStoreTest, EventsOfAWriteThatFailedAreNotDuplicatesLater) {
+  const std::string path = dir_.File("events.db");
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        "CREATE TRIGGER refuse_bad BEFORE INSERT ON events WHEN NEW.webhook_event_id = 'bad' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+  }
+  // The writer's prepared statements see the trigger once the schema changed under them.
+  absl::StatusOr<AppendResult> failed =
+      Append(binding_a_, "team-a", "100", {Event("good"), Event("bad")});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(Read("team-a"), SizeIs(0));
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("DROP TRIGGER refuse_bad");
+  }
+  absl::StatusOr<AppendResult> again =
+      Append(binding_a_, "team-a", "100", {Event("good"), Event("bad")});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->stored, 2);
+  EXPECT_EQ(again->duplicates, 0);
+}
+
+// Retention first indexes the tail, so that the rows it deletes take their keys with them: an
+// event deleted by retention and sent again is stored again, and reads see no dangling key.
+TEST_F(SqliteEventStoreTest, RetentionDeletesTheKeysOfTheEventsItDeletes) {
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("old")}, kT0).ok());
+  ASSERT_TRUE(
+      Append(binding_a_, "team-a", "100", {Event("new")}, kT0 + absl::Hours(48)).ok());
+  absl::StatusOr<int> deleted = store_->DeleteEventsReceivedBefore(kT0 + absl::Hours(1), 100);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_GE(*deleted, 1);
+  const std::vector<StoredEvent> left = Read("team-a");
+  ASSERT_THAT(left, SizeIs(1));
+  EXPECT_EQ(left[0].event.webhook_event_id, "new");
+  {
+    SQLite::Database db(dir_.File("events.db"), SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events_by_team k WHERE NOT EXISTS "
+                            "(SELECT 1 FROM events e WHERE e.seq = k.seq)")
+                  .getInt(),
+              0);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events_once_per_oa").getInt(), 1);
+  }
+  absl::StatusOr<AppendResult> again =
+      Append(binding_a_, "team-a", "100", {Event("old"), Event("new")}, kT0 + absl::Hours(49));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->stored, 1);
+  EXPECT_EQ(again->duplicates, 1);
+}
+
+// A binding's last signed request as the file holds it.
+absl::Time StoredLastSigned(const std::string& path, int64_t binding) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement select(db,
+                           "SELECT last_signed_at_us FROM webhook_activity "
+                           "WHERE binding_row_id = ?");
+  select.bind(1, binding);
+  if (!select.executeStep()) return absl::InfinitePast();
+  return absl::FromUnixMicros(select.getColumn(0).getInt64());
+}
+
+// Requests with events write the binding's last signed request at most once a second (it was
+// a scattered page per commit); ReadActivity still answers with the newest, and LINE's empty
+// test request is written at once.
+TEST_F(SqliteEventStoreTest, TheLastSignedRequestIsWrittenOnceASecondAndReadExactly) {
+  const std::string path = dir_.File("events.db");
+  const absl::Time t = kT0 + absl::Hours(1);
+  const absl::Duration ms = absl::Milliseconds(1);
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("e1")}, t).ok());
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("e2")}, t + 300 * ms).ok());
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("e3")}, t + 600 * ms).ok());
+  EXPECT_EQ(store_->ReadActivity(binding_a_)->last_signed_request, t + 600 * ms);
+  EXPECT_EQ(StoredLastSigned(path, binding_a_), t);
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("e4")}, t + 1000 * ms).ok());
+  EXPECT_EQ(StoredLastSigned(path, binding_a_), t + 1000 * ms);
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {}, t + 1001 * ms).ok());
+  EXPECT_EQ(StoredLastSigned(path, binding_a_), t + 1001 * ms);
+  EXPECT_EQ(store_->ReadActivity(binding_a_)->last_signed_request, t + 1001 * ms);
+  // The other binding saw nothing; a restart answers from the file.
+  EXPECT_FALSE(store_->ReadActivity(binding_b_)->last_signed_request.has_value());
+  Open();
+  EXPECT_EQ(store_->ReadActivity(binding_a_)->last_signed_request, t + 1001 * ms);
 }
 
 }  // namespace

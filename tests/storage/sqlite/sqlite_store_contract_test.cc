@@ -24,14 +24,31 @@ class SqliteUnderTest : public StoreUnderTest {
   std::string path_;
 };
 
-std::unique_ptr<StoreUnderTest> MakeSqlite(const std::string& dir) {
-  std::unique_ptr<SqliteStore> store = FreshSqliteStore(dir);
+std::unique_ptr<StoreUnderTest> MakeSqliteWith(const std::string& dir,
+                                               SqliteStore::Options options) {
+  std::unique_ptr<SqliteStore> store = FreshSqliteStore(dir, std::move(options));
   if (store == nullptr) return nullptr;
   return std::make_unique<SqliteUnderTest>(std::move(store), FreshSqliteStorePath(dir));
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
-                         ::testing::Values(StoreFactory{"Sqlite", MakeSqlite}), StoreFactoryName);
+std::unique_ptr<StoreUnderTest> MakeSqlite(const std::string& dir) {
+  return MakeSqliteWith(dir, {});
+}
+
+// Event index catch-ups every two rows: in every test, the events are read and deduplicated
+// partly through the index tables and partly through the tail.
+std::unique_ptr<StoreUnderTest> MakeSqliteIndexingEveryTwoEvents(const std::string& dir) {
+  SqliteStore::Options options;
+  options.event_index_batch = 2;
+  return MakeSqliteWith(dir, std::move(options));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sqlite, StoreContractTest,
+    ::testing::Values(StoreFactory{"Sqlite", MakeSqlite},
+                      StoreFactory{"SqliteIndexingEveryTwoEvents",
+                                   MakeSqliteIndexingEveryTwoEvents}),
+    StoreFactoryName);
 
 }  // namespace
 }  // namespace linechannel::storage
