@@ -1,18 +1,40 @@
 #include "storage/sqlite/event_index.h"
 
+#include <algorithm>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "storage/sqlite/sqlite_errors.h"
 
 namespace linechannel::storage {
+namespace {
+
+// Inserts keys [from, to) with `insert`, whose two parameters are a key's two parts.
+template <typename Second>
+void InsertKeys(SQLite::Statement& insert, const std::vector<std::pair<std::string, Second>>& keys,
+                size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i) {
+    insert.tryReset();
+    insert.bindNoCopy(1, keys[i].first);
+    if constexpr (std::is_same_v<Second, std::string>) {
+      insert.bindNoCopy(2, keys[i].second);
+    } else {
+      insert.bind(2, keys[i].second);
+    }
+    insert.exec();
+  }
+  insert.reset();
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<EventIndex>> EventIndex::Load(SQLite::Database& writer,
-                                                             int batch_rows) {
+                                                             int batch_rows, int pieces) {
   try {
     const int64_t through =
         writer.execAndGet("SELECT through_seq FROM events_indexed WHERE one = 1").getInt64();
-    auto index = std::unique_ptr<EventIndex>(new EventIndex(writer, batch_rows, through));
+    auto index = std::unique_ptr<EventIndex>(new EventIndex(writer, batch_rows, pieces, through));
     SQLite::Statement tail(writer,
                            "SELECT channel_id, webhook_event_id, seq FROM events "
                            "WHERE seq > ? AND webhook_event_id IS NOT NULL");
@@ -27,11 +49,17 @@ absl::StatusOr<std::unique_ptr<EventIndex>> EventIndex::Load(SQLite::Database& w
   }
 }
 
-EventIndex::EventIndex(SQLite::Database& writer, int batch_rows, int64_t indexed_through)
+EventIndex::EventIndex(SQLite::Database& writer, int batch_rows, int pieces,
+                       int64_t indexed_through)
     : batch_rows_(batch_rows),
+      pieces_(std::max(pieces, 1)),
       indexed_through_(indexed_through),
       seen_(writer,
-            "SELECT 1 FROM events_once_per_oa WHERE webhook_event_id = ? AND channel_id = ?") {}
+            "SELECT 1 FROM events_once_per_oa WHERE webhook_event_id = ? AND channel_id = ?"),
+      insert_by_team_(writer, "INSERT OR IGNORE INTO events_by_team (team_id, seq) VALUES (?, ?)"),
+      insert_once_(writer,
+                   "INSERT OR IGNORE INTO events_once_per_oa (webhook_event_id, channel_id) "
+                   "VALUES (?, ?)") {}
 
 std::string EventIndex::Key(absl::string_view channel_id, absl::string_view webhook_event_id) {
   // Channel IDs are digits, so a NUL cannot make two pairs one key.
@@ -48,8 +76,8 @@ bool EventIndex::Seen(const std::string& channel_id, const std::string& webhook_
   return indexed;
 }
 
-void EventIndex::Add(absl::string_view channel_id, absl::string_view webhook_event_id,
-                     int64_t seq, std::vector<std::string>* added) {
+void EventIndex::Add(absl::string_view channel_id, absl::string_view webhook_event_id, int64_t seq,
+                     std::vector<std::string>* added) {
   std::string key = Key(channel_id, webhook_event_id);
   tail_.emplace(key, seq);
   added->push_back(std::move(key));
@@ -59,8 +87,77 @@ void EventIndex::Abandoned(const std::vector<std::string>& added) {
   for (const std::string& key : added) tail_.erase(key);
 }
 
-bool EventIndex::CatchUpDue(int64_t last_cursor) const {
-  return !catch_up_queued_ && last_cursor - indexed_through_ >= batch_rows_;
+bool EventIndex::PieceDue(int64_t last_cursor) const {
+  return !piece_queued_ && (catch_ != nullptr || last_cursor - indexed_through_ >= batch_rows_);
+}
+
+bool EventIndex::StartCatchUp(SQLite::Database& db, int64_t from) {
+  auto next = std::make_unique<Catch>();
+  next->through = db.execAndGet("SELECT coalesce(max(seq), 0) FROM events").getInt64();
+  if (next->through <= from) return false;
+  SQLite::Statement rows(db,
+                         "SELECT team_id, seq, webhook_event_id, channel_id FROM events "
+                         "WHERE seq > ? AND seq <= ?");
+  rows.bind(1, from);
+  rows.bind(2, next->through);
+  while (rows.executeStep()) {
+    next->by_team.emplace_back(rows.getColumn(0).getString(), rows.getColumn(1).getInt64());
+    if (!rows.getColumn(2).isNull()) {
+      next->once.emplace_back(rows.getColumn(2).getString(), rows.getColumn(3).getString());
+    }
+  }
+  // std::string orders as SQLite's BINARY collation does (bytes, then length), so each piece
+  // is one run of neighbouring keys of its table.
+  std::sort(next->by_team.begin(), next->by_team.end());
+  std::sort(next->once.begin(), next->once.end());
+  catch_ = std::move(next);
+  return true;
+}
+
+EventIndex::Piece EventIndex::IndexPiece(SQLite::Database& db) {
+  Piece piece;
+  const int64_t stored =
+      db.execAndGet("SELECT through_seq FROM events_indexed WHERE one = 1").getInt64();
+  // A whole catch-up (retention's) may have passed the one under way.
+  if (catch_ != nullptr && catch_->through <= stored) catch_.reset();
+  if (catch_ == nullptr && !StartCatchUp(db, stored)) {
+    piece.through = stored;
+    piece.finished = true;
+    return piece;
+  }
+  const Catch& c = *catch_;
+  // A slice of each table's keys, so that the catch-up takes `pieces_` writes whatever its size.
+  const auto slice_end = [this](size_t done, size_t size) {
+    return std::min(size, done + (size + pieces_ - 1) / pieces_);
+  };
+  piece.through = c.through;
+  piece.by_team_done = slice_end(c.by_team_done, c.by_team.size());
+  InsertKeys(insert_by_team_, c.by_team, c.by_team_done, piece.by_team_done);
+  piece.once_done = slice_end(c.once_done, c.once.size());
+  InsertKeys(insert_once_, c.once, c.once_done, piece.once_done);
+  if (piece.by_team_done == c.by_team.size() && piece.once_done == c.once.size()) {
+    SQLite::Statement mark(db, kMarkEventsIndexed);
+    mark.bind(2, c.through);
+    mark.exec();
+    piece.finished = true;
+  }
+  return piece;
+}
+
+void EventIndex::PieceDone(bool committed, const Piece& piece) {
+  if (!committed) {
+    // Its keys may be in or out: the catch-up starts over (inserting a key again is harmless).
+    catch_.reset();
+    return;
+  }
+  if (piece.finished) {
+    CaughtUp(true, piece.through);
+    return;
+  }
+  if (catch_ != nullptr && catch_->through == piece.through) {
+    catch_->by_team_done = piece.by_team_done;
+    catch_->once_done = piece.once_done;
+  }
 }
 
 int64_t EventIndex::CatchUp(SQLite::Database& db) {
@@ -78,7 +175,9 @@ int64_t EventIndex::CatchUp(SQLite::Database& db) {
 }
 
 void EventIndex::CaughtUp(bool committed, int64_t through) {
-  if (!committed || through <= indexed_through_) return;
+  if (!committed) return;
+  if (catch_ != nullptr && catch_->through <= through) catch_.reset();
+  if (through <= indexed_through_) return;
   indexed_through_ = through;
   absl::erase_if(tail_, [through](const auto& entry) { return entry.second <= through; });
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "SQLiteCpp/Database.h"
@@ -15,12 +16,13 @@
 namespace linechannel::storage {
 
 // The statements that give the rows with ?1 < seq <= ?2 their keys (and then the watermark
-// ?2), in the order that fills each table page once; bench_fill_store uses them too.
+// ?2), in the order that fills each table page once; bench_fill_store uses them too. A key
+// already there (a piece of an unfinished catch-up, see below) is left as it is.
 inline constexpr char kIndexEventsByTeam[] =
-    "INSERT INTO events_by_team (team_id, seq) SELECT team_id, seq FROM events "
+    "INSERT OR IGNORE INTO events_by_team (team_id, seq) SELECT team_id, seq FROM events "
     "WHERE seq > ?1 AND seq <= ?2 ORDER BY team_id, seq";
 inline constexpr char kIndexEventsOncePerOa[] =
-    "INSERT INTO events_once_per_oa (webhook_event_id, channel_id) "
+    "INSERT OR IGNORE INTO events_once_per_oa (webhook_event_id, channel_id) "
     "SELECT webhook_event_id, channel_id FROM events "
     "WHERE seq > ?1 AND seq <= ?2 AND webhook_event_id IS NOT NULL "
     "ORDER BY webhook_event_id, channel_id";
@@ -34,52 +36,86 @@ inline constexpr char kMarkEventsIndexed[] =
 // Rows up to events_indexed.through_seq have their keys in events_by_team and
 // events_once_per_oa; the rows after it (the tail, at most a few batches) are found by the
 // rowid alone, and their once-per-OA keys are also held here in memory, so that a duplicate is
-// caught whether its first copy is indexed or not. CatchUp moves the tail's keys into the
-// tables, sorted, in one write, so each table page it touches takes many keys at once.
+// caught whether its first copy is indexed or not. Once the tail holds a batch, a catch-up
+// moves its keys into the tables, sorted, so each table page it touches takes many keys at
+// once. The catch-up is cut into pieces, one per transaction, each a slice of the sorted keys:
+// done in one write it put a page of events_by_team per team into one commit, and every
+// request queued behind that commit waited for it. Keys of an unfinished catch-up may already
+// be in the tables, above the watermark: readers of events_by_team stop at the watermark, and
+// the inserts ignore keys already there (a catch-up cut off by a restart is done again).
 //
 // Used only on the commit queue's thread (and before it starts): not thread-safe.
 class EventIndex {
  public:
-  // Reads the watermark and the tail's keys from `writer`, which must outlive the index.
-  static absl::StatusOr<std::unique_ptr<EventIndex>> Load(SQLite::Database& writer,
-                                                          int batch_rows);
+  // Reads the watermark and the tail's keys from `writer`, which must outlive the index. A
+  // catch-up starts once the tail holds `batch_rows` rows, and is done in `pieces` writes.
+  static absl::StatusOr<std::unique_ptr<EventIndex>> Load(SQLite::Database& writer, int batch_rows,
+                                                          int pieces);
 
   // Whether `channel_id` already has an event with this webhookEventId, indexed or in the
   // tail. Runs inside the write's transaction.
   bool Seen(const std::string& channel_id, const std::string& webhook_event_id);
 
-  // Notes a row the current write stored. Its write must later call Committed or Abandoned
-  // with what it added (the keys are appended to `added`).
+  // Notes a row the current write stored (its key is appended to `added`); if the write's
+  // rows do not commit, Abandoned must be told what it added.
   void Add(absl::string_view channel_id, absl::string_view webhook_event_id, int64_t seq,
            std::vector<std::string>* added);
   // A write whose keys were added failed or was rolled back: its rows are not there.
   void Abandoned(const std::vector<std::string>& added);
 
-  // Whether the tail has grown to a batch (given the newest cursor) and no catch-up is queued.
-  bool CatchUpDue(int64_t last_cursor) const;
-  // Whether a catch-up is queued (CatchUpDue says no while one is).
-  void set_catch_up_queued(bool queued) { catch_up_queued_ = queued; }
-  // The catch-up write: indexes every row after the watermark stored in `db` (so two catch-ups
-  // in one transaction do not collide); returns the new watermark.
+  // What a piece of a catch-up did, for PieceDone.
+  struct Piece {
+    int64_t through = 0;  // The catch-up's last cursor.
+    size_t by_team_done = 0;
+    size_t once_done = 0;
+    bool finished = false;  // The watermark is now `through`.
+  };
+  // Whether the next piece of a catch-up is due (given the newest cursor): one is under way or
+  // the tail has grown to a batch, and no piece is queued.
+  bool PieceDue(int64_t last_cursor) const;
+  // Whether a piece is queued (PieceDue says no while one is).
+  void set_piece_queued(bool queued) { piece_queued_ = queued; }
+  // A write: the next piece of the catch-up under way, or the first of a new one, which takes
+  // every row after the watermark stored in `db`.
+  Piece IndexPiece(SQLite::Database& db);
+  // After the piece's transaction, with what IndexPiece returned and whether it committed.
+  void PieceDone(bool committed, const Piece& piece);
+
+  // A write that indexes every row after the watermark stored in `db` at once (retention, so
+  // that the rows it deletes take their keys with them); returns the new watermark.
   int64_t CatchUp(SQLite::Database& db);
-  // After the catch-up's transaction, with the watermark CatchUp returned and whether the
-  // transaction committed.
+  // After CatchUp's transaction, with the watermark it returned and whether it committed.
   void CaughtUp(bool committed, int64_t through);
 
   int64_t indexed_through() const { return indexed_through_; }
   size_t tail_keys() const { return tail_.size(); }
 
  private:
-  EventIndex(SQLite::Database& writer, int batch_rows, int64_t indexed_through);
+  // The keys of a catch-up under way, sorted as their tables are, and how many of each are in.
+  struct Catch {
+    int64_t through = 0;
+    std::vector<std::pair<std::string, int64_t>> by_team;   // (team, cursor)
+    std::vector<std::pair<std::string, std::string>> once;  // (webhookEventId, channel)
+    size_t by_team_done = 0;
+    size_t once_done = 0;
+  };
+
+  EventIndex(SQLite::Database& writer, int batch_rows, int pieces, int64_t indexed_through);
 
   static std::string Key(absl::string_view channel_id, absl::string_view webhook_event_id);
+  // Reads the keys of the rows after `from` into a new catch-up; false if there are none.
+  bool StartCatchUp(SQLite::Database& db, int64_t from);
 
   const int batch_rows_;
+  const int pieces_;
   int64_t indexed_through_;
-  bool catch_up_queued_ = false;
+  bool piece_queued_ = false;
+  std::unique_ptr<Catch> catch_;
   // Once-per-OA keys of the tail's rows, with their cursors.
   absl::flat_hash_map<std::string, int64_t> tail_;
   SQLite::Statement seen_;
+  SQLite::Statement insert_by_team_;
+  SQLite::Statement insert_once_;
 };
 
 }  // namespace linechannel::storage

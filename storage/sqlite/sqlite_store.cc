@@ -241,7 +241,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& op
   auto writer = OpenConnection(settings, /*read_only=*/false);
   if (!writer.ok()) return writer.status();
   if (absl::Status migrated = MigrateSchema(**writer); !migrated.ok()) return migrated;
-  auto event_index = EventIndex::Load(**writer, options.event_index_batch);
+  auto event_index =
+      EventIndex::Load(**writer, options.event_index_batch, options.event_index_pieces);
   if (!event_index.ok()) return event_index.status();
   auto readers = ConnectionPool::Open(settings, options.read_connections);
   if (!readers.ok()) return readers.status();
@@ -903,24 +904,26 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
           seen.committed_us = std::max(seen.committed_us, received_us);
           if (outcome->stored_signed) seen.stored_us = std::max(seen.stored_us, received_us);
         }
-        if (event_index_->CatchUpDue(outcome->result.last_cursor)) QueueEventIndexCatchUp();
+        if (event_index_->PieceDue(outcome->result.last_cursor)) QueueEventIndexPiece();
         done(outcome->result);
       });
 }
 
-void SqliteStore::QueueEventIndexCatchUp() {
-  event_index_->set_catch_up_queued(true);
-  auto through = std::make_shared<int64_t>(0);
+void SqliteStore::QueueEventIndexPiece() {
+  event_index_->set_piece_queued(true);
+  auto piece = std::make_shared<EventIndex::Piece>();
   commits_.Submit(
-      [this, through](SQLite::Database& db) -> absl::Status {
-        *through = event_index_->CatchUp(db);
+      [this, piece](SQLite::Database& db) -> absl::Status {
+        *piece = event_index_->IndexPiece(db);
         return absl::OkStatus();
       },
-      // A catch-up that failed leaves the rows in the tail, still found and still deduplicated;
-      // the next batch of events queues it again.
-      [this, through](absl::Status status) {
-        event_index_->set_catch_up_queued(false);
-        event_index_->CaughtUp(status.ok(), *through);
+      // Each piece queues the next, which shares the next transaction with the writes queued
+      // meanwhile. A piece that failed leaves the rows in the tail, still found and still
+      // deduplicated; the next batch of events starts the catch-up again.
+      [this, piece](absl::Status status) {
+        event_index_->set_piece_queued(false);
+        event_index_->PieceDone(status.ok(), *piece);
+        if (status.ok() && !piece->finished) QueueEventIndexPiece();
       });
 }
 
@@ -957,8 +960,9 @@ absl::StatusOr<std::vector<StoredEvent>> SqliteStore::ReadEvents(const EventQuer
   return ReadWith<std::vector<StoredEvent>>(*readers_, "reading events", [&](SQLite::Database& db) {
     // The rows up to the event index's watermark are found through events_by_team, the newer
     // ones (the tail, at most a few batches) by their rowids; each part stops at the limit.
-    const std::string channel =
-        query.channel_id.empty() ? "" : " AND e.channel_id = :channel";
+    // events_by_team may already hold some of the tail's keys (a catch-up under way): the
+    // first part stops at the watermark, so that no row is read twice.
+    const std::string channel = query.channel_id.empty() ? "" : " AND e.channel_id = :channel";
     SQLite::Statement select(
         db, absl::StrCat("SELECT e.seq, b.binding_id, e.team_id, e.channel_id, "
                          "e.webhook_event_id, e.type, e.timestamp_ms, e.mode, e.redelivery, "
@@ -967,7 +971,8 @@ absl::StatusOr<std::vector<StoredEvent>> SqliteStore::ReadEvents(const EventQuer
                          "e.lifecycle_detail, e.lifecycle_reasons, e.lifecycle_suspended "
                          "FROM (SELECT * FROM (SELECT e.* FROM events_by_team k "
                          "JOIN events e ON e.seq = k.seq "
-                         "WHERE k.team_id = :team AND k.seq > :after",
+                         "WHERE k.team_id = :team AND k.seq > :after AND k.seq <= "
+                         "(SELECT through_seq FROM events_indexed WHERE one = 1)",
                          channel,
                          " ORDER BY k.seq LIMIT :limit) "
                          "UNION ALL SELECT * FROM (SELECT e.* FROM events e "

@@ -48,6 +48,10 @@ class SqliteStore : public BindingStore,
     // one write (EventIndex): larger batches write fewer pages per event, and a reader that
     // is behind reads past up to about this many rows that are not in those tables yet.
     int event_index_batch = 4096;
+    // In how many writes (each in a transaction of its own, with the writes queued then) a
+    // batch's keys are added: one write would put a page per team into one commit, which every
+    // request queued behind it waits for.
+    int event_index_pieces = 16;
     // Told about every transaction (for metrics).
     CommitQueue::Observer commit_observer;
     // Told, after every transaction, how many pages (frames) it wrote to the write-ahead log:
@@ -131,8 +135,9 @@ class SqliteStore : public BindingStore,
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<ConnectionPool> readers,
               std::unique_ptr<SQLite::Database> checkpoint_connection,
               std::unique_ptr<EventIndex> event_index, const Options& options);
-  // Queues the write that adds the newest events' keys to the event tables' indexes.
-  void QueueEventIndexCatchUp();
+  // Queues the next piece of the catch-up that adds the newest events' keys to the event
+  // index tables (EventIndex).
+  void QueueEventIndexPiece();
 
   // Stores the batch's bot status change, if newer than the binding's, with a lifecycle event
   // if the suspension changed. Runs in the batch's transaction.
