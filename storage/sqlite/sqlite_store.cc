@@ -34,9 +34,8 @@ constexpr char kBindingTables[] =
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
-// How stale a binding's stored last signed request may be while its requests keep coming
-// (SqliteStore::signed_).
-constexpr int64_t kSignedRequestResolutionUs = 1'000'000;
+// How often requests with events write the bindings' last signed requests (SignedRequests).
+constexpr int64_t kSignedRequestBatchIntervalUs = 1'000'000;
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 
 std::optional<absl::Time> OptionalTime(const SQLite::Column& column) {
@@ -350,11 +349,33 @@ SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
                         : std::make_unique<Checkpointer>(writer_.get(),
                                                          std::move(checkpoint_connection),
                                                          options.checkpoint_wal_pages)),
+      signed_requests_(kSignedRequestBatchIntervalUs),
       commits_(writer_.get(), options.max_writes_per_transaction,
                WithWalFrames(writer_.get(), options.commit_observer, options.wal_frames_observer)) {
 }
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  // What the last batch of signed requests left out (errors are lost with the process anyway).
+  const std::vector<SignedRequests::Write> pending = signed_requests_.TakePending();
+  if (pending.empty()) return;
+  commits_
+      .Run([this, &pending](SQLite::Database&) -> absl::Status {
+        WriteSignedRequests(pending);
+        return absl::OkStatus();
+      })
+      .IgnoreError();
+}
+
+void SqliteStore::WriteSignedRequests(const std::vector<SignedRequests::Write>& writes) {
+  SQLite::Statement& upsert = statements_->record_signed;
+  for (const SignedRequests::Write& write : writes) {
+    upsert.tryReset();
+    upsert.bind(1, write.binding_row_id);
+    upsert.bind(2, write.at_us);
+    upsert.exec();
+  }
+  upsert.reset();
+}
 
 int64_t SqliteStore::checkpoints() const {
   return checkpointer_ == nullptr ? 0 : checkpointer_->checkpoints();
@@ -827,7 +848,7 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
   struct Outcome {
     AppendResult result;
     std::vector<std::string> indexed_keys;
-    bool stored_signed = false;
+    std::vector<SignedRequests::Write> signed_written;
   };
   auto outcome = std::make_shared<Outcome>();
   auto shared_batch = std::make_shared<EventBatch>(std::move(batch));
@@ -870,21 +891,9 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
         }
         insert.reset();
         if (b.bot_status) ApplyBotStatus(db, b, *result);
-        outcome->stored_signed = b.events.empty();
-        if (!outcome->stored_signed) {
-          absl::MutexLock lock(&signed_mu_);
-          const auto it = signed_.find(b.binding_row_id);
-          outcome->stored_signed = it == signed_.end() ||
-                                   received_us - it->second.stored_us >= kSignedRequestResolutionUs;
-        }
-        if (outcome->stored_signed) {
-          SQLite::Statement& signed_request = statements_->record_signed;
-          signed_request.tryReset();
-          signed_request.bind(1, b.binding_row_id);
-          signed_request.bind(2, received_us);
-          signed_request.exec();
-          signed_request.reset();
-        }
+        outcome->signed_written =
+            signed_requests_.ToWrite(b.binding_row_id, received_us, b.events.empty());
+        WriteSignedRequests(outcome->signed_written);
         SQLite::Statement& last = statements_->last_cursor;
         last.tryReset();
         if (last.executeStep()) result->last_cursor = last.getColumn(0).getInt64();
@@ -894,16 +903,12 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
       [this, outcome, shared_batch, done = std::move(done)](absl::Status status) {
         if (!status.ok()) {
           event_index_->Abandoned(outcome->indexed_keys);
+          signed_requests_.NotCommitted(outcome->signed_written);
           done(status);
           return;
         }
-        {
-          const int64_t received_us = Micros(shared_batch->received_at);
-          absl::MutexLock lock(&signed_mu_);
-          SignedRequests& seen = signed_[shared_batch->binding_row_id];
-          seen.committed_us = std::max(seen.committed_us, received_us);
-          if (outcome->stored_signed) seen.stored_us = std::max(seen.stored_us, received_us);
-        }
+        signed_requests_.Committed(shared_batch->binding_row_id, Micros(shared_batch->received_at),
+                                   outcome->signed_written);
         if (event_index_->PieceDue(outcome->result.last_cursor)) QueueEventIndexPiece();
         done(outcome->result);
       });
@@ -1055,12 +1060,10 @@ absl::StatusOr<WebhookActivity> SqliteStore::ReadActivity(int64_t binding_row_id
           activity.last_bad_signature = time(1);
           activity.last_destination_mismatch = time(2);
         }
-        absl::MutexLock lock(&signed_mu_);
-        const auto seen = signed_.find(binding_row_id);
-        if (seen != signed_.end() &&
-            (!activity.last_signed_request.has_value() ||
-             FromMicros(seen->second.committed_us) > *activity.last_signed_request)) {
-          activity.last_signed_request = FromMicros(seen->second.committed_us);
+        const std::optional<int64_t> newest = signed_requests_.Newest(binding_row_id);
+        if (newest.has_value() && (!activity.last_signed_request.has_value() ||
+                                   FromMicros(*newest) > *activity.last_signed_request)) {
+          activity.last_signed_request = FromMicros(*newest);
         }
         return activity;
       });

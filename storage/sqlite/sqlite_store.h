@@ -16,6 +16,7 @@
 #include "storage/sqlite/checkpointer.h"
 #include "storage/sqlite/commit_queue.h"
 #include "storage/sqlite/connection_pool.h"
+#include "storage/sqlite/signed_requests.h"
 #include "storage/store.h"
 
 namespace linechannel::storage {
@@ -138,6 +139,8 @@ class SqliteStore : public BindingStore,
   // Queues the next piece of the catch-up that adds the newest events' keys to the event
   // index tables (EventIndex).
   void QueueEventIndexPiece();
+  // Upserts webhook_activity.last_signed_at_us; on the commit thread, inside a write.
+  void WriteSignedRequests(const std::vector<SignedRequests::Write>& writes);
 
   // Stores the batch's bot status change, if newer than the binding's, with a lifecycle event
   // if the suspension changed. Runs in the batch's transaction.
@@ -158,17 +161,8 @@ class SqliteStore : public BindingStore,
   std::unique_ptr<EventIndex> event_index_;
   // Destroyed after the commit queue has finished its last writes.
   std::unique_ptr<Checkpointer> checkpointer_;
-  // Each binding's newest signed request this process committed, and the newest it wrote to
-  // webhook_activity. A request with events writes it only if the stored one is a second old
-  // or more (one upsert per request was a scattered page per commit); LINE's empty test
-  // requests always write it. ReadActivity answers with the newer of the two, so VerifyWebhook
-  // sees every request; after a restart the stored time may be up to a second early.
-  struct SignedRequests {
-    int64_t committed_us = 0;
-    int64_t stored_us = 0;
-  };
-  absl::Mutex signed_mu_;
-  absl::flat_hash_map<int64_t, SignedRequests> signed_ ABSL_GUARDED_BY(signed_mu_);
+  // Each binding's newest signed webhook request, written to webhook_activity in batches.
+  SignedRequests signed_requests_;
   absl::Mutex jobs_mu_;
   std::set<std::string, std::less<>> running_jobs_ ABSL_GUARDED_BY(jobs_mu_);
   CommitQueue commits_;

@@ -502,27 +502,35 @@ absl::Time StoredLastSigned(const std::string& path, int64_t binding) {
   return absl::FromUnixMicros(select.getColumn(0).getInt64());
 }
 
-// Requests with events write the binding's last signed request at most once a second (it was
-// a scattered page per commit); ReadActivity still answers with the newest, and LINE's empty
-// test request is written at once.
-TEST_F(SqliteEventStoreTest, TheLastSignedRequestIsWrittenOnceASecondAndReadExactly) {
+// Requests with events write the bindings' last signed requests once a second, all in one
+// write (a row per request was a scattered page per commit); ReadActivity still answers with
+// the newest, LINE's empty test request is written at once, and closing writes what is left.
+TEST_F(SqliteEventStoreTest, TheLastSignedRequestsAreWrittenOnceASecondAndReadExactly) {
   const std::string path = dir_.File("events.db");
   const absl::Time t = kT0 + absl::Hours(1);
   const absl::Duration ms = absl::Milliseconds(1);
   ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("e1")}, t).ok());
+  ASSERT_TRUE(Append(binding_b_, "team-b", "200", {Event("b1")}, t + 100 * ms).ok());
   ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("e2")}, t + 300 * ms).ok());
   ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("e3")}, t + 600 * ms).ok());
   EXPECT_EQ(store_->ReadActivity(binding_a_)->last_signed_request, t + 600 * ms);
+  EXPECT_EQ(store_->ReadActivity(binding_b_)->last_signed_request, t + 100 * ms);
   EXPECT_EQ(StoredLastSigned(path, binding_a_), t);
+  EXPECT_EQ(StoredLastSigned(path, binding_b_), absl::InfinitePast());
+  // A second after the last batch: this request's write takes every binding's newest.
   ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("e4")}, t + 1000 * ms).ok());
   EXPECT_EQ(StoredLastSigned(path, binding_a_), t + 1000 * ms);
+  EXPECT_EQ(StoredLastSigned(path, binding_b_), t + 100 * ms);
   ASSERT_TRUE(Append(binding_a_, "team-a", "100", {}, t + 1001 * ms).ok());
   EXPECT_EQ(StoredLastSigned(path, binding_a_), t + 1001 * ms);
   EXPECT_EQ(store_->ReadActivity(binding_a_)->last_signed_request, t + 1001 * ms);
-  // The other binding saw nothing; a restart answers from the file.
-  EXPECT_FALSE(store_->ReadActivity(binding_b_)->last_signed_request.has_value());
+  ASSERT_TRUE(Append(binding_b_, "team-b", "200", {Event("b2")}, t + 1500 * ms).ok());
+  EXPECT_EQ(StoredLastSigned(path, binding_b_), t + 100 * ms);
+  // Closing writes it; a restart answers from the file.
   Open();
+  EXPECT_EQ(StoredLastSigned(path, binding_b_), t + 1500 * ms);
   EXPECT_EQ(store_->ReadActivity(binding_a_)->last_signed_request, t + 1001 * ms);
+  EXPECT_EQ(store_->ReadActivity(binding_b_)->last_signed_request, t + 1500 * ms);
 }
 
 }  // namespace
