@@ -27,13 +27,20 @@ void InsertKeys(SQLite::Statement& insert, const std::vector<std::pair<std::stri
   insert.reset();
 }
 
+int64_t IndexedThrough(SQLite::Database& db) {
+  return db.execAndGet(kEventsIndexedThrough).getInt64();
+}
+
+int64_t LastCursor(SQLite::Database& db) {
+  return db.execAndGet("SELECT coalesce(max(seq), 0) FROM events").getInt64();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EventIndex>> EventIndex::Load(SQLite::Database& writer,
                                                              int batch_rows, int pieces) {
   try {
-    const int64_t through =
-        writer.execAndGet("SELECT through_seq FROM events_indexed WHERE one = 1").getInt64();
+    const int64_t through = IndexedThrough(writer);
     auto index = std::unique_ptr<EventIndex>(new EventIndex(writer, batch_rows, pieces, through));
     SQLite::Statement tail(writer,
                            "SELECT channel_id, webhook_event_id, seq FROM events "
@@ -93,7 +100,7 @@ bool EventIndex::PieceDue(int64_t last_cursor) const {
 
 bool EventIndex::StartCatchUp(SQLite::Database& db, int64_t from) {
   auto next = std::make_unique<Catch>();
-  next->through = db.execAndGet("SELECT coalesce(max(seq), 0) FROM events").getInt64();
+  next->through = LastCursor(db);
   if (next->through <= from) return false;
   SQLite::Statement rows(db,
                          "SELECT team_id, seq, webhook_event_id, channel_id FROM events "
@@ -116,8 +123,7 @@ bool EventIndex::StartCatchUp(SQLite::Database& db, int64_t from) {
 
 EventIndex::Piece EventIndex::IndexPiece(SQLite::Database& db) {
   Piece piece;
-  const int64_t stored =
-      db.execAndGet("SELECT through_seq FROM events_indexed WHERE one = 1").getInt64();
+  const int64_t stored = IndexedThrough(db);
   // A whole catch-up (retention's) may have passed the one under way.
   if (catch_ != nullptr && catch_->through <= stored) catch_.reset();
   if (catch_ == nullptr && !StartCatchUp(db, stored)) {
@@ -161,9 +167,8 @@ void EventIndex::PieceDone(bool committed, const Piece& piece) {
 }
 
 int64_t EventIndex::CatchUp(SQLite::Database& db) {
-  const int64_t from =
-      db.execAndGet("SELECT through_seq FROM events_indexed WHERE one = 1").getInt64();
-  const int64_t through = db.execAndGet("SELECT coalesce(max(seq), 0) FROM events").getInt64();
+  const int64_t from = IndexedThrough(db);
+  const int64_t through = LastCursor(db);
   if (through <= from) return from;
   for (const char* sql : {kIndexEventsByTeam, kIndexEventsOncePerOa, kMarkEventsIndexed}) {
     SQLite::Statement statement(db, sql);

@@ -26,6 +26,9 @@ inline constexpr char kIndexEventsOncePerOa[] =
     "SELECT webhook_event_id, channel_id FROM events "
     "WHERE seq > ?1 AND seq <= ?2 AND webhook_event_id IS NOT NULL "
     "ORDER BY webhook_event_id, channel_id";
+// The watermark: the rows with seq up to it have their keys in both tables.
+inline constexpr char kEventsIndexedThrough[] =
+    "SELECT through_seq FROM events_indexed WHERE one = 1";
 inline constexpr char kMarkEventsIndexed[] =
     "UPDATE events_indexed SET through_seq = ?2 WHERE one = 1";
 

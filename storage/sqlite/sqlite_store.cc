@@ -367,6 +367,7 @@ SqliteStore::~SqliteStore() {
 }
 
 void SqliteStore::WriteSignedRequests(const std::vector<SignedRequests::Write>& writes) {
+  if (writes.empty()) return;  // Most writes: the batch is not due.
   SQLite::Statement& upsert = statements_->record_signed;
   for (const SignedRequests::Write& write : writes) {
     upsert.tryReset();
@@ -976,13 +977,13 @@ absl::StatusOr<std::vector<StoredEvent>> SqliteStore::ReadEvents(const EventQuer
                          "e.lifecycle_detail, e.lifecycle_reasons, e.lifecycle_suspended "
                          "FROM (SELECT * FROM (SELECT e.* FROM events_by_team k "
                          "JOIN events e ON e.seq = k.seq "
-                         "WHERE k.team_id = :team AND k.seq > :after AND k.seq <= "
-                         "(SELECT through_seq FROM events_indexed WHERE one = 1)",
-                         channel,
+                         "WHERE k.team_id = :team AND k.seq > :after AND k.seq <= (",
+                         kEventsIndexedThrough, ")", channel,
                          " ORDER BY k.seq LIMIT :limit) "
                          "UNION ALL SELECT * FROM (SELECT e.* FROM events e "
-                         "WHERE e.seq > max(:after, "
-                         "(SELECT through_seq FROM events_indexed WHERE one = 1)) "
+                         "WHERE e.seq > max(:after, (",
+                         kEventsIndexedThrough,
+                         ")) "
                          "AND e.team_id = :team",
                          channel,
                          " ORDER BY e.seq LIMIT :limit)) e "

@@ -51,6 +51,17 @@ class SqliteEventStoreTest : public ::testing::Test {
     return options.path;
   }
 
+  // Opens a new `file` whose event index catches up every `batch` rows in `pieces` writes,
+  // with bindings A and B; returns its path.
+  std::string OpenIndexing(const std::string& file, int batch, int pieces) {
+    event_index_batch_ = batch;
+    event_index_pieces_ = pieces;
+    const std::string path = Open(file);
+    binding_a_ = Bind("team-a", "100");
+    binding_b_ = Bind("team-b", "200");
+    return path;
+  }
+
   int64_t Bind(const std::string& team, const std::string& channel) {
     return store_->InsertActive(MakeBinding(team, channel), {"t", kT0, ""}, nullptr)->row_id;
   }
@@ -319,11 +330,7 @@ int64_t IndexedThrough(const std::string& path) {
 // any limit, see each event once and in order, and a copy of an event is a duplicate on either
 // side of it, also after the store is opened again (the tail's keys are read back).
 TEST_F(SqliteEventStoreTest, EventsAreFoundAndDeduplicatedOnBothSidesOfTheIndexWatermark) {
-  event_index_batch_ = 5;
-  event_index_pieces_ = 1;
-  const std::string path = Open("batched.db");
-  binding_a_ = Bind("team-a", "100");
-  binding_b_ = Bind("team-b", "200");
+  const std::string path = OpenIndexing("batched.db", /*batch=*/5, /*pieces=*/1);
   const int64_t binding_c = Bind("team-a", "300");
   // Cursors 1-3 are the bindings' lifecycle events, 4-10 team B's, 11-17 team A's. A catch-up
   // is queued after the writes of cursors 5, 10 and 15, and runs before the next write.
@@ -379,11 +386,7 @@ TEST_F(SqliteEventStoreTest, EventsAreFoundAndDeduplicatedOnBothSidesOfTheIndexW
 // while events arrive and are read: whatever part of the tail's keys is already in the tables,
 // every read sees each event once and in order, and every copy is a duplicate.
 TEST_F(SqliteEventStoreTest, ACatchUpInPiecesNeverShowsAnEventTwiceOrLetsACopyIn) {
-  event_index_batch_ = 3;
-  event_index_pieces_ = 1000;
-  const std::string path = Open("pieces.db");
-  binding_a_ = Bind("team-a", "100");
-  binding_b_ = Bind("team-b", "200");
+  OpenIndexing("pieces.db", /*batch=*/3, /*pieces=*/1000);
   std::vector<std::string> ids;
   for (int i = 0; i < 40; ++i) {
     ids.push_back(absl::StrCat("e", i));
