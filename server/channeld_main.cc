@@ -301,7 +301,8 @@ void ServeUntilStopped(ChannelServer& server, const ServerConfig& config,
       .With("store", config.database_url.empty() ? "sqlite" : "postgresql")
       .With("line_api", config.line_api_base_url)
       .With("line_checks", absl::GetFlag(FLAGS_line_checks));
-  // The one line on stdout: scripts and tests wait for it.
+  // The one line on stdout: scripts and tests wait for it, and may then read the log.
+  FlushLog();
   std::cout << "channeld ready grpc=" << server.grpc_address()
             << " webhook=" << server.webhook_address()
             << (server.admin_address().empty() ? "" : " admin=") << server.admin_address()
@@ -342,6 +343,9 @@ int ChanneldMain(int argc, char** argv, const ServerAdditions& additions) {
 
   // Before any thread starts, so every thread inherits the mask.
   const sigset_t stop_signals = BlockStopSignals();
+  // Started after the signals are blocked, so its thread never takes one. Outlives the server:
+  // whatever the server logs while it stops is written.
+  const LogBatching log_batching;
   // Everything channeld creates (database, WAL, key file) is private to its user.
   umask(077);
   const int64_t open_files = RaiseFileLimit();

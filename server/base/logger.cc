@@ -1,18 +1,13 @@
 #include "server/base/logger.h"
 
-#include <unistd.h>
-
-#include <atomic>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "server/base/json_writer.h"
+#include "server/base/log_output.h"
 
 namespace linechannel::server {
 namespace {
-
-std::atomic<int> log_fd{STDERR_FILENO};
 
 const char* LevelName(LogLevel level) {
   switch (level) {
@@ -53,9 +48,7 @@ void AppendUtcMillis(absl::Time t, std::string* out) {
 
 }  // namespace
 
-void SetLogDestination(int fd) { log_fd.store(fd); }
-
-LogLine::LogLine(LogLevel level, absl::string_view event) {
+LogLine::LogLine(LogLevel level, absl::string_view event) : flush_now_(level == LogLevel::kError) {
   line_.reserve(320);
   line_ += '{';
   Add("ts", [](std::string* out) {
@@ -69,14 +62,7 @@ LogLine::LogLine(LogLevel level, absl::string_view event) {
 
 LogLine::~LogLine() {
   line_ += "}\n";
-  // One write per line, so concurrent lines do not interleave.
-  const int fd = log_fd.load();
-  size_t written = 0;
-  while (written < line_.size()) {
-    const ssize_t n = write(fd, line_.data() + written, line_.size() - written);
-    if (n <= 0) return;
-    written += static_cast<size_t>(n);
-  }
+  WriteLogLine(line_, flush_now_);
 }
 
 LogLine& LogLine::Add(absl::string_view key,
@@ -123,7 +109,7 @@ LogLine& LogLine::With(absl::string_view key, double value) {
   return Add(key, [value](std::string* out) {
     // JSON has no NaN or infinity.
     if (std::isfinite(value)) {
-      absl::StrAppendFormat(out, "%.6g", value);
+      absl::StrAppend(out, value);  // As %.6g, without a format string parsed per line.
     } else {
       *out += "null";
     }

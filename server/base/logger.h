@@ -9,11 +9,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/base/log_output.h"
 
 namespace linechannel::server {
 
-// One structured log line: a JSON object on stderr, written when the LogLine dies, starting
-// with "ts", "level" and "event". Values are plain strings and numbers: a Secret has no way
+// One structured log line: a JSON object on stderr, given to WriteLogLine when the LogLine
+// dies (error lines are flushed at once), starting with "ts", "level" and "event". Values are plain strings and numbers: a Secret has no way
 // in, so secrets cannot be logged by accident. Lines from many threads never interleave.
 //
 //   LogLine(LogLevel::kInfo, "rpc").With("method", "BindChannel").With("latency_ms", 12.5);
@@ -56,10 +57,8 @@ class LogLine {
   // every RPC's hot path.
   std::string line_;
   absl::InlinedVector<Member, 12> members_;
+  bool flush_now_;
 };
-
-// Sends log lines to `fd` instead of stderr (tests).
-void SetLogDestination(int fd);
 
 }  // namespace linechannel::server
 

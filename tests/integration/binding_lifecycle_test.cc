@@ -380,7 +380,7 @@ TEST_F(BindingLifecycleTest, NoSecretOrTokenIsEverAtRestOrInTheLog) {
   // Read the files while the server still runs (WAL not yet checkpointed) and after it stops.
   const std::string db = channeld_->db_path();
   std::vector<std::string> snapshots = {ReadFile(db), ReadFile(db + "-wal"), ReadFile(db + "-shm"),
-                                        channeld_->ReadLog()};
+                                        channeld_->ReadLogOnceItHas("\"event\":\"rpc\"")};
   ASSERT_TRUE(channeld_->Stop().ok());
   snapshots.push_back(ReadFile(db));
   snapshots.push_back(channeld_->ReadLog());

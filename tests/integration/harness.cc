@@ -13,8 +13,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -256,6 +258,16 @@ absl::Status Channeld::Restart() {
 }
 
 std::string Channeld::ReadLog() const { return ReadFile(log_path()); }
+
+std::string Channeld::ReadLogOnceItHas(absl::string_view text) const {
+  const absl::Time give_up = absl::Now() + absl::Minutes(1);
+  std::string log = ReadLog();
+  while (!absl::StrContains(log, text) && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(2));
+    log = ReadLog();
+  }
+  return log;
+}
 
 void ServiceTest::SetUp() {
   auto line = FakeLine::Start();

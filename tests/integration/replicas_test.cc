@@ -526,7 +526,7 @@ TEST_F(ReplicasTest, VerifyWebhookOnOneReplicaSeesTheTestRequestAnotherTook) {
   // B took LINE's test requests, A none.
   const std::string binding_field =
       absl::StrCat("\"binding_id\":\"", bound.channel().binding_id(), "\"");
-  EXPECT_THAT(b.ReadLog(), HasSubstr(binding_field));
+  EXPECT_THAT(b.ReadLogOnceItHas(binding_field), HasSubstr(binding_field));
   EXPECT_THAT(a.ReadLog(), ::testing::Not(HasSubstr("\"event\":\"webhook\"")));
 }
 

@@ -126,7 +126,7 @@ TEST_F(UnverifiedRecheckTest, ABindingMadeWhileLineFailedIsProvedOnceLineAnswers
   EXPECT_EQ(audit[0].detail(), "verified by re-check");
   EXPECT_EQ(audit[0].actor(), "channeld re-check");
   EXPECT_EQ(audit[1].detail(), "not verified with LINE");
-  EXPECT_THAT(channeld_->ReadLog(), HasSubstr("binding_verified"));
+  EXPECT_THAT(channeld_->ReadLogOnceItHas("binding_verified"), HasSubstr("binding_verified"));
 }
 
 TEST_F(UnverifiedRecheckTest, LinesNoMarksTheBindingAndAFixedTokenIsProved) {

@@ -113,14 +113,20 @@ def reset_peak_rss(pid):
 class ServerLog:
     """channeld's JSON log lines written since mark()."""
 
+    # channeld writes its info lines in batches, within 5 ms of logging them: waiting this long
+    # first lets the lines of a load that just ended reach the file.
+    SETTLE_SECONDS = 0.1
+
     def __init__(self, path):
         self.path = path
         self.offset = 0
 
     def mark(self):
+        time.sleep(self.SETTLE_SECONDS)
         self.offset = os.path.getsize(self.path)
 
     def lines(self):
+        time.sleep(self.SETTLE_SECONDS)
         with open(self.path, "rb") as f:
             f.seek(self.offset)
             data = f.read()

@@ -1,8 +1,5 @@
 #include "server/base/logger.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <limits>
 #include <string>
@@ -10,32 +7,13 @@
 
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "tests/server/base/captured_log.h"
 #include "tests/support/json_field.h"
-#include "tests/support/temp_dir.h"
 
 namespace linechannel::server {
 namespace {
 
 using ::linechannel::testing::JsonField;
-
-// Captures what LogLines write while it lives.
-class CapturedLog {
- public:
-  CapturedLog() : path_(dir_.File("log")) {
-    fd_ = open(path_.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0600);
-    SetLogDestination(fd_);
-  }
-  ~CapturedLog() {
-    SetLogDestination(STDERR_FILENO);
-    close(fd_);
-  }
-  std::string Text() const { return testing::ReadFile(path_); }
-
- private:
-  testing::TempDir dir_;
-  std::string path_;
-  int fd_ = -1;
-};
 
 bool IsValidJson(const std::string& text) {
   simdjson::dom::parser parser;
