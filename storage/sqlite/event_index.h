@@ -56,7 +56,8 @@ class EventIndex {
                                                           int pieces);
 
   // Whether `channel_id` already has an event with this webhookEventId, indexed or in the
-  // tail. Runs inside the write's transaction.
+  // tail. Runs inside the write's transaction; looks in the table only for an id that is not
+  // past every indexed one.
   bool Seen(const std::string& channel_id, const std::string& webhook_event_id);
 
   // Notes a row the current write stored (its key is appended to `added`); if the write's
@@ -116,6 +117,8 @@ class EventIndex {
   std::unique_ptr<Catch> catch_;
   // Once-per-OA keys of the tail's rows, with their cursors.
   absl::flat_hash_map<std::string, int64_t> tail_;
+  // No webhookEventId in events_once_per_oa is greater (ids compare as SQLite's BINARY does).
+  std::string greatest_indexed_id_;
   SQLite::Statement seen_;
   SQLite::Statement insert_by_team_;
   SQLite::Statement insert_once_;

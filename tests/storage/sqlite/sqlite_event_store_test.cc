@@ -382,6 +382,29 @@ TEST_F(SqliteEventStoreTest, EventsAreFoundAndDeduplicatedOnBothSidesOfTheIndexW
   }
 }
 
+// Seen skips the table for an id past every indexed one (LINE's ids grow with time); ids that
+// do not grow, and copies of the greatest indexed id itself, are still caught, before and
+// after a restart.
+TEST_F(SqliteEventStoreTest, CopiesAreCaughtWhetherOrNotTheirIdsGrowWithTime) {
+  OpenIndexing("ids.db", /*batch=*/2, /*pieces=*/1);
+  for (const char* id : {"m5", "m1", "m7", "m2"}) {
+    ASSERT_EQ(Append(binding_a_, "team-a", "100", {Event(id)})->stored, 1) << id;
+  }
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    // m1 and m5 are below the watermark (m7 and m2 may be too, by now); m7 is the greatest.
+    for (const char* id : {"m1", "m5", "m7", "m2"}) {
+      EXPECT_EQ(Append(binding_a_, "team-a", "100", {Event(id)})->duplicates, 1)
+          << id << ", reopened " << reopen;
+    }
+    const std::string older = absl::StrCat("m0", reopen);
+    const std::string newer = absl::StrCat("m9", reopen);
+    EXPECT_EQ(Append(binding_a_, "team-a", "100", {Event(older), Event(newer)})->stored, 2);
+    EXPECT_EQ(Append(binding_a_, "team-a", "100", {Event(newer), Event(older)})->duplicates, 2);
+    Open("ids.db");
+  }
+  EXPECT_THAT(Read("team-a"), SizeIs(8));
+}
+
 // A catch-up in pieces of one key per table, each piece in a transaction of its own, runs
 // while events arrive and are read: whatever part of the tail's keys is already in the tables,
 // every read sees each event once and in order, and every copy is a duplicate.
