@@ -7,8 +7,7 @@ namespace linechannel::server {
 namespace {
 
 // Label values are method names, codes and ids: escape what the text format requires anyway.
-std::string Escape(absl::string_view value) {
-  std::string out;
+void AppendEscaped(absl::string_view value, std::string& out) {
   for (char c : value) {
     if (c == '\\' || c == '"') out.push_back('\\');
     if (c == '\n') {
@@ -17,7 +16,20 @@ std::string Escape(absl::string_view value) {
     }
     out.push_back(c);
   }
+}
+
+std::string Escape(absl::string_view value) {
+  std::string out;
+  AppendEscaped(value, out);
   return out;
+}
+
+// ++counts[labels], allocating only for labels not seen before.
+template <typename Counts>
+auto& CountFor(Counts& counts, const std::string& labels) {
+  auto it = counts.find(labels);
+  if (it == counts.end()) it = counts.emplace(labels, typename Counts::mapped_type{}).first;
+  return it->second;
 }
 
 void Header(std::string& out, absl::string_view name, absl::string_view type,
@@ -57,12 +69,17 @@ void Metrics::Histogram::Add(absl::Duration d) {
 }
 
 void Metrics::RecordRpc(absl::string_view method, absl::StatusCode code, absl::Duration latency) {
-  const std::string by_method = absl::StrCat("method=\"", Escape(method), "\"");
-  const std::string labels =
-      absl::StrCat(by_method, ",code=\"", absl::StatusCodeToString(code), "\"");
+  // Built in buffers this thread keeps: one RPC after another, the labels cost no allocation.
+  thread_local std::string by_method;
+  thread_local std::string labels;
+  by_method.assign("method=\"");
+  AppendEscaped(method, by_method);
+  by_method.push_back('"');
+  labels.assign(by_method);
+  absl::StrAppend(&labels, ",code=\"", absl::StatusCodeToString(code), "\"");
   absl::MutexLock lock(&mu_);
-  ++rpc_requests_[labels];
-  rpc_latency_[by_method].Add(latency);
+  ++CountFor(rpc_requests_, labels);
+  CountFor(rpc_latency_, by_method).Add(latency);
 }
 
 void Metrics::RecordWebhook(int http_status, absl::Duration latency) {
