@@ -46,15 +46,9 @@ void AppendUtcMillis(absl::Time t, std::string* out) {
   out->append(digits, sizeof(digits));
 }
 
-// A finished line's buffer, kept for the thread's next line: a line per request would
-// otherwise allocate and free one each time.
-thread_local std::string spare_line;
-
 }  // namespace
 
 LogLine::LogLine(LogLevel level, absl::string_view event) : flush_now_(level == LogLevel::kError) {
-  line_.swap(spare_line);  // Empty when a line of this thread is still being built.
-  line_.clear();
   line_.reserve(320);
   line_ += '{';
   Add("ts", [](std::string* out) {
@@ -69,7 +63,6 @@ LogLine::LogLine(LogLevel level, absl::string_view event) : flush_now_(level == 
 LogLine::~LogLine() {
   line_ += "}\n";
   WriteLogLine(line_, flush_now_);
-  if (line_.capacity() > spare_line.capacity()) spare_line.swap(line_);
 }
 
 LogLine& LogLine::Add(absl::string_view key,

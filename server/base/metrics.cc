@@ -7,7 +7,8 @@ namespace linechannel::server {
 namespace {
 
 // Label values are method names, codes and ids: escape what the text format requires anyway.
-void AppendEscaped(absl::string_view value, std::string& out) {
+std::string Escape(absl::string_view value) {
+  std::string out;
   for (char c : value) {
     if (c == '\\' || c == '"') out.push_back('\\');
     if (c == '\n') {
@@ -16,20 +17,7 @@ void AppendEscaped(absl::string_view value, std::string& out) {
     }
     out.push_back(c);
   }
-}
-
-std::string Escape(absl::string_view value) {
-  std::string out;
-  AppendEscaped(value, out);
   return out;
-}
-
-// ++counts[labels], allocating only for labels not seen before.
-template <typename Counts>
-auto& CountFor(Counts& counts, const std::string& labels) {
-  auto it = counts.find(labels);
-  if (it == counts.end()) it = counts.emplace(labels, typename Counts::mapped_type{}).first;
-  return it->second;
 }
 
 void Header(std::string& out, absl::string_view name, absl::string_view type,
@@ -69,17 +57,12 @@ void Metrics::Histogram::Add(absl::Duration d) {
 }
 
 void Metrics::RecordRpc(absl::string_view method, absl::StatusCode code, absl::Duration latency) {
-  // Built in buffers this thread keeps: one RPC after another, the labels cost no allocation.
-  thread_local std::string by_method;
-  thread_local std::string labels;
-  by_method.assign("method=\"");
-  AppendEscaped(method, by_method);
-  by_method.push_back('"');
-  labels.assign(by_method);
-  absl::StrAppend(&labels, ",code=\"", absl::StatusCodeToString(code), "\"");
+  const std::string by_method = absl::StrCat("method=\"", Escape(method), "\"");
+  const std::string labels =
+      absl::StrCat(by_method, ",code=\"", absl::StatusCodeToString(code), "\"");
   absl::MutexLock lock(&mu_);
-  ++CountFor(rpc_requests_, labels);
-  CountFor(rpc_latency_, by_method).Add(latency);
+  ++rpc_requests_[labels];
+  rpc_latency_[by_method].Add(latency);
 }
 
 void Metrics::RecordWebhook(int http_status, absl::Duration latency) {

@@ -41,33 +41,38 @@ std::optional<std::string> BearerToken(const grpc::CallbackServerContext* contex
 RpcGate::RpcGate(const CallerDirectory* callers, Executor* executor, Metrics* metrics)
     : callers_(callers), executor_(executor), metrics_(metrics) {}
 
-void RpcGate::StopAdmitting() { admitting_.store(false); }
-
-bool RpcGate::WaitIdle(absl::Time deadline) {
-  absl::MutexLock lock(&idle_mu_);
-  while (running_.load() > 0) {
-    if (idle_.WaitWithDeadline(&idle_mu_, deadline)) return running_.load() == 0;
-  }
-  return true;
+void RpcGate::StopAdmitting() {
+  absl::MutexLock lock(&mu_);
+  admitting_ = false;
 }
 
-void RpcGate::Enter() { running_.fetch_add(1); }
+bool RpcGate::WaitIdle(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithDeadline(absl::Condition(
+                                   +[](int* running) { return *running == 0; }, &running_),
+                               deadline);
+}
+
+void RpcGate::Enter() {
+  absl::MutexLock lock(&mu_);
+  ++running_;
+}
 
 void RpcGate::Leave() {
-  // Told under idle_mu_, so a WaitIdle between its check and its wait cannot miss it.
-  if (running_.fetch_sub(1) == 1 && !admitting_.load()) {
-    absl::MutexLock lock(&idle_mu_);
-    idle_.SignalAll();
-  }
+  absl::MutexLock lock(&mu_);
+  --running_;
 }
 
 absl::StatusOr<CallContext> RpcGate::Check(grpc::CallbackServerContext* context, const Rpc& rpc,
                                            const absl::Status& validation, Access access) {
-  if (!admitting_.load()) {
-    return WithRetryDelay(
-        ReasonedError(absl::StatusCode::kUnavailable, reason::kShuttingDown,
-                      "the server is shutting down; retry (on another instance)"),
-        absl::Seconds(1));
+  {
+    absl::MutexLock lock(&mu_);
+    if (!admitting_) {
+      return WithRetryDelay(
+          ReasonedError(absl::StatusCode::kUnavailable, reason::kShuttingDown,
+                        "the server is shutting down; retry (on another instance)"),
+          absl::Seconds(1));
+    }
   }
   CallContext call;
   call.deadline = absl::FromChrono(context->deadline());

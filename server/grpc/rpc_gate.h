@@ -3,7 +3,6 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <atomic>
 #include <functional>
 #include <string>
 
@@ -80,12 +79,9 @@ class RpcGate {
   const CallerDirectory* const callers_;
   Executor* const executor_;
   Metrics* const metrics_;
-  // Atomics, not a mutex: every RPC reads and changes them, from every gRPC thread; the
-  // mutex is only for WaitIdle's wake-up once the server has stopped admitting.
-  std::atomic<bool> admitting_{true};
-  std::atomic<int> running_{0};
-  absl::Mutex idle_mu_;
-  absl::CondVar idle_;
+  absl::Mutex mu_;
+  bool admitting_ ABSL_GUARDED_BY(mu_) = true;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace linechannel::server
