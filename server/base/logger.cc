@@ -65,8 +65,7 @@ LogLine::~LogLine() {
   WriteLogLine(line_, flush_now_);
 }
 
-LogLine& LogLine::Add(absl::string_view key,
-                      absl::FunctionRef<void(std::string*)> append_value) {
+LogLine& LogLine::Add(absl::string_view key, absl::FunctionRef<void(std::string*)> append_value) {
   const size_t start = line_.size();
   if (!members_.empty()) line_ += ',';
   const size_t key_begin = line_.size();

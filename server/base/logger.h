@@ -13,9 +13,10 @@
 
 namespace linechannel::server {
 
-// One structured log line: a JSON object on stderr, given to WriteLogLine when the LogLine
-// dies (error lines are flushed at once), starting with "ts", "level" and "event". Values are plain strings and numbers: a Secret has no way
-// in, so secrets cannot be logged by accident. Lines from many threads never interleave.
+// One structured log line: a JSON object on stderr, starting with "ts", "level" and "event",
+// handed to WriteLogLine when the LogLine dies (an error line is flushed at once). Values are
+// plain strings and numbers: a Secret has no way in, so secrets cannot be logged by accident.
+// Lines from many threads never interleave.
 //
 //   LogLine(LogLevel::kInfo, "rpc").With("method", "BindChannel").With("latency_ms", 12.5);
 enum class LogLevel { kInfo, kWarning, kError };

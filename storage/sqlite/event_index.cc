@@ -32,7 +32,7 @@ int64_t IndexedThrough(SQLite::Database& db) {
 }
 
 int64_t LastCursor(SQLite::Database& db) {
-  return db.execAndGet("SELECT coalesce(max(seq), 0) FROM events").getInt64();
+  return db.execAndGet(kLastEventCursor).getInt64();
 }
 
 // The greatest webhookEventId in events_once_per_oa ("" when it has none): one step down the

@@ -29,6 +29,8 @@ inline constexpr char kIndexEventsOncePerOa[] =
 // The watermark: the rows with seq up to it have their keys in both tables.
 inline constexpr char kEventsIndexedThrough[] =
     "SELECT through_seq FROM events_indexed WHERE one = 1";
+// The newest event's cursor (0 when there is none).
+inline constexpr char kLastEventCursor[] = "SELECT coalesce(max(seq), 0) FROM events";
 inline constexpr char kMarkEventsIndexed[] =
     "UPDATE events_indexed SET through_seq = ?2 WHERE one = 1";
 

@@ -268,7 +268,7 @@ struct SqliteStore::WriterStatements {
                       "VALUES (?, ?) ON CONFLICT (binding_row_id) DO UPDATE SET "
                       "last_signed_at_us = max(coalesce(last_signed_at_us, 0), "
                       "excluded.last_signed_at_us)"),
-        last_cursor(db, "SELECT coalesce(max(seq), 0) FROM events"),
+        last_cursor(db, kLastEventCursor),
         insert_push(db,
                     "INSERT INTO pushes (binding_row_id, request_id, retry_key, request_digest, "
                     "recipient, messages_json, notification_disabled, state, attempts, "

@@ -37,8 +37,7 @@ TEST(LogOutputTest, BatchedLinesWaitForTheirWindowAndKeepEachThreadsOrder) {
   EXPECT_EQ(log.Text(), "") << "nothing asked for a write yet";
 
   FlushLog();
-  const std::vector<std::string> lines =
-      absl::StrSplit(log.Text(), '\n', absl::SkipEmpty());
+  const std::vector<std::string> lines = absl::StrSplit(log.Text(), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), size_t{kThreads * kLines});
   std::vector<int> next(kThreads, 0);
   for (const std::string& line : lines) {

@@ -69,8 +69,7 @@ TEST(LoggerTest, TsIsTheUtcTimeInMilliseconds) {
   LogLine(LogLevel::kInfo, "x");
   LogLine(LogLevel::kInfo, "y");
   const std::string after = format(absl::Now());
-  const std::vector<std::string> lines =
-      absl::StrSplit(log.Text(), '\n', absl::SkipEmpty());
+  const std::vector<std::string> lines = absl::StrSplit(log.Text(), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 2u);
   for (const std::string& line : lines) {
     const std::string ts = JsonField(line, "/ts");
