@@ -184,5 +184,59 @@ TEST(WebhookPayloadTest, ManyEventsKeepTheirOrderAndBytes) {
   }
 }
 
+// A thread parses with the same parsers from one body to the next, and a body larger than
+// they keep room for gets parsers of its own: whatever the order of sizes, each body gives
+// its own events, and a refused body leaves nothing behind for the next.
+TEST(WebhookPayloadTest, BodiesOfAnySizeInAnyOrderEachGiveTheirOwnEvents) {
+  const auto body_of = [](int events, size_t text_bytes, std::vector<std::string>* texts) {
+    std::string body = R"({"destination":"U","events":[)";
+    for (int i = 0; i < events; ++i) {
+      texts->push_back(
+          absl::StrCat(R"({"type":"message","timestamp":)", i, R"(,"webhookEventId":"e)", events,
+                       "-", i, R"(","message":{"text":")", std::string(text_bytes, 'x'), R"("}})"));
+      absl::StrAppend(&body, i == 0 ? "" : ",", texts->back());
+    }
+    return body + "]}";
+  };
+  // One event padded to a body of exactly `bytes` bytes.
+  const auto body_sized = [&body_of](size_t bytes, std::vector<std::string>* texts) {
+    std::vector<std::string> unused;
+    const size_t bare = body_of(1, 0, &unused).size();
+    return body_of(1, bytes - bare, texts);
+  };
+  // Small, large (about 200 KiB), refused, small again, large again, then bodies of exactly the
+  // size the thread's parsers keep room for (32 KiB) and of one byte more.
+  struct Case {
+    int events;
+    size_t text_bytes;
+    bool refused = false;
+    size_t body_bytes = 0;  // If set, one event and a body of this size.
+  };
+  for (const Case& c : std::vector<Case>{{1, 400},
+                                         {300, 600},
+                                         {2, 10, true},
+                                         {3, 100},
+                                         {250, 700},
+                                         {1, 0, false, 32 * 1024},
+                                         {1, 0, false, 32 * 1024 + 1},
+                                         {1, 0, false, 32 * 1024}}) {
+    std::vector<std::string> texts;
+    std::string body = c.body_bytes > 0 ? body_sized(c.body_bytes, &texts)
+                                        : body_of(c.events, c.text_bytes, &texts);
+    if (c.body_bytes > 0) {
+      ASSERT_EQ(body.size(), c.body_bytes);
+    }
+    if (c.refused) body.insert(body.size() - 3, ",");  // {..., } is not JSON.
+    auto payload = ParseWebhookPayload(body);
+    if (c.refused) {
+      EXPECT_TRUE(absl::IsInvalidArgument(payload.status())) << payload.status();
+      continue;
+    }
+    ASSERT_TRUE(payload.ok()) << payload.status();
+    ASSERT_THAT(payload->events, SizeIs(c.events));
+    for (int i = 0; i < c.events; ++i) EXPECT_EQ(payload->events[i].raw_json, texts[i]);
+  }
+}
+
 }  // namespace
 }  // namespace linechannel::server
