@@ -21,17 +21,21 @@ void ExecPrepared(SQLite::Statement& statement) {
 
 struct CommitQueue::Pending {
   Write write;
+  Done settled;
   Done done;
   absl::Status status;
 };
 
 CommitQueue::CommitQueue(SQLite::Database* db, int max_writes_per_transaction, Observer observer)
     : db_(db),
+      begin_(*db, "BEGIN IMMEDIATE"),
+      commit_(*db, "COMMIT"),
       savepoint_(*db, "SAVEPOINT write"),
       release_(*db, "RELEASE write"),
       rollback_to_(*db, "ROLLBACK TO write"),
       max_writes_per_transaction_(max_writes_per_transaction),
       observer_(std::move(observer)),
+      answerer_([this] { AnswerLoop(); }),
       committer_([this] { CommitLoop(); }) {}
 
 CommitQueue::~CommitQueue() {
@@ -40,12 +44,17 @@ CommitQueue::~CommitQueue() {
     stopping_ = true;
   }
   committer_.join();
+  {
+    absl::MutexLock lock(&answers_mu_);
+    committer_stopped_ = true;
+  }
+  answerer_.join();
 }
 
 absl::Status CommitQueue::Run(Write write) {
   absl::Notification committed;
   absl::Status result;
-  Submit(std::move(write), [&](absl::Status status) {
+  Submit(std::move(write), nullptr, [&](absl::Status status) {
     result = std::move(status);
     committed.Notify();
   });
@@ -53,15 +62,18 @@ absl::Status CommitQueue::Run(Write write) {
   return result;
 }
 
-void CommitQueue::Submit(Write write, Done done) {
+void CommitQueue::Submit(Write write, Done settled, Done done) {
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      queue_.push_back(new Pending{std::move(write), std::move(done), absl::OkStatus()});
+      queue_.push_back(
+          new Pending{std::move(write), std::move(settled), std::move(done), absl::OkStatus()});
       return;
     }
   }
-  done(absl::UnavailableError("storage: the store is closing"));
+  const absl::Status closing = absl::UnavailableError("storage: the store is closing");
+  if (settled) settled(closing);
+  if (done) done(closing);
 }
 
 void CommitQueue::CommitLoop() {
@@ -83,8 +95,31 @@ void CommitQueue::CommitLoop() {
     const bool committed = CommitBatch(batch);
     if (observer_) observer_(absl::Now() - start, static_cast<int>(batch.size()), committed);
     for (Pending* pending : batch) {
-      pending->done(std::move(pending->status));
-      delete pending;
+      if (pending->settled) pending->settled(pending->status);
+    }
+    absl::MutexLock lock(&answers_mu_);
+    settled_batches_.push_back(std::move(batch));
+  }
+}
+
+void CommitQueue::AnswerLoop() {
+  while (true) {
+    std::deque<std::deque<Pending*>> batches;
+    {
+      absl::MutexLock lock(&answers_mu_);
+      answers_mu_.Await(absl::Condition(
+          +[](CommitQueue* q) ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->answers_mu_) {
+            return q->committer_stopped_ || !q->settled_batches_.empty();
+          },
+          this));
+      if (settled_batches_.empty()) return;  // The committer has stopped, and all is answered.
+      batches.swap(settled_batches_);
+    }
+    for (std::deque<Pending*>& batch : batches) {
+      for (Pending* pending : batch) {
+        if (pending->done) pending->done(std::move(pending->status));
+        delete pending;
+      }
     }
   }
 }
@@ -97,7 +132,7 @@ bool CommitQueue::CommitBatch(std::deque<Pending*>& batch) {
     }
   };
   try {
-    db_->exec("BEGIN IMMEDIATE");
+    ExecPrepared(begin_);
   } catch (const SQLite::Exception& e) {
     fail_all(StatusFromSqlite(e, "starting a transaction"));
     return false;
@@ -133,7 +168,7 @@ bool CommitQueue::CommitBatch(std::deque<Pending*>& batch) {
     }
   }
   try {
-    db_->exec("COMMIT");
+    ExecPrepared(commit_);
     return true;
   } catch (const SQLite::Exception& e) {
     fail_all(StatusFromSqlite(e, "committing"));

@@ -901,17 +901,20 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
         last.reset();
         return absl::OkStatus();
       },
-      [this, outcome, shared_batch, done = std::move(done)](absl::Status status) {
+      // The store's own bookkeeping, in commit order, before the next transaction.
+      [this, outcome, shared_batch](const absl::Status& status) {
         if (!status.ok()) {
           event_index_->Abandoned(outcome->indexed_keys);
           signed_requests_.NotCommitted(outcome->signed_written);
-          done(status);
           return;
         }
         signed_requests_.Committed(shared_batch->binding_row_id, Micros(shared_batch->received_at),
                                    outcome->signed_written);
         if (event_index_->PieceDue(outcome->result.last_cursor)) QueueEventIndexPiece();
-        done(outcome->result);
+      },
+      [outcome, done = std::move(done)](absl::Status status) {
+        if (!status.ok()) return done(std::move(status));
+        done(std::move(outcome->result));
       });
 }
 
@@ -926,11 +929,12 @@ void SqliteStore::QueueEventIndexPiece() {
       // Each piece queues the next, which shares the next transaction with the writes queued
       // meanwhile. A piece that failed leaves the rows in the tail, still found and still
       // deduplicated; the next batch of events starts the catch-up again.
-      [this, piece](absl::Status status) {
+      [this, piece](const absl::Status& status) {
         event_index_->set_piece_queued(false);
         event_index_->PieceDone(status.ok(), *piece);
         if (status.ok() && !piece->finished) QueueEventIndexPiece();
-      });
+      },
+      nullptr);
 }
 
 void SqliteStore::ApplyBotStatus(SQLite::Database& db, const EventBatch& batch,
@@ -1040,7 +1044,7 @@ void SqliteStore::RecordTrouble(int64_t binding_row_id, WebhookTrouble trouble, 
         upsert.exec();
         return absl::OkStatus();
       },
-      std::move(done));
+      nullptr, std::move(done));
 }
 
 absl::StatusOr<WebhookActivity> SqliteStore::ReadActivity(int64_t binding_row_id) {
@@ -1100,8 +1104,8 @@ absl::StatusOr<int> SqliteStore::DeleteEventsReceivedBefore(absl::Time cutoff, i
         }
         return absl::OkStatus();
       },
+      [&](const absl::Status& done) { event_index_->CaughtUp(done.ok(), through); },
       [&](absl::Status done) {
-        event_index_->CaughtUp(done.ok(), through);
         status = std::move(done);
         finished.Notify();
       });

@@ -157,7 +157,7 @@ class SqliteStore : public BindingStore,
   std::unique_ptr<SQLite::Database> writer_;
   std::unique_ptr<WriterStatements> statements_;
   std::unique_ptr<ConnectionPool> readers_;
-  // Used only by writes and their completions, on the commit queue's thread.
+  // Used only by writes and their settled callbacks, on the commit queue's committer thread.
   std::unique_ptr<EventIndex> event_index_;
   // Destroyed after the commit queue has finished its last writes.
   std::unique_ptr<Checkpointer> checkpointer_;
