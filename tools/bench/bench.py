@@ -1032,11 +1032,11 @@ class Bench:
 
     # -- webhooks
 
-    def make_requests(self, name, requests, events, kind="ingest"):
+    def make_requests(self, name, requests, events, kind="ingest", start_ms=None):
         path = self.work / f"webhooks-{name}.txt"
         started = time.monotonic()
         n, total_events, mean = webhooks.generate(self.work / "bindings.tsv", path, requests,
-                                                  events, kind)
+                                                  events, kind, start_ms=start_ms)
         self.say(f"generated {n} {name} requests ({mean:.0f} B/body) in "
                  f"{time.monotonic() - started:.1f}s")
         return path, mean
@@ -1155,11 +1155,15 @@ class Bench:
         row["notes"] += f"; {per:.3f} fsyncs/request (strace pass: {fsyncs} in {answered})"
 
     def warmup_requests(self, name, rate_cap, events):
-        """A request file of its own for the warm-up pass, so the measured run's ids stay new."""
+        """A request file of its own for the warm-up pass, so the measured run's ids stay new;
+        returns it and the time its ids end at, where the measured run's begin (LINE's ids grow
+        with time, and the warm-up is sent first)."""
         if self.args.warmup <= 0:
-            return None
-        return self.make_requests(name + "-warmup", int(rate_cap * (self.args.warmup + 1)),
-                                  events)[0]
+            return None, None
+        requests = int(rate_cap * (self.args.warmup + 1))
+        start_ms = int(time.time() * 1000)
+        path = self.make_requests(name + "-warmup", requests, events, start_ms=start_ms)[0]
+        return path, start_ms + webhooks.dispatch_span_ms(requests)
 
     def bench_webhooks(self, suffix="", baseline_name=None, kinds=("trivial", "ingest1",
                                                                     "ingest20", "lookup"),
@@ -1187,8 +1191,8 @@ class Bench:
                 continue
             name = f"webhook_ingest_{events}ev" + suffix
             n = int(cap * (d + 1))
-            path, mean = self.make_requests(name, n, events)
-            warmup = self.warmup_requests(name, cap, events)
+            warmup, measured_start_ms = self.warmup_requests(name, cap, events)
+            path, mean = self.make_requests(name, n, events, start_ms=measured_start_ms)
             # The SDK peer gets the same signed requests first (it stores nothing, so channeld
             # still sees every webhookEventId for the first time).
             peer = "webhook_sdk_peer" + ("" if events == 1 else f"_{events}ev")

@@ -132,14 +132,21 @@ def sign(secret, body):
     return base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
 
 
-def generate(bindings_path, out_path, requests, events_per_request, kind="ingest", seed=None):
-    """Writes the requests file; returns (requests, events, mean body bytes)."""
+def dispatch_span_ms(requests):
+    """How far the ids' time moves along a file of this many requests."""
+    return requests * 1000 // DISPATCH_RATE + 1
+
+
+def generate(bindings_path, out_path, requests, events_per_request, kind="ingest", seed=None,
+             start_ms=None):
+    """Writes the requests file, its first ids at `start_ms` (default now); returns (requests,
+    events, mean body bytes)."""
     bindings = read_bindings(bindings_path)
     rng = random.Random(seed if seed is not None else os.urandom(16))
     ulids = Ulids()
     texts = Texts(rng)
     total_bytes = 0
-    now_ms = int(time.time() * 1000)
+    now_ms = int(time.time() * 1000) if start_ms is None else start_ms
     with open(out_path, "w") as out:
         for i in range(requests):
             key, secret, bot = bindings[rng.randrange(len(bindings))]
