@@ -538,6 +538,13 @@ def grpc_body(fields):
     return b"\x00" + len(payload).to_bytes(4, "big") + payload
 
 
+def quiet_disk():
+    """Writes out what earlier rows left in the page cache (their logs: the trivial row alone
+    logs ~150 MB), so that the kernel's writeback of it, due 30 s after it was written, does
+    not land in the next row and compete with its fsyncs."""
+    os.sync()
+
+
 def run_h2load(address, path, body_file, seconds, token, log_file, clients=8, streams=8,
                warmup=1):
     """h2load against one server, or (address a list of several) one h2load process per
@@ -1048,6 +1055,7 @@ class Bench:
         urls = [f"http://{c.ready['webhook']}" for c in self.targets()]
         pid = self.channeld.pid
         warm = None
+        quiet_disk()
         if self.args.warmup > 0 and warmup_source is not None:
             warm = run_wrk(self.lua, urls, warmup_source, self.args.warmup)
         self.log.mark()
@@ -1256,6 +1264,7 @@ class Bench:
             return None
         try:
             url = f"http://{peer.ready['webhook']}"
+            quiet_disk()
             if self.args.warmup > 0 and warmup_source is not None:
                 run_wrk(self.lua, url, warmup_source, self.args.warmup)
             with Span(self, pids=[peer.pid], label="node") as span:
