@@ -50,7 +50,8 @@ class CommitQueue {
   // Queues `write` and returns at once. Once its transaction has ended, `settled` (if any) runs
   // on the committer thread, before the next transaction begins, for bookkeeping that must
   // follow the transactions in order; then `done` (if any) runs on the answerer thread. Both
-  // get what Run would have returned; the dones run in the order of the writes.
+  // get what Run would have returned; the dones run in the order of the writes. Once the queue
+  // is stopping, a write is refused and both run at once on the caller's thread.
   void Submit(Write write, Done settled, Done done);
 
  private:
