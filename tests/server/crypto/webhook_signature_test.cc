@@ -4,6 +4,7 @@
 #include "server/crypto/webhook_signature.h"
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -86,6 +87,44 @@ TEST(WebhookSignatureTest, TheSdksNegativeCasesAreRejected) {
   ASSERT_TRUE(absl::Base64Unescape(v.signature, &raw));
   EXPECT_FALSE(
       IsValidWebhookSignature(Secret(v.channel_secret), v.body, absl::BytesToHexString(raw)));
+}
+
+// RFC 4231's HMAC-SHA256 cases 1, 2 and 6: keys of 20, 4 and 131 bytes (longer than SHA-256's
+// block, so hashed first). Each thread keeps one context and re-keys it per call, so the cases
+// run interleaved on several threads at once: a key or a digest state left over from the previous
+// call would change the next answer.
+TEST(WebhookSignatureTest, KeysOfAnyLengthInAnyOrderOnAnyThreadGiveTheRfcMacs) {
+  struct Case {
+    std::string key;
+    std::string data;
+    std::string mac_hex;
+  };
+  const std::vector<Case> cases = {
+      {std::string(20, '\x0b'), "Hi There",
+       "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+      {"Jefe", "what do ya want for nothing?",
+       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+      {std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First",
+       "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+  };
+  std::vector<std::string> expected;
+  for (const Case& c : cases)
+    expected.push_back(absl::Base64Escape(absl::HexStringToBytes(c.mac_hex)));
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < mismatches.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = 0; i < 300; ++i) {
+        const size_t k = (i + t) % cases.size();
+        if (WebhookSignature(Secret(cases[k].key), cases[k].data) != expected[k]) ++mismatches[t];
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (size_t t = 0; t < mismatches.size(); ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
+  for (size_t k = 0; k < cases.size(); ++k) {
+    EXPECT_EQ(WebhookSignature(Secret(cases[k].key), cases[k].data), expected[k]) << "case " << k;
+  }
 }
 
 }  // namespace
