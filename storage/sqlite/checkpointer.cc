@@ -33,33 +33,66 @@ Checkpointer::~Checkpointer() {
 
 int64_t Checkpointer::checkpoints() const { return checkpoints_.load(); }
 
-int Checkpointer::AfterCommit(void* self, sqlite3* /*db*/, const char* /*database*/, int pages) {
+int Checkpointer::AfterCommit(void* self, sqlite3* db, const char* /*database*/, int pages) {
   auto* checkpointer = static_cast<Checkpointer*>(self);
-  if (pages >= checkpointer->wal_pages_) {
+  {
     absl::MutexLock lock(&checkpointer->mu_);
-    checkpointer->wanted_ = true;
+    switch (checkpointer->phase_) {
+      case Phase::kIdle:
+        if (pages >= checkpointer->wal_pages_) checkpointer->phase_ = Phase::kWanted;
+        return SQLITE_OK;
+      case Phase::kWanted:
+      case Phase::kRunning:
+        return SQLITE_OK;
+      case Phase::kDone:
+        // Past kMaxLogRounds thresholds the thread's rounds are not catching up with the
+        // commits, and the commit thread copies whatever is left: writes wait (a commit slows
+        // down for once) rather than the log growing without bound.
+        if (pages - checkpointer->copied_frames_ > kMaxRestPages &&
+            pages < int64_t{kMaxLogRounds} * checkpointer->wal_pages_) {
+          checkpointer->phase_ = Phase::kWanted;
+          return SQLITE_OK;
+        }
+        checkpointer->phase_ = Phase::kIdle;
+        break;
+    }
   }
+  // The writer has no transaction open here, so nothing can commit while this copies: once it
+  // returns every frame is in the database file, and the next write starts the log over (unless
+  // a reader still reads old frames; then the next round tries again). An error leaves the log
+  // as it was, all of it durable.
+  sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   return SQLITE_OK;
 }
 
 void Checkpointer::Loop() {
+  int copied_before = 0;
   while (true) {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](Checkpointer* c)
-               ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) { return c->wanted_ || c->stopping_; },
+          +[](Checkpointer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+            return c->phase_ == Phase::kWanted || c->stopping_;
+          },
           this));
       if (stopping_) return;
-      wanted_ = false;
+      phase_ = Phase::kRunning;
     }
-    // A failure (disk full, I/O error) leaves the log as it was: everything in it is already
-    // durable, and the next commit over the threshold asks again.
-    sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                              nullptr);
+    int log_frames = 0;
+    int copied_frames = 0;
+    const int result = sqlite3_wal_checkpoint_v2(
+        connection_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied_frames);
     ++checkpoints_;
     absl::MutexLock lock(&mu_);
-    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), kMinPause)) return;
+    // A failure (disk full, I/O error) leaves the log as it was: everything in it is already
+    // durable, and the next commit over the threshold asks again.
+    phase_ = result == SQLITE_OK ? Phase::kDone : Phase::kIdle;
+    copied_frames_ = copied_frames;
+    // A round that copied nothing new (a reader still uses old frames, or the copy failed) is
+    // not repeated at once; one that made progress is, as soon as a commit asks.
+    const bool progressed = result == SQLITE_OK && copied_frames != copied_before;
+    copied_before = copied_frames;
+    if (!progressed && mu_.AwaitWithTimeout(absl::Condition(&stopping_), kMinPause)) return;
   }
 }
 

@@ -174,6 +174,27 @@ TEST_F(SqliteEventStoreTest, TheCheckpointerCopiesTheLogIntoTheDatabaseFile) {
   EXPECT_TRUE(store_->CheckIntegrity().ok());
 }
 
+// SQLite starts the log over only when a write begins with every frame copied into the
+// database file. Commits back to back always land while the checkpointer's thread copies, so
+// without the commit thread copying the rest itself the log held every frame ever committed.
+TEST_F(SqliteEventStoreTest, UnderWritesBackToBackTheLogStartsOverInsteadOfGrowing) {
+  const std::string path = Open("steady.db", /*checkpoint_wal_pages=*/64);
+  binding_a_ = Bind("team-a", "100");
+  const int64_t frames_before = wal_frames_;
+  AppendLargeBatches(300);
+  const int64_t committed_frames = wal_frames_ - frames_before;
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  const int64_t frame_bytes = db.execAndGet("PRAGMA page_size").getInt() + 24;
+  // The file keeps the largest size the log ever had: one round of the checkpointer (64 pages
+  // and the commits made while it copied), not the 300 commits' frames.
+  EXPECT_LT(static_cast<int64_t>(std::filesystem::file_size(path + "-wal")),
+            committed_frames * frame_bytes / 3)
+      << committed_frames << " frames committed";
+  EXPECT_GT(store_->checkpoints(), 0);
+  EXPECT_THAT(Read("team-a", "", 0, 10000), SizeIs(6000));
+  EXPECT_TRUE(store_->CheckIntegrity().ok());
+}
+
 TEST_F(SqliteEventStoreTest, WithoutTheCheckpointerSqliteCheckpointsByItself) {
   const std::string path = Open("auto.db", /*checkpoint_wal_pages=*/0);
   binding_a_ = Bind("team-a", "100");
