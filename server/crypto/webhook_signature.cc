@@ -59,8 +59,8 @@ bool IsValidWebhookSignature(const Secret& channel_secret, absl::string_view bod
                              absl::string_view signature) {
   const std::string expected = WebhookSignature(channel_secret, body);
   // The length of a valid signature is public (44 characters); only the content is compared
-  // in constant time.
-  return signature.size() == expected.size() &&
+  // in constant time. No MAC at all (OpenSSL failed) must not match an empty header.
+  return !expected.empty() && signature.size() == expected.size() &&
          CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) == 0;
 }
 

@@ -89,8 +89,11 @@ void Checkpointer::Loop() {
     phase_ = result == SQLITE_OK ? Phase::kDone : Phase::kIdle;
     copied_frames_ = copied_frames;
     // A round that copied nothing new (a reader still uses old frames, or the copy failed) is
-    // not repeated at once; one that made progress is, as soon as a commit asks.
-    const bool progressed = result == SQLITE_OK && copied_frames != copied_before;
+    // not repeated at once; one that made progress is, as soon as a commit asks. A round that
+    // copied all it saw made progress even if the count equals the last round's, which may
+    // have been of the log before it started over.
+    const bool progressed =
+        result == SQLITE_OK && (copied_frames == log_frames || copied_frames != copied_before);
     copied_before = copied_frames;
     if (!progressed && mu_.AwaitWithTimeout(absl::Condition(&stopping_), kMinPause)) return;
   }
