@@ -66,7 +66,6 @@ int Checkpointer::AfterCommit(void* self, sqlite3* db, const char* /*database*/,
 }
 
 void Checkpointer::Loop() {
-  int copied_before = 0;
   while (true) {
     {
       absl::MutexLock lock(&mu_);
@@ -87,14 +86,13 @@ void Checkpointer::Loop() {
     // A failure (disk full, I/O error) leaves the log as it was: everything in it is already
     // durable, and the next commit over the threshold asks again.
     phase_ = result == SQLITE_OK ? Phase::kDone : Phase::kIdle;
-    copied_frames_ = copied_frames;
     // A round that copied nothing new (a reader still uses old frames, or the copy failed) is
     // not repeated at once; one that made progress is, as soon as a commit asks. A round that
     // copied all it saw made progress even if the count equals the last round's, which may
     // have been of the log before it started over.
     const bool progressed =
-        result == SQLITE_OK && (copied_frames == log_frames || copied_frames != copied_before);
-    copied_before = copied_frames;
+        result == SQLITE_OK && (copied_frames == log_frames || copied_frames != copied_frames_);
+    copied_frames_ = copied_frames;
     if (!progressed && mu_.AwaitWithTimeout(absl::Condition(&stopping_), kMinPause)) return;
   }
 }

@@ -24,10 +24,11 @@ namespace linechannel::storage {
 // copied, and under steady load a commit always lands while a passive checkpoint copies. So the
 // thread's rounds repeat while commits keep adding frames, each shorter than the last, until
 // at most kMaxRestPages are left; the commit thread copies those itself (inside a commit's hook,
-// as SQLite's automatic checkpoint does, a millisecond or two) and the next write starts the
-// log over. Without that the log grew by every commit for as long as the load lasted (1.1 GB
-// in a minute of webhooks), and each commit's fsync also had to make the file's new size
-// durable: appending to a file and syncing took ~1.5x as long as overwriting it here.
+// as SQLite's automatic checkpoint does: a millisecond or two, more only past the
+// kMaxLogRounds bound) and the next write starts the log over. Without that the log grew by every
+// commit for as long as the load lasted (1.1 GB in a minute of webhooks), and each commit's fsync
+// also had to make the file's new size durable: appending to a file and syncing took ~1.5x as long
+// as overwriting it here.
 class Checkpointer {
  public:
   // SQLite's own threshold for its automatic checkpoint, in pages of the log.
@@ -64,8 +65,9 @@ class Checkpointer {
   const int wal_pages_;
   mutable absl::Mutex mu_;
   // A round is asked for (by a commit over the threshold, or finding more than kMaxRestPages
-  // left), running, or done and waiting for the next commit to copy the rest. Only in kIdle
-  // does the commit thread checkpoint, so its checkpoint never meets the thread's.
+  // left), running, or done and waiting for the next commit to copy the rest. The commit
+  // thread checkpoints only after moving kDone to kIdle, while the thread waits for kWanted,
+  // so the two checkpoints never meet.
   enum class Phase { kIdle, kWanted, kRunning, kDone };
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kIdle;
   // Frames of the log the last round had copied when it ended.
