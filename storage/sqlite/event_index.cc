@@ -51,13 +51,20 @@ absl::StatusOr<std::unique_ptr<EventIndex>> EventIndex::Load(SQLite::Database& w
     auto index = std::unique_ptr<EventIndex>(new EventIndex(writer, batch_rows, pieces, through));
     index->greatest_indexed_id_ = GreatestIndexedId(writer);
     SQLite::Statement tail(writer,
-                           "SELECT channel_id, webhook_event_id, seq FROM events "
-                           "WHERE seq > ? AND webhook_event_id IS NOT NULL");
+                           "SELECT seq, team_id, channel_id, webhook_event_id FROM events "
+                           "WHERE seq > ? ORDER BY seq");
     tail.bind(1, through);
+    std::vector<TailRow> rows;
     while (tail.executeStep()) {
-      index->tail_.emplace(Key(tail.getColumn(0).getString(), tail.getColumn(1).getString()),
-                           tail.getColumn(2).getInt64());
+      TailRow& row = rows.emplace_back();
+      row.seq = tail.getColumn(0).getInt64();
+      row.team_id = tail.getColumn(1).getString();
+      row.channel_id = tail.getColumn(2).getString();
+      if (tail.getColumn(3).isNull()) continue;
+      row.webhook_event_id = tail.getColumn(3).getString();
+      index->tail_.emplace(Key(row.channel_id, *row.webhook_event_id), row.seq);
     }
+    index->Stored(std::move(rows));
     return index;
   } catch (const SQLite::Exception& e) {
     return StatusFromSqlite(e, "reading the events' index watermark");
@@ -103,6 +110,26 @@ void EventIndex::Add(absl::string_view channel_id, absl::string_view webhook_eve
 
 void EventIndex::Abandoned(const std::vector<std::string>& added) {
   for (const std::string& key : added) tail_.erase(key);
+  // Its rows may be in tail_rows_ (it failed after Stored, with its transaction), and their
+  // cursors given to other rows since.
+  tail_rows_exact_ = false;
+}
+
+void EventIndex::Stored(std::vector<TailRow> rows) {
+  for (TailRow& row : rows) {
+    // Cursors only grow; a smaller or equal one was given again after a rollback.
+    if (!tail_rows_.empty() && row.seq <= tail_rows_.back().seq) tail_rows_exact_ = false;
+    tail_rows_.push_back(std::move(row));
+  }
+}
+
+bool EventIndex::TailRowsAre(int64_t from, int64_t through) const {
+  // Cursors that only grow, as many as the range holds, its first and its last among them:
+  // then every cursor of the range is there once. A row no write told of (a lifecycle event)
+  // leaves one out.
+  return tail_rows_exact_ && !tail_rows_.empty() && tail_rows_.front().seq == from + 1 &&
+         tail_rows_.back().seq == through &&
+         static_cast<int64_t>(tail_rows_.size()) == through - from;
 }
 
 bool EventIndex::PieceDue(int64_t last_cursor) const {
@@ -113,17 +140,31 @@ bool EventIndex::StartCatchUp(SQLite::Database& db, int64_t from) {
   auto next = std::make_unique<Catch>();
   next->through = LastCursor(db);
   if (next->through <= from) return false;
-  SQLite::Statement rows(db,
-                         "SELECT team_id, seq, webhook_event_id, channel_id FROM events "
-                         "WHERE seq > ? AND seq <= ?");
-  rows.bind(1, from);
-  rows.bind(2, next->through);
-  while (rows.executeStep()) {
-    next->by_team.emplace_back(rows.getColumn(0).getString(), rows.getColumn(1).getInt64());
-    if (!rows.getColumn(2).isNull()) {
-      next->once.emplace_back(rows.getColumn(2).getString(), rows.getColumn(3).getString());
+  if (TailRowsAre(from, next->through)) {
+    next->by_team.reserve(tail_rows_.size());
+    next->once.reserve(tail_rows_.size());
+    for (TailRow& row : tail_rows_) {
+      next->by_team.emplace_back(std::move(row.team_id), row.seq);
+      if (row.webhook_event_id) {
+        next->once.emplace_back(std::move(*row.webhook_event_id), std::move(row.channel_id));
+      }
+    }
+  } else {
+    SQLite::Statement rows(db,
+                           "SELECT team_id, seq, webhook_event_id, channel_id FROM events "
+                           "WHERE seq > ? AND seq <= ?");
+    rows.bind(1, from);
+    rows.bind(2, next->through);
+    while (rows.executeStep()) {
+      next->by_team.emplace_back(rows.getColumn(0).getString(), rows.getColumn(1).getInt64());
+      if (!rows.getColumn(2).isNull()) {
+        next->once.emplace_back(rows.getColumn(2).getString(), rows.getColumn(3).getString());
+      }
     }
   }
+  // The tail's rows are all in the catch-up now: the next rows begin a new run.
+  tail_rows_.clear();
+  tail_rows_exact_ = true;
   // std::string orders as SQLite's BINARY collation does (bytes, then length), so each piece
   // is one run of neighbouring keys of its table.
   std::sort(next->by_team.begin(), next->by_team.end());
@@ -202,6 +243,9 @@ void EventIndex::CaughtUp(bool committed, int64_t through) {
   if (through <= indexed_through_) return;
   indexed_through_ = through;
   absl::erase_if(tail_, [through](const auto& entry) { return entry.second <= through; });
+  tail_rows_.erase(tail_rows_.begin(),
+                   std::find_if(tail_rows_.begin(), tail_rows_.end(),
+                                [through](const TailRow& row) { return row.seq > through; }));
 }
 
 }  // namespace linechannel::storage

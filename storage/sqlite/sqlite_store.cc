@@ -859,6 +859,8 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
         AppendResult* const result = &outcome->result;
         const int64_t received_us = Micros(b.received_at);
         SQLite::Statement& insert = statements_->insert_event;
+        std::vector<EventIndex::TailRow> rows;
+        rows.reserve(b.events.size());
         for (const NewEvent& e : b.events) {
           if (e.webhook_event_id && event_index_->Seen(b.channel_id, *e.webhook_event_id)) {
             ++result->duplicates;
@@ -885,10 +887,11 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
           insert.bindNoCopy(14, e.raw_json);
           insert.exec();
           ++result->stored;
+          const int64_t seq = db.getLastInsertRowid();
           if (e.webhook_event_id) {
-            event_index_->Add(b.channel_id, *e.webhook_event_id, db.getLastInsertRowid(),
-                              &outcome->indexed_keys);
+            event_index_->Add(b.channel_id, *e.webhook_event_id, seq, &outcome->indexed_keys);
           }
+          rows.push_back({seq, b.team_id, b.channel_id, e.webhook_event_id});
         }
         insert.reset();
         if (b.bot_status) ApplyBotStatus(db, b, *result);
@@ -899,6 +902,8 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
         last.tryReset();
         if (last.executeStep()) result->last_cursor = last.getColumn(0).getInt64();
         last.reset();
+        // Last, once nothing more in this write can fail and roll its rows back.
+        event_index_->Stored(std::move(rows));
         return absl::OkStatus();
       },
       // The store's own bookkeeping, in commit order, before the next transaction.

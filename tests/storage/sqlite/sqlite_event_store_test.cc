@@ -447,6 +447,51 @@ TEST_F(SqliteEventStoreTest, ACatchUpInPiecesNeverShowsAnEventTwiceOrLetsACopyIn
   EXPECT_THAT(Read("team-b", "200", 0, 1000), SizeIs(40));
 }
 
+// Whatever stored the rows after the watermark (webhook batches of two teams, events without a
+// webhookEventId, the lifecycle events of binds, writes rolled back whose cursors the next rows
+// got), every catch-up gives each row the keys of its own team and OA.
+TEST_F(SqliteEventStoreTest, EveryCatchUpGivesEachRowTheKeysOfItsOwnTeamAndOa) {
+  const std::string path = OpenIndexing("keys.db", /*batch=*/3, /*pieces=*/2);
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        "CREATE TRIGGER refuse_bad BEFORE INSERT ON events WHEN NEW.webhook_event_id = 'bad' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+  }
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event(absl::StrCat("a", i))}).ok());
+    if (i % 4 == 1) {
+      EXPECT_FALSE(
+          Append(binding_a_, "team-a", "100", {Event(absl::StrCat("x", i)), Event("bad")}).ok());
+    }
+    ASSERT_TRUE(Append(binding_b_, "team-b", "200", {Event(absl::StrCat("b", i)), Event("")}).ok());
+    if (i % 7 == 3) Bind("team-c", absl::StrCat(300 + i));
+  }
+  const std::vector<StoredEvent> of_a = Read("team-a");
+  ASSERT_THAT(of_a, SizeIs(30));
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(of_a[i].event.webhook_event_id, absl::StrCat("a", i));
+  EXPECT_THAT(Read("team-b", "200"), SizeIs(60));
+  EXPECT_THAT(*store_->ReadEvents({"team-c", "", 0, 100}), SizeIs(4));
+  // Retention indexes whatever is left at once, reading the rows; it deletes nothing here.
+  ASSERT_EQ(*store_->DeleteEventsReceivedBefore(kT0 - absl::Hours(1), 100), 0);
+  store_.reset();
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  const auto keys = [&db](const std::string& sql) {
+    std::vector<std::string> rows;
+    SQLite::Statement select(db, sql);
+    while (select.executeStep()) {
+      rows.push_back(
+          absl::StrCat(select.getColumn(0).getString(), "/", select.getColumn(1).getString()));
+    }
+    return rows;
+  };
+  EXPECT_EQ(keys("SELECT team_id, seq FROM events_by_team ORDER BY seq"),
+            keys("SELECT team_id, seq FROM events ORDER BY seq"));
+  EXPECT_EQ(keys("SELECT webhook_event_id, channel_id FROM events_once_per_oa ORDER BY 1, 2"),
+            keys("SELECT webhook_event_id, channel_id FROM events "
+                 "WHERE webhook_event_id IS NOT NULL ORDER BY 1, 2"));
+}
+
 // A catch-up cut off by a restart leaves some of the tail's keys in the tables above the
 // watermark: they are not read twice, their events stay duplicates, and the next catch-up
 // adds the rest around them.

@@ -1,0 +1,170 @@
+// Where a catch-up of the event index gets its keys: from the rows as the writes stored them
+// when those are exactly the rows after the watermark, and from the file whenever they may not
+// be. The tests tell the index a team the file does not have ("told"), so that the tables show
+// which of the two the keys came from.
+
+#include "storage/sqlite/event_index.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "SQLiteCpp/Database.h"
+#include "SQLiteCpp/Statement.h"
+#include "SQLiteCpp/Transaction.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/sqlite/schema.h"
+#include "tests/support/temp_dir.h"
+
+namespace linechannel::storage {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+class EventIndexTest : public ::testing::Test {
+ protected:
+  EventIndexTest() : db_(dir_.File("index.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+    db_.exec("PRAGMA journal_mode = WAL");
+    EXPECT_TRUE(MigrateSchema(db_).ok());
+  }
+
+  // Loads the index, catching up once `batch` rows are in the tail, in one piece.
+  void Load(int batch) { index_ = *EventIndex::Load(db_, batch, /*pieces=*/1); }
+
+  // Stores a row of `team` in the file (not telling the index); returns its cursor.
+  int64_t InsertRow(const std::string& team, const std::string& id) {
+    SQLite::Statement insert(
+        db_,
+        "INSERT INTO events (binding_row_id, team_id, channel_id, webhook_event_id, type, "
+        "timestamp_ms, mode, redelivery, source_type, source_user_id, source_group_id, "
+        "source_room_id, received_at_us, raw_json) "
+        "VALUES (1, ?, '100', ?, 'message', 0, 'active', 0, 'user', 'U', '', '', 0, '{}')");
+    insert.bind(1, team);
+    insert.bind(2, id);
+    insert.exec();
+    return db_.getLastInsertRowid();
+  }
+
+  // Stores rows of `team` and tells the index they are of `told`.
+  void StoreRows(const std::string& team, const std::string& told, std::vector<std::string> ids) {
+    std::vector<EventIndex::TailRow> rows;
+    for (std::string& id : ids) {
+      const int64_t seq = InsertRow(team, id);
+      rows.push_back({seq, told, "100", std::move(id)});
+    }
+    index_->Stored(std::move(rows));
+  }
+
+  // A catch-up of every row after the watermark, committed.
+  void CatchUp() {
+    ASSERT_TRUE(index_->PieceDue(LastCursor()));
+    SQLite::Transaction transaction(db_);
+    const EventIndex::Piece piece = index_->IndexPiece(db_);
+    transaction.commit();
+    index_->PieceDone(true, piece);
+    ASSERT_TRUE(piece.finished);
+  }
+
+  int64_t LastCursor() { return db_.execAndGet(kLastEventCursor).getInt64(); }
+
+  std::vector<std::pair<std::string, int64_t>> ByTeam() {
+    std::vector<std::pair<std::string, int64_t>> keys;
+    SQLite::Statement select(db_, "SELECT team_id, seq FROM events_by_team ORDER BY seq");
+    while (select.executeStep()) {
+      keys.emplace_back(select.getColumn(0).getString(), select.getColumn(1).getInt64());
+    }
+    return keys;
+  }
+
+  testing::TempDir dir_;
+  SQLite::Database db_;
+  std::unique_ptr<EventIndex> index_;
+};
+
+TEST_F(EventIndexTest, ACatchUpTakesTheKeysOfTheRowsAsTheWritesStoredThem) {
+  Load(/*batch=*/3);
+  StoreRows("team-a", "told", {"e1", "e2"});
+  StoreRows("team-a", "told", {"e3"});
+  CatchUp();
+  EXPECT_THAT(ByTeam(), ElementsAre(Pair("told", 1), Pair("told", 2), Pair("told", 3)));
+  EXPECT_EQ(db_.execAndGet("SELECT count(*) FROM events_once_per_oa").getInt(), 3);
+  EXPECT_TRUE(index_->Seen("100", "e2"));
+  // The next catch-up starts where this one ended.
+  StoreRows("team-b", "told-b", {"e4", "e5", "e6"});
+  CatchUp();
+  EXPECT_THAT(ByTeam(), ElementsAre(Pair("told", 1), Pair("told", 2), Pair("told", 3),
+                                    Pair("told-b", 4), Pair("told-b", 5), Pair("told-b", 6)));
+}
+
+TEST_F(EventIndexTest, ARowStoredWithoutTheIndexKnowingSendsTheCatchUpToTheFile) {
+  Load(/*batch=*/3);
+  StoreRows("team-a", "told", {"e1"});
+  InsertRow("team-b", "e2");  // As a lifecycle event is stored.
+  StoreRows("team-a", "told", {"e3"});
+  CatchUp();
+  EXPECT_THAT(ByTeam(), ElementsAre(Pair("team-a", 1), Pair("team-b", 2), Pair("team-a", 3)));
+  // The same when that row is the last.
+  StoreRows("team-a", "told", {"e4", "e5"});
+  InsertRow("team-b", "e6");
+  CatchUp();
+  EXPECT_THAT(ByTeam(), ElementsAre(Pair("team-a", 1), Pair("team-b", 2), Pair("team-a", 3),
+                                    Pair("team-a", 4), Pair("team-a", 5), Pair("team-b", 6)));
+}
+
+TEST_F(EventIndexTest, AfterARollbackTheCatchUpReadsTheFile) {
+  Load(/*batch=*/3);
+  // A write's row rolled back after it told the index, and its cursor given again; then a row
+  // the index is not told of, so that the index has as many rows as the file: the index sees
+  // the cursors go back.
+  {
+    SQLite::Transaction transaction(db_);
+    StoreRows("team-a", "told", {"e1"});
+  }
+  StoreRows("team-b", "told-b", {"e2"});
+  InsertRow("team-b", "e3");
+  StoreRows("team-b", "told-b", {"e4"});
+  CatchUp();
+  EXPECT_THAT(ByTeam(), ElementsAre(Pair("team-b", 1), Pair("team-b", 2), Pair("team-b", 3)));
+
+  // A write that failed with its transaction after telling the index (Abandoned), though
+  // these rows are in the file: whichever rows are gone, the file has the truth.
+  StoreRows("team-a", "told", {"e5", "e6", "e7"});
+  index_->Abandoned({});
+  CatchUp();
+  EXPECT_THAT(ByTeam(), ElementsAre(Pair("team-b", 1), Pair("team-b", 2), Pair("team-b", 3),
+                                    Pair("team-a", 4), Pair("team-a", 5), Pair("team-a", 6)));
+}
+
+TEST_F(EventIndexTest, ACatchUpThatDidNotCommitIsDoneAgainFromTheFile) {
+  Load(/*batch=*/2);
+  StoreRows("team-a", "told", {"e1", "e2"});
+  {
+    SQLite::Transaction transaction(db_);
+    const EventIndex::Piece piece = index_->IndexPiece(db_);
+    index_->PieceDone(false, piece);
+  }
+  EXPECT_TRUE(ByTeam().empty());
+  CatchUp();
+  EXPECT_THAT(ByTeam(), ElementsAre(Pair("team-a", 1), Pair("team-a", 2)));
+}
+
+TEST_F(EventIndexTest, TheTailReadAtLoadIsTheNextCatchUpsKeys) {
+  Load(/*batch=*/100);
+  StoreRows("team-a", "told", {"e1", "e2"});
+  Load(/*batch=*/2);
+  EXPECT_TRUE(index_->Seen("100", "e1"));
+  CatchUp();
+  EXPECT_THAT(ByTeam(), ElementsAre(Pair("team-a", 1), Pair("team-a", 2)));
+  StoreRows("team-a", "told", {"e3", "e4"});
+  CatchUp();
+  EXPECT_THAT(ByTeam(),
+              ElementsAre(Pair("team-a", 1), Pair("team-a", 2), Pair("told", 3), Pair("told", 4)));
+}
+
+}  // namespace
+}  // namespace linechannel::storage
