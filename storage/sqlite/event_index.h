@@ -85,7 +85,8 @@ class EventIndex {
     std::optional<std::string> webhook_event_id;
   };
   // The rows a write stored, in the order stored, once it has stored them all (a write that
-  // throws gives none: its rows are rolled back with it).
+  // throws gives none: its rows are rolled back with it). A write that told of its rows must
+  // call Abandoned if its transaction does not commit, even with no keys added.
   void Stored(std::vector<TailRow> rows);
 
   // What a piece of a catch-up did, for PieceDone.

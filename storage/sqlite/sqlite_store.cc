@@ -849,6 +849,8 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
   struct Outcome {
     AppendResult result;
     std::vector<std::string> indexed_keys;
+    // Whether the write told the event index of its rows (EventIndex::Stored).
+    bool rows_told = false;
     std::vector<SignedRequests::Write> signed_written;
   };
   auto outcome = std::make_shared<Outcome>();
@@ -904,12 +906,16 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
         last.reset();
         // Last, once nothing more in this write can fail and roll its rows back.
         event_index_->Stored(std::move(rows));
+        outcome->rows_told = true;
         return absl::OkStatus();
       },
       // The store's own bookkeeping, in commit order, before the next transaction.
       [this, outcome, shared_batch](const absl::Status& status) {
         if (!status.ok()) {
-          event_index_->Abandoned(outcome->indexed_keys);
+          // Not when the write never ran (a store closing answers on the caller's thread).
+          if (outcome->rows_told || !outcome->indexed_keys.empty()) {
+            event_index_->Abandoned(outcome->indexed_keys);
+          }
           signed_requests_.NotCommitted(outcome->signed_written);
           return;
         }

@@ -158,6 +158,8 @@ TEST_F(EventIndexTest, TheTailReadAtLoadIsTheNextCatchUpsKeys) {
   StoreRows("team-a", "told", {"e1", "e2"});
   Load(/*batch=*/2);
   EXPECT_TRUE(index_->Seen("100", "e1"));
+  // Changed after the load, so that the keys show whether they are what the load read.
+  db_.exec("UPDATE events SET team_id = 'changed'");
   CatchUp();
   EXPECT_THAT(ByTeam(), ElementsAre(Pair("team-a", 1), Pair("team-a", 2)));
   StoreRows("team-a", "told", {"e3", "e4"});

@@ -492,6 +492,62 @@ TEST_F(SqliteEventStoreTest, EveryCatchUpGivesEachRowTheKeysOfItsOwnTeamAndOa) {
                  "WHERE webhook_event_id IS NOT NULL ORDER BY 1, 2"));
 }
 
+// A webhook write told the event index of its row, and then another write of its transaction
+// rolled the whole transaction back; a bind's lifecycle event got the row's cursor, and a later
+// catch-up indexed it: the key is the bind's team's, never the rolled-back row's.
+TEST_F(SqliteEventStoreTest, ARowRolledBackWithItsTransactionLendsNoKeyToTheRowThatGetsItsCursor) {
+  const std::string path = OpenIndexing("rollback.db", /*batch=*/2, /*pieces=*/1);
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        "CREATE TRIGGER roll_back BEFORE INSERT ON events WHEN NEW.webhook_event_id = 'rb' "
+        "BEGIN SELECT RAISE(ROLLBACK, 'rolled back'); END;");
+  }
+  const auto append = [this](int64_t binding, const std::string& team, const std::string& channel,
+                             const std::string& id) {
+    auto promise = std::make_shared<std::promise<bool>>();
+    store_->AppendEvents({binding, team, channel, kT0, {Event(id)}},
+                         [promise](absl::StatusOr<AppendResult> r) { promise->set_value(r.ok()); });
+    return promise->get_future();
+  };
+  bool rolled_back_together = false;
+  for (int round = 0; round < 20 && !rolled_back_together; ++round) {
+    // Nothing in the tail, so that the next catch-up starts right after the rolled-back row.
+    ASSERT_EQ(*store_->DeleteEventsReceivedBefore(kT0 - absl::Hours(1), 100), 0);
+    std::future<bool> first;
+    std::future<bool> told;
+    std::future<bool> rolls_back;
+    {
+      // The commit thread waits for this lock with the first write, while the next two are
+      // queued behind it and so share a transaction.
+      SQLite::Database lock(path, SQLite::OPEN_READWRITE);
+      lock.exec("BEGIN IMMEDIATE");
+      first = append(binding_b_, "team-b", "200", absl::StrCat("first", round));
+      absl::SleepFor(absl::Milliseconds(50));
+      told = append(binding_a_, "team-a", "100", absl::StrCat("told", round));
+      rolls_back = append(binding_b_, "team-b", "200", "rb");
+      lock.exec("COMMIT");
+    }
+    ASSERT_TRUE(first.get());
+    rolled_back_together = !told.get();
+    ASSERT_FALSE(rolls_back.get());
+    Bind("team-c", absl::StrCat(300 + round));
+    ASSERT_TRUE(append(binding_b_, "team-b", "200", absl::StrCat("after", round)).get());
+    // After the catch-up that the last write queued (writes run in the order queued).
+    ASSERT_EQ(*store_->DeleteEventsReceivedBefore(kT0 - absl::Hours(1), 100), 0);
+    for (const char* team : {"team-a", "team-b", "team-c"}) {
+      const absl::StatusOr<std::vector<StoredEvent>> read = store_->ReadEvents({team, "", 0, 1000});
+      ASSERT_TRUE(read.ok()) << read.status();
+      for (const StoredEvent& e : *read) {
+        ASSERT_EQ(e.team_id, team) << "cursor " << e.cursor << ", round " << round;
+      }
+    }
+  }
+  // The commit thread takes the first write alone within 50 ms, in every one of 20 rounds.
+  EXPECT_TRUE(rolled_back_together) << "the told write never shared the rolled-back transaction";
+  EXPECT_THAT(Read("team-a"), SizeIs(0));
+}
+
 // A catch-up cut off by a restart leaves some of the tail's keys in the tables above the
 // watermark: they are not read twice, their events stay duplicates, and the next catch-up
 // adds the rest around them.
