@@ -101,6 +101,17 @@ class SqliteEventStoreTest : public ::testing::Test {
     }
   }
 
+  // Makes the file at `path` refuse to store an event with webhookEventId `id`, by a trigger
+  // named refuse_<id> that does RAISE(`raise`): ABORT fails the write, ROLLBACK rolls back its
+  // whole transaction. The writer's prepared statements see it once the schema changed.
+  static void RefuseEventId(const std::string& path, const std::string& id,
+                            const std::string& raise) {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(absl::StrCat("CREATE TRIGGER refuse_", id,
+                         " BEFORE INSERT ON events WHEN NEW.webhook_event_id = '", id,
+                         "' BEGIN SELECT RAISE(", raise, ", 'refused'); END;"));
+  }
+
   // The team's webhook events, without the lifecycle events (the binds') among them.
   std::vector<StoredEvent> Read(const std::string& team, const std::string& channel = "",
                                 int64_t after = 0, int limit = 1000) {
@@ -452,12 +463,7 @@ TEST_F(SqliteEventStoreTest, ACatchUpInPiecesNeverShowsAnEventTwiceOrLetsACopyIn
 // got), every catch-up gives each row the keys of its own team and OA.
 TEST_F(SqliteEventStoreTest, EveryCatchUpGivesEachRowTheKeysOfItsOwnTeamAndOa) {
   const std::string path = OpenIndexing("keys.db", /*batch=*/3, /*pieces=*/2);
-  {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    db.exec(
-        "CREATE TRIGGER refuse_bad BEFORE INSERT ON events WHEN NEW.webhook_event_id = 'bad' "
-        "BEGIN SELECT RAISE(ABORT, 'refused'); END;");
-  }
+  RefuseEventId(path, "bad", "ABORT");
   for (int i = 0; i < 30; ++i) {
     ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event(absl::StrCat("a", i))}).ok());
     if (i % 4 == 1) {
@@ -497,12 +503,7 @@ TEST_F(SqliteEventStoreTest, EveryCatchUpGivesEachRowTheKeysOfItsOwnTeamAndOa) {
 // catch-up indexed it: the key is the bind's team's, never the rolled-back row's.
 TEST_F(SqliteEventStoreTest, ARowRolledBackWithItsTransactionLendsNoKeyToTheRowThatGetsItsCursor) {
   const std::string path = OpenIndexing("rollback.db", /*batch=*/2, /*pieces=*/1);
-  {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    db.exec(
-        "CREATE TRIGGER roll_back BEFORE INSERT ON events WHEN NEW.webhook_event_id = 'rb' "
-        "BEGIN SELECT RAISE(ROLLBACK, 'rolled back'); END;");
-  }
+  RefuseEventId(path, "rb", "ROLLBACK");
   const auto append = [this](int64_t binding, const std::string& team, const std::string& channel,
                              const std::string& id) {
     auto promise = std::make_shared<std::promise<bool>>();
@@ -591,13 +592,7 @@ TEST_F(SqliteEventStoreTest, KeysOfACatchUpCutOffAreNeitherReadTwiceNorInTheWay)
 // again are stored, not taken for duplicates.
 TEST_F(SqliteEventStoreTest, EventsOfAWriteThatFailedAreNotDuplicatesLater) {
   const std::string path = dir_.File("events.db");
-  {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    db.exec(
-        "CREATE TRIGGER refuse_bad BEFORE INSERT ON events WHEN NEW.webhook_event_id = 'bad' "
-        "BEGIN SELECT RAISE(ABORT, 'refused'); END;");
-  }
-  // The writer's prepared statements see the trigger once the schema changed under them.
+  RefuseEventId(path, "bad", "ABORT");
   absl::StatusOr<AppendResult> failed =
       Append(binding_a_, "team-a", "100", {Event("good"), Event("bad")});
   ASSERT_FALSE(failed.ok());
