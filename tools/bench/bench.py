@@ -1500,6 +1500,8 @@ class Bench:
         bindings = [l.split("\t") for l in (self.work / "bindings.tsv").read_text().splitlines()]
         self.bench_grpc_reads(bindings[0])
         if self.args.profile:
+            # The baseline's profile too: what the reads do beyond it is the gap to explain.
+            self.profile_grpc_read("Check")
             self.profile_grpc_read("GetWebhookUrl")
             self.profile_grpc_read("GetChannel")
         self.stop_all()
@@ -1669,11 +1671,17 @@ class Bench:
         self.profile_grpc_read("GetChannel")
 
     def profile_grpc_read(self, method):
-        """Profiles one read RPC of bench_grpc_reads' binding (its request file)."""
+        """Profiles one read RPC of bench_grpc_reads' binding (its request file), or ("Check")
+        their baseline, Health/Check, sent as its row sends it (no token)."""
         grpc = self.channeld.ready["grpc"]
+        if method == "Check":
+            path, body, token = "/grpc.health.v1.Health/Check", "grpc-health.bin", None
+        else:
+            path, body, token = (f"/linechannel.v1.ChannelService/{method}", "grpc-binding.bin",
+                                 self.token)
         self.profile(f"grpc_{method}", lambda s: run_h2load(
-            grpc, f"/linechannel.v1.ChannelService/{method}", self.work / "grpc-binding.bin",
-            s, self.token, self.work / "h2load-profile.log", warmup=0))
+            grpc, path, self.work / body, s, token, self.work / "h2load-profile.log",
+            warmup=0))
 
     # -- modes
 
