@@ -47,22 +47,38 @@ void Family(std::string& out, absl::string_view name, absl::string_view type,
 
 }  // namespace
 
-void Metrics::Histogram::Add(absl::Duration d) {
+size_t Metrics::BucketOf(absl::Duration d) {
   const double seconds = absl::ToDoubleSeconds(d);
   size_t i = 0;
   while (i < kBuckets.size() && seconds > kBuckets[i]) ++i;
-  ++counts[i];
-  sum += seconds;
+  return i;
+}
+
+void Metrics::Histogram::Add(absl::Duration d) {
+  ++counts[BucketOf(d)];
+  sum += absl::ToDoubleSeconds(d);
   ++count;
 }
 
+Metrics::RpcMethodStats& Metrics::RpcStatsFor(absl::string_view method) {
+  {
+    absl::ReaderMutexLock lock(&rpc_mu_);
+    if (const auto it = rpc_.find(method); it != rpc_.end()) return *it->second;
+  }
+  absl::MutexLock lock(&rpc_mu_);
+  std::unique_ptr<RpcMethodStats>& stats = rpc_[method];
+  if (stats == nullptr) stats = std::make_unique<RpcMethodStats>();
+  return *stats;
+}
+
 void Metrics::RecordRpc(absl::string_view method, absl::StatusCode code, absl::Duration latency) {
-  const std::string by_method = absl::StrCat("method=\"", Escape(method), "\"");
-  const std::string labels =
-      absl::StrCat(by_method, ",code=\"", absl::StatusCodeToString(code), "\"");
-  absl::MutexLock lock(&mu_);
-  ++rpc_requests_[labels];
-  rpc_latency_[by_method].Add(latency);
+  RpcMethodStats& stats = RpcStatsFor(method);
+  const int index = static_cast<int>(code);
+  // A code outside gRPC's range is counted as UNKNOWN, as gRPC would send it.
+  stats.by_code[index >= 0 && index < RpcMethodStats::kCodes ? index : 2].fetch_add(
+      1, std::memory_order_relaxed);
+  stats.latency_buckets[BucketOf(latency)].fetch_add(1, std::memory_order_relaxed);
+  stats.latency_sum_nanos.fetch_add(absl::ToInt64Nanoseconds(latency), std::memory_order_relaxed);
 }
 
 void Metrics::RecordWebhook(int http_status, absl::Duration latency) {
@@ -144,11 +160,37 @@ std::string Metrics::RenderPrometheus() const {
     Sample(out, absl::StrCat(name, "_count"), labels, static_cast<double>(h.count));
   };
 
+  {
+    // In the order of their labels, as the other families: copied out of the atomics first.
+    std::map<Labels, uint64_t> rpc_requests;
+    std::map<Labels, Histogram> rpc_latency;
+    {
+      absl::ReaderMutexLock lock(&rpc_mu_);
+      for (const auto& [method, stats] : rpc_) {
+        const std::string by_method = absl::StrCat("method=\"", Escape(method), "\"");
+        for (int code = 0; code < RpcMethodStats::kCodes; ++code) {
+          const uint64_t n = stats->by_code[code].load(std::memory_order_relaxed);
+          if (n == 0) continue;
+          rpc_requests[absl::StrCat(by_method, ",code=\"",
+                                    absl::StatusCodeToString(static_cast<absl::StatusCode>(code)),
+                                    "\"")] = n;
+        }
+        Histogram& h = rpc_latency[by_method];
+        for (size_t i = 0; i < h.counts.size(); ++i) {
+          h.counts[i] = stats->latency_buckets[i].load(std::memory_order_relaxed);
+          h.count += h.counts[i];
+        }
+        h.sum = static_cast<double>(stats->latency_sum_nanos.load(std::memory_order_relaxed)) / 1e9;
+      }
+    }
+    Family(out, "channeld_rpc_requests_total", "counter", "gRPC requests by method and code.",
+           rpc_requests);
+    Header(out, "channeld_rpc_latency_seconds", "histogram", "gRPC request latency by method.");
+    for (const auto& [labels, h] : rpc_latency) {
+      histogram("channeld_rpc_latency_seconds", labels, h);
+    }
+  }
   absl::MutexLock lock(&mu_);
-  Family(out, "channeld_rpc_requests_total", "counter", "gRPC requests by method and code.",
-         rpc_requests_);
-  Header(out, "channeld_rpc_latency_seconds", "histogram", "gRPC request latency by method.");
-  for (const auto& [labels, h] : rpc_latency_) histogram("channeld_rpc_latency_seconds", labels, h);
   Family(out, "channeld_webhook_requests_total", "counter", "Webhook requests by HTTP status.",
          webhook_requests_);
   Header(out, "channeld_webhook_latency_seconds", "histogram", "Webhook request latency.");

@@ -2,12 +2,15 @@
 #define LINECHANNEL_SERVER_BASE_METRICS_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -53,12 +56,25 @@ class Metrics {
     uint64_t count = 0;
     void Add(absl::Duration d);
   };
+  // One RPC method's counts. Every RPC records one sample, so these take no lock: a method's
+  // entry is found under a reader lock and its counters are atomic.
+  struct RpcMethodStats {
+    static constexpr int kCodes = 17;  // absl::StatusCode 0 (OK) to 16 (UNAUTHENTICATED).
+    std::array<std::atomic<uint64_t>, kCodes> by_code{};
+    std::array<std::atomic<uint64_t>, kBuckets.size() + 1> latency_buckets{};
+    std::atomic<int64_t> latency_sum_nanos{0};
+  };
+  static size_t BucketOf(absl::Duration d);
+  RpcMethodStats& RpcStatsFor(absl::string_view method) ABSL_LOCKS_EXCLUDED(rpc_mu_);
+
   // Labels rendered as `name="value",...`, kept sorted so output is stable.
   using Labels = std::string;
 
+  mutable absl::Mutex rpc_mu_;
+  // Entries are never removed, so a reference stays valid after the lock is released.
+  absl::flat_hash_map<std::string, std::unique_ptr<RpcMethodStats>> rpc_ ABSL_GUARDED_BY(rpc_mu_);
+
   mutable absl::Mutex mu_;
-  std::map<Labels, uint64_t> rpc_requests_ ABSL_GUARDED_BY(mu_);
-  std::map<Labels, Histogram> rpc_latency_ ABSL_GUARDED_BY(mu_);
   std::map<Labels, uint64_t> webhook_requests_ ABSL_GUARDED_BY(mu_);
   Histogram webhook_latency_ ABSL_GUARDED_BY(mu_);
   uint64_t events_stored_ ABSL_GUARDED_BY(mu_) = 0;
