@@ -171,15 +171,23 @@ absl::Status CallerDirectory::Reload() {
     return absl::InvalidArgumentError(
         absl::StrCat("callers file ", path_, ": ", list.status().message()));
   }
-  auto callers = std::make_shared<const CallerList>(*std::move(list));
-  absl::MutexLock lock(&mu_);
-  callers_ = std::move(callers);
+  std::shared_ptr<const CallerList> callers = std::make_shared<const CallerList>(*std::move(list));
+  {
+    absl::MutexLock lock(&mu_);
+    callers_.swap(callers);
+  }
+  // The old list dies here, outside the lock, unless a callers() copy still holds it.
   return absl::OkStatus();
 }
 
 std::shared_ptr<const CallerList> CallerDirectory::callers() const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return callers_;
+}
+
+void CallerDirectory::WithCallers(absl::FunctionRef<void(const CallerList&)> use) const {
+  absl::ReaderMutexLock lock(&mu_);
+  use(*callers_);
 }
 
 absl::StatusOr<NewCaller> MakeCaller(absl::string_view name, absl::string_view teams,

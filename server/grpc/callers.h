@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -71,6 +72,11 @@ class CallerDirectory {
   absl::Status Reload();
 
   std::shared_ptr<const CallerList> callers() const;
+
+  // Runs `use` with the current list, under a shared lock so that no reload replaces it
+  // meanwhile: for the check of every RPC, which would otherwise contend for the lock and the
+  // list's reference count with every other RPC. `use` must be quick and keep nothing of it.
+  void WithCallers(absl::FunctionRef<void(const CallerList&)> use) const;
   const std::string& path() const { return path_; }
 
  private:

@@ -39,9 +39,11 @@ class RpcGate {
 
   RpcGate(const CallerDirectory* callers, Executor* executor, Metrics* metrics);
 
-  // Quick work (reads): runs on gRPC's thread.
+  // Quick work (reads): runs on gRPC's thread, before Inline returns (so it is taken by
+  // reference: no copy of it is made).
+  using InlineWork = absl::FunctionRef<absl::Status(const CallContext&)>;
   grpc::ServerUnaryReactor* Inline(grpc::CallbackServerContext* context, const Rpc& rpc,
-                                   const absl::Status& validation, Access access, const Work& work);
+                                   const absl::Status& validation, Access access, InlineWork work);
   // Work that may block (LINE, commits): runs on the executor. RESOURCE_EXHAUSTED at once
   // when the executor is full; CANCELLED if the caller gave up before it started.
   grpc::ServerUnaryReactor* Blocking(grpc::CallbackServerContext* context, const Rpc& rpc,
