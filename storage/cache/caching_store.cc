@@ -1,5 +1,6 @@
 #include "storage/cache/caching_store.h"
 
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,9 +9,7 @@ namespace linechannel::storage {
 
 CachingStore::CachingStore(Store inner, size_t capacity) : inner_(inner), capacity_(capacity) {}
 
-Store CachingStore::roles() {
-  return Store{this, this, this, this, inner_.jobs, inner_.pushes};
-}
+Store CachingStore::roles() { return Store{this, this, this, this, inner_.jobs, inner_.pushes}; }
 
 std::string CachingStore::TeamChannelKey(absl::string_view team_id, absl::string_view channel_id) {
   // Length-prefixed, so no team id can make two pairs one key.
@@ -28,17 +27,18 @@ void CachingStore::Insert(const Binding& binding) {
   // indexes exact anyway.
   EraseByKey(By::kTeamChannel, team_channel);
   EraseByKey(By::kWebhookKey, binding.webhook_key);
-  entries_.push_front(Entry{binding});
+  entries_.push_front(
+      Entry{std::make_shared<const Binding>(binding), binding.activity.last_signed_request});
   by_row_[binding.row_id] = entries_.begin();
   by_team_channel_[team_channel] = binding.row_id;
   by_webhook_key_[binding.webhook_key] = binding.row_id;
-  while (entries_.size() > capacity_) Erase(entries_.back().binding.row_id);
+  while (entries_.size() > capacity_) Erase(entries_.back().binding->row_id);
 }
 
 void CachingStore::Erase(int64_t row_id) {
   const auto it = by_row_.find(row_id);
   if (it == by_row_.end()) return;
-  const Binding& binding = it->second->binding;
+  const Binding& binding = *it->second->binding;
   by_team_channel_.erase(TeamChannelKey(binding.team_id, binding.channel_id));
   by_webhook_key_.erase(binding.webhook_key);
   entries_.erase(it->second);
@@ -73,17 +73,25 @@ size_t CachingStore::size() const {
 }
 
 absl::StatusOr<Binding> CachingStore::Find(By by, const std::string& key,
-                                           const std::function<absl::StatusOr<Binding>()>& read) {
+                                           absl::FunctionRef<absl::StatusOr<Binding>()> read) {
   uint64_t generation = 0;
+  std::shared_ptr<const Binding> cached;
+  std::optional<absl::Time> last_signed_request;
   {
     absl::MutexLock lock(&mu_);
     const Index& index = IndexOf(by);
     if (const auto it = index.find(key); it != index.end()) {
       const Entries::iterator entry = by_row_.at(it->second);
       entries_.splice(entries_.begin(), entries_, entry);
-      return entry->binding;
+      cached = entry->binding;
+      last_signed_request = entry->last_signed_request;
     }
     generation = generation_;
+  }
+  if (cached != nullptr) {
+    Binding binding = *cached;
+    binding.activity.last_signed_request = last_signed_request;
+    return binding;
   }
   absl::StatusOr<Binding> binding = read();
   if (binding.ok() && binding->active() && capacity_ > 0) {
@@ -194,14 +202,19 @@ absl::Status CachingStore::SaveCheckRecord(int64_t row_id, const CheckRecord& re
 
 absl::StatusOr<CheckRecord> CachingStore::LastCheckRecord(int64_t row_id) {
   uint64_t generation = 0;
+  bool known = false;
+  std::shared_ptr<const CheckRecord> cached;
   {
     absl::MutexLock lock(&mu_);
     if (const auto it = by_row_.find(row_id); it != by_row_.end() && it->second->check_known) {
-      const std::optional<CheckRecord>& check = it->second->check;
-      if (!check.has_value()) return absl::NotFoundError("no check result");
-      return *check;
+      known = true;
+      cached = it->second->check;
     }
     generation = generation_;
+  }
+  if (known) {
+    if (cached == nullptr) return absl::NotFoundError("no check result");
+    return *cached;
   }
   absl::StatusOr<CheckRecord> record = inner_.checks->LastCheckRecord(row_id);
   // Other errors say nothing about the record: the next read asks again.
@@ -210,7 +223,7 @@ absl::StatusOr<CheckRecord> CachingStore::LastCheckRecord(int64_t row_id) {
     const auto it = by_row_.find(row_id);
     if (generation_ == generation && it != by_row_.end()) {
       it->second->check_known = true;
-      it->second->check = record.ok() ? std::optional<CheckRecord>(*record) : std::nullopt;
+      it->second->check = record.ok() ? std::make_shared<const CheckRecord>(*record) : nullptr;
     }
   }
   return record;
@@ -242,7 +255,7 @@ void CachingStore::SignedRequestStored(int64_t row_id, absl::Time received_at) {
   // A missed read of this binding may be under way with the activity from before.
   ++generation_;
   if (const auto it = by_row_.find(row_id); it != by_row_.end()) {
-    std::optional<absl::Time>& last = it->second->binding.activity.last_signed_request;
+    std::optional<absl::Time>& last = it->second->last_signed_request;
     if (!last.has_value() || *last < received_at) last = received_at;
   }
 }

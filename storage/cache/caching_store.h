@@ -5,12 +5,14 @@
 #include <functional>
 #include <list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/store.h"
 
@@ -128,12 +130,17 @@ class CachingStore : public BindingStore,
   absl::StatusOr<int> DeleteEventsReceivedBefore(absl::Time cutoff, int limit) override;
 
  private:
+  // Shared and immutable, so that a hit only takes a reference under the lock and copies the
+  // binding (a dozen strings) after releasing it: every RPC and webhook request finds one.
   struct Entry {
-    Binding binding;
-    // Whether `check` holds LastCheckRecord's answer for the binding: its record, or nullopt
-    // for none.
+    std::shared_ptr<const Binding> binding;
+    // The binding's last signed request, moved forward in place as AppendEvents stores
+    // requests (`binding` keeps the one it was read with).
+    std::optional<absl::Time> last_signed_request;
+    // Whether `check` holds LastCheckRecord's answer for the binding: its record, or null for
+    // none.
     bool check_known = false;
-    std::optional<CheckRecord> check;
+    std::shared_ptr<const CheckRecord> check;
   };
   using Entries = std::list<Entry>;
   using Index = absl::flat_hash_map<std::string, int64_t>;
@@ -142,7 +149,7 @@ class CachingStore : public BindingStore,
   // The cached binding under `key`, made most recently used; otherwise reads it with `read`
   // and caches an active answer unless something was dropped meanwhile.
   absl::StatusOr<Binding> Find(By by, const std::string& key,
-                               const std::function<absl::StatusOr<Binding>()>& read);
+                               absl::FunctionRef<absl::StatusOr<Binding>()> read);
   // Bumps the generation and erases binding `row_id`, if cached.
   void Drop(int64_t row_id);
   // Bumps the generation and moves the cached binding's last signed request to `received_at`
