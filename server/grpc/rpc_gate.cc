@@ -67,8 +67,15 @@ void RpcGate::Leave() {
   --running_;
 }
 
-absl::StatusOr<CallContext> RpcGate::Check(grpc::CallbackServerContext* context, const Rpc& rpc,
-                                           const absl::Status& validation, Access access) {
+CallContext RpcGate::NewCall(const grpc::CallbackServerContext* context) {
+  CallContext call;
+  call.deadline = absl::FromChrono(context->deadline());
+  call.request_id = NewRequestId();
+  return call;
+}
+
+absl::Status RpcGate::Check(grpc::CallbackServerContext* context, const Rpc& rpc,
+                            const absl::Status& validation, Access access, CallContext* call) {
   {
     absl::MutexLock lock(&mu_);
     if (!admitting_) {
@@ -78,9 +85,6 @@ absl::StatusOr<CallContext> RpcGate::Check(grpc::CallbackServerContext* context,
           absl::Seconds(1));
     }
   }
-  CallContext call;
-  call.deadline = absl::FromChrono(context->deadline());
-  call.request_id = NewRequestId();
   const std::optional<absl::string_view> token = BearerToken(context);
   if (!token) {
     return ReasonedError(absl::StatusCode::kUnauthenticated, reason::kUnauthenticated,
@@ -95,7 +99,7 @@ absl::StatusOr<CallContext> RpcGate::Check(grpc::CallbackServerContext* context,
                               "the caller token is not known to this server");
       return;
     }
-    call.actor = caller->name;
+    call->actor = caller->name;
     if (!validation.ok()) {
       refused = validation;
     } else if (access == Access::kAdmin && !caller->admin) {
@@ -107,14 +111,13 @@ absl::StatusOr<CallContext> RpcGate::Check(grpc::CallbackServerContext* context,
           absl::StrCat("caller ", caller->name, " may not act for team ", rpc.team_id));
     }
   });
-  if (!refused.ok()) return refused;
-  return call;
+  return refused;
 }
 
-void RpcGate::Finish(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,
-                     const Rpc& rpc, const CallContext& call, absl::Time start,
-                     const absl::Status& status) {
-  const absl::Status reasoned = WithReason(status);
+absl::Status RpcGate::Record(grpc::CallbackServerContext* context, const Rpc& rpc,
+                             const CallContext& call, absl::Time start,
+                             const absl::Status& status) {
+  absl::Status reasoned = WithReason(status);
   const absl::Duration latency = absl::Now() - start;
   metrics_->RecordRpc(rpc.method, reasoned.code(), latency);
   {
@@ -131,25 +134,25 @@ void RpcGate::Finish(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerCont
       if (const auto reason = ErrorReason(reasoned)) line.With("reason", *reason);
     }
   }
-  if (!call.request_id.empty()) context->AddInitialMetadata("x-request-id", call.request_id);
-  // The request and response die once the RPC is finished: log first.
-  reactor->Finish(ToGrpcStatus(reasoned));
+  context->AddInitialMetadata("x-request-id", call.request_id);
+  return reasoned;
+}
+
+void RpcGate::Finish(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,
+                     const Rpc& rpc, const CallContext& call, absl::Time start,
+                     const absl::Status& status) {
+  // The request and response die once the RPC is finished: record (log) first.
+  reactor->Finish(ToGrpcStatus(Record(context, rpc, call, start, status)));
   Leave();
 }
 
 absl::StatusOr<CallContext> RpcGate::Admit(grpc::CallbackServerContext* context, const Rpc& rpc,
                                            const absl::Status& validation, Access access) {
   const absl::Time start = absl::Now();
-  absl::StatusOr<CallContext> call = Check(context, rpc, validation, access);
-  if (!call.ok()) {
-    metrics_->RecordRpc(rpc.method, call.status().code(), absl::Now() - start);
-    LogLine(LogLevel::kWarning, "rpc")
-        .With("method", rpc.method)
-        .With("peer", context->peer())
-        .With("team_id", rpc.team_id)
-        .WithStatus(call.status());
-  }
-  return call;
+  CallContext call = NewCall(context);
+  const absl::Status refused = Check(context, rpc, validation, access, &call);
+  if (refused.ok()) return call;
+  return Record(context, rpc, call, start, refused);
 }
 
 grpc::ServerUnaryReactor* RpcGate::Start(
@@ -159,11 +162,12 @@ grpc::ServerUnaryReactor* RpcGate::Start(
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Enter();
-  absl::StatusOr<CallContext> call = Check(context, rpc, validation, access);
-  if (call.ok()) {
-    admitted(reactor, *call, start);
+  CallContext call = NewCall(context);
+  const absl::Status refused = Check(context, rpc, validation, access, &call);
+  if (refused.ok()) {
+    admitted(reactor, call, start);
   } else {
-    Finish(reactor, context, rpc, CallContext{}, start, call.status());
+    Finish(reactor, context, rpc, call, start, refused);
   }
   return reactor;
 }

@@ -49,7 +49,8 @@ class RpcGate {
   grpc::ServerUnaryReactor* Blocking(grpc::CallbackServerContext* context, const Rpc& rpc,
                                      const absl::Status& validation, Access access, Work work);
 
-  // For streaming RPCs: the checks alone. Logs the refusal if there is one.
+  // For streaming RPCs: the checks alone. Logs the refusal if there is one, and sends its
+  // request id (x-request-id) with it.
   absl::StatusOr<CallContext> Admit(grpc::CallbackServerContext* context, const Rpc& rpc,
                                     const absl::Status& validation, Access access);
 
@@ -60,8 +61,12 @@ class RpcGate {
   bool WaitIdle(absl::Time deadline);
 
  private:
-  absl::StatusOr<CallContext> Check(grpc::CallbackServerContext* context, const Rpc& rpc,
-                                    const absl::Status& validation, Access access);
+  // The call's deadline and a new request id: every RPC has one, refused ones included, so
+  // that its answer (x-request-id) leads to its log line.
+  static CallContext NewCall(const grpc::CallbackServerContext* context);
+  // Why the RPC is refused, if it is; sets `call`'s actor once the caller is known.
+  absl::Status Check(grpc::CallbackServerContext* context, const Rpc& rpc,
+                     const absl::Status& validation, Access access, CallContext* call);
   // Admission common to unary RPCs: the checks, then `admitted` (which must end in Finish),
   // or Finish with the refusal.
   grpc::ServerUnaryReactor* Start(
@@ -70,6 +75,9 @@ class RpcGate {
       absl::FunctionRef<void(grpc::ServerUnaryReactor*, const CallContext&, absl::Time)> admitted);
   void Schedule(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,
                 const Rpc& rpc, const CallContext& call, absl::Time start, Work work);
+  // The RPC's metric sample, log line and x-request-id; returns `status` with its reason.
+  absl::Status Record(grpc::CallbackServerContext* context, const Rpc& rpc, const CallContext& call,
+                      absl::Time start, const absl::Status& status);
   void Finish(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,
               const Rpc& rpc, const CallContext& call, absl::Time start,
               const absl::Status& status);

@@ -7,11 +7,14 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <map>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -249,6 +252,86 @@ TEST_F(OperationsTest, MetricsCountWhatHappened) {
   auto healthz = HttpCall("GET", "http://" + channeld_->admin_address() + "/healthz");
   ASSERT_TRUE(healthz.ok());
   EXPECT_EQ(healthz->status, 200);
+}
+
+// What a support person starts from: the x-request-id of an answer, successful or refused,
+// unary or streaming, finds that RPC's log line.
+TEST_F(OperationsTest, EveryAnswerCarriesTheRequestIdOfItsLogLine) {
+  BindAndRegister(Channel1());
+  const absl::StatusOr<std::string> other_team = channeld_->AddCaller("inbox-b", "team-b");
+  ASSERT_TRUE(other_team.ok()) << other_team.status();
+  const auto team_b = channeld_->StubWithToken(*other_team);
+  const auto unknown = channeld_->StubWithToken("not-a-token-of-this-server");
+  const auto request_id = [](const grpc::ClientContext& context) {
+    const auto& metadata = context.GetServerInitialMetadata();
+    const auto it = metadata.find("x-request-id");
+    return it == metadata.end() ? std::string() : std::string(it->second.data(), it->second.size());
+  };
+
+  v1::GetChannelRequest get;
+  get.set_team_id(kTeam);
+  get.set_channel_id(Channel1().channel_id);
+  struct Call {
+    std::string what;
+    grpc::Status status;
+    std::string request_id;
+  };
+  std::vector<Call> calls;
+  for (auto& [what, stub] :
+       {std::pair<std::string, v1::ChannelService::Stub*>{"admin", &channeld_->stub()},
+        {"unknown token", unknown.get()},
+        {"other team", team_b.get()}}) {
+    const auto context = Context();
+    v1::Channel channel;
+    const grpc::Status status = stub->GetChannel(context.get(), get, &channel);
+    calls.push_back({what, status, request_id(*context)});
+  }
+  {
+    v1::StreamEventsRequest stream;
+    stream.set_team_id(kTeam);
+    const auto context = Context();
+    const auto reader = unknown->StreamEvents(context.get(), stream);
+    v1::Event event;
+    while (reader->Read(&event)) {
+    }
+    const grpc::Status status = reader->Finish();
+    calls.push_back({"stream, unknown token", status, request_id(*context)});
+  }
+
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[0].status.error_code(), grpc::StatusCode::OK);
+  EXPECT_EQ(calls[1].status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(calls[2].status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(calls[3].status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  std::set<std::string> ids;
+  for (const Call& call : calls) {
+    EXPECT_THAT(call.request_id, ::testing::MatchesRegex("[A-Za-z0-9_-]{11}")) << call.what;
+    ids.insert(call.request_id);
+  }
+  EXPECT_EQ(ids.size(), calls.size()) << "every RPC gets an id of its own";
+
+  // Each id is in exactly one log line, and that line tells of its call.
+  const std::string log = channeld_->ReadLogOnceItHas(calls.back().request_id);
+  std::map<std::string, std::string> line_of;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    const std::string id = JsonField(std::string(line), "/request_id");
+    if (ids.count(id) == 0) continue;
+    EXPECT_EQ(line_of.count(id), 0u) << "two log lines for " << id;
+    line_of[id] = std::string(line);
+  }
+  ASSERT_EQ(line_of.size(), calls.size()) << log;
+  const auto field = [&](int call, const char* pointer) {
+    return JsonField(line_of[calls[call].request_id], pointer);
+  };
+  EXPECT_EQ(field(0, "/method"), "GetChannel");
+  EXPECT_EQ(field(0, "/code"), "");
+  EXPECT_EQ(field(0, "/channel_id"), Channel1().channel_id);
+  EXPECT_EQ(field(1, "/code"), "UNAUTHENTICATED");
+  EXPECT_EQ(field(2, "/code"), "PERMISSION_DENIED");
+  EXPECT_EQ(field(2, "/reason"), "TEAM_NOT_ALLOWED");
+  EXPECT_EQ(field(2, "/caller"), "inbox-b");
+  EXPECT_EQ(field(3, "/method"), "StreamEvents");
+  EXPECT_EQ(field(3, "/code"), "UNAUTHENTICATED");
 }
 
 class LimitsTest : public OperationsTest {
