@@ -6,7 +6,14 @@
 #include "google/rpc/status.pb.h"
 
 namespace linechannel::client {
-absl::Status FromGrpcStatus(const grpc::Status& status) {
+namespace {
+
+// The payload that carries the server's request id; not a type URL, so no detail can take it.
+constexpr char kRequestIdPayload[] = "x-request-id";
+
+}  // namespace
+
+absl::Status FromGrpcStatus(const grpc::Status& status, const grpc::ClientContext& context) {
   if (status.ok()) return absl::OkStatus();
   absl::Status out(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   google::rpc::Status details;
@@ -15,12 +22,21 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
       out.SetPayload(any.type_url(), absl::Cord(any.value()));
     }
   }
+  const auto& metadata = context.GetServerInitialMetadata();
+  if (const auto id = metadata.find(kRequestIdPayload); id != metadata.end()) {
+    out.SetPayload(kRequestIdPayload,
+                   absl::Cord(absl::string_view(id->second.data(), id->second.size())));
+  }
   return out;
 }
 
 ErrorDetails DecodeErrorDetails(const absl::Status& status) {
   ErrorDetails out;
   status.ForEachPayload([&out](absl::string_view type_url, const absl::Cord& payload) {
+    if (type_url == kRequestIdPayload) {
+      out.request_id = std::string(payload);
+      return;
+    }
     google::protobuf::Any any;
     any.set_type_url(std::string(type_url));
     any.set_value(std::string(payload));
@@ -85,7 +101,8 @@ absl::Status ChannelClient::Stream(StreamingMethod<Request, Item> method, const 
       return absl::OkStatus();
     }
   }
-  return FromGrpcStatus(reader->Finish());
+  const grpc::Status finished = reader->Finish();
+  return FromGrpcStatus(finished, context);
 }
 
 absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,

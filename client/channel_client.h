@@ -26,11 +26,15 @@ struct ErrorDetails {
   std::vector<std::pair<std::string, std::string>> field_violations;
   // Zero when the server gave no retry advice.
   absl::Duration retry_delay;
+  // The server's x-request-id for the call: the request_id of its log line. Empty when it sent
+  // none (an older server, or gRPC refused the call before the server's code ran).
+  std::string request_id;
 };
 
-// Turns a gRPC status into an absl::Status with the same code and message, carrying the
-// server's details as payloads (read them back with DecodeErrorDetails).
-absl::Status FromGrpcStatus(const grpc::Status& status);
+// Turns a finished call's gRPC status into an absl::Status with the same code and message,
+// carrying the server's details and its request id as payloads (read them back with
+// DecodeErrorDetails).
+absl::Status FromGrpcStatus(const grpc::Status& status, const grpc::ClientContext& context);
 ErrorDetails DecodeErrorDetails(const absl::Status& status);
 
 // A thin client over the ChannelService and AdminService stubs. Thread-safe.
@@ -63,7 +67,7 @@ class ChannelClient {
     Prepare(context, options_.timeout);
     Response response;
     const grpc::Status status = (StubOf<Stub>().*method)(&context, request, &response);
-    if (!status.ok()) return FromGrpcStatus(status);
+    if (!status.ok()) return FromGrpcStatus(status, context);
     return response;
   }
 

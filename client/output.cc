@@ -94,9 +94,9 @@ std::string FormatAuditTable(const v1::ListAuditEntriesResponse& page) {
   std::string out = absl::StrFormat("%-27s %-18s %-20s %-24s %-20s %s\n", "TIME", "ACTION",
                                     "CHANNEL_ID", "BINDING_ID", "ACTOR", "DETAIL");
   for (const v1::AuditEntry& e : page.entries()) {
-    absl::StrAppend(&out, absl::StrFormat("%-27s %-18s %-20s %-24s %-20s %s\n", Time(e.time()),
-                                          e.action(), e.channel_id(), e.binding_id(), e.actor(),
-                                          e.detail()));
+    absl::StrAppend(
+        &out, absl::StrFormat("%-27s %-18s %-20s %-24s %-20s %s\n", Time(e.time()), e.action(),
+                              e.channel_id(), e.binding_id(), e.actor(), e.detail()));
   }
   return out;
 }
@@ -398,6 +398,10 @@ std::string FormatError(const absl::Status& status) {
     absl::StrAppend(&out, "  (retryable: try again in ", absl::FormatDuration(details.retry_delay),
                     ")\n");
   }
+  if (!details.request_id.empty()) {
+    absl::StrAppend(&out, "  (request id ", details.request_id,
+                    ": the server's log line for this call has it)\n");
+  }
   return out;
 }
 
@@ -423,6 +427,7 @@ std::string FormatErrorJson(const absl::Status& status) {
   if (details.retry_delay > absl::ZeroDuration()) {
     fields["retryDelaySeconds"].set_number_value(absl::ToDoubleSeconds(details.retry_delay));
   }
+  if (!details.request_id.empty()) fields["requestId"].set_string_value(details.request_id);
   return FormatJson(error);
 }
 

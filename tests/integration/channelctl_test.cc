@@ -1,6 +1,9 @@
 // channelctl as operators run it: a process with flags, files and standard input, against the
 // real channeld and the fake LINE platform.
 
+#include <regex>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/channelctl_runner.h"
@@ -151,6 +154,14 @@ TEST_F(ChannelctlTest, ServerRefusalsExitOneWithCodeReasonAndFields) {
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_THAT(refused.err, HasSubstr("ALREADY_EXISTS (OA_BOUND_TO_OTHER_TEAM): This LINE Official "
                                      "Account is already bound to another team"));
+  // The id that finds the refusal's line in the server's log, for whoever reports it.
+  std::smatch found;
+  ASSERT_TRUE(
+      std::regex_search(refused.err, found, std::regex(R"(\(request id ([A-Za-z0-9_-]{11}): )")))
+      << refused.err;
+  const std::string request_id = found[1];
+  const std::string log = channeld_->ReadLogOnceItHas(request_id);
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("\"request_id\":\"", request_id, "\"")));
 
   const CliResult invalid = Run({"bind", "--team=bad team", "--channel_id=12x", "--app_name=A",
                                  "--line_id=@ok", "--secret_file=-", "--token_file=-"},
@@ -164,7 +175,8 @@ TEST_F(ChannelctlTest, ServerRefusalsExitOneWithCodeReasonAndFields) {
   const CliResult json = Run({"--json", "get", "--team=team-b", "--channel_id=1656000001"});
   EXPECT_EQ(json.exit_code, 1);
   EXPECT_THAT(json.err, AllOf(HasSubstr("\"code\": \"NOT_FOUND\""),
-                              HasSubstr("\"reason\": \"BINDING_NOT_FOUND\"")));
+                              HasSubstr("\"reason\": \"BINDING_NOT_FOUND\""),
+                              HasSubstr("\"requestId\": \"")));
 }
 
 TEST_F(ChannelctlTest, AuditShowsWhoChangedTheTeamsBindingsNewestFirst) {
