@@ -190,17 +190,20 @@ grpc::ServerUnaryReactor* GrpcChannelService::ListAuditEntries(
 
 grpc::ServerWriteReactor<v1::Event>* GrpcChannelService::StreamEvents(
     grpc::CallbackServerContext* context, const v1::StreamEventsRequest* request) {
+  const RpcGate::Rpc rpc{"StreamEvents", request->team_id(), request->channel_id()};
   absl::StatusOr<CallContext> call = gate_->Admit(
-      context, {"StreamEvents", request->team_id(), request->channel_id()},
+      context, rpc,
       ValidateEventQuery(request->team_id(), request->channel_id(), request->after_cursor(), 0),
       Access::kTeam);
   if (!call.ok()) return new RefusedStream<v1::Event>(ToGrpcStatus(call.status()));
   if (open_event_streams_.fetch_add(1) >= max_event_streams_) {
     open_event_streams_.fetch_sub(1);
-    return new RefusedStream<v1::Event>(ToGrpcStatus(WithRetryDelay(
-        ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded,
-                      "too many event streams are open on this server; retry shortly"),
-        absl::Seconds(5))));
+    return new RefusedStream<v1::Event>(ToGrpcStatus(gate_->Refuse(
+        context, rpc, *call,
+        WithRetryDelay(
+            ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded,
+                          "too many event streams are open on this server; retry shortly"),
+            absl::Seconds(5)))));
   }
   storage::EventQuery query;
   query.team_id = request->team_id();

@@ -127,16 +127,18 @@ grpc::ServerUnaryReactor* GrpcChannelService::ShowLoadingAnimation(
 
 grpc::ServerWriteReactor<v1::MessageContentChunk>* GrpcChannelService::GetMessageContent(
     grpc::CallbackServerContext* context, const v1::GetMessageContentRequest* request) {
+  const RpcGate::Rpc rpc{"GetMessageContent", request->team_id(), request->channel_id()};
   absl::StatusOr<CallContext> call =
-      gate_->Admit(context, {"GetMessageContent", request->team_id(), request->channel_id()},
-                   ValidateGetMessageContent(*request), Access::kTeam);
+      gate_->Admit(context, rpc, ValidateGetMessageContent(*request), Access::kTeam);
   if (!call.ok()) return new RefusedStream<v1::MessageContentChunk>(ToGrpcStatus(call.status()));
   if (open_content_streams_.fetch_add(1) >= kMaxContentStreams) {
     open_content_streams_.fetch_sub(1);
-    return new RefusedStream<v1::MessageContentChunk>(ToGrpcStatus(WithRetryDelay(
-        ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded,
-                      "too many content downloads are running on this server; retry shortly"),
-        absl::Seconds(2))));
+    return new RefusedStream<v1::MessageContentChunk>(ToGrpcStatus(gate_->Refuse(
+        context, rpc, *call,
+        WithRetryDelay(
+            ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded,
+                          "too many content downloads are running on this server; retry shortly"),
+            absl::Seconds(2)))));
   }
   auto* stream = new ContentStream(
       executor_,

@@ -134,7 +134,9 @@ absl::Status RpcGate::Record(grpc::CallbackServerContext* context, const Rpc& rp
       if (const auto reason = ErrorReason(reasoned)) line.With("reason", *reason);
     }
   }
-  context->AddInitialMetadata("x-request-id", call.request_id);
+  // In the trailers rather than the headers: an error then stays a trailers-only answer,
+  // which gRPC's client retry policies may still retry (headers would commit the call).
+  context->AddTrailingMetadata("x-request-id", call.request_id);
   return reasoned;
 }
 
@@ -153,6 +155,11 @@ absl::StatusOr<CallContext> RpcGate::Admit(grpc::CallbackServerContext* context,
   const absl::Status refused = Check(context, rpc, validation, access, &call);
   if (refused.ok()) return call;
   return Record(context, rpc, call, start, refused);
+}
+
+absl::Status RpcGate::Refuse(grpc::CallbackServerContext* context, const Rpc& rpc,
+                             const CallContext& call, const absl::Status& status) {
+  return Record(context, rpc, call, absl::Now(), status);
 }
 
 grpc::ServerUnaryReactor* RpcGate::Start(

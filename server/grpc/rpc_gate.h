@@ -53,6 +53,10 @@ class RpcGate {
   // request id (x-request-id) with it.
   absl::StatusOr<CallContext> Admit(grpc::CallbackServerContext* context, const Rpc& rpc,
                                     const absl::Status& validation, Access access);
+  // For a stream refused after Admit (too many open): logs it and sends its request id, as
+  // Admit does with its own refusals; returns `status` with its reason.
+  absl::Status Refuse(grpc::CallbackServerContext* context, const Rpc& rpc, const CallContext& call,
+                      const absl::Status& status);
 
   // From now on every new RPC is refused with UNAVAILABLE (SHUTTING_DOWN, retryable
   // elsewhere); RPCs already admitted go on.
@@ -75,7 +79,8 @@ class RpcGate {
       absl::FunctionRef<void(grpc::ServerUnaryReactor*, const CallContext&, absl::Time)> admitted);
   void Schedule(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,
                 const Rpc& rpc, const CallContext& call, absl::Time start, Work work);
-  // The RPC's metric sample, log line and x-request-id; returns `status` with its reason.
+  // The RPC's metric sample, log line and x-request-id (a trailer); returns `status` with its
+  // reason.
   absl::Status Record(grpc::CallbackServerContext* context, const Rpc& rpc, const CallContext& call,
                       absl::Time start, const absl::Status& status);
   void Finish(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,

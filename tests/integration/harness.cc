@@ -261,10 +261,16 @@ std::string Channeld::ReadLog() const { return ReadFile(log_path()); }
 
 std::string Channeld::ReadLogOnceItHas(absl::string_view text) const {
   const absl::Time give_up = absl::Now() + absl::Minutes(1);
-  std::string log = ReadLog();
+  // Whole lines only: the file may be read while channeld is still writing a line.
+  const auto whole_lines = [this] {
+    std::string log = ReadLog();
+    log.resize(log.rfind('\n') + 1);  // npos + 1 == 0: no whole line yet.
+    return log;
+  };
+  std::string log = whole_lines();
   while (!absl::StrContains(log, text) && absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(2));
-    log = ReadLog();
+    log = whole_lines();
   }
   return log;
 }

@@ -98,8 +98,8 @@ class Channeld {
   pid_t pid() const { return process_ == nullptr ? -1 : process_->pid(); }
   std::string log_path() const { return dir_.File("channeld.log"); }
   std::string ReadLog() const;
-  // The log once it contains `text`: channeld writes info lines in batches, a few
-  // milliseconds after they happen. Waits up to a minute, then returns the log as it is.
+  // The log's whole lines once they contain `text`: channeld writes info lines in batches, a
+  // few milliseconds after they happen. Waits up to a minute, then returns them as they are.
   std::string ReadLogOnceItHas(absl::string_view text) const;
 
  private:

@@ -255,7 +255,8 @@ TEST_F(OperationsTest, MetricsCountWhatHappened) {
 }
 
 // What a support person starts from: the x-request-id of an answer, successful or refused,
-// unary or streaming, finds that RPC's log line.
+// unary or streaming, finds that RPC's log line. It comes in the trailers, so that an error
+// stays a trailers-only answer that clients' retry policies may retry.
 TEST_F(OperationsTest, EveryAnswerCarriesTheRequestIdOfItsLogLine) {
   BindAndRegister(Channel1());
   const absl::StatusOr<std::string> other_team = channeld_->AddCaller("inbox-b", "team-b");
@@ -263,7 +264,7 @@ TEST_F(OperationsTest, EveryAnswerCarriesTheRequestIdOfItsLogLine) {
   const auto team_b = channeld_->StubWithToken(*other_team);
   const auto unknown = channeld_->StubWithToken("not-a-token-of-this-server");
   const auto request_id = [](const grpc::ClientContext& context) {
-    const auto& metadata = context.GetServerInitialMetadata();
+    const auto& metadata = context.GetServerTrailingMetadata();
     const auto it = metadata.find("x-request-id");
     return it == metadata.end() ? std::string() : std::string(it->second.data(), it->second.size());
   };
@@ -285,6 +286,7 @@ TEST_F(OperationsTest, EveryAnswerCarriesTheRequestIdOfItsLogLine) {
     v1::Channel channel;
     const grpc::Status status = stub->GetChannel(context.get(), get, &channel);
     calls.push_back({what, status, request_id(*context)});
+    EXPECT_EQ(context->GetServerInitialMetadata().count("x-request-id"), 0u) << what;
   }
   {
     v1::StreamEventsRequest stream;
@@ -390,6 +392,19 @@ TEST_F(LimitsTest, AFullWebhookPortMakesRoomInsteadOfRefusingTheNewcomer) {
   EXPECT_FALSE(second->Read(&event));
   const grpc::Status second_status = second->Finish();
   EXPECT_EQ(second_status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Refused after admission, and still logged under the id its answer carries.
+  const auto id = second_context->GetServerTrailingMetadata().find("x-request-id");
+  ASSERT_NE(id, second_context->GetServerTrailingMetadata().end());
+  const std::string request_id(id->second.data(), id->second.size());
+  const std::string log = channeld_->ReadLogOnceItHas(request_id);
+  int lines = 0;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (JsonField(std::string(line), "/request_id") != request_id) continue;
+    ++lines;
+    EXPECT_EQ(JsonField(std::string(line), "/method"), "StreamEvents");
+    EXPECT_EQ(JsonField(std::string(line), "/reason"), "OVERLOADED");
+  }
+  EXPECT_EQ(lines, 1) << log;
   first_context->TryCancel();
   first->Finish();
 }
