@@ -8,8 +8,9 @@
 namespace linechannel::client {
 namespace {
 
-// The payload that carries the server's request id; not a type URL, so no detail can take it.
-constexpr char kRequestIdPayload[] = "x-request-id";
+// The payload that carries the server's request id (its x-request-id trailer); not a type
+// URL, so no error detail can take it.
+constexpr char kServerRequestIdPayload[] = "x-request-id";
 
 }  // namespace
 
@@ -22,9 +23,9 @@ absl::Status FromGrpcStatus(const grpc::Status& status, const grpc::ClientContex
       out.SetPayload(any.type_url(), absl::Cord(any.value()));
     }
   }
-  const auto& metadata = context.GetServerInitialMetadata();
-  if (const auto id = metadata.find(kRequestIdPayload); id != metadata.end()) {
-    out.SetPayload(kRequestIdPayload,
+  const auto& trailers = context.GetServerTrailingMetadata();
+  if (const auto id = trailers.find(kServerRequestIdPayload); id != trailers.end()) {
+    out.SetPayload(kServerRequestIdPayload,
                    absl::Cord(absl::string_view(id->second.data(), id->second.size())));
   }
   return out;
@@ -33,8 +34,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status, const grpc::ClientContex
 ErrorDetails DecodeErrorDetails(const absl::Status& status) {
   ErrorDetails out;
   status.ForEachPayload([&out](absl::string_view type_url, const absl::Cord& payload) {
-    if (type_url == kRequestIdPayload) {
-      out.request_id = std::string(payload);
+    if (type_url == kServerRequestIdPayload) {
+      out.server_request_id = std::string(payload);
       return;
     }
     google::protobuf::Any any;

@@ -26,13 +26,14 @@ struct ErrorDetails {
   std::vector<std::pair<std::string, std::string>> field_violations;
   // Zero when the server gave no retry advice.
   absl::Duration retry_delay;
-  // The server's x-request-id for the call: the request_id of its log line. Empty when it sent
-  // none (an older server, or gRPC refused the call before the server's code ran).
-  std::string request_id;
+  // The server's x-request-id for the call: the request_id of its log line (not a push's own
+  // request id). Empty when it sent none: an older server, an error of an admitted stream,
+  // or a call that never reached the server's code (no connection, deadline, gRPC's limits).
+  std::string server_request_id;
 };
 
 // Turns a finished call's gRPC status into an absl::Status with the same code and message,
-// carrying the server's details and its request id as payloads (read them back with
+// carrying the server's details and its request id (x-request-id) as payloads (read them back with
 // DecodeErrorDetails).
 absl::Status FromGrpcStatus(const grpc::Status& status, const grpc::ClientContext& context);
 ErrorDetails DecodeErrorDetails(const absl::Status& status);

@@ -398,8 +398,8 @@ std::string FormatError(const absl::Status& status) {
     absl::StrAppend(&out, "  (retryable: try again in ", absl::FormatDuration(details.retry_delay),
                     ")\n");
   }
-  if (!details.request_id.empty()) {
-    absl::StrAppend(&out, "  (request id ", details.request_id,
+  if (!details.server_request_id.empty()) {
+    absl::StrAppend(&out, "  (server request id ", details.server_request_id,
                     ": the server's log line for this call has it)\n");
   }
   return out;
@@ -427,7 +427,9 @@ std::string FormatErrorJson(const absl::Status& status) {
   if (details.retry_delay > absl::ZeroDuration()) {
     fields["retryDelaySeconds"].set_number_value(absl::ToDoubleSeconds(details.retry_delay));
   }
-  if (!details.request_id.empty()) fields["requestId"].set_string_value(details.request_id);
+  if (!details.server_request_id.empty()) {
+    fields["serverRequestId"].set_string_value(details.server_request_id);
+  }
   return FormatJson(error);
 }
 

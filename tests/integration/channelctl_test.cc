@@ -156,8 +156,8 @@ TEST_F(ChannelctlTest, ServerRefusalsExitOneWithCodeReasonAndFields) {
                                      "Account is already bound to another team"));
   // The id that finds the refusal's line in the server's log, for whoever reports it.
   std::smatch found;
-  ASSERT_TRUE(
-      std::regex_search(refused.err, found, std::regex(R"(\(request id ([A-Za-z0-9_-]{11}): )")))
+  ASSERT_TRUE(std::regex_search(refused.err, found,
+                                std::regex(R"(\(server request id ([A-Za-z0-9_-]{11}): )")))
       << refused.err;
   const std::string request_id = found[1];
   const std::string log = channeld_->ReadLogOnceItHas(request_id);
@@ -176,7 +176,7 @@ TEST_F(ChannelctlTest, ServerRefusalsExitOneWithCodeReasonAndFields) {
   EXPECT_EQ(json.exit_code, 1);
   EXPECT_THAT(json.err, AllOf(HasSubstr("\"code\": \"NOT_FOUND\""),
                               HasSubstr("\"reason\": \"BINDING_NOT_FOUND\""),
-                              HasSubstr("\"requestId\": \"")));
+                              HasSubstr("\"serverRequestId\": \"")));
 }
 
 TEST_F(ChannelctlTest, AuditShowsWhoChangedTheTeamsBindingsNewestFirst) {
