@@ -102,8 +102,7 @@ absl::Status ChannelClient::Stream(StreamingMethod<Request, Item> method, const 
       return absl::OkStatus();
     }
   }
-  const grpc::Status finished = reader->Finish();
-  return FromGrpcStatus(finished, context);
+  return FromGrpcStatus(reader->Finish(), context);
 }
 
 absl::Status ChannelClient::StreamEvents(const v1::StreamEventsRequest& request,

@@ -94,9 +94,9 @@ std::string FormatAuditTable(const v1::ListAuditEntriesResponse& page) {
   std::string out = absl::StrFormat("%-27s %-18s %-20s %-24s %-20s %s\n", "TIME", "ACTION",
                                     "CHANNEL_ID", "BINDING_ID", "ACTOR", "DETAIL");
   for (const v1::AuditEntry& e : page.entries()) {
-    absl::StrAppend(
-        &out, absl::StrFormat("%-27s %-18s %-20s %-24s %-20s %s\n", Time(e.time()), e.action(),
-                              e.channel_id(), e.binding_id(), e.actor(), e.detail()));
+    absl::StrAppend(&out, absl::StrFormat("%-27s %-18s %-20s %-24s %-20s %s\n", Time(e.time()),
+                                          e.action(), e.channel_id(), e.binding_id(), e.actor(),
+                                          e.detail()));
   }
   return out;
 }

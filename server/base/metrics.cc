@@ -73,10 +73,12 @@ Metrics::RpcMethodStats& Metrics::RpcStatsFor(absl::string_view method) {
 
 void Metrics::RecordRpc(absl::string_view method, absl::StatusCode code, absl::Duration latency) {
   RpcMethodStats& stats = RpcStatsFor(method);
-  const int index = static_cast<int>(code);
+  int index = static_cast<int>(code);
   // A code outside gRPC's range is counted as UNKNOWN, as gRPC would send it.
-  stats.by_code[index >= 0 && index < RpcMethodStats::kCodes ? index : 2].fetch_add(
-      1, std::memory_order_relaxed);
+  if (index < 0 || index >= RpcMethodStats::kCodes) {
+    index = static_cast<int>(absl::StatusCode::kUnknown);
+  }
+  stats.by_code[index].fetch_add(1, std::memory_order_relaxed);
   stats.latency_buckets[BucketOf(latency)].fetch_add(1, std::memory_order_relaxed);
   stats.latency_sum_nanos.fetch_add(absl::ToInt64Nanoseconds(latency), std::memory_order_relaxed);
 }

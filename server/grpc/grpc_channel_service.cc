@@ -198,12 +198,9 @@ grpc::ServerWriteReactor<v1::Event>* GrpcChannelService::StreamEvents(
   if (!call.ok()) return new RefusedStream<v1::Event>(ToGrpcStatus(call.status()));
   if (open_event_streams_.fetch_add(1) >= max_event_streams_) {
     open_event_streams_.fetch_sub(1);
-    return new RefusedStream<v1::Event>(ToGrpcStatus(gate_->Refuse(
-        context, rpc, *call,
-        WithRetryDelay(
-            ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded,
-                          "too many event streams are open on this server; retry shortly"),
-            absl::Seconds(5)))));
+    return new RefusedStream<v1::Event>(ToGrpcStatus(gate_->RefuseOverloaded(
+        context, rpc, *call, "too many event streams are open on this server; retry shortly",
+        absl::Seconds(5))));
   }
   storage::EventQuery query;
   query.team_id = request->team_id();

@@ -133,12 +133,9 @@ grpc::ServerWriteReactor<v1::MessageContentChunk>* GrpcChannelService::GetMessag
   if (!call.ok()) return new RefusedStream<v1::MessageContentChunk>(ToGrpcStatus(call.status()));
   if (open_content_streams_.fetch_add(1) >= kMaxContentStreams) {
     open_content_streams_.fetch_sub(1);
-    return new RefusedStream<v1::MessageContentChunk>(ToGrpcStatus(gate_->Refuse(
-        context, rpc, *call,
-        WithRetryDelay(
-            ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded,
-                          "too many content downloads are running on this server; retry shortly"),
-            absl::Seconds(2)))));
+    return new RefusedStream<v1::MessageContentChunk>(ToGrpcStatus(gate_->RefuseOverloaded(
+        context, rpc, *call, "too many content downloads are running on this server; retry shortly",
+        absl::Seconds(2))));
   }
   auto* stream = new ContentStream(
       executor_,

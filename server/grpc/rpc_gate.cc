@@ -157,9 +157,13 @@ absl::StatusOr<CallContext> RpcGate::Admit(grpc::CallbackServerContext* context,
   return Record(context, rpc, call, start, refused);
 }
 
-absl::Status RpcGate::Refuse(grpc::CallbackServerContext* context, const Rpc& rpc,
-                             const CallContext& call, const absl::Status& status) {
-  return Record(context, rpc, call, absl::Now(), status);
+absl::Status RpcGate::RefuseOverloaded(grpc::CallbackServerContext* context, const Rpc& rpc,
+                                       const CallContext& call, absl::string_view why,
+                                       absl::Duration retry_after) {
+  return Record(
+      context, rpc, call, absl::Now(),
+      WithRetryDelay(ReasonedError(absl::StatusCode::kResourceExhausted, reason::kOverloaded, why),
+                     retry_after));
 }
 
 grpc::ServerUnaryReactor* RpcGate::Start(

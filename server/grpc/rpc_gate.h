@@ -53,10 +53,12 @@ class RpcGate {
   // request id (x-request-id) with it.
   absl::StatusOr<CallContext> Admit(grpc::CallbackServerContext* context, const Rpc& rpc,
                                     const absl::Status& validation, Access access);
-  // For a stream refused after Admit (too many open): logs it and sends its request id, as
-  // Admit does with its own refusals; returns `status` with its reason.
-  absl::Status Refuse(grpc::CallbackServerContext* context, const Rpc& rpc, const CallContext& call,
-                      const absl::Status& status);
+  // For a stream refused after Admit because too many are open: RESOURCE_EXHAUSTED
+  // (OVERLOADED) saying `why`, retryable after `retry_after`, logged and sent with its request
+  // id as Admit does with its own refusals.
+  absl::Status RefuseOverloaded(grpc::CallbackServerContext* context, const Rpc& rpc,
+                                const CallContext& call, absl::string_view why,
+                                absl::Duration retry_after);
 
   // From now on every new RPC is refused with UNAVAILABLE (SHUTTING_DOWN, retryable
   // elsewhere); RPCs already admitted go on.

@@ -9,7 +9,9 @@ namespace linechannel::storage {
 
 CachingStore::CachingStore(Store inner, size_t capacity) : inner_(inner), capacity_(capacity) {}
 
-Store CachingStore::roles() { return Store{this, this, this, this, inner_.jobs, inner_.pushes}; }
+Store CachingStore::roles() {
+  return Store{this, this, this, this, inner_.jobs, inner_.pushes};
+}
 
 std::string CachingStore::TeamChannelKey(absl::string_view team_id, absl::string_view channel_id) {
   // Length-prefixed, so no team id can make two pairs one key.

@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
-#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -28,6 +27,22 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr char kTeam[] = "team-a";
+
+// The x-request-id trailer of a finished call, or "".
+std::string RequestIdOf(const grpc::ClientContext& context) {
+  const auto& trailers = context.GetServerTrailingMetadata();
+  const auto it = trailers.find("x-request-id");
+  return it == trailers.end() ? std::string() : std::string(it->second.data(), it->second.size());
+}
+
+// The lines of `log` whose request_id is `request_id`.
+std::vector<std::string> LogLinesOf(const std::string& log, const std::string& request_id) {
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (JsonField(std::string(line), "/request_id") == request_id) lines.emplace_back(line);
+  }
+  return lines;
+}
 
 class OperationsTest : public ServiceTest {
  protected:
@@ -263,11 +278,6 @@ TEST_F(OperationsTest, EveryAnswerCarriesTheRequestIdOfItsLogLine) {
   ASSERT_TRUE(other_team.ok()) << other_team.status();
   const auto team_b = channeld_->StubWithToken(*other_team);
   const auto unknown = channeld_->StubWithToken("not-a-token-of-this-server");
-  const auto request_id = [](const grpc::ClientContext& context) {
-    const auto& metadata = context.GetServerTrailingMetadata();
-    const auto it = metadata.find("x-request-id");
-    return it == metadata.end() ? std::string() : std::string(it->second.data(), it->second.size());
-  };
 
   v1::GetChannelRequest get;
   get.set_team_id(kTeam);
@@ -285,7 +295,7 @@ TEST_F(OperationsTest, EveryAnswerCarriesTheRequestIdOfItsLogLine) {
     const auto context = Context();
     v1::Channel channel;
     const grpc::Status status = stub->GetChannel(context.get(), get, &channel);
-    calls.push_back({what, status, request_id(*context)});
+    calls.push_back({what, status, RequestIdOf(*context)});
     EXPECT_EQ(context->GetServerInitialMetadata().count("x-request-id"), 0u) << what;
   }
   {
@@ -297,7 +307,7 @@ TEST_F(OperationsTest, EveryAnswerCarriesTheRequestIdOfItsLogLine) {
     while (reader->Read(&event)) {
     }
     const grpc::Status status = reader->Finish();
-    calls.push_back({"stream, unknown token", status, request_id(*context)});
+    calls.push_back({"stream, unknown token", status, RequestIdOf(*context)});
   }
 
   ASSERT_EQ(calls.size(), 4u);
@@ -314,16 +324,14 @@ TEST_F(OperationsTest, EveryAnswerCarriesTheRequestIdOfItsLogLine) {
 
   // Each id is in exactly one log line, and that line tells of its call.
   const std::string log = channeld_->ReadLogOnceItHas(calls.back().request_id);
-  std::map<std::string, std::string> line_of;
-  for (absl::string_view line : absl::StrSplit(log, '\n')) {
-    const std::string id = JsonField(std::string(line), "/request_id");
-    if (ids.count(id) == 0) continue;
-    EXPECT_EQ(line_of.count(id), 0u) << "two log lines for " << id;
-    line_of[id] = std::string(line);
+  std::vector<std::string> line_of;
+  for (const Call& call : calls) {
+    const std::vector<std::string> lines = LogLinesOf(log, call.request_id);
+    ASSERT_EQ(lines.size(), 1u) << call.what << "\n" << log;
+    line_of.push_back(lines[0]);
   }
-  ASSERT_EQ(line_of.size(), calls.size()) << log;
   const auto field = [&](int call, const char* pointer) {
-    return JsonField(line_of[calls[call].request_id], pointer);
+    return JsonField(line_of[call], pointer);
   };
   EXPECT_EQ(field(0, "/method"), "GetChannel");
   EXPECT_EQ(field(0, "/code"), "");
@@ -393,18 +401,13 @@ TEST_F(LimitsTest, AFullWebhookPortMakesRoomInsteadOfRefusingTheNewcomer) {
   const grpc::Status second_status = second->Finish();
   EXPECT_EQ(second_status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   // Refused after admission, and still logged under the id its answer carries.
-  const auto id = second_context->GetServerTrailingMetadata().find("x-request-id");
-  ASSERT_NE(id, second_context->GetServerTrailingMetadata().end());
-  const std::string request_id(id->second.data(), id->second.size());
+  const std::string request_id = RequestIdOf(*second_context);
+  ASSERT_FALSE(request_id.empty());
   const std::string log = channeld_->ReadLogOnceItHas(request_id);
-  int lines = 0;
-  for (absl::string_view line : absl::StrSplit(log, '\n')) {
-    if (JsonField(std::string(line), "/request_id") != request_id) continue;
-    ++lines;
-    EXPECT_EQ(JsonField(std::string(line), "/method"), "StreamEvents");
-    EXPECT_EQ(JsonField(std::string(line), "/reason"), "OVERLOADED");
-  }
-  EXPECT_EQ(lines, 1) << log;
+  const std::vector<std::string> lines = LogLinesOf(log, request_id);
+  ASSERT_EQ(lines.size(), 1u) << log;
+  EXPECT_EQ(JsonField(lines[0], "/method"), "StreamEvents");
+  EXPECT_EQ(JsonField(lines[0], "/reason"), "OVERLOADED");
   first_context->TryCancel();
   first->Finish();
 }

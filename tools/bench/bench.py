@@ -545,6 +545,15 @@ def quiet_disk():
     os.sync()
 
 
+# The RPCs of the gRPC read rows, by method name: path, and request body file (grpc-NAME.bin).
+# The "health" body goes without a caller token, as Health/Check needs none.
+GRPC_READS = {
+    "Check": ("/grpc.health.v1.Health/Check", "health"),
+    "GetWebhookUrl": ("/linechannel.v1.ChannelService/GetWebhookUrl", "binding"),
+    "GetChannel": ("/linechannel.v1.ChannelService/GetChannel", "binding"),
+}
+
+
 def run_h2load(address, path, body_file, seconds, token, log_file, clients=8, streams=8,
                warmup=1):
     """h2load against one server, or (address a list of several) one h2load process per
@@ -1004,19 +1013,17 @@ class Bench:
         d = self.args.duration
         health = "grpc_health_h2load" + suffix
         plan = [
-            (health, "/grpc.health.v1.Health/Check", "health", None, None),
-            ("grpc_GetWebhookUrl" + suffix, "/linechannel.v1.ChannelService/GetWebhookUrl",
-             "binding", health, ">= 80% of Health/Check"),
-            ("grpc_GetChannel" + suffix, "/linechannel.v1.ChannelService/GetChannel", "binding",
-             health, ">= 80% of Health/Check"),
+            (health, "Check", None, None),
+            ("grpc_GetWebhookUrl" + suffix, "GetWebhookUrl", health, ">= 80% of Health/Check"),
+            ("grpc_GetChannel" + suffix, "GetChannel", health, ">= 80% of Health/Check"),
         ]
-        for name, path, body, baseline, target in plan:
+        for name, method, baseline, target in plan:
+            path, body = GRPC_READS[method]
             self.log.mark()
             result, span = self.measure(lambda: run_h2load(
                 grpc, path, files[body], d, self.token if body != "health" else None,
                 self.work / f"h2load-{name}.log"))
             result["server_log"] = self.log.rpc_summary()
-            method = path.rsplit("/", 1)[-1]
             notes = "h2load 8 connections x 8 streams"
             if len(grpc) > 1:
                 notes = (f"{len(grpc)} h2load processes, one per replica, "
@@ -1671,16 +1678,12 @@ class Bench:
         self.profile_grpc_read("GetChannel")
 
     def profile_grpc_read(self, method):
-        """Profiles one read RPC of bench_grpc_reads' binding (its request file), or ("Check")
-        their baseline, Health/Check, sent as its row sends it (no token)."""
+        """Profiles one RPC of bench_grpc_reads (GRPC_READS), sent as its row sends it."""
         grpc = self.channeld.ready["grpc"]
-        if method == "Check":
-            path, body, token = "/grpc.health.v1.Health/Check", "grpc-health.bin", None
-        else:
-            path, body, token = (f"/linechannel.v1.ChannelService/{method}", "grpc-binding.bin",
-                                 self.token)
+        path, body = GRPC_READS[method]
         self.profile(f"grpc_{method}", lambda s: run_h2load(
-            grpc, path, self.work / body, s, token, self.work / "h2load-profile.log",
+            grpc, path, self.work / f"grpc-{body}.bin", s,
+            self.token if body != "health" else None, self.work / "h2load-profile.log",
             warmup=0))
 
     # -- modes
