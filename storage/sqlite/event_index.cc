@@ -1,6 +1,7 @@
 #include "storage/sqlite/event_index.h"
 
 #include <algorithm>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -50,6 +51,7 @@ absl::StatusOr<std::unique_ptr<EventIndex>> EventIndex::Load(SQLite::Database& w
     const int64_t through = IndexedThrough(writer);
     auto index = std::unique_ptr<EventIndex>(new EventIndex(writer, batch_rows, pieces, through));
     index->greatest_indexed_id_ = GreatestIndexedId(writer);
+    index->ForgetRecent();
     SQLite::Statement tail(writer,
                            "SELECT seq, team_id, channel_id, webhook_event_id FROM events "
                            "WHERE seq > ? ORDER BY seq");
@@ -91,8 +93,17 @@ std::string EventIndex::Key(absl::string_view channel_id, absl::string_view webh
 bool EventIndex::Seen(const std::string& channel_id, const std::string& webhook_event_id) {
   if (tail_.contains(Key(channel_id, webhook_event_id))) return true;
   // LINE's webhookEventIds are ULIDs, which grow with time: a new event's id is past every
-  // indexed one, and only a redelivery needs the look-up.
+  // indexed one, or close behind the newest, among the last catch-up's keys; only a
+  // redelivery needs the look-up in the table.
   if (webhook_event_id > greatest_indexed_id_) return false;
+  if (webhook_event_id > recent_floor_) {
+    return std::binary_search(
+        recent_.begin(), recent_.end(),
+        std::pair<absl::string_view, absl::string_view>(webhook_event_id, channel_id),
+        [](const auto& a, const auto& b) {
+          return std::tie(a.first, a.second) < std::tie(b.first, b.second);
+        });
+  }
   seen_.tryReset();
   seen_.bindNoCopy(1, webhook_event_id);
   seen_.bindNoCopy(2, channel_id);
@@ -139,6 +150,7 @@ bool EventIndex::PieceDue(int64_t last_cursor) const {
 bool EventIndex::StartCatchUp(SQLite::Database& db, int64_t from) {
   auto next = std::make_unique<Catch>();
   next->through = LastCursor(db);
+  next->greatest_id_before = greatest_indexed_id_;
   if (next->through <= from) return false;
   if (TailRowsAre(from, next->through)) {
     next->by_team.reserve(tail_rows_.size());
@@ -214,6 +226,13 @@ void EventIndex::PieceDone(bool committed, const Piece& piece) {
     return;
   }
   if (piece.finished) {
+    // The catch-up's keys leave tail_ now; they stay in memory as the recent ones.
+    if (catch_ != nullptr && catch_->through == piece.through) {
+      recent_ = std::move(catch_->once);
+      recent_floor_ = std::move(catch_->greatest_id_before);
+    } else {
+      ForgetRecent();
+    }
     CaughtUp(true, piece.through);
     return;
   }
@@ -226,15 +245,23 @@ void EventIndex::PieceDone(bool committed, const Piece& piece) {
 int64_t EventIndex::CatchUp(SQLite::Database& db) {
   const int64_t from = IndexedThrough(db);
   const int64_t through = LastCursor(db);
-  if (through <= from) return from;
-  for (const char* sql : {kIndexEventsByTeam, kIndexEventsOncePerOa, kMarkEventsIndexed}) {
-    SQLite::Statement statement(db, sql);
-    statement.bind(1, from);
-    statement.bind(2, through);
-    statement.exec();
+  if (through > from) {
+    for (const char* sql : {kIndexEventsByTeam, kIndexEventsOncePerOa, kMarkEventsIndexed}) {
+      SQLite::Statement statement(db, sql);
+      statement.bind(1, from);
+      statement.bind(2, through);
+      statement.exec();
+    }
+    greatest_indexed_id_ = std::max(greatest_indexed_id_, GreatestIndexedId(db));
   }
-  greatest_indexed_id_ = std::max(greatest_indexed_id_, GreatestIndexedId(db));
-  return through;
+  // Retention deletes keys after this, in the same write, some of them perhaps recent ones.
+  ForgetRecent();
+  return std::max(from, through);
+}
+
+void EventIndex::ForgetRecent() {
+  recent_.clear();
+  recent_floor_ = greatest_indexed_id_;
 }
 
 void EventIndex::CaughtUp(bool committed, int64_t through) {

@@ -168,5 +168,40 @@ TEST_F(EventIndexTest, TheTailReadAtLoadIsTheNextCatchUpsKeys) {
               ElementsAre(Pair("team-a", 1), Pair("team-a", 2), Pair("told", 3), Pair("told", 4)));
 }
 
+// The keys of the last catch-up stay in memory, and Seen looks in the table only for an id no
+// greater than every id indexed before that catch-up. The table's keys are deleted behind the
+// index's back, so that the answers show where each came from.
+TEST_F(EventIndexTest, TheLastCatchUpsKeysAreLookedUpInMemoryAndOlderOnesInTheTable) {
+  Load(/*batch=*/2);
+  StoreRows("team-a", "told", {"e1", "e3"});
+  CatchUp();
+  // Out of id order, as LINE's requests of many OAs interleave: e2 is below the greatest id.
+  StoreRows("team-a", "told", {"e2", "e4"});
+  CatchUp();
+  db_.exec("DELETE FROM events_once_per_oa");
+  EXPECT_TRUE(index_->Seen("100", "e4"));
+  EXPECT_FALSE(index_->Seen("200", "e4"));   // Another OA's event with that id.
+  EXPECT_FALSE(index_->Seen("100", "e35"));  // Above e3, and not in the last catch-up.
+  // e2 is of the last catch-up too, but no greater than e3: the table answers.
+  EXPECT_FALSE(index_->Seen("100", "e2"));
+  EXPECT_FALSE(index_->Seen("100", "e1"));
+}
+
+TEST_F(EventIndexTest, AfterRetentionsCatchUpTheTableAnswersForEveryIndexedId) {
+  Load(/*batch=*/2);
+  StoreRows("team-a", "told", {"e1", "e2"});
+  CatchUp();
+  {
+    SQLite::Transaction transaction(db_);
+    const int64_t through = index_->CatchUp(db_);
+    // As retention deletes the keys of the events it deletes.
+    db_.exec("DELETE FROM events_once_per_oa WHERE webhook_event_id = 'e2'");
+    transaction.commit();
+    index_->CaughtUp(true, through);
+  }
+  EXPECT_FALSE(index_->Seen("100", "e2"));
+  EXPECT_TRUE(index_->Seen("100", "e1"));
+}
+
 }  // namespace
 }  // namespace linechannel::storage
