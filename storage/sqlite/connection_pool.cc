@@ -1,17 +1,35 @@
 #include "storage/sqlite/connection_pool.h"
 
+#include <sqlite3.h>
+
 #include "absl/strings/str_cat.h"
 #include "storage/sqlite/sqlite_errors.h"
 
 namespace linechannel::storage {
+namespace {
+
+// SQLite counts every allocation it makes under one process-wide mutex, for sqlite3_status(),
+// which nothing here reads. Only possible before SQLite starts (the first connection opened in
+// the process); afterwards the call is refused and the counting stays, which costs only time.
+void StopSqliteMemoryCounting() {
+  static const int once = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  static_cast<void>(once);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<SQLite::Database>> OpenConnection(const ConnectionSettings& settings,
                                                                  bool read_only) {
+  StopSqliteMemoryCounting();
   try {
     const int flags =
         read_only ? SQLite::OPEN_READWRITE : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
+    // NOMUTEX: each connection is used by one thread at a time (the writer by the commit
+    // thread, a reader by whoever holds its lease), so SQLite's own lock around every call on
+    // it (each bind, step and reset) guards nothing. With the allocation counting above, those
+    // locks were about a tenth of the commit thread's time under 20-event webhooks.
     auto db = std::make_unique<SQLite::Database>(
-        settings.path, flags | SQLite::OPEN_NOFOLLOW,
+        settings.path, flags | SQLite::OPEN_NOFOLLOW | SQLite::OPEN_NOMUTEX,
         static_cast<int>(absl::ToInt64Milliseconds(settings.busy_timeout)));
     // Before WAL mode, which writes the new file's first page and so fixes its page size.
     if (!read_only && settings.page_size > 0) {

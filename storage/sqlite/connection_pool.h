@@ -25,6 +25,8 @@ struct ConnectionSettings {
 
 // Opens a connection with the settings every connection needs: WAL, synchronous=FULL (what we
 // acknowledge is on disk), foreign keys, the busy timeout. `read_only` connections refuse writes.
+// The connection has no lock of its own (SQLite's multi-thread mode): it must be used by one
+// thread at a time.
 absl::StatusOr<std::unique_ptr<SQLite::Database>> OpenConnection(const ConnectionSettings& settings,
                                                                  bool read_only);
 
