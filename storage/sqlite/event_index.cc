@@ -255,7 +255,11 @@ int64_t EventIndex::CatchUp(SQLite::Database& db) {
     greatest_indexed_id_ = std::max(greatest_indexed_id_, GreatestIndexedId(db));
   }
   // Retention deletes keys after this, in the same write, some of them perhaps recent ones.
+  // The catch-up under way goes too: were its last piece in this transaction, it would settle
+  // after this and make its keys the recent ones (some deleted, and without the keys indexed
+  // here); now PieceDone finds no catch-up and forgets them.
   ForgetRecent();
+  catch_.reset();
   return std::max(from, through);
 }
 

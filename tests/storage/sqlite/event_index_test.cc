@@ -203,5 +203,29 @@ TEST_F(EventIndexTest, AfterRetentionsCatchUpTheTableAnswersForEveryIndexedId) {
   EXPECT_TRUE(index_->Seen("100", "e1"));
 }
 
+// The commit queue may put a catch-up's last piece, a webhook write and retention's write in
+// one transaction, and then the piece settles after retention has indexed and deleted keys.
+TEST_F(EventIndexTest, ALastPieceSettlingAfterRetentionInItsTransactionLeavesTheTableToAnswer) {
+  Load(/*batch=*/2);
+  StoreRows("team-a", "told", {"e1", "e5"});
+  std::vector<std::string> added;
+  SQLite::Transaction transaction(db_);
+  const EventIndex::Piece piece = index_->IndexPiece(db_);
+  ASSERT_TRUE(piece.finished);
+  // A new event, its id below the catch-up's greatest.
+  const int64_t seq = InsertRow("team-a", "e3");
+  index_->Add("100", "e3", seq, &added);
+  index_->Stored({{seq, "told", "100", std::string("e3")}});
+  // Retention indexes e3 and deletes e1 with its key.
+  const int64_t through = index_->CatchUp(db_);
+  db_.exec("DELETE FROM events_once_per_oa WHERE webhook_event_id = 'e1'");
+  db_.exec("DELETE FROM events WHERE webhook_event_id = 'e1'");
+  transaction.commit();
+  index_->PieceDone(true, piece);
+  index_->CaughtUp(true, through);
+  EXPECT_TRUE(index_->Seen("100", "e3"));
+  EXPECT_FALSE(index_->Seen("100", "e1"));
+}
+
 }  // namespace
 }  // namespace linechannel::storage
