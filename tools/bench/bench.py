@@ -807,6 +807,8 @@ class Bench:
         self.rows = []
         self.notes = []
         self.profiles = []
+        # Where the ids of the last webhook file made end (see make_requests).
+        self.ids_end_ms = 0
         self.children = []
         self.rng = random.Random(args.seed)
         self.channeld = None
@@ -1049,6 +1051,13 @@ class Bench:
     def make_requests(self, name, requests, events, kind="ingest", start_ms=None):
         path = self.work / f"webhooks-{name}.txt"
         started = time.monotonic()
+        if kind == "ingest":
+            # LINE's ids never go back in time, so no file's begin before the last one's end. A
+            # file sized for more requests a second than webhooks.DISPATCH_RATE runs ahead of
+            # the clock (the 1-event files by 10-15 s); a later file starting at the clock put
+            # most of its ids below the ones stored, where no new event of LINE's falls.
+            start_ms = max(start_ms or int(time.time() * 1000), self.ids_end_ms)
+            self.ids_end_ms = start_ms + webhooks.dispatch_span_ms(requests)
         n, total_events, mean = webhooks.generate(self.work / "bindings.tsv", path, requests,
                                                   events, kind, start_ms=start_ms)
         self.say(f"generated {n} {name} requests ({mean:.0f} B/body) in "
@@ -1176,9 +1185,8 @@ class Bench:
         if self.args.warmup <= 0:
             return None, None
         requests = int(rate_cap * (self.args.warmup + 1))
-        start_ms = int(time.time() * 1000)
-        path = self.make_requests(name + "-warmup", requests, events, start_ms=start_ms)[0]
-        return path, start_ms + webhooks.dispatch_span_ms(requests)
+        path = self.make_requests(name + "-warmup", requests, events)[0]
+        return path, self.ids_end_ms
 
     def bench_webhooks(self, suffix="", baseline_name=None, kinds=("trivial", "ingest1",
                                                                     "ingest20", "lookup"),
