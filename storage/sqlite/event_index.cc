@@ -11,21 +11,49 @@
 namespace linechannel::storage {
 namespace {
 
-// Inserts keys [from, to) with `insert`, whose two parameters are a key's two parts.
+constexpr char kByTeamColumns[] = "events_by_team (team_id, seq)";
+constexpr char kOnceColumns[] = "events_once_per_oa (webhook_event_id, channel_id)";
+
+// Keys inserted by one statement. With one statement per key, a piece spent much of its time
+// starting and ending statements: 64 at a time took the 20-event webhook rows from 6,332 to
+// 6,900 requests/s (two interleaved runs each).
+constexpr size_t kKeysPerInsert = 64;
+
+// "INSERT OR IGNORE INTO <table> (<columns>) VALUES (?, ?), ..." with `rows` pairs.
+std::string InsertPairs(absl::string_view table_and_columns, size_t rows) {
+  std::string sql = absl::StrCat("INSERT OR IGNORE INTO ", table_and_columns, " VALUES (?, ?)");
+  for (size_t i = 1; i < rows; ++i) sql += ", (?, ?)";
+  return sql;
+}
+
+// Binds the key as the `row`th pair of parameters of `insert`.
 template <typename Second>
-void InsertKeys(SQLite::Statement& insert, const std::vector<std::pair<std::string, Second>>& keys,
-                size_t from, size_t to) {
-  for (size_t i = from; i < to; ++i) {
-    insert.tryReset();
-    insert.bindNoCopy(1, keys[i].first);
-    if constexpr (std::is_same_v<Second, std::string>) {
-      insert.bindNoCopy(2, keys[i].second);
-    } else {
-      insert.bind(2, keys[i].second);
-    }
-    insert.exec();
+void BindKey(SQLite::Statement& insert, size_t row, const std::pair<std::string, Second>& key) {
+  const int first = static_cast<int>(2 * row + 1);
+  insert.bindNoCopy(first, key.first);
+  if constexpr (std::is_same_v<Second, std::string>) {
+    insert.bindNoCopy(first + 1, key.second);
+  } else {
+    insert.bind(first + 1, key.second);
   }
-  insert.reset();
+}
+
+// Inserts keys [from, to): kKeysPerInsert at a time with `many`, the rest with `one`.
+template <typename Second>
+void InsertKeys(SQLite::Statement& many, SQLite::Statement& one,
+                const std::vector<std::pair<std::string, Second>>& keys, size_t from, size_t to) {
+  for (; to - from >= kKeysPerInsert; from += kKeysPerInsert) {
+    many.tryReset();
+    for (size_t row = 0; row < kKeysPerInsert; ++row) BindKey(many, row, keys[from + row]);
+    many.exec();
+  }
+  many.reset();
+  for (; from < to; ++from) {
+    one.tryReset();
+    BindKey(one, 0, keys[from]);
+    one.exec();
+  }
+  one.reset();
 }
 
 int64_t IndexedThrough(SQLite::Database& db) {
@@ -80,10 +108,10 @@ EventIndex::EventIndex(SQLite::Database& writer, int batch_rows, int pieces,
       indexed_through_(indexed_through),
       seen_(writer,
             "SELECT 1 FROM events_once_per_oa WHERE webhook_event_id = ? AND channel_id = ?"),
-      insert_by_team_(writer, "INSERT OR IGNORE INTO events_by_team (team_id, seq) VALUES (?, ?)"),
-      insert_once_(writer,
-                   "INSERT OR IGNORE INTO events_once_per_oa (webhook_event_id, channel_id) "
-                   "VALUES (?, ?)") {}
+      insert_by_team_(writer, InsertPairs(kByTeamColumns, 1)),
+      insert_many_by_team_(writer, InsertPairs(kByTeamColumns, kKeysPerInsert)),
+      insert_once_(writer, InsertPairs(kOnceColumns, 1)),
+      insert_many_once_(writer, InsertPairs(kOnceColumns, kKeysPerInsert)) {}
 
 std::string EventIndex::Key(absl::string_view channel_id, absl::string_view webhook_event_id) {
   // Channel IDs are digits, so a NUL cannot make two pairs one key.
@@ -202,9 +230,10 @@ EventIndex::Piece EventIndex::IndexPiece(SQLite::Database& db) {
   };
   piece.through = c.through;
   piece.by_team_done = slice_end(c.by_team_done, c.by_team.size());
-  InsertKeys(insert_by_team_, c.by_team, c.by_team_done, piece.by_team_done);
+  InsertKeys(insert_many_by_team_, insert_by_team_, c.by_team, c.by_team_done,
+             piece.by_team_done);
   piece.once_done = slice_end(c.once_done, c.once.size());
-  InsertKeys(insert_once_, c.once, c.once_done, piece.once_done);
+  InsertKeys(insert_many_once_, insert_once_, c.once, c.once_done, piece.once_done);
   // Raised before the keys commit (and kept if they do not): too high costs Seen a look-up,
   // too low would let a copy in. `once` is sorted, so its slice ends with its greatest id.
   if (piece.once_done > c.once_done) {

@@ -161,7 +161,9 @@ class EventIndex {
   std::string recent_floor_;
   SQLite::Statement seen_;
   SQLite::Statement insert_by_team_;
+  SQLite::Statement insert_many_by_team_;
   SQLite::Statement insert_once_;
+  SQLite::Statement insert_many_once_;
 };
 
 }  // namespace linechannel::storage

@@ -140,6 +140,27 @@ TEST_F(EventIndexTest, AfterARollbackTheCatchUpReadsTheFile) {
                                     Pair("team-a", 4), Pair("team-a", 5), Pair("team-a", 6)));
 }
 
+// Keys go in many to a statement, and the rest one at a time: every one of them arrives.
+TEST_F(EventIndexTest, ACatchUpOfManyRowsGivesEachItsKeys) {
+  constexpr int kRows = 150;
+  Load(/*batch=*/kRows);
+  for (int i = 0; i < kRows; ++i) {
+    StoreRows(i % 2 == 0 ? "team-a" : "team-b", i % 2 == 0 ? "told-a" : "told-b",
+              {absl::StrCat("e", 1000 + i)});
+  }
+  CatchUp();
+  const std::vector<std::pair<std::string, int64_t>> by_team = ByTeam();
+  ASSERT_EQ(by_team.size(), kRows);
+  for (int i = 0; i < kRows; ++i) {
+    EXPECT_EQ(by_team[i], std::make_pair(std::string(i % 2 == 0 ? "told-a" : "told-b"),
+                                         int64_t{i + 1}));
+  }
+  EXPECT_EQ(db_.execAndGet("SELECT count(*) FROM events_once_per_oa WHERE channel_id = '100' "
+                           "AND webhook_event_id BETWEEN 'e1000' AND 'e1149'")
+                .getInt(),
+            kRows);
+}
+
 TEST_F(EventIndexTest, ACatchUpThatDidNotCommitIsDoneAgainFromTheFile) {
   Load(/*batch=*/2);
   StoreRows("team-a", "told", {"e1", "e2"});
