@@ -1054,7 +1054,7 @@ class Bench:
         if kind == "ingest":
             # LINE's ids never go back in time, so no file's begin before the last one's end. A
             # file sized for more requests a second than webhooks.DISPATCH_RATE runs ahead of
-            # the clock (the 1-event files by 10-15 s); a later file starting at the clock put
+            # the clock (the 1-event files by 10-20 s); a later file starting at the clock put
             # most of its ids below the ones stored, where no new event of LINE's falls.
             start_ms = max(start_ms or int(time.time() * 1000), self.ids_end_ms)
             self.ids_end_ms = start_ms + webhooks.dispatch_span_ms(requests)
@@ -1973,10 +1973,10 @@ def main():
     parser.add_argument("--work_dir", default="", help="default <build_dir>/bench-work/<time>")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (data, logs)")
     parser.add_argument("--seed", type=int, default=1)
-    # Sized from an idle 2-core machine (1-event ingest reached 29,000/s in a warm-up on an empty
-    # store): beyond these rates wrk runs out of unique requests, repeats them and the row says
-    # WRAPPED.
-    parser.add_argument("--ingest1_rate_cap", type=float, default=40000,
+    # Sized from idle 2-core machines (1-event ingest reached 42,000/s on an empty store, and
+    # wrk's two threads each send their own half of the file, one ahead of the other): beyond
+    # these rates wrk runs out of unique requests, repeats them and the row says WRAPPED.
+    parser.add_argument("--ingest1_rate_cap", type=float, default=60000,
                         help="1-event requests generated per second of run (no repeats below)")
     parser.add_argument("--ingest20_rate_cap", type=float, default=8000)
     parser.add_argument("--lookup_rate_cap", type=float, default=90000)
