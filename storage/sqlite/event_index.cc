@@ -38,7 +38,9 @@ void BindKey(SQLite::Statement& insert, size_t row, const std::pair<std::string,
   }
 }
 
-// Inserts keys [from, to): kKeysPerInsert at a time with `many`, the rest with `one`.
+// Inserts keys [from, to): kKeysPerInsert at a time with `many`, the rest with `one`. Each
+// statement is reset before its use and after, without throwing: a statement whose step failed
+// in an earlier write keeps that error for its next reset, which must not fail this write.
 template <typename Second>
 void InsertKeys(SQLite::Statement& many, SQLite::Statement& one,
                 const std::vector<std::pair<std::string, Second>>& keys, size_t from, size_t to) {
@@ -47,13 +49,13 @@ void InsertKeys(SQLite::Statement& many, SQLite::Statement& one,
     for (size_t row = 0; row < kKeysPerInsert; ++row) BindKey(many, row, keys[from + row]);
     many.exec();
   }
-  many.reset();
+  many.tryReset();
   for (; from < to; ++from) {
     one.tryReset();
     BindKey(one, 0, keys[from]);
     one.exec();
   }
-  one.reset();
+  one.tryReset();
 }
 
 int64_t IndexedThrough(SQLite::Database& db) {

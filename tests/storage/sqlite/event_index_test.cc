@@ -33,8 +33,8 @@ class EventIndexTest : public ::testing::Test {
     EXPECT_TRUE(MigrateSchema(db_).ok());
   }
 
-  // Loads the index, catching up once `batch` rows are in the tail, in one piece.
-  void Load(int batch) { index_ = *EventIndex::Load(db_, batch, /*pieces=*/1); }
+  // Loads the index, catching up once `batch` rows are in the tail, in `pieces` pieces.
+  void Load(int batch, int pieces = 1) { index_ = *EventIndex::Load(db_, batch, pieces); }
 
   // Stores a row of `team` in the file (not telling the index); returns its cursor.
   int64_t InsertRow(const std::string& team, const std::string& id) {
@@ -60,14 +60,16 @@ class EventIndexTest : public ::testing::Test {
     index_->Stored(std::move(rows));
   }
 
-  // A catch-up of every row after the watermark, committed.
-  void CatchUp() {
+  // A catch-up of every row after the watermark, committed, in as many pieces as loaded with.
+  void CatchUp(int pieces = 1) {
     ASSERT_TRUE(index_->PieceDue(LastCursor()));
-    SQLite::Transaction transaction(db_);
-    const EventIndex::Piece piece = index_->IndexPiece(db_);
-    transaction.commit();
-    index_->PieceDone(true, piece);
-    ASSERT_TRUE(piece.finished);
+    for (int i = 1; i <= pieces; ++i) {
+      SQLite::Transaction transaction(db_);
+      const EventIndex::Piece piece = index_->IndexPiece(db_);
+      transaction.commit();
+      index_->PieceDone(true, piece);
+      ASSERT_EQ(piece.finished, i == pieces);
+    }
   }
 
   int64_t LastCursor() { return db_.execAndGet(kLastEventCursor).getInt64(); }
@@ -140,15 +142,16 @@ TEST_F(EventIndexTest, AfterARollbackTheCatchUpReadsTheFile) {
                                     Pair("team-a", 4), Pair("team-a", 5), Pair("team-a", 6)));
 }
 
-// Keys go in many to a statement, and the rest one at a time: every one of them arrives.
+// Keys go in many to a statement, and the rest one at a time: every one of them arrives, in
+// each piece (two of 75 keys per table: 64 and 11).
 TEST_F(EventIndexTest, ACatchUpOfManyRowsGivesEachItsKeys) {
   constexpr int kRows = 150;
-  Load(/*batch=*/kRows);
+  Load(/*batch=*/kRows, /*pieces=*/2);
   for (int i = 0; i < kRows; ++i) {
     StoreRows(i % 2 == 0 ? "team-a" : "team-b", i % 2 == 0 ? "told-a" : "told-b",
               {absl::StrCat("e", 1000 + i)});
   }
-  CatchUp();
+  CatchUp(/*pieces=*/2);
   const std::vector<std::pair<std::string, int64_t>> by_team = ByTeam();
   ASSERT_EQ(by_team.size(), kRows);
   for (int i = 0; i < kRows; ++i) {
@@ -159,6 +162,27 @@ TEST_F(EventIndexTest, ACatchUpOfManyRowsGivesEachItsKeys) {
                            "AND webhook_event_id BETWEEN 'e1000' AND 'e1149'")
                 .getInt(),
             kRows);
+}
+
+// A piece whose insert fails (a full disk, say) leaves its statement failed; the next piece,
+// which uses only the other statement of that table, must not take that error for its own.
+TEST_F(EventIndexTest, APieceThatFailedLeavesNoErrorToTheNext) {
+  Load(/*batch=*/3);
+  StoreRows("team-a", "told", {"e1", "e2", "e3"});
+  db_.exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON events_once_per_oa BEGIN "
+      "SELECT RAISE(ABORT, 'refused'); END");
+  {
+    SQLite::Transaction transaction(db_);
+    EXPECT_THROW(index_->IndexPiece(db_), SQLite::Exception);
+  }
+  index_->PieceDone(false, EventIndex::Piece{});
+  db_.exec("DROP TRIGGER refuse");
+  // 64 rows in all: one statement of 64 keys for each table, none one at a time.
+  for (int i = 4; i <= 64; ++i) StoreRows("team-a", "told", {absl::StrCat("e", 1000 + i)});
+  CatchUp();
+  EXPECT_EQ(ByTeam().size(), 64u);
+  EXPECT_EQ(db_.execAndGet("SELECT count(*) FROM events_once_per_oa").getInt(), 64);
 }
 
 TEST_F(EventIndexTest, ACatchUpThatDidNotCommitIsDoneAgainFromTheFile) {
