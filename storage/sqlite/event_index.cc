@@ -1,7 +1,6 @@
 #include "storage/sqlite/event_index.h"
 
 #include <algorithm>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -81,7 +80,6 @@ absl::StatusOr<std::unique_ptr<EventIndex>> EventIndex::Load(SQLite::Database& w
     const int64_t through = IndexedThrough(writer);
     auto index = std::unique_ptr<EventIndex>(new EventIndex(writer, batch_rows, pieces, through));
     index->greatest_indexed_id_ = GreatestIndexedId(writer);
-    index->ForgetRecent();
     SQLite::Statement tail(writer,
                            "SELECT seq, team_id, channel_id, webhook_event_id FROM events "
                            "WHERE seq > ? ORDER BY seq");
@@ -123,17 +121,8 @@ std::string EventIndex::Key(absl::string_view channel_id, absl::string_view webh
 bool EventIndex::Seen(const std::string& channel_id, const std::string& webhook_event_id) {
   if (tail_.contains(Key(channel_id, webhook_event_id))) return true;
   // LINE's webhookEventIds are ULIDs, which grow with time: a new event's id is past every
-  // indexed one, or close behind the newest, among the last catch-up's keys; only a
-  // redelivery needs the look-up in the table.
+  // indexed one, and only a redelivery needs the look-up.
   if (webhook_event_id > greatest_indexed_id_) return false;
-  if (webhook_event_id > recent_floor_) {
-    return std::binary_search(
-        recent_.begin(), recent_.end(),
-        std::pair<absl::string_view, absl::string_view>(webhook_event_id, channel_id),
-        [](const auto& a, const auto& b) {
-          return std::tie(a.first, a.second) < std::tie(b.first, b.second);
-        });
-  }
   seen_.tryReset();
   seen_.bindNoCopy(1, webhook_event_id);
   seen_.bindNoCopy(2, channel_id);
@@ -180,7 +169,6 @@ bool EventIndex::PieceDue(int64_t last_cursor) const {
 bool EventIndex::StartCatchUp(SQLite::Database& db, int64_t from) {
   auto next = std::make_unique<Catch>();
   next->through = LastCursor(db);
-  next->greatest_id_before = greatest_indexed_id_;
   if (next->through <= from) return false;
   if (TailRowsAre(from, next->through)) {
     next->by_team.reserve(tail_rows_.size());
@@ -257,13 +245,6 @@ void EventIndex::PieceDone(bool committed, const Piece& piece) {
     return;
   }
   if (piece.finished) {
-    // The catch-up's keys leave tail_ now; they stay in memory as the recent ones.
-    if (catch_ != nullptr && catch_->through == piece.through) {
-      recent_ = std::move(catch_->once);
-      recent_floor_ = std::move(catch_->greatest_id_before);
-    } else {
-      ForgetRecent();
-    }
     CaughtUp(true, piece.through);
     return;
   }
@@ -276,27 +257,15 @@ void EventIndex::PieceDone(bool committed, const Piece& piece) {
 int64_t EventIndex::CatchUp(SQLite::Database& db) {
   const int64_t from = IndexedThrough(db);
   const int64_t through = LastCursor(db);
-  if (through > from) {
-    for (const char* sql : {kIndexEventsByTeam, kIndexEventsOncePerOa, kMarkEventsIndexed}) {
-      SQLite::Statement statement(db, sql);
-      statement.bind(1, from);
-      statement.bind(2, through);
-      statement.exec();
-    }
-    greatest_indexed_id_ = std::max(greatest_indexed_id_, GreatestIndexedId(db));
+  if (through <= from) return from;
+  for (const char* sql : {kIndexEventsByTeam, kIndexEventsOncePerOa, kMarkEventsIndexed}) {
+    SQLite::Statement statement(db, sql);
+    statement.bind(1, from);
+    statement.bind(2, through);
+    statement.exec();
   }
-  // Retention deletes keys after this, in the same write, some of them perhaps recent ones.
-  // The catch-up under way goes too: were its last piece in this transaction, it would settle
-  // after this and make its keys the recent ones (some deleted, and without the keys indexed
-  // here); now PieceDone finds no catch-up and forgets them.
-  ForgetRecent();
-  catch_.reset();
-  return std::max(from, through);
-}
-
-void EventIndex::ForgetRecent() {
-  recent_.clear();
-  recent_floor_ = greatest_indexed_id_;
+  greatest_indexed_id_ = std::max(greatest_indexed_id_, GreatestIndexedId(db));
+  return through;
 }
 
 void EventIndex::CaughtUp(bool committed, int64_t through) {

@@ -67,7 +67,7 @@ class EventIndex {
 
   // Whether `channel_id` already has an event with this webhookEventId, indexed or in the
   // tail. Runs inside the write's transaction; looks in the table only for an id that is not
-  // past every id indexed before the last catch-up (the keys of that catch-up are held here).
+  // past every indexed one.
   bool Seen(const std::string& channel_id, const std::string& webhook_event_id);
 
   // Notes a row the current write stored (its key is appended to `added`); if the write's
@@ -120,8 +120,6 @@ class EventIndex {
   // The keys of a catch-up under way, sorted as their tables are, and how many of each are in.
   struct Catch {
     int64_t through = 0;
-    // greatest_indexed_id_ when the catch-up began: no key in the table was greater.
-    std::string greatest_id_before;
     std::vector<std::pair<std::string, int64_t>> by_team;   // (team, cursor)
     std::vector<std::pair<std::string, std::string>> once;  // (webhookEventId, channel)
     size_t by_team_done = 0;
@@ -133,8 +131,6 @@ class EventIndex {
   static std::string Key(absl::string_view channel_id, absl::string_view webhook_event_id);
   // Reads the keys of the rows after `from` into a new catch-up; false if there are none.
   bool StartCatchUp(SQLite::Database& db, int64_t from);
-  // Leaves every look-up up to greatest_indexed_id_ to the table.
-  void ForgetRecent();
   // Whether tail_rows_ are exactly the rows with from < seq <= through.
   bool TailRowsAre(int64_t from, int64_t through) const;
 
@@ -152,13 +148,6 @@ class EventIndex {
   bool tail_rows_exact_ = true;
   // No webhookEventId in events_once_per_oa is greater (ids compare as SQLite's BINARY does).
   std::string greatest_indexed_id_;
-  // The once-per-OA keys of the last catch-up done in pieces, sorted, and every key in the
-  // table with a greater id than recent_floor_ is among them. Events arrive a little out of id
-  // order (LINE's ids carry the time each event happened, and OAs' requests interleave), so
-  // many new ids fall below the greatest indexed one; without these, each cost Seen a look-up
-  // in the table: a tenth of the commit thread's time under 20-event requests.
-  std::vector<std::pair<std::string, std::string>> recent_;  // (webhookEventId, channel)
-  std::string recent_floor_;
   SQLite::Statement seen_;
   SQLite::Statement insert_by_team_;
   SQLite::Statement insert_many_by_team_;

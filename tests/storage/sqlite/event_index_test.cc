@@ -185,6 +185,21 @@ TEST_F(EventIndexTest, APieceThatFailedLeavesNoErrorToTheNext) {
   EXPECT_EQ(db_.execAndGet("SELECT count(*) FROM events_once_per_oa").getInt(), 64);
 }
 
+// Retention indexes the tail, then deletes expired events with their keys: an id it deleted is
+// new again, one it kept is not.
+TEST_F(EventIndexTest, AfterRetentionTheKeysItDeletedAreNotSeen) {
+  Load(/*batch=*/2);
+  StoreRows("team-a", "told", {"e1", "e2"});
+  CatchUp();
+  SQLite::Transaction transaction(db_);
+  const int64_t through = index_->CatchUp(db_);
+  db_.exec("DELETE FROM events_once_per_oa WHERE webhook_event_id = 'e2'");
+  transaction.commit();
+  index_->CaughtUp(true, through);
+  EXPECT_FALSE(index_->Seen("100", "e2"));
+  EXPECT_TRUE(index_->Seen("100", "e1"));
+}
+
 TEST_F(EventIndexTest, ACatchUpThatDidNotCommitIsDoneAgainFromTheFile) {
   Load(/*batch=*/2);
   StoreRows("team-a", "told", {"e1", "e2"});
@@ -211,65 +226,6 @@ TEST_F(EventIndexTest, TheTailReadAtLoadIsTheNextCatchUpsKeys) {
   CatchUp();
   EXPECT_THAT(ByTeam(),
               ElementsAre(Pair("team-a", 1), Pair("team-a", 2), Pair("told", 3), Pair("told", 4)));
-}
-
-// The keys of the last catch-up stay in memory, and Seen looks in the table only for an id no
-// greater than every id indexed before that catch-up. The table's keys are deleted behind the
-// index's back, so that the answers show where each came from.
-TEST_F(EventIndexTest, TheLastCatchUpsKeysAreLookedUpInMemoryAndOlderOnesInTheTable) {
-  Load(/*batch=*/2);
-  StoreRows("team-a", "told", {"e1", "e3"});
-  CatchUp();
-  // Out of id order, as LINE's requests of many OAs interleave: e2 is below the greatest id.
-  StoreRows("team-a", "told", {"e2", "e4"});
-  CatchUp();
-  db_.exec("DELETE FROM events_once_per_oa");
-  EXPECT_TRUE(index_->Seen("100", "e4"));
-  EXPECT_FALSE(index_->Seen("200", "e4"));   // Another OA's event with that id.
-  EXPECT_FALSE(index_->Seen("100", "e35"));  // Above e3, and not in the last catch-up.
-  // e2 is of the last catch-up too, but no greater than e3: the table answers.
-  EXPECT_FALSE(index_->Seen("100", "e2"));
-  EXPECT_FALSE(index_->Seen("100", "e1"));
-}
-
-TEST_F(EventIndexTest, AfterRetentionsCatchUpTheTableAnswersForEveryIndexedId) {
-  Load(/*batch=*/2);
-  StoreRows("team-a", "told", {"e1", "e2"});
-  CatchUp();
-  {
-    SQLite::Transaction transaction(db_);
-    const int64_t through = index_->CatchUp(db_);
-    // As retention deletes the keys of the events it deletes.
-    db_.exec("DELETE FROM events_once_per_oa WHERE webhook_event_id = 'e2'");
-    transaction.commit();
-    index_->CaughtUp(true, through);
-  }
-  EXPECT_FALSE(index_->Seen("100", "e2"));
-  EXPECT_TRUE(index_->Seen("100", "e1"));
-}
-
-// The commit queue may put a catch-up's last piece, a webhook write and retention's write in
-// one transaction, and then the piece settles after retention has indexed and deleted keys.
-TEST_F(EventIndexTest, ALastPieceSettlingAfterRetentionInItsTransactionLeavesTheTableToAnswer) {
-  Load(/*batch=*/2);
-  StoreRows("team-a", "told", {"e1", "e5"});
-  std::vector<std::string> added;
-  SQLite::Transaction transaction(db_);
-  const EventIndex::Piece piece = index_->IndexPiece(db_);
-  ASSERT_TRUE(piece.finished);
-  // A new event, its id below the catch-up's greatest.
-  const int64_t seq = InsertRow("team-a", "e3");
-  index_->Add("100", "e3", seq, &added);
-  index_->Stored({{seq, "told", "100", std::string("e3")}});
-  // Retention indexes e3 and deletes e1 with its key.
-  const int64_t through = index_->CatchUp(db_);
-  db_.exec("DELETE FROM events_once_per_oa WHERE webhook_event_id = 'e1'");
-  db_.exec("DELETE FROM events WHERE webhook_event_id = 'e1'");
-  transaction.commit();
-  index_->PieceDone(true, piece);
-  index_->CaughtUp(true, through);
-  EXPECT_TRUE(index_->Seen("100", "e3"));
-  EXPECT_FALSE(index_->Seen("100", "e1"));
 }
 
 }  // namespace
