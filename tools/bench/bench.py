@@ -1054,8 +1054,9 @@ class Bench:
         if kind == "ingest":
             # LINE's ids never go back in time, so no file's begin before the last one's end. A
             # file sized for more requests a second than webhooks.DISPATCH_RATE runs ahead of
-            # the clock (the 1-event files by 10-20 s); a later file starting at the clock put
-            # most of its ids below the ones stored, where no new event of LINE's falls.
+            # the clock (the 1-event file's ids span 33 s and are sent in about 10); a later
+            # file starting at the clock put most of its ids below the ones stored, where no
+            # new event of LINE's falls.
             start_ms = max(start_ms or int(time.time() * 1000), self.ids_end_ms)
             self.ids_end_ms = start_ms + webhooks.dispatch_span_ms(requests)
         n, total_events, mean = webhooks.generate(self.work / "bindings.tsv", path, requests,

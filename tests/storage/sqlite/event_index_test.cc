@@ -146,18 +146,13 @@ TEST_F(EventIndexTest, AfterARollbackTheCatchUpReadsTheFile) {
 // each piece (two of 75 keys per table: 64 and 11).
 TEST_F(EventIndexTest, ACatchUpOfManyRowsGivesEachItsKeys) {
   constexpr int kRows = 150;
+  const auto told = [](int i) { return std::string(i % 2 == 0 ? "told-a" : "told-b"); };
   Load(/*batch=*/kRows, /*pieces=*/2);
-  for (int i = 0; i < kRows; ++i) {
-    StoreRows(i % 2 == 0 ? "team-a" : "team-b", i % 2 == 0 ? "told-a" : "told-b",
-              {absl::StrCat("e", 1000 + i)});
-  }
+  for (int i = 0; i < kRows; ++i) StoreRows("team-a", told(i), {absl::StrCat("e", 1000 + i)});
   CatchUp(/*pieces=*/2);
   const std::vector<std::pair<std::string, int64_t>> by_team = ByTeam();
   ASSERT_EQ(by_team.size(), kRows);
-  for (int i = 0; i < kRows; ++i) {
-    EXPECT_EQ(by_team[i], std::make_pair(std::string(i % 2 == 0 ? "told-a" : "told-b"),
-                                         int64_t{i + 1}));
-  }
+  for (int i = 0; i < kRows; ++i) EXPECT_EQ(by_team[i], std::make_pair(told(i), int64_t{i + 1}));
   EXPECT_EQ(db_.execAndGet("SELECT count(*) FROM events_once_per_oa WHERE channel_id = '100' "
                            "AND webhook_event_id BETWEEN 'e1000' AND 'e1149'")
                 .getInt(),
