@@ -1,16 +1,15 @@
 #include "storage/sqlite/event_index.h"
 
 #include <algorithm>
-#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "storage/sqlite/sqlite_errors.h"
+#include "storage/sqlite/team_cursors.h"
 
 namespace linechannel::storage {
 namespace {
 
-constexpr char kByTeamColumns[] = "events_by_team (team_id, seq)";
 constexpr char kOnceColumns[] = "events_once_per_oa (webhook_event_id, channel_id)";
 
 // Keys inserted by one statement. With one statement per key, a piece spent much of its time
@@ -26,23 +25,19 @@ std::string InsertPairs(absl::string_view table_and_columns, size_t rows) {
 }
 
 // Binds the key as the `row`th pair of parameters of `insert`.
-template <typename Second>
-void BindKey(SQLite::Statement& insert, size_t row, const std::pair<std::string, Second>& key) {
+void BindKey(SQLite::Statement& insert, size_t row,
+             const std::pair<std::string, std::string>& key) {
   const int first = static_cast<int>(2 * row + 1);
   insert.bindNoCopy(first, key.first);
-  if constexpr (std::is_same_v<Second, std::string>) {
-    insert.bindNoCopy(first + 1, key.second);
-  } else {
-    insert.bind(first + 1, key.second);
-  }
+  insert.bindNoCopy(first + 1, key.second);
 }
 
 // Inserts keys [from, to): kKeysPerInsert at a time with `many`, the rest with `one`. Each
 // statement is reset before its use and after, without throwing: a statement whose step failed
 // in an earlier write keeps that error for its next reset, which must not fail this write.
-template <typename Second>
 void InsertKeys(SQLite::Statement& many, SQLite::Statement& one,
-                const std::vector<std::pair<std::string, Second>>& keys, size_t from, size_t to) {
+                const std::vector<std::pair<std::string, std::string>>& keys, size_t from,
+                size_t to) {
   for (; to - from >= kKeysPerInsert; from += kKeysPerInsert) {
     many.tryReset();
     for (size_t row = 0; row < kKeysPerInsert; ++row) BindKey(many, row, keys[from + row]);
@@ -77,6 +72,7 @@ std::string GreatestIndexedId(SQLite::Database& db) {
 absl::StatusOr<std::unique_ptr<EventIndex>> EventIndex::Load(SQLite::Database& writer,
                                                              int batch_rows, int pieces) {
   try {
+    RegisterTeamCursorsFunction(writer.getHandle());
     const int64_t through = IndexedThrough(writer);
     auto index = std::unique_ptr<EventIndex>(new EventIndex(writer, batch_rows, pieces, through));
     index->greatest_indexed_id_ = GreatestIndexedId(writer);
@@ -108,8 +104,10 @@ EventIndex::EventIndex(SQLite::Database& writer, int batch_rows, int pieces,
       indexed_through_(indexed_through),
       seen_(writer,
             "SELECT 1 FROM events_once_per_oa WHERE webhook_event_id = ? AND channel_id = ?"),
-      insert_by_team_(writer, InsertPairs(kByTeamColumns, 1)),
-      insert_many_by_team_(writer, InsertPairs(kByTeamColumns, kKeysPerInsert)),
+      drop_team_cursors_above_(writer, "DELETE FROM events_team_cursors WHERE through_seq > ?"),
+      insert_team_cursors_(
+          writer,
+          "INSERT INTO events_team_cursors (through_seq, team_id, cursors) VALUES (?, ?, ?)"),
       insert_once_(writer, InsertPairs(kOnceColumns, 1)),
       insert_many_once_(writer, InsertPairs(kOnceColumns, kKeysPerInsert)) {}
 
@@ -214,28 +212,51 @@ EventIndex::Piece EventIndex::IndexPiece(SQLite::Database& db) {
     return piece;
   }
   const Catch& c = *catch_;
-  // A slice of each table's keys, so that the catch-up takes `pieces_` writes whatever its size.
-  const auto slice_end = [this](size_t done, size_t size) {
-    return std::min(size, done + (size + pieces_ - 1) / pieces_);
-  };
   piece.through = c.through;
-  piece.by_team_done = slice_end(c.by_team_done, c.by_team.size());
-  InsertKeys(insert_many_by_team_, insert_by_team_, c.by_team, c.by_team_done,
-             piece.by_team_done);
-  piece.once_done = slice_end(c.once_done, c.once.size());
+  // A slice of the once-per-OA keys, so that the catch-up takes `pieces_` writes whatever its
+  // size; the teams' rows, a few pages, go with the last.
+  piece.once_done = std::min(c.once.size(), c.once_done + (c.once.size() + pieces_ - 1) / pieces_);
   InsertKeys(insert_many_once_, insert_once_, c.once, c.once_done, piece.once_done);
   // Raised before the keys commit (and kept if they do not): too high costs Seen a look-up,
   // too low would let a copy in. `once` is sorted, so its slice ends with its greatest id.
   if (piece.once_done > c.once_done) {
     greatest_indexed_id_ = std::max(greatest_indexed_id_, c.once[piece.once_done - 1].first);
   }
-  if (piece.by_team_done == c.by_team.size() && piece.once_done == c.once.size()) {
+  if (piece.once_done == c.once.size()) {
+    InsertTeamCursors(c, stored);
     SQLite::Statement mark(db, kMarkEventsIndexed);
     mark.bind(2, c.through);
     mark.exec();
     piece.finished = true;
   }
   return piece;
+}
+
+void EventIndex::DropTeamCursorsAbove(int64_t stored) {
+  drop_team_cursors_above_.tryReset();
+  drop_team_cursors_above_.bind(1, stored);
+  drop_team_cursors_above_.exec();
+  drop_team_cursors_above_.tryReset();
+}
+
+void EventIndex::InsertTeamCursors(const Catch& c, int64_t stored) {
+  DropTeamCursorsAbove(stored);
+  // by_team is sorted by team, then cursor: each team's run is its row, in key order.
+  std::vector<int64_t> cursors;
+  for (size_t i = 0; i < c.by_team.size();) {
+    const std::string& team = c.by_team[i].first;
+    cursors.clear();
+    for (; i < c.by_team.size() && c.by_team[i].first == team; ++i) {
+      cursors.push_back(c.by_team[i].second);
+    }
+    const std::string encoded = EncodeCursors(cursors);
+    insert_team_cursors_.tryReset();
+    insert_team_cursors_.bind(1, c.through);
+    insert_team_cursors_.bindNoCopy(2, team);
+    insert_team_cursors_.bindNoCopy(3, encoded.data(), static_cast<int>(encoded.size()));
+    insert_team_cursors_.exec();
+  }
+  insert_team_cursors_.tryReset();
 }
 
 void EventIndex::PieceDone(bool committed, const Piece& piece) {
@@ -248,17 +269,15 @@ void EventIndex::PieceDone(bool committed, const Piece& piece) {
     CaughtUp(true, piece.through);
     return;
   }
-  if (catch_ != nullptr && catch_->through == piece.through) {
-    catch_->by_team_done = piece.by_team_done;
-    catch_->once_done = piece.once_done;
-  }
+  if (catch_ != nullptr && catch_->through == piece.through) catch_->once_done = piece.once_done;
 }
 
 int64_t EventIndex::CatchUp(SQLite::Database& db) {
   const int64_t from = IndexedThrough(db);
   const int64_t through = LastCursor(db);
   if (through <= from) return from;
-  for (const char* sql : {kIndexEventsByTeam, kIndexEventsOncePerOa, kMarkEventsIndexed}) {
+  DropTeamCursorsAbove(from);
+  for (const char* sql : {kIndexTeamCursors, kIndexEventsOncePerOa, kMarkEventsIndexed}) {
     SQLite::Statement statement(db, sql);
     statement.bind(1, from);
     statement.bind(2, through);

@@ -16,18 +16,20 @@
 
 namespace linechannel::storage {
 
-// The statements that give the rows with ?1 < seq <= ?2 their keys (and then the watermark
-// ?2), in the order that fills each table page once; bench_fill_store uses them too. A key
-// already there (a piece of an unfinished catch-up, see below) is left as it is.
-inline constexpr char kIndexEventsByTeam[] =
-    "INSERT OR IGNORE INTO events_by_team (team_id, seq) SELECT team_id, seq FROM events "
-    "WHERE seq > ?1 AND seq <= ?2 ORDER BY team_id, seq";
+// The statements that give the rows with ?1 < seq <= ?2 their ways in (and then the watermark
+// ?2), each table's rows in the order that fills its pages once; bench_fill_store uses them
+// too. The team's rows need team_cursors() (team_cursors.h). A once-per-OA key already there (a
+// piece of an unfinished catch-up, see below) is left as it is.
+inline constexpr char kIndexTeamCursors[] =
+    "INSERT INTO events_team_cursors (through_seq, team_id, cursors) "
+    "SELECT ?2, team_id, team_cursors(seq) FROM events WHERE seq > ?1 AND seq <= ?2 "
+    "GROUP BY team_id ORDER BY team_id";
 inline constexpr char kIndexEventsOncePerOa[] =
     "INSERT OR IGNORE INTO events_once_per_oa (webhook_event_id, channel_id) "
     "SELECT webhook_event_id, channel_id FROM events "
     "WHERE seq > ?1 AND seq <= ?2 AND webhook_event_id IS NOT NULL "
     "ORDER BY webhook_event_id, channel_id";
-// The watermark: the rows with seq up to it have their keys in both tables.
+// The watermark: the rows with seq up to it have their ways in, in both tables.
 inline constexpr char kEventsIndexedThrough[] =
     "SELECT through_seq FROM events_indexed WHERE one = 1";
 // The newest event's cursor (0 when there is none).
@@ -39,16 +41,17 @@ inline constexpr char kMarkEventsIndexed[] =
 // rather than on every commit: an index updated per commit writes a whole page to the log for
 // every team and OA the commit touches, which was most of what an event cost on disk.
 //
-// Rows up to events_indexed.through_seq have their keys in events_by_team and
-// events_once_per_oa; the rows after it (the tail, at most a few batches) are found by the
-// rowid alone, and their once-per-OA keys are also held here in memory, so that a duplicate is
-// caught whether its first copy is indexed or not. Once the tail holds a batch, a catch-up
-// moves its keys into the tables, sorted, so each table page it touches takes many keys at
+// Rows up to events_indexed.through_seq are in events_team_cursors (team_cursors.h) and have
+// their keys in events_once_per_oa; the rows after it (the tail, at most a few batches) are
+// found by the rowid alone, and their once-per-OA keys are also held here in memory, so that a
+// duplicate is caught whether its first copy is indexed or not. Once the tail holds a batch, a
+// catch-up moves its keys into the table, sorted, so each page it touches takes many keys at
 // once. The catch-up is cut into pieces, one per transaction, each a slice of the sorted keys:
-// done in one write it put a page of events_by_team per team into one commit, and every
-// request queued behind that commit waited for it. Keys of an unfinished catch-up may already
-// be in the tables, above the watermark: readers of events_by_team stop at the watermark, and
-// the inserts ignore keys already there (a catch-up cut off by a restart is done again).
+// done in one write it put a page per table region into one commit, and every request queued
+// behind that commit waited for it. Keys of an unfinished catch-up may already be in the table,
+// above the watermark, which is no harm (their rows are stored), and the inserts ignore keys
+// already there (a catch-up cut off by a restart is done again). The catch-up's last piece writes
+// the teams' rows, a few pages after the last catch-up's, with the watermark.
 //
 // A catch-up takes the keys from the rows as the writes stored them (Stored), not from the
 // file: reading a batch of rows back cost the commit thread 5-45 ms at the start of every
@@ -92,7 +95,6 @@ class EventIndex {
   // What a piece of a catch-up did, for PieceDone.
   struct Piece {
     int64_t through = 0;  // The catch-up's last cursor.
-    size_t by_team_done = 0;
     size_t once_done = 0;
     bool finished = false;  // The watermark is now `through`.
   };
@@ -117,12 +119,12 @@ class EventIndex {
   size_t tail_keys() const { return tail_.size(); }
 
  private:
-  // The keys of a catch-up under way, sorted as their tables are, and how many of each are in.
+  // The keys of a catch-up under way, sorted as their tables are, and how many once-per-OA
+  // keys are in.
   struct Catch {
     int64_t through = 0;
     std::vector<std::pair<std::string, int64_t>> by_team;   // (team, cursor)
     std::vector<std::pair<std::string, std::string>> once;  // (webhookEventId, channel)
-    size_t by_team_done = 0;
     size_t once_done = 0;
   };
 
@@ -133,6 +135,11 @@ class EventIndex {
   bool StartCatchUp(SQLite::Database& db, int64_t from);
   // Whether tail_rows_ are exactly the rows with from < seq <= through.
   bool TailRowsAre(int64_t from, int64_t through) const;
+  // Team rows above the watermark `stored` belong to no catch-up that finished; the one that
+  // writes its rows now holds their cursors.
+  void DropTeamCursorsAbove(int64_t stored);
+  // The catch-up's row of each team, in place of any rows above the watermark `stored`.
+  void InsertTeamCursors(const Catch& c, int64_t stored);
 
   const int batch_rows_;
   const int pieces_;
@@ -149,8 +156,8 @@ class EventIndex {
   // No webhookEventId in events_once_per_oa is greater (ids compare as SQLite's BINARY does).
   std::string greatest_indexed_id_;
   SQLite::Statement seen_;
-  SQLite::Statement insert_by_team_;
-  SQLite::Statement insert_many_by_team_;
+  SQLite::Statement drop_team_cursors_above_;
+  SQLite::Statement insert_team_cursors_;
   SQLite::Statement insert_once_;
   SQLite::Statement insert_many_once_;
 };

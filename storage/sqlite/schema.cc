@@ -6,6 +6,7 @@
 #include "SQLiteCpp/Transaction.h"
 #include "absl/strings/str_cat.h"
 #include "storage/sqlite/sqlite_errors.h"
+#include "storage/sqlite/team_cursors.h"
 
 namespace linechannel::storage {
 namespace {
@@ -231,6 +232,27 @@ INSERT INTO events_once_per_oa (webhook_event_id, channel_id)
    ORDER BY webhook_event_id, channel_id;
 INSERT INTO events_indexed (one, through_seq) SELECT 1, coalesce(max(seq), 0) FROM events;
 )sql",
+      // 12: a team's way in holds one row per catch-up and team, no longer a key per event
+      // (storage/sqlite/team_cursors.h): a catch-up put a page of events_by_team per team into
+      // the log; its rows now go in after the last catch-up's, onto a few pages. The keys up to
+      // the watermark become rows of 4096 cursors' span each, as if made by catch-ups of that
+      // size; keys above it (a catch-up cut off) are dropped, and the next catch-up makes them.
+      // team_cursors() is registered by MigrateSchema.
+      R"sql(
+CREATE TABLE events_team_cursors (
+  through_seq INTEGER NOT NULL,
+  team_id TEXT NOT NULL,
+  cursors BLOB NOT NULL,
+  PRIMARY KEY (through_seq, team_id)
+) STRICT, WITHOUT ROWID;
+INSERT INTO events_team_cursors (through_seq, team_id, cursors)
+  SELECT min(k.seq / 4096 * 4096 + 4095, w.through_seq), k.team_id, team_cursors(k.seq)
+    FROM events_by_team k, events_indexed w
+   WHERE k.seq <= w.through_seq
+   GROUP BY k.seq / 4096, k.team_id
+   ORDER BY 1, 2;
+DROP TABLE events_by_team;
+)sql",
   };
   return *migrations;
 }
@@ -266,6 +288,7 @@ absl::Status MigrateSchema(SQLite::Database& db) {
             "storage: ", db.getFilename(), " is a SQLite database of some other program"));
       }
     }
+    RegisterTeamCursorsFunction(db.getHandle());
     for (; version < CurrentSchemaVersion(); ++version) {
       SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
       db.exec(Migrations()[version]);

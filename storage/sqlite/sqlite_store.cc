@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "SQLiteCpp/Statement.h"
+#include "SQLiteCpp/Transaction.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -17,6 +18,7 @@
 #include "storage/sqlite/event_index.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_errors.h"
+#include "storage/sqlite/team_cursors.h"
 
 namespace linechannel::storage {
 namespace {
@@ -220,6 +222,39 @@ absl::StatusOr<PushRecord> SelectPushByRequest(SQLite::Database& db, int64_t bin
     q.bind(1, binding_row_id);
     q.bind(2, request_id);
   });
+}
+
+// A stored event with its binding's id, for ReadStoredEvent; the caller adds its conditions.
+constexpr char kStoredEventSelect[] =
+    "SELECT e.seq, b.binding_id, e.team_id, e.channel_id, e.webhook_event_id, e.type, "
+    "e.timestamp_ms, e.mode, e.redelivery, e.source_type, e.source_user_id, e.source_group_id, "
+    "e.source_room_id, e.raw_json, e.received_at_us, e.lifecycle, e.lifecycle_actor, "
+    "e.lifecycle_detail, e.lifecycle_reasons, e.lifecycle_suspended "
+    "FROM events e JOIN bindings b ON b.row_id = e.binding_row_id";
+
+StoredEvent ReadStoredEvent(SQLite::Statement& row) {
+  StoredEvent out;
+  out.cursor = row.getColumn(0).getInt64();
+  out.binding_id = row.getColumn(1).getString();
+  out.team_id = row.getColumn(2).getString();
+  out.channel_id = row.getColumn(3).getString();
+  if (!row.getColumn(4).isNull()) out.event.webhook_event_id = row.getColumn(4).getString();
+  out.event.type = row.getColumn(5).getString();
+  out.event.timestamp_ms = row.getColumn(6).getInt64();
+  out.event.mode = row.getColumn(7).getString();
+  out.event.redelivery = row.getColumn(8).getInt() != 0;
+  out.event.source_type = row.getColumn(9).getString();
+  out.event.source_user_id = row.getColumn(10).getString();
+  out.event.source_group_id = row.getColumn(11).getString();
+  out.event.source_room_id = row.getColumn(12).getString();
+  out.event.raw_json = row.getColumn(13).getString();
+  out.received_at = FromMicros(row.getColumn(14).getInt64());
+  if (!row.getColumn(15).isNull()) {
+    out.lifecycle = ReadLifecycle(row.getColumn(15).getString(), row.getColumn(16).getString(),
+                                  row.getColumn(17).getString(), row.getColumn(18).getString(),
+                                  row.getColumn(19).getInt() != 0);
+  }
+  return out;
 }
 
 // Runs `read` on a pooled connection, turning SQLite exceptions into statuses.
@@ -978,65 +1013,48 @@ void SqliteStore::ApplyBotStatus(SQLite::Database& db, const EventBatch& batch,
 
 absl::StatusOr<std::vector<StoredEvent>> SqliteStore::ReadEvents(const EventQuery& query) {
   if (query.limit <= 0) return absl::InvalidArgumentError("storage: limit must be positive");
-  return ReadWith<std::vector<StoredEvent>>(*readers_, "reading events", [&](SQLite::Database& db) {
-    // The rows up to the event index's watermark are found through events_by_team, the newer
-    // ones (the tail, at most a few batches) by their rowids; each part stops at the limit.
-    // events_by_team may already hold some of the tail's keys (a catch-up under way): the
-    // first part stops at the watermark, so that no row is read twice.
-    const std::string channel = query.channel_id.empty() ? "" : " AND e.channel_id = :channel";
-    SQLite::Statement select(
-        db, absl::StrCat("SELECT e.seq, b.binding_id, e.team_id, e.channel_id, "
-                         "e.webhook_event_id, e.type, e.timestamp_ms, e.mode, e.redelivery, "
-                         "e.source_type, e.source_user_id, e.source_group_id, e.source_room_id, "
-                         "e.raw_json, e.received_at_us, e.lifecycle, e.lifecycle_actor, "
-                         "e.lifecycle_detail, e.lifecycle_reasons, e.lifecycle_suspended "
-                         "FROM (SELECT * FROM (SELECT e.* FROM events_by_team k "
-                         "JOIN events e ON e.seq = k.seq "
-                         "WHERE k.team_id = :team AND k.seq > :after AND k.seq <= (",
-                         kEventsIndexedThrough, ")", channel,
-                         " ORDER BY k.seq LIMIT :limit) "
-                         "UNION ALL SELECT * FROM (SELECT e.* FROM events e "
-                         "WHERE e.seq > max(:after, (",
-                         kEventsIndexedThrough,
-                         ")) "
-                         "AND e.team_id = :team",
-                         channel,
-                         " ORDER BY e.seq LIMIT :limit)) e "
-                         "JOIN bindings b ON b.row_id = e.binding_row_id "
-                         "ORDER BY e.seq LIMIT :limit"));
-    select.bind(":team", query.team_id);
-    select.bind(":after", query.after_cursor);
-    if (!query.channel_id.empty()) select.bind(":channel", query.channel_id);
-    select.bind(":limit", query.limit);
-    std::vector<StoredEvent> events;
-    while (select.executeStep()) {
-      StoredEvent out;
-      out.cursor = select.getColumn(0).getInt64();
-      out.binding_id = select.getColumn(1).getString();
-      out.team_id = select.getColumn(2).getString();
-      out.channel_id = select.getColumn(3).getString();
-      if (!select.getColumn(4).isNull())
-        out.event.webhook_event_id = select.getColumn(4).getString();
-      out.event.type = select.getColumn(5).getString();
-      out.event.timestamp_ms = select.getColumn(6).getInt64();
-      out.event.mode = select.getColumn(7).getString();
-      out.event.redelivery = select.getColumn(8).getInt() != 0;
-      out.event.source_type = select.getColumn(9).getString();
-      out.event.source_user_id = select.getColumn(10).getString();
-      out.event.source_group_id = select.getColumn(11).getString();
-      out.event.source_room_id = select.getColumn(12).getString();
-      out.event.raw_json = select.getColumn(13).getString();
-      out.received_at = FromMicros(select.getColumn(14).getInt64());
-      if (!select.getColumn(15).isNull()) {
-        out.lifecycle =
-            ReadLifecycle(select.getColumn(15).getString(), select.getColumn(16).getString(),
-                          select.getColumn(17).getString(), select.getColumn(18).getString(),
-                          select.getColumn(19).getInt() != 0);
-      }
-      events.push_back(std::move(out));
-    }
-    return events;
-  });
+  return ReadWith<std::vector<StoredEvent>>(
+      *readers_, "reading events",
+      [&](SQLite::Database& db) -> absl::StatusOr<std::vector<StoredEvent>> {
+        // The watermark, the team's cursors and the rows, all of one moment.
+        SQLite::Transaction snapshot(db);
+        const int64_t indexed_through = db.execAndGet(kEventsIndexedThrough).getInt64();
+        const std::string channel = query.channel_id.empty() ? "" : " AND e.channel_id = :channel";
+        const auto select = [&](absl::string_view where, absl::string_view order) {
+          // The team is checked on every row, even one its cursors led to: no bug in them may
+          // show a team another team's events.
+          auto statement = std::make_unique<SQLite::Statement>(
+              db, absl::StrCat(kStoredEventSelect, " WHERE ", where, " AND e.team_id = :team",
+                               channel, order));
+          statement->bind(":team", query.team_id);
+          if (!query.channel_id.empty()) statement->bind(":channel", query.channel_id);
+          return statement;
+        };
+        std::vector<StoredEvent> events;
+        // The rows up to the watermark, through the team's cursors...
+        if (query.after_cursor < indexed_through) {
+          const std::unique_ptr<SQLite::Statement> row = select("e.seq = :seq", "");
+          absl::Status walked = ForEachTeamCursor(
+              db, query.team_id, query.after_cursor, indexed_through, [&](int64_t cursor) {
+                row->reset();
+                row->bind(":seq", cursor);
+                // Retention may have deleted it; or it is of another channel.
+                if (row->executeStep()) events.push_back(ReadStoredEvent(*row));
+                return static_cast<int>(events.size()) < query.limit;
+              });
+          if (!walked.ok()) return walked;
+        }
+        // ...then the newer ones (the tail, at most a few batches), by their rowids.
+        if (static_cast<int>(events.size()) < query.limit) {
+          const std::unique_ptr<SQLite::Statement> tail =
+              select("e.seq > max(:after, :indexed)", " ORDER BY e.seq LIMIT :limit");
+          tail->bind(":after", query.after_cursor);
+          tail->bind(":indexed", indexed_through);
+          tail->bind(":limit", query.limit - static_cast<int>(events.size()));
+          while (tail->executeStep()) events.push_back(ReadStoredEvent(*tail));
+        }
+        return events;
+      });
 }
 
 void SqliteStore::RecordTrouble(int64_t binding_row_id, WebhookTrouble trouble, absl::Time at,
@@ -1092,7 +1110,7 @@ absl::StatusOr<int> SqliteStore::DeleteEventsReceivedBefore(absl::Time cutoff, i
   absl::Notification finished;
   // Events are appended in receive order, so the oldest rows by cursor are the oldest
   // received: looking only at the first `limit` of them keeps each delete short. The tail is
-  // indexed first, so that every row deleted takes its keys in the index tables with it.
+  // indexed first, so that every row deleted takes its once-per-OA key with it.
   commits_.Submit(
       [&](SQLite::Database& db) -> absl::Status {
         through = event_index_->CatchUp(db);
@@ -1101,10 +1119,7 @@ absl::StatusOr<int> SqliteStore::DeleteEventsReceivedBefore(absl::Time cutoff, i
             "LIMIT :limit) WHERE received_at_us < :cutoff";
         // The keys go first, found through the rows they belong to.
         for (const std::string& sql :
-             {absl::StrCat("DELETE FROM events_by_team WHERE (team_id, seq) IN "
-                           "(SELECT team_id, seq FROM events WHERE seq IN (",
-                           expired, "))"),
-              absl::StrCat("DELETE FROM events_once_per_oa WHERE (webhook_event_id, channel_id) "
+             {absl::StrCat("DELETE FROM events_once_per_oa WHERE (webhook_event_id, channel_id) "
                            "IN (SELECT webhook_event_id, channel_id FROM events WHERE seq IN (",
                            expired, ") AND webhook_event_id IS NOT NULL)"),
               absl::StrCat("DELETE FROM events WHERE seq IN (", expired, ")")}) {
@@ -1113,6 +1128,11 @@ absl::StatusOr<int> SqliteStore::DeleteEventsReceivedBefore(absl::Time cutoff, i
           erase.bind(":cutoff", Micros(cutoff));
           deleted = erase.exec();
         }
+        // A team's row of cursors goes once every cursor in it is below the oldest row left
+        // (readers pass over the cursors of deleted rows until then).
+        db.exec(
+            "DELETE FROM events_team_cursors WHERE through_seq < "
+            "coalesce((SELECT min(seq) FROM events), 9223372036854775807)");
         return absl::OkStatus();
       },
       [&](const absl::Status& done) { event_index_->CaughtUp(done.ok(), through); },

@@ -33,12 +33,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "server/crypto/sealing_contexts.h"
 #include "server/crypto/key_ring.h"
 #include "server/crypto/random_source.h"
+#include "server/crypto/sealing_contexts.h"
 #include "server/crypto/secret.h"
 #include "server/crypto/secret_sealer.h"
 #include "storage/sqlite/event_index.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "storage/sqlite/team_cursors.h"
 
 ABSL_FLAG(std::string, data_dir, "", "The stopped channeld's data dir.");
 ABSL_FLAG(int64_t, bindings, 1000000, "Active bindings wanted in all (existing ones count).");
@@ -99,6 +101,7 @@ class Db {
   }
 
   int64_t last_row_id() { return sqlite3_last_insert_rowid(db_); }
+  sqlite3* handle() { return db_; }
 
  private:
   sqlite3* db_ = nullptr;
@@ -402,15 +405,21 @@ int Main() {
     // The new rows' keys into the event index tables, as channeld's own catch-up adds them.
     const int64_t indexed = db.Int("SELECT through_seq FROM events_indexed WHERE one = 1");
     const int64_t newest = db.Int("SELECT coalesce(max(seq), 0) FROM events");
-    for (const char* sql : {linechannel::storage::kIndexEventsByTeam,
-                            linechannel::storage::kIndexEventsOncePerOa,
-                            linechannel::storage::kMarkEventsIndexed}) {
-      sqlite3_stmt* index = db.Prepare(sql);
-      sqlite3_bind_int64(index, 1, indexed);
-      sqlite3_bind_int64(index, 2, newest);
-      db.Step(index);
-      sqlite3_finalize(index);
+    // Each team's cursors in rows of channeld's catch-ups' size, the keys at once.
+    const auto index = [&db](const char* sql, int64_t from, int64_t through) {
+      sqlite3_stmt* statement = db.Prepare(sql);
+      sqlite3_bind_int64(statement, 1, from);
+      sqlite3_bind_int64(statement, 2, through);
+      db.Step(statement);
+      sqlite3_finalize(statement);
+    };
+    linechannel::storage::RegisterTeamCursorsFunction(db.handle());
+    const int64_t catch_up_rows = linechannel::storage::SqliteStore::Options().event_index_batch;
+    for (int64_t from = indexed; from < newest; from += catch_up_rows) {
+      index(linechannel::storage::kIndexTeamCursors, from, std::min(newest, from + catch_up_rows));
     }
+    index(linechannel::storage::kIndexEventsOncePerOa, indexed, newest);
+    index(linechannel::storage::kMarkEventsIndexed, indexed, newest);
     // What the endpoint saw: the last signed request of every binding that got events.
     sqlite3_stmt* activity = db.Prepare(
         "INSERT INTO webhook_activity (binding_row_id, last_signed_at_us) VALUES (?, ?) "

@@ -14,10 +14,12 @@
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
 #include "SQLiteCpp/Transaction.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/sqlite/schema.h"
+#include "tests/storage/sqlite/team_cursor_keys.h"
 #include "tests/support/temp_dir.h"
 
 namespace linechannel::storage {
@@ -72,16 +74,23 @@ class EventIndexTest : public ::testing::Test {
     }
   }
 
+  // A piece whose insert into `table` fails (a full disk, say), rolled back.
+  void FailAPiece(const std::string& table) {
+    db_.exec(absl::StrCat("CREATE TRIGGER refuse BEFORE INSERT ON ", table,
+                          " BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+    {
+      SQLite::Transaction transaction(db_);
+      EXPECT_THROW(index_->IndexPiece(db_), SQLite::Exception);
+    }
+    index_->PieceDone(false, EventIndex::Piece{});
+    db_.exec("DROP TRIGGER refuse");
+  }
+
   int64_t LastCursor() { return db_.execAndGet(kLastEventCursor).getInt64(); }
 
-  std::vector<std::pair<std::string, int64_t>> ByTeam() {
-    std::vector<std::pair<std::string, int64_t>> keys;
-    SQLite::Statement select(db_, "SELECT team_id, seq FROM events_by_team ORDER BY seq");
-    while (select.executeStep()) {
-      keys.emplace_back(select.getColumn(0).getString(), select.getColumn(1).getInt64());
-    }
-    return keys;
-  }
+  std::vector<std::pair<std::string, int64_t>> ByTeam() { return TeamCursorKeys(db_); }
+
+  int TeamRows() { return db_.execAndGet("SELECT count(*) FROM events_team_cursors").getInt(); }
 
   testing::TempDir dir_;
   SQLite::Database db_;
@@ -142,14 +151,27 @@ TEST_F(EventIndexTest, AfterARollbackTheCatchUpReadsTheFile) {
                                     Pair("team-a", 4), Pair("team-a", 5), Pair("team-a", 6)));
 }
 
-// Keys go in many to a statement, and the rest one at a time: every one of them arrives, in
-// each piece (two of 75 keys per table: 64 and 11).
+// Once-per-OA keys go in many to a statement, and the rest one at a time: every one of them
+// arrives, in each piece (two of 75 keys: 64 and 11). The teams' rows go in with the last
+// piece, with the watermark: one row per team.
 TEST_F(EventIndexTest, ACatchUpOfManyRowsGivesEachItsKeys) {
   constexpr int kRows = 150;
   const auto told = [](int i) { return std::string(i % 2 == 0 ? "told-a" : "told-b"); };
   Load(/*batch=*/kRows, /*pieces=*/2);
   for (int i = 0; i < kRows; ++i) StoreRows("team-a", told(i), {absl::StrCat("e", 1000 + i)});
-  CatchUp(/*pieces=*/2);
+  ASSERT_TRUE(index_->PieceDue(LastCursor()));
+  {
+    SQLite::Transaction transaction(db_);
+    const EventIndex::Piece first = index_->IndexPiece(db_);
+    transaction.commit();
+    index_->PieceDone(true, first);
+    ASSERT_FALSE(first.finished);
+  }
+  EXPECT_EQ(db_.execAndGet("SELECT count(*) FROM events_once_per_oa").getInt(), kRows / 2);
+  EXPECT_EQ(TeamRows(), 0);
+  CatchUp(/*pieces=*/1);
+  EXPECT_EQ(TeamRows(), 2);
+  EXPECT_EQ(index_->indexed_through(), kRows);
   const std::vector<std::pair<std::string, int64_t>> by_team = ByTeam();
   ASSERT_EQ(by_team.size(), kRows);
   for (int i = 0; i < kRows; ++i) EXPECT_EQ(by_team[i], std::make_pair(told(i), int64_t{i + 1}));
@@ -164,20 +186,41 @@ TEST_F(EventIndexTest, ACatchUpOfManyRowsGivesEachItsKeys) {
 TEST_F(EventIndexTest, APieceThatFailedLeavesNoErrorToTheNext) {
   Load(/*batch=*/3);
   StoreRows("team-a", "told", {"e1", "e2", "e3"});
-  db_.exec(
-      "CREATE TRIGGER refuse BEFORE INSERT ON events_once_per_oa BEGIN "
-      "SELECT RAISE(ABORT, 'refused'); END");
-  {
-    SQLite::Transaction transaction(db_);
-    EXPECT_THROW(index_->IndexPiece(db_), SQLite::Exception);
-  }
-  index_->PieceDone(false, EventIndex::Piece{});
-  db_.exec("DROP TRIGGER refuse");
-  // 64 rows in all: one statement of 64 keys for each table, none one at a time.
+  FailAPiece("events_once_per_oa");
+  // 64 rows in all: one statement of 64 once-per-OA keys, none one at a time.
   for (int i = 4; i <= 64; ++i) StoreRows("team-a", "told", {absl::StrCat("e", 1000 + i)});
   CatchUp();
   EXPECT_EQ(ByTeam().size(), 64u);
   EXPECT_EQ(db_.execAndGet("SELECT count(*) FROM events_once_per_oa").getInt(), 64);
+}
+
+// The last piece writes the teams' rows; if that fails, so does the piece, and its once-per-OA
+// keys and watermark with it: the catch-up is done again, whole.
+TEST_F(EventIndexTest, ALastPieceWhoseTeamRowsFailIsDoneAgain) {
+  Load(/*batch=*/3);
+  StoreRows("team-a", "told", {"e1", "e2", "e3"});
+  FailAPiece("events_team_cursors");
+  EXPECT_EQ(index_->indexed_through(), 0);
+  EXPECT_EQ(db_.execAndGet("SELECT count(*) FROM events_once_per_oa").getInt(), 0);
+  CatchUp();
+  // From the file: the rows the index was told of went with the catch-up that failed.
+  EXPECT_THAT(ByTeam(), ElementsAre(Pair("team-a", 1), Pair("team-a", 2), Pair("team-a", 3)));
+  EXPECT_EQ(index_->indexed_through(), 3);
+}
+
+// A team row above the watermark is of no catch-up that finished (none of ours leaves one: a
+// file changed by hand, or a bug): the next catch-up replaces it, so no cursor is held twice.
+TEST_F(EventIndexTest, ATeamRowAboveTheWatermarkGivesWayToTheCatchUp) {
+  Load(/*batch=*/3);
+  StoreRows("team-a", "told", {"e1", "e2"});
+  db_.exec(
+      absl::StrCat("INSERT INTO events_team_cursors (through_seq, team_id, cursors) VALUES "
+                   "(2, 'told', x'",
+                   absl::BytesToHexString(EncodeCursors({1, 2})), "')"));
+  StoreRows("team-a", "told", {"e3"});
+  CatchUp();
+  EXPECT_THAT(ByTeam(), ElementsAre(Pair("told", 1), Pair("told", 2), Pair("told", 3)));
+  EXPECT_EQ(TeamRows(), 1);
 }
 
 // Retention indexes the tail, then deletes expired events with their keys: an id it deleted is

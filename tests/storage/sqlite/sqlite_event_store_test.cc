@@ -5,12 +5,14 @@
 #include <vector>
 
 #include "SQLiteCpp/Database.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "tests/storage/make_binding.h"
+#include "tests/storage/sqlite/team_cursor_keys.h"
 #include "tests/support/temp_dir.h"
 
 namespace linechannel::storage {
@@ -243,8 +245,8 @@ TEST_F(SqliteEventStoreTest, MigratingToOncePerOaKeepsTheEarliestCopyOfAnEvent) 
         "ALTER TABLE events DROP COLUMN lifecycle_suspended; "
         "ALTER TABLE bindings DROP COLUMN bot_suspended; "
         "ALTER TABLE bindings DROP COLUMN bot_status_at_us; "
-        "DROP TABLE events_by_team; DROP TABLE events_once_per_oa; DROP TABLE events_indexed; "
-        "CREATE INDEX events_by_team ON events(team_id, seq); "
+        "DROP TABLE events_team_cursors; DROP TABLE events_once_per_oa; "
+        "DROP TABLE events_indexed; CREATE INDEX events_by_team ON events(team_id, seq); "
         "CREATE INDEX events_by_team_channel ON events(team_id, channel_id, seq); "
         "CREATE UNIQUE INDEX events_once ON events(binding_row_id, webhook_event_id) "
         "WHERE webhook_event_id IS NOT NULL; PRAGMA user_version = 7;");
@@ -277,6 +279,16 @@ TEST_F(SqliteEventStoreTest, MigratingToOncePerOaKeepsTheEarliestCopyOfAnEvent) 
   EXPECT_EQ(again->duplicates, 1);
 }
 
+// Each row's (team, cursor), by cursor: what events_team_cursors must hold once indexed.
+std::vector<std::pair<std::string, int64_t>> EveryRowsTeam(SQLite::Database& db) {
+  std::vector<std::pair<std::string, int64_t>> keys;
+  SQLite::Statement select(db, "SELECT team_id, seq FROM events ORDER BY seq");
+  while (select.executeStep()) {
+    keys.emplace_back(select.getColumn(0).getString(), select.getColumn(1).getInt64());
+  }
+  return keys;
+}
+
 // The schema of the events table and its ways in (tables and indexes whose names begin with
 // "events"), each as `name: sql`, in name order.
 std::vector<std::string> EventSchema(const std::string& path) {
@@ -306,8 +318,8 @@ TEST_F(SqliteEventStoreTest, AFileOfVersion9GetsTheEventIndexOfANewFile) {
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     db.exec(
-        "DROP TABLE events_by_team; DROP TABLE events_once_per_oa; DROP TABLE events_indexed; "
-        "CREATE INDEX events_by_team ON events(team_id, seq); "
+        "DROP TABLE events_team_cursors; DROP TABLE events_once_per_oa; "
+        "DROP TABLE events_indexed; CREATE INDEX events_by_team ON events(team_id, seq); "
         "CREATE INDEX events_by_team_channel ON events(team_id, channel_id, seq); "
         "CREATE UNIQUE INDEX events_once_per_oa ON events(channel_id, webhook_event_id) "
         "WHERE webhook_event_id IS NOT NULL; "
@@ -328,8 +340,7 @@ TEST_F(SqliteEventStoreTest, AFileOfVersion9GetsTheEventIndexOfANewFile) {
     // Every row is indexed: its team key, its once-per-OA key if it has an id.
     EXPECT_EQ(db.execAndGet("SELECT through_seq FROM events_indexed").getInt64(),
               db.execAndGet("SELECT max(seq) FROM events").getInt64());
-    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events_by_team").getInt64(),
-              db.execAndGet("SELECT count(*) FROM events").getInt64());
+    EXPECT_EQ(TeamCursorKeys(db), EveryRowsTeam(db));
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events_once_per_oa").getInt64(), 4);
   }
 
@@ -491,8 +502,7 @@ TEST_F(SqliteEventStoreTest, EveryCatchUpGivesEachRowTheKeysOfItsOwnTeamAndOa) {
     }
     return rows;
   };
-  EXPECT_EQ(keys("SELECT team_id, seq FROM events_by_team ORDER BY seq"),
-            keys("SELECT team_id, seq FROM events ORDER BY seq"));
+  EXPECT_EQ(TeamCursorKeys(db), EveryRowsTeam(db));
   EXPECT_EQ(keys("SELECT webhook_event_id, channel_id FROM events_once_per_oa ORDER BY 1, 2"),
             keys("SELECT webhook_event_id, channel_id FROM events "
                  "WHERE webhook_event_id IS NOT NULL ORDER BY 1, 2"));
@@ -549,9 +559,10 @@ TEST_F(SqliteEventStoreTest, ARowRolledBackWithItsTransactionLendsNoKeyToTheRowT
   EXPECT_THAT(Read("team-a"), SizeIs(0));
 }
 
-// A catch-up cut off by a restart leaves some of the tail's keys in the tables above the
-// watermark: they are not read twice, their events stay duplicates, and the next catch-up
-// adds the rest around them.
+// A catch-up cut off by a restart leaves some of the tail's once-per-OA keys in their table
+// above the watermark; and a team row above it is of no finished catch-up (ours write them with
+// the watermark; a file changed by hand): neither is read twice, the events stay duplicates, and
+// the next catch-up adds the rest around the keys and in place of the row.
 TEST_F(SqliteEventStoreTest, KeysOfACatchUpCutOffAreNeitherReadTwiceNorInTheWay) {
   event_index_batch_ = 1000;
   const std::string path = Open("cut.db");
@@ -563,8 +574,10 @@ TEST_F(SqliteEventStoreTest, KeysOfACatchUpCutOffAreNeitherReadTwiceNorInTheWay)
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     ASSERT_EQ(db.execAndGet("SELECT through_seq FROM events_indexed").getInt64(), 0);
-    db.exec(absl::StrCat("INSERT INTO events_by_team (team_id, seq) VALUES ('team-a', ",
-                         before[1].cursor, ")"));
+    db.exec(absl::StrCat(
+        "INSERT INTO events_team_cursors (through_seq, team_id, cursors) VALUES (",
+        before[1].cursor, ", 'team-a', x'",
+        absl::BytesToHexString(EncodeCursors({before[0].cursor, before[1].cursor})), "')"));
     db.exec("INSERT INTO events_once_per_oa (webhook_event_id, channel_id) VALUES ('e1', '100')");
   }
   event_index_batch_ = 2;
@@ -583,9 +596,26 @@ TEST_F(SqliteEventStoreTest, KeysOfACatchUpCutOffAreNeitherReadTwiceNorInTheWay)
   store_.reset();
   SQLite::Database db(path, SQLite::OPEN_READONLY);
   EXPECT_EQ(IndexedThrough(path), db.execAndGet("SELECT max(seq) FROM events").getInt64());
-  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events_by_team").getInt64(),
-            db.execAndGet("SELECT count(*) FROM events").getInt64());
+  EXPECT_EQ(TeamCursorKeys(db), EveryRowsTeam(db));
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events_once_per_oa").getInt64(), 4);
+}
+
+// Every row a team's cursors lead to is checked for the team: a team row that names another
+// team's event (a damaged file, or a bug) shows that event to no one but its own team.
+TEST_F(SqliteEventStoreTest, ATeamRowNamingAnotherTeamsEventDoesNotShowIt) {
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("a1"), Event("a2")}).ok());
+  // Retention indexes the tail first (and deletes nothing here).
+  ASSERT_EQ(*store_->DeleteEventsReceivedBefore(kT0 - absl::Hours(1), 100), 0);
+  const std::vector<StoredEvent> of_a = Read("team-a");
+  ASSERT_THAT(of_a, SizeIs(2));
+  {
+    SQLite::Database db(dir_.File("events.db"), SQLite::OPEN_READWRITE);
+    db.exec(absl::StrCat("INSERT INTO events_team_cursors (through_seq, team_id, cursors) VALUES (",
+                         of_a[0].cursor, ", 'team-b', x'",
+                         absl::BytesToHexString(EncodeCursors({of_a[0].cursor})), "')"));
+  }
+  EXPECT_THAT(Read("team-b"), SizeIs(0));
+  EXPECT_THAT(Read("team-a"), SizeIs(2));
 }
 
 // A write whose rows are rolled back leaves no once-per-OA key behind: the same events sent
@@ -609,9 +639,13 @@ TEST_F(SqliteEventStoreTest, EventsOfAWriteThatFailedAreNotDuplicatesLater) {
 }
 
 // Retention first indexes the tail, so that the rows it deletes take their keys with them: an
-// event deleted by retention and sent again is stored again, and reads see no dangling key.
+// event deleted by retention and sent again is stored again, and a team row whose events are
+// all gone goes too.
 TEST_F(SqliteEventStoreTest, RetentionDeletesTheKeysOfTheEventsItDeletes) {
   ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("old")}, kT0).ok());
+  // Retention indexes the tail first (and deletes nothing here): the old event, with the binds'
+  // lifecycle events, gets team rows of its own.
+  ASSERT_EQ(*store_->DeleteEventsReceivedBefore(kT0 - absl::Hours(1), 100), 0);
   ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("new")}, kT0 + absl::Hours(48)).ok());
   absl::StatusOr<int> deleted = store_->DeleteEventsReceivedBefore(kT0 + absl::Hours(1), 100);
   ASSERT_TRUE(deleted.ok()) << deleted.status();
@@ -621,10 +655,8 @@ TEST_F(SqliteEventStoreTest, RetentionDeletesTheKeysOfTheEventsItDeletes) {
   EXPECT_EQ(left[0].event.webhook_event_id, "new");
   {
     SQLite::Database db(dir_.File("events.db"), SQLite::OPEN_READONLY);
-    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events_by_team k WHERE NOT EXISTS "
-                            "(SELECT 1 FROM events e WHERE e.seq = k.seq)")
-                  .getInt(),
-              0);
+    // The team rows of the first catch-up went with the last of their events.
+    EXPECT_EQ(TeamCursorKeys(db), EveryRowsTeam(db));
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events_once_per_oa").getInt(), 1);
   }
   absl::StatusOr<AppendResult> again =
