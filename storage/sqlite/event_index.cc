@@ -72,7 +72,10 @@ std::string GreatestIndexedId(SQLite::Database& db) {
 absl::StatusOr<std::unique_ptr<EventIndex>> EventIndex::Load(SQLite::Database& writer,
                                                              int batch_rows, int pieces) {
   try {
-    RegisterTeamCursorsFunction(writer.getHandle());
+    if (absl::Status registered = RegisterTeamCursorsFunction(writer.getHandle());
+        !registered.ok()) {
+      return registered;
+    }
     const int64_t through = IndexedThrough(writer);
     auto index = std::unique_ptr<EventIndex>(new EventIndex(writer, batch_rows, pieces, through));
     index->greatest_indexed_id_ = GreatestIndexedId(writer);
@@ -108,6 +111,9 @@ EventIndex::EventIndex(SQLite::Database& writer, int batch_rows, int pieces,
       insert_team_cursors_(
           writer,
           "INSERT INTO events_team_cursors (through_seq, team_id, cursors) VALUES (?, ?, ?)"),
+      set_team_newest_(writer,
+                       "INSERT INTO events_team_newest (team_id, through_seq) VALUES (?, ?) "
+                       "ON CONFLICT (team_id) DO UPDATE SET through_seq = excluded.through_seq"),
       insert_once_(writer, InsertPairs(kOnceColumns, 1)),
       insert_many_once_(writer, InsertPairs(kOnceColumns, kKeysPerInsert)) {}
 
@@ -255,8 +261,13 @@ void EventIndex::InsertTeamCursors(const Catch& c, int64_t stored) {
     insert_team_cursors_.bindNoCopy(2, team);
     insert_team_cursors_.bindNoCopy(3, encoded.data(), static_cast<int>(encoded.size()));
     insert_team_cursors_.exec();
+    set_team_newest_.tryReset();
+    set_team_newest_.bindNoCopy(1, team);
+    set_team_newest_.bind(2, c.through);
+    set_team_newest_.exec();
   }
   insert_team_cursors_.tryReset();
+  set_team_newest_.tryReset();
 }
 
 void EventIndex::PieceDone(bool committed, const Piece& piece) {
@@ -277,7 +288,8 @@ int64_t EventIndex::CatchUp(SQLite::Database& db) {
   const int64_t through = LastCursor(db);
   if (through <= from) return from;
   DropTeamCursorsAbove(from);
-  for (const char* sql : {kIndexTeamCursors, kIndexEventsOncePerOa, kMarkEventsIndexed}) {
+  for (const char* sql :
+       {kIndexTeamCursors, kIndexTeamNewest, kIndexEventsOncePerOa, kMarkEventsIndexed}) {
     SQLite::Statement statement(db, sql);
     statement.bind(1, from);
     statement.bind(2, through);

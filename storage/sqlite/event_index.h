@@ -24,6 +24,10 @@ inline constexpr char kIndexTeamCursors[] =
     "INSERT INTO events_team_cursors (through_seq, team_id, cursors) "
     "SELECT ?2, team_id, team_cursors(seq) FROM events WHERE seq > ?1 AND seq <= ?2 "
     "GROUP BY team_id ORDER BY team_id";
+inline constexpr char kIndexTeamNewest[] =
+    "INSERT INTO events_team_newest (team_id, through_seq) "
+    "SELECT DISTINCT team_id, ?2 FROM events WHERE seq > ?1 AND seq <= ?2 "
+    "ON CONFLICT (team_id) DO UPDATE SET through_seq = excluded.through_seq";
 inline constexpr char kIndexEventsOncePerOa[] =
     "INSERT OR IGNORE INTO events_once_per_oa (webhook_event_id, channel_id) "
     "SELECT webhook_event_id, channel_id FROM events "
@@ -138,7 +142,8 @@ class EventIndex {
   // Team rows above the watermark `stored` belong to no catch-up that finished; the one that
   // writes its rows now holds their cursors.
   void DropTeamCursorsAbove(int64_t stored);
-  // The catch-up's row of each team, in place of any rows above the watermark `stored`.
+  // The catch-up's row of each team, in place of any rows above the watermark `stored`; and
+  // the catch-up as each of those teams' newest.
   void InsertTeamCursors(const Catch& c, int64_t stored);
 
   const int batch_rows_;
@@ -158,6 +163,7 @@ class EventIndex {
   SQLite::Statement seen_;
   SQLite::Statement drop_team_cursors_above_;
   SQLite::Statement insert_team_cursors_;
+  SQLite::Statement set_team_newest_;
   SQLite::Statement insert_once_;
   SQLite::Statement insert_many_once_;
 };

@@ -237,6 +237,7 @@ INSERT INTO events_indexed (one, through_seq) SELECT 1, coalesce(max(seq), 0) FR
       // the log; its rows now go in after the last catch-up's, onto a few pages. The keys up to
       // the watermark become rows of 4096 cursors' span each, as if made by catch-ups of that
       // size; keys above it (a catch-up cut off) are dropped, and the next catch-up makes them.
+      // events_team_newest names each team's last catch-up, where a walk of its rows may stop.
       // team_cursors() is registered by MigrateSchema.
       R"sql(
 CREATE TABLE events_team_cursors (
@@ -251,6 +252,12 @@ INSERT INTO events_team_cursors (through_seq, team_id, cursors)
    WHERE k.seq <= w.through_seq
    GROUP BY k.seq / 4096, k.team_id
    ORDER BY 1, 2;
+CREATE TABLE events_team_newest (
+  team_id TEXT PRIMARY KEY,
+  through_seq INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO events_team_newest (team_id, through_seq)
+  SELECT team_id, max(through_seq) FROM events_team_cursors GROUP BY team_id;
 DROP TABLE events_by_team;
 )sql",
   };
@@ -288,7 +295,9 @@ absl::Status MigrateSchema(SQLite::Database& db) {
             "storage: ", db.getFilename(), " is a SQLite database of some other program"));
       }
     }
-    RegisterTeamCursorsFunction(db.getHandle());
+    if (absl::Status registered = RegisterTeamCursorsFunction(db.getHandle()); !registered.ok()) {
+      return registered;
+    }
     for (; version < CurrentSchemaVersion(); ++version) {
       SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
       db.exec(Migrations()[version]);

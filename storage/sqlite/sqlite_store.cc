@@ -1129,10 +1129,13 @@ absl::StatusOr<int> SqliteStore::DeleteEventsReceivedBefore(absl::Time cutoff, i
           deleted = erase.exec();
         }
         // A team's row of cursors goes once every cursor in it is below the oldest row left
-        // (readers pass over the cursors of deleted rows until then).
-        db.exec(
-            "DELETE FROM events_team_cursors WHERE through_seq < "
-            "coalesce((SELECT min(seq) FROM events), 9223372036854775807)");
+        // (readers pass over the cursors of deleted rows until then), and so does a team's
+        // newest catch-up.
+        for (const char* table : {"events_team_cursors", "events_team_newest"}) {
+          db.exec(absl::StrCat("DELETE FROM ", table,
+                               " WHERE through_seq < "
+                               "coalesce((SELECT min(seq) FROM events), 9223372036854775807)"));
+        }
         return absl::OkStatus();
       },
       [&](const absl::Status& done) { event_index_->CaughtUp(done.ok(), through); },

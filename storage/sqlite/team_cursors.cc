@@ -93,13 +93,23 @@ absl::StatusOr<std::vector<int64_t>> DecodeCursors(absl::string_view encoded) {
   return cursors;
 }
 
-void RegisterTeamCursorsFunction(sqlite3* db) {
-  sqlite3_create_function_v2(db, "team_cursors", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
-                             nullptr, CollectCursor, EncodeCollected, nullptr);
+absl::Status RegisterTeamCursorsFunction(sqlite3* db) {
+  const int rc = sqlite3_create_function_v2(
+      db, "team_cursors", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, nullptr,
+      nullptr, CollectCursor, EncodeCollected, nullptr);
+  if (rc != SQLITE_OK) {
+    return absl::InternalError(
+        absl::StrCat("storage: registering team_cursors(): ", sqlite3_errstr(rc)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ForEachTeamCursor(SQLite::Database& db, const std::string& team_id, int64_t after,
                                int64_t through, absl::FunctionRef<bool(int64_t)> visit) {
+  SQLite::Statement newest(db, "SELECT through_seq FROM events_team_newest WHERE team_id = ?");
+  newest.bindNoCopy(1, team_id);
+  if (!newest.executeStep()) return absl::OkStatus();
+  through = std::min(through, newest.getColumn(0).getInt64());
   // The catch-ups are stepped through one B-tree seek at a time: a range scan of them would
   // read every other team's rows as well.
   SQLite::Statement next_catch_up(
@@ -110,12 +120,17 @@ absl::Status ForEachTeamCursor(SQLite::Database& db, const std::string& team_id,
       db, "SELECT cursors FROM events_team_cursors WHERE through_seq = ? AND team_id = ?");
   team_row.bindNoCopy(2, team_id);
   int64_t at = after;
+  // The catch-up before this one, once the walk has seen it: its cursors are all below.
+  bool stepped = false;
   while (true) {
     next_catch_up.reset();
     next_catch_up.bind(1, at);
     next_catch_up.bind(2, through);
     if (!next_catch_up.executeStep()) return absl::OkStatus();
+    const int64_t before = at;
     at = next_catch_up.getColumn(0).getInt64();
+    const bool first = !stepped;
+    stepped = true;
     team_row.reset();
     team_row.bind(1, at);
     if (!team_row.executeStep()) continue;
@@ -124,6 +139,11 @@ absl::Status ForEachTeamCursor(SQLite::Database& db, const std::string& team_id,
         static_cast<const char*>(column.getBlob()), static_cast<size_t>(column.getBytes())));
     if (!cursors.ok()) return cursors.status();
     for (const int64_t cursor : *cursors) {
+      // A cursor outside its catch-up would be read out of order, or again from the tail.
+      if (cursor > at || (!first && cursor <= before)) {
+        return absl::DataLossError(absl::StrCat("storage: the catch-up through ", at, " of team ",
+                                                team_id, " holds cursor ", cursor, ", outside it"));
+      }
       if (cursor > after && !visit(cursor)) return absl::OkStatus();
     }
   }

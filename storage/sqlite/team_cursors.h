@@ -19,6 +19,8 @@ namespace linechannel::storage {
 // (event_index.h) and team, that team's cursors among the catch-up's rows, as one value. Keyed
 // by the catch-up's last cursor first, a catch-up's rows go in after the last one's, onto a few
 // pages; one key per event, keyed by team, had put a page per team into every catch-up.
+// events_team_newest names each team's last catch-up with a row of it, so that a walk stops
+// there: a stream of a quiet team reads again after every commit, from its last event.
 //
 // A row (through_seq, team_id, cursors) holds the team's cursors c with p < c <= through_seq,
 // where p is the through_seq of the catch-up before; their events may have been deleted since.
@@ -31,12 +33,14 @@ std::string EncodeCursors(const std::vector<int64_t>& ascending);
 absl::StatusOr<std::vector<int64_t>> DecodeCursors(absl::string_view encoded);
 
 // Makes team_cursors(seq) known to the connection: the aggregate that gives a group's cursors
-// (in any order) as EncodeCursors does, for SQL that fills events_team_cursors.
-void RegisterTeamCursorsFunction(sqlite3* db);
+// (in any order) as EncodeCursors does, for SQL that fills events_team_cursors. Direct use
+// only: the schema's triggers and views cannot call it.
+absl::Status RegisterTeamCursorsFunction(sqlite3* db);
 
 // Calls `visit` with each of the team's cursors after `after`, ascending, from the rows of
-// catch-ups up to `through` (the watermark), until it returns false. A catch-up without the
-// team costs two B-tree look-ups.
+// catch-ups up to `through` (the watermark) and the team's newest, until it returns false.
+// Each catch-up on the way costs two B-tree look-ups, whether it has the team or not. DATA_LOSS
+// if a row's value is damaged or holds a cursor outside its catch-up.
 absl::Status ForEachTeamCursor(SQLite::Database& db, const std::string& team_id, int64_t after,
                                int64_t through, absl::FunctionRef<bool(int64_t)> visit);
 

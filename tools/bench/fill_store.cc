@@ -413,10 +413,16 @@ int Main() {
       db.Step(statement);
       sqlite3_finalize(statement);
     };
-    linechannel::storage::RegisterTeamCursorsFunction(db.handle());
+    if (absl::Status registered = linechannel::storage::RegisterTeamCursorsFunction(db.handle());
+        !registered.ok()) {
+      Die(std::string(registered.message()));
+    }
     const int64_t catch_up_rows = linechannel::storage::SqliteStore::Options().event_index_batch;
     for (int64_t from = indexed; from < newest; from += catch_up_rows) {
-      index(linechannel::storage::kIndexTeamCursors, from, std::min(newest, from + catch_up_rows));
+      for (const char* sql :
+           {linechannel::storage::kIndexTeamCursors, linechannel::storage::kIndexTeamNewest}) {
+        index(sql, from, std::min(newest, from + catch_up_rows));
+      }
     }
     index(linechannel::storage::kIndexEventsOncePerOa, indexed, newest);
     index(linechannel::storage::kMarkEventsIndexed, indexed, newest);

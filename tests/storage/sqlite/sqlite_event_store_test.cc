@@ -245,7 +245,8 @@ TEST_F(SqliteEventStoreTest, MigratingToOncePerOaKeepsTheEarliestCopyOfAnEvent) 
         "ALTER TABLE events DROP COLUMN lifecycle_suspended; "
         "ALTER TABLE bindings DROP COLUMN bot_suspended; "
         "ALTER TABLE bindings DROP COLUMN bot_status_at_us; "
-        "DROP TABLE events_team_cursors; DROP TABLE events_once_per_oa; "
+        "DROP TABLE events_team_cursors; DROP TABLE events_team_newest; "
+        "DROP TABLE events_once_per_oa; "
         "DROP TABLE events_indexed; CREATE INDEX events_by_team ON events(team_id, seq); "
         "CREATE INDEX events_by_team_channel ON events(team_id, channel_id, seq); "
         "CREATE UNIQUE INDEX events_once ON events(binding_row_id, webhook_event_id) "
@@ -318,7 +319,8 @@ TEST_F(SqliteEventStoreTest, AFileOfVersion9GetsTheEventIndexOfANewFile) {
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     db.exec(
-        "DROP TABLE events_team_cursors; DROP TABLE events_once_per_oa; "
+        "DROP TABLE events_team_cursors; DROP TABLE events_team_newest; "
+        "DROP TABLE events_once_per_oa; "
         "DROP TABLE events_indexed; CREATE INDEX events_by_team ON events(team_id, seq); "
         "CREATE INDEX events_by_team_channel ON events(team_id, channel_id, seq); "
         "CREATE UNIQUE INDEX events_once_per_oa ON events(channel_id, webhook_event_id) "
@@ -446,6 +448,83 @@ TEST_F(SqliteEventStoreTest, CopiesAreCaughtWhetherOrNotTheirIdsGrowWithTime) {
     Open("ids.db");
   }
   EXPECT_THAT(Read("team-a"), SizeIs(8));
+}
+
+// Version 12 turned events_by_team's keys into team rows. From a file of version 11 with
+// more than one 4096-cursor span of keys, the watermark inside a span and keys above it (a
+// catch-up cut off): the rows hold exactly the keys up to the watermark, each within its
+// catch-up, and paged reads across the spans see every event once, in order.
+TEST_F(SqliteEventStoreTest, AFileOfVersion11GetsTeamRowsOfTheKeysUpToItsWatermark) {
+  event_index_batch_ = 100000;
+  const std::string path = Open("v11.db");
+  binding_a_ = Bind("team-a", "100");
+  binding_b_ = Bind("team-b", "200");
+  for (int batch = 0; batch < 90; ++batch) {
+    std::vector<NewEvent> a;
+    std::vector<NewEvent> b;
+    for (int i = 0; i < 50; ++i) {
+      a.push_back(Event(absl::StrCat("a", batch * 50 + i)));
+      b.push_back(Event(absl::StrCat("b", batch * 50 + i)));
+    }
+    ASSERT_TRUE(Append(binding_a_, "team-a", "100", std::move(a)).ok());
+    ASSERT_TRUE(Append(binding_b_, "team-b", "200", std::move(b)).ok());
+  }
+  store_.reset();
+  constexpr int64_t kWatermark = 6000;
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        absl::StrCat("DROP TABLE events_team_cursors; DROP TABLE events_team_newest; "
+                     "CREATE TABLE events_by_team (team_id TEXT NOT NULL, seq INTEGER NOT NULL, "
+                     "PRIMARY KEY (team_id, seq)) STRICT, WITHOUT ROWID; "
+                     "INSERT INTO events_by_team SELECT team_id, seq FROM events; "
+                     "INSERT OR IGNORE INTO events_once_per_oa SELECT webhook_event_id, channel_id "
+                     "FROM events WHERE webhook_event_id IS NOT NULL; "
+                     "UPDATE events_indexed SET through_seq = ",
+                     kWatermark, "; PRAGMA user_version = 11;"));
+  }
+  Open("v11.db");
+  {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    std::vector<std::pair<std::string, int64_t>> indexed = EveryRowsTeam(db);
+    indexed.erase(std::remove_if(indexed.begin(), indexed.end(),
+                                 [](const auto& key) { return key.second > kWatermark; }),
+                  indexed.end());
+    EXPECT_EQ(TeamCursorKeys(db), indexed);
+    // Rows of the spans 1-4095, 4096-6000 per team.
+    EXPECT_EQ(db.execAndGet("SELECT group_concat(through_seq || ' ' || team_id, ', ') FROM "
+                            "(SELECT * FROM events_team_cursors ORDER BY 1, 2)")
+                  .getString(),
+              "4095 team-a, 4095 team-b, 6000 team-a, 6000 team-b");
+    EXPECT_EQ(db.execAndGet("SELECT group_concat(team_id || ' ' || through_seq, ', ') FROM "
+                            "(SELECT * FROM events_team_newest ORDER BY 1)")
+                  .getString(),
+              "team-a 6000, team-b 6000");
+  }
+  const std::vector<StoredEvent> whole = Read("team-a", "", 0, 10000);
+  ASSERT_THAT(whole, SizeIs(4500));
+  for (int i = 0; i < 4500; ++i) {
+    ASSERT_EQ(whole[i].event.webhook_event_id, absl::StrCat("a", i)) << i;
+  }
+  // Three at a time, as ListEvents pages go, across both spans, the watermark and the tail.
+  std::vector<int64_t> paged;
+  int64_t after = 0;
+  for (;;) {
+    const std::vector<StoredEvent> page = *store_->ReadEvents({"team-a", "", after, 3});
+    if (page.empty()) break;
+    for (const StoredEvent& e : page) paged.push_back(e.cursor);
+    after = page.back().cursor;
+  }
+  const absl::StatusOr<std::vector<StoredEvent>> all = store_->ReadEvents({"team-a", "", 0, 10000});
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::vector<int64_t> cursors;
+  for (const StoredEvent& e : *all) cursors.push_back(e.cursor);
+  EXPECT_EQ(paged, cursors);
+  // Retention catches up the rest at once (it deletes nothing here).
+  ASSERT_EQ(*store_->DeleteEventsReceivedBefore(kT0 - absl::Hours(1), 100), 0);
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  EXPECT_EQ(TeamCursorKeys(db), EveryRowsTeam(db));
+  EXPECT_THAT(Read("team-b", "", 0, 10000), SizeIs(4500));
 }
 
 // A catch-up in pieces of one key per table, each piece in a transaction of its own, runs
@@ -604,18 +683,23 @@ TEST_F(SqliteEventStoreTest, KeysOfACatchUpCutOffAreNeitherReadTwiceNorInTheWay)
 // team's event (a damaged file, or a bug) shows that event to no one but its own team.
 TEST_F(SqliteEventStoreTest, ATeamRowNamingAnotherTeamsEventDoesNotShowIt) {
   ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("a1"), Event("a2")}).ok());
-  // Retention indexes the tail first (and deletes nothing here).
+  // Retention indexes the tail first (and deletes nothing here): twice, so that the second
+  // catch-up holds team-a's a3 alone.
+  ASSERT_EQ(*store_->DeleteEventsReceivedBefore(kT0 - absl::Hours(1), 100), 0);
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("a3")}).ok());
   ASSERT_EQ(*store_->DeleteEventsReceivedBefore(kT0 - absl::Hours(1), 100), 0);
   const std::vector<StoredEvent> of_a = Read("team-a");
-  ASSERT_THAT(of_a, SizeIs(2));
+  ASSERT_THAT(of_a, SizeIs(3));
+  const int64_t a3 = of_a[2].cursor;
   {
     SQLite::Database db(dir_.File("events.db"), SQLite::OPEN_READWRITE);
     db.exec(absl::StrCat("INSERT INTO events_team_cursors (through_seq, team_id, cursors) VALUES (",
-                         of_a[0].cursor, ", 'team-b', x'",
-                         absl::BytesToHexString(EncodeCursors({of_a[0].cursor})), "')"));
+                         a3, ", 'team-b', x'", absl::BytesToHexString(EncodeCursors({a3})), "')"));
+    db.exec(absl::StrCat("UPDATE events_team_newest SET through_seq = ", a3,
+                         " WHERE team_id = 'team-b'"));
   }
   EXPECT_THAT(Read("team-b"), SizeIs(0));
-  EXPECT_THAT(Read("team-a"), SizeIs(2));
+  EXPECT_THAT(Read("team-a"), SizeIs(3));
 }
 
 // A write whose rows are rolled back leaves no once-per-OA key behind: the same events sent
@@ -664,6 +748,24 @@ TEST_F(SqliteEventStoreTest, RetentionDeletesTheKeysOfTheEventsItDeletes) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->stored, 1);
   EXPECT_EQ(again->duplicates, 1);
+}
+
+// Retention that deletes every event takes every team row with it; the next events are read
+// as ever.
+TEST_F(SqliteEventStoreTest, RetentionOfEveryEventLeavesNoTeamRows) {
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("old")}, kT0).ok());
+  ASSERT_GE(*store_->DeleteEventsReceivedBefore(kT0 + absl::Hours(1), 100), 1);
+  {
+    SQLite::Database db(dir_.File("events.db"), SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events").getInt(), 0);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events_team_cursors").getInt(), 0);
+    EXPECT_EQ(db.execAndGet("SELECT count(*) FROM events_team_newest").getInt(), 0);
+  }
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("new")}, kT0 + absl::Hours(2)).ok());
+  ASSERT_EQ(*store_->DeleteEventsReceivedBefore(kT0 + absl::Hours(1), 100), 0);
+  const std::vector<StoredEvent> left = Read("team-a");
+  ASSERT_THAT(left, SizeIs(1));
+  EXPECT_EQ(left[0].event.webhook_event_id, "new");
 }
 
 // A binding's last signed request as the file holds it.
