@@ -26,7 +26,7 @@ inline constexpr char kIndexTeamCursors[] =
     "GROUP BY team_id ORDER BY team_id";
 inline constexpr char kIndexTeamNewest[] =
     "INSERT INTO events_team_newest (team_id, through_seq) "
-    "SELECT DISTINCT team_id, ?2 FROM events WHERE seq > ?1 AND seq <= ?2 "
+    "SELECT DISTINCT team_id, ?2 FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY team_id "
     "ON CONFLICT (team_id) DO UPDATE SET through_seq = excluded.through_seq";
 inline constexpr char kIndexEventsOncePerOa[] =
     "INSERT OR IGNORE INTO events_once_per_oa (webhook_event_id, channel_id) "

@@ -1131,10 +1131,17 @@ absl::StatusOr<int> SqliteStore::DeleteEventsReceivedBefore(absl::Time cutoff, i
         // A team's row of cursors goes once every cursor in it is below the oldest row left
         // (readers pass over the cursors of deleted rows until then), and so does a team's
         // newest catch-up.
-        for (const char* table : {"events_team_cursors", "events_team_newest"}) {
-          db.exec(absl::StrCat("DELETE FROM ", table,
-                               " WHERE through_seq < "
-                               "coalesce((SELECT min(seq) FROM events), 9223372036854775807)"));
+        // A team's newest is never below its rows: it goes with them, found through them, so
+        // that a batch does not read the newest of every team.
+        for (const char* sql :
+             {"DELETE FROM events_team_newest WHERE through_seq < :oldest AND team_id IN "
+              "(SELECT team_id FROM events_team_cursors WHERE through_seq < :oldest)",
+              "DELETE FROM events_team_cursors WHERE through_seq < :oldest"}) {
+          SQLite::Statement erase(db, sql);
+          erase.bind(":oldest", db.execAndGet("SELECT coalesce(min(seq), 9223372036854775807) "
+                                              "FROM events")
+                                    .getInt64());
+          erase.exec();
         }
         return absl::OkStatus();
       },

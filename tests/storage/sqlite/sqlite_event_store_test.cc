@@ -695,8 +695,7 @@ TEST_F(SqliteEventStoreTest, ATeamRowNamingAnotherTeamsEventDoesNotShowIt) {
     SQLite::Database db(dir_.File("events.db"), SQLite::OPEN_READWRITE);
     db.exec(absl::StrCat("INSERT INTO events_team_cursors (through_seq, team_id, cursors) VALUES (",
                          a3, ", 'team-b', x'", absl::BytesToHexString(EncodeCursors({a3})), "')"));
-    db.exec(absl::StrCat("UPDATE events_team_newest SET through_seq = ", a3,
-                         " WHERE team_id = 'team-b'"));
+    db.exec(absl::StrCat("INSERT OR REPLACE INTO events_team_newest VALUES ('team-b', ", a3, ")"));
   }
   EXPECT_THAT(Read("team-b"), SizeIs(0));
   EXPECT_THAT(Read("team-a"), SizeIs(3));
