@@ -42,6 +42,13 @@ class BindingStore {
   // The team's active binding of `channel_id`. NOT_FOUND if there is none.
   virtual absl::StatusOr<Binding> FindActive(absl::string_view team_id,
                                              absl::string_view channel_id) = 0;
+  // FindActive as the database answers it now, never from a cache: for an answer that must not
+  // rest on a copy another process may have changed since (a bind's "already bound"). A store
+  // that caches nothing need not override it.
+  virtual absl::StatusOr<Binding> FindActiveNow(absl::string_view team_id,
+                                                absl::string_view channel_id) {
+    return FindActive(team_id, channel_id);
+  }
 
   // The active binding whose webhook key is `webhook_key`. NOT_FOUND if none (never bound, or
   // unbound).

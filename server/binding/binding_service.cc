@@ -95,8 +95,10 @@ absl::StatusOr<BindResult> BindingService::Bind(const BindRequest& request,
   const std::string line_id = NormalizeLineId(request.line_id);
 
   // A repeat of this team's own binding needs no trip to LINE. Another team's binding is
-  // only revealed after LINE has proved the caller holds the OA's credentials.
-  absl::StatusOr<storage::Binding> own = store_->FindActive(request.team_id, request.channel_id);
+  // only revealed after LINE has proved the caller holds the OA's credentials. Not from a
+  // cache: another replica may have unbound it a moment ago, and "already bound" would then
+  // tell the caller it holds an OA it does not.
+  absl::StatusOr<storage::Binding> own = store_->FindActiveNow(request.team_id, request.channel_id);
   if (own.ok()) {
     absl::StatusOr<BindResult> repeat = AnswerExisting(*own, request, line_id);
     if (repeat.ok()) SetUpWebhook(request, call, *repeat);

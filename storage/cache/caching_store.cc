@@ -109,6 +109,15 @@ absl::StatusOr<Binding> CachingStore::FindActive(absl::string_view team_id,
               [&] { return inner_.bindings->FindActive(team_id, channel_id); });
 }
 
+absl::StatusOr<Binding> CachingStore::FindActiveNow(absl::string_view team_id,
+                                                    absl::string_view channel_id) {
+  absl::StatusOr<Binding> found = inner_.bindings->FindActive(team_id, channel_id);
+  absl::MutexLock lock(&mu_);
+  ++generation_;
+  EraseByKey(By::kTeamChannel, TeamChannelKey(team_id, channel_id));
+  return found;
+}
+
 absl::StatusOr<Binding> CachingStore::FindActiveByWebhookKey(absl::string_view webhook_key) {
   return Find(By::kWebhookKey, std::string(webhook_key),
               [&] { return inner_.bindings->FindActiveByWebhookKey(webhook_key); });

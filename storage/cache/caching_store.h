@@ -93,6 +93,10 @@ class CachingStore : public BindingStore,
                                        Binding* conflict) override;
   absl::StatusOr<Binding> FindActive(absl::string_view team_id,
                                      absl::string_view channel_id) override;
+  // Asks the inner store, and drops the cached copy (the next FindActive reads it again): the
+  // copy may predate another process's change whose news has not arrived yet.
+  absl::StatusOr<Binding> FindActiveNow(absl::string_view team_id,
+                                        absl::string_view channel_id) override;
   absl::StatusOr<Binding> FindActiveByWebhookKey(absl::string_view webhook_key) override;
   absl::StatusOr<BindingPage> ListTeam(absl::string_view team_id, bool include_unbound,
                                        int64_t after_row_id, int limit) override;

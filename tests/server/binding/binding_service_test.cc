@@ -272,6 +272,22 @@ TEST_F(BindingServiceTest, RepeatingTheSameBindReturnsTheBindingWithoutAskingLin
   EXPECT_THAT(*service_->Audit(first->binding), SizeIs(1));
 }
 
+// Another replica unbound the binding a moment ago and this one's cache still holds it: the
+// repeat is a new bind, not "already bound" to a binding that is gone.
+TEST_F(BindingServiceTest, ARepeatIsNotAnsweredFromACopyUnboundElsewhere) {
+  auto first = Bind(Request());
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(cache_->FindActive("team-a", kChannel).ok());  // Cached.
+  ASSERT_TRUE(store_->MarkUnbound("team-a", kChannel, {"elsewhere", absl::Now(), ""}).ok());
+  ASSERT_TRUE(cache_->FindActive("team-a", kChannel).ok());  // Still cached.
+
+  auto again = Bind(Request());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->already_bound);
+  EXPECT_NE(again->binding.binding_id, first->binding.binding_id);
+  EXPECT_EQ(cache_->FindActive("team-a", kChannel)->binding_id, again->binding.binding_id);
+}
+
 TEST_F(BindingServiceTest, TheSameTeamWithOtherValuesIsToldWhatDiffers) {
   ASSERT_TRUE(Bind(Request()).ok());
   BindRequest request = Request();

@@ -251,6 +251,28 @@ TEST_F(CachingStoreTest, InvalidateBindingSendsTheNextReadToTheInnerStore) {
   cache_->InvalidateBinding(999);  // Unknown rows are fine.
 }
 
+// Another process unbound a cached binding and its news has not arrived: FindActive still
+// answers from the cache, FindActiveNow asks the database and drops the stale copy.
+TEST_F(CachingStoreTest, FindActiveNowIsNeverAnsweredFromTheCache) {
+  Bind("t1", "100");
+  ASSERT_TRUE(store_.bindings->FindActive("t1", "100").ok());
+  ASSERT_TRUE(sqlite_->MarkUnbound("t1", "100", {"elsewhere", kT0, ""}).ok());
+  ASSERT_TRUE(store_.bindings->FindActive("t1", "100").ok());
+
+  const int reads = counting_->reads();
+  EXPECT_TRUE(absl::IsNotFound(store_.bindings->FindActiveNow("t1", "100").status()));
+  EXPECT_EQ(counting_->reads(), reads + 1);
+  EXPECT_TRUE(absl::IsNotFound(store_.bindings->FindActive("t1", "100").status()));
+  EXPECT_TRUE(absl::IsNotFound(store_.bindings->FindActiveByWebhookKey("key-t1-100-0").status()));
+  // An active binding is read from the database each time as well.
+  Bind("t1", "200");
+  ASSERT_TRUE(store_.bindings->FindActive("t1", "200").ok());
+  const int before = counting_->reads();
+  EXPECT_TRUE(store_.bindings->FindActiveNow("t1", "200").ok());
+  EXPECT_TRUE(store_.bindings->FindActiveNow("t1", "200").ok());
+  EXPECT_EQ(counting_->reads(), before + 2);
+}
+
 TEST_F(CachingStoreTest, InvalidateAllSendsEveryNextReadToTheInnerStore) {
   const Binding a = Bind("t1", "100");
   const Binding b = Bind("t1", "200");
