@@ -2,12 +2,14 @@
 // JSON or signatures: requests of --events_per_request events (~600-byte raw JSON, new ULID-like
 // webhookEventIds that grow with time, spread over --bindings bindings of --teams teams) go to
 // SqliteStore::AppendEvents with --in_flight outstanding, as the webhook server sends them, in
-// a new file with the store's own settings (synchronous=FULL).
+// a new file with channeld's settings (synchronous=FULL, its page size and checkpoint size).
 //
 // The webhook rows of tools/bench/run measure the whole path on a machine that wrk shares: a
 // change that saves a tenth of the store's CPU is lost in their noise. This prints what the
 // store costs per event: the process's CPU (user + system, the checkpointer's included), the
-// commits and the WAL frames, and the rate. Compare builds as ratios in one run, interleaved.
+// commits and the WAL frames, the rate, and the bytes the process sent to the disk (the log and
+// the checkpoints, through the last one when the store closes: what the webhook rows' "KiB to
+// disk/stored event" counts in steady state). Compare builds as ratios in one run, interleaved.
 
 #include <sys/resource.h>
 
@@ -15,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/server_config.h"
 #include "storage/sqlite/sqlite_store.h"
 
 ABSL_FLAG(std::string, db, "", "The database file to create (must not exist).");
@@ -35,7 +39,11 @@ ABSL_FLAG(int, requests, 20000, "Requests stored.");
 ABSL_FLAG(int, in_flight, 64, "Requests outstanding at once (the bench's wrk connections).");
 ABSL_FLAG(int, bindings, 1000, "Bindings the requests are spread over.");
 ABSL_FLAG(int, teams, 100, "Teams the bindings belong to.");
-ABSL_FLAG(int, page_size, 0, "Page size of the new file (0: the store's default).");
+ABSL_FLAG(int, page_size, linechannel::server::ServerConfig{}.sqlite_page_size,
+          "Page size of the new file (channeld's --sqlite_page_size by default; 0: SQLite's).");
+ABSL_FLAG(int, checkpoint_pages, linechannel::server::ServerConfig{}.sqlite_checkpoint_pages,
+          "Log pages at which the store's checkpointer copies the log into the file "
+          "(channeld's --sqlite_checkpoint_pages by default).");
 
 namespace linechannel::bench {
 namespace {
@@ -57,6 +65,19 @@ double CpuSeconds() {
   getrusage(RUSAGE_SELF, &usage);
   const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// What the process has sent to the storage layer so far (/proc/self/io write_bytes): the
+// kernel counts each page of the page cache the process dirties, as the webhook rows count
+// channeld's.
+int64_t BytesWritten() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  int64_t value = 0;
+  while (io >> key >> value) {
+    if (key == "write_bytes:") return value;
+  }
+  Die("/proc/self/io has no write_bytes");
 }
 
 Binding NewBinding(int n, int teams) {
@@ -118,6 +139,7 @@ int Main() {
   SqliteStore::Options options;
   options.path = path;
   options.page_size = absl::GetFlag(FLAGS_page_size);
+  options.checkpoint_wal_pages = absl::GetFlag(FLAGS_checkpoint_pages);
   options.commit_observer = [&](absl::Duration, int, bool) {
     absl::MutexLock lock(&mu);
     ++commits;
@@ -167,6 +189,7 @@ int Main() {
   } window{0, in_flight_max};
   int64_t stored = 0;
   int64_t failed = 0;
+  const int64_t written_start = BytesWritten();
   const double cpu_start = CpuSeconds();
   const absl::Time start = absl::Now();
   for (EventBatch& batch : batches) {
@@ -192,22 +215,24 @@ int Main() {
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const double cpu = CpuSeconds() - cpu_start;
+  // Closing the last connection copies what is left in the log into the file.
+  store->reset();
+  const int64_t written = BytesWritten() - written_start;
   absl::MutexLock lock(&mu);
-  const int64_t events = static_cast<int64_t>(requests) * per_request;
+  const auto events = static_cast<double>(int64_t{requests} * per_request);
+  const auto commit_count = static_cast<double>(commits);
   // What a WAL frame is on disk: a 24-byte header and the page.
   const int page_size = absl::GetFlag(FLAGS_page_size) > 0 ? absl::GetFlag(FLAGS_page_size) : 4096;
-  const double per_commit = static_cast<double>(commits);
   std::printf(
       "%d requests of %d events: %.2f us CPU/event (%.2f cores), %.0f events/s, %.1f requests "
-      "per commit, %.1f WAL frames per commit, %.2f KiB to the WAL per event; stored %lld of "
-      "%lld, %lld requests failed\n",
-      requests, per_request, cpu * 1e6 / static_cast<double>(events), cpu / seconds,
-      static_cast<double>(events) / seconds, static_cast<double>(requests) / per_commit,
-      static_cast<double>(wal_frames) / per_commit,
-      static_cast<double>(wal_frames) * (page_size + 24) / 1024.0 / static_cast<double>(events),
-      static_cast<long long>(stored), static_cast<long long>(events),
+      "per commit, %.1f WAL frames per commit, %.2f KiB to the WAL and %.2f KiB to disk per "
+      "event; stored %lld of %.0f, %lld requests failed\n",
+      requests, per_request, cpu * 1e6 / events, cpu / seconds, events / seconds,
+      requests / commit_count, static_cast<double>(wal_frames) / commit_count,
+      static_cast<double>(wal_frames) * (page_size + 24) / 1024.0 / events,
+      static_cast<double>(written) / 1024.0 / events, static_cast<long long>(stored), events,
       static_cast<long long>(failed));
-  return failed == 0 && stored == events ? 0 : 1;
+  return failed == 0 && static_cast<double>(stored) == events ? 0 : 1;
 }
 
 }  // namespace
