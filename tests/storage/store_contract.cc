@@ -202,6 +202,38 @@ TEST_P(StoreContractTest, UnbindKeepsHistoryAndFreesTheOa) {
   EXPECT_EQ(store_.bindings->FindActive("t2", "100")->row_id, second->row_id);
 }
 
+// A bind's "already bound" rests on FindActiveNow: on every store (behind the cache too) it
+// must answer what FindActive answers, through a bind, an unbind and a bind by another team.
+TEST_P(StoreContractTest, FindActiveNowAnswersAsFindActiveThroughBindAndUnbind) {
+  const auto same_answer = [&](absl::string_view team, absl::string_view channel) {
+    absl::StatusOr<Binding> now = store_.bindings->FindActiveNow(team, channel);
+    absl::StatusOr<Binding> found = store_.bindings->FindActive(team, channel);
+    ASSERT_EQ(now.status().code(), found.status().code()) << team << "/" << channel;
+    if (now.ok()) {
+      EXPECT_EQ(now->row_id, found->row_id);
+      EXPECT_EQ(now->binding_id, found->binding_id);
+      EXPECT_EQ(now->team_id, team);
+      EXPECT_EQ(now->channel_secret, found->channel_secret);
+    }
+  };
+  absl::StatusOr<Binding> first = Insert(MakeBinding("t1", "100"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(store_.bindings->FindActiveNow("t1", "100")->row_id, first->row_id);
+  same_answer("t1", "100");
+  EXPECT_TRUE(absl::IsNotFound(store_.bindings->FindActiveNow("t2", "100").status()));
+  EXPECT_TRUE(absl::IsNotFound(store_.bindings->FindActiveNow("t1", "999").status()));
+
+  ASSERT_TRUE(store_.bindings->MarkUnbound("t1", "100", {"op", kT0 + absl::Hours(1), ""}).ok());
+  EXPECT_TRUE(absl::IsNotFound(store_.bindings->FindActiveNow("t1", "100").status()));
+  same_answer("t1", "100");
+
+  absl::StatusOr<Binding> second = Insert(MakeBinding("t2", "100", 1));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(store_.bindings->FindActiveNow("t2", "100")->row_id, second->row_id);
+  same_answer("t2", "100");
+  EXPECT_TRUE(absl::IsNotFound(store_.bindings->FindActiveNow("t1", "100").status()));
+}
+
 TEST_P(StoreContractTest, UnbindOfAnotherTeamsBindingIsNotFound) {
   ASSERT_TRUE(Insert(MakeBinding("t1", "100")).ok());
   EXPECT_TRUE(
