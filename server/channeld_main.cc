@@ -113,13 +113,15 @@ ABSL_FLAG(absl::Duration, recheck_unverified_max, absl::Minutes(5),
           "The longest wait between tries to prove an unverified binding.");
 ABSL_FLAG(absl::Duration, store_busy_timeout, absl::Seconds(5),
           "How long a database write waits for a lock held by another process.");
-// Both measured with tools/bench/run --ingest (issue 15): small pages write fewer bytes for
-// the scattered index leaves each event touches, a long log lets a checkpoint copy a page that
-// many commits changed once.
-ABSL_FLAG(int, sqlite_page_size, 2048,
+// Both measured with tools/bench/run --ingest (issue 15): a 4 KiB page holds five ~800-byte
+// event rows where a 2 KiB page holds two, while every commit writes the few pages it rewrites
+// (the events' newest leaf and those above it, page 1, sqlite_sequence) whole; a log of 32 MiB
+// lets a checkpoint copy a page that many commits changed once, and is short enough that a
+// commit seldom waits behind one.
+ABSL_FLAG(int, sqlite_page_size, 4096,
           "Page size of a new SQLite database file, in bytes (a power of two, 512 to 65536); an "
           "existing file keeps its own. 0: SQLite's default (4096).");
-ABSL_FLAG(int, sqlite_checkpoint_pages, 16000,
+ABSL_FLAG(int, sqlite_checkpoint_pages, 8000,
           "Copy SQLite's write-ahead log back into the database file, on a thread of its own, "
           "once it holds this many pages (0: SQLite's own checkpoint, inside the commit that "
           "crosses 1000 pages).");

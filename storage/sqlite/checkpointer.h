@@ -33,7 +33,7 @@ class Checkpointer {
  public:
   // SQLite's own threshold for its automatic checkpoint, in pages of the log.
   static constexpr int kSqliteDefaultPages = 1000;
-  // The most frames the commit thread copies (1 MiB at 2 KiB pages); with more left, the
+  // The most frames the commit thread copies (2 MiB at 4 KiB pages); with more left, the
   // checkpointer's thread takes another round first.
   static constexpr int kMaxRestPages = 512;
   // Once the log holds this many times the threshold, the commit thread copies the rest
