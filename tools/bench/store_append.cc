@@ -219,20 +219,22 @@ int Main() {
   store->reset();
   const int64_t written = BytesWritten() - written_start;
   absl::MutexLock lock(&mu);
-  const auto events = static_cast<double>(int64_t{requests} * per_request);
+  const int64_t events = int64_t{requests} * per_request;
+  // The printed figures are all ratios.
+  const auto per_event = static_cast<double>(events);
   const auto commit_count = static_cast<double>(commits);
   // What a WAL frame is on disk: a 24-byte header and the page.
   const int page_size = absl::GetFlag(FLAGS_page_size) > 0 ? absl::GetFlag(FLAGS_page_size) : 4096;
   std::printf(
       "%d requests of %d events: %.2f us CPU/event (%.2f cores), %.0f events/s, %.1f requests "
       "per commit, %.1f WAL frames per commit, %.2f KiB to the WAL and %.2f KiB to disk per "
-      "event; stored %lld of %.0f, %lld requests failed\n",
-      requests, per_request, cpu * 1e6 / events, cpu / seconds, events / seconds,
+      "event; stored %lld of %lld, %lld requests failed\n",
+      requests, per_request, cpu * 1e6 / per_event, cpu / seconds, per_event / seconds,
       requests / commit_count, static_cast<double>(wal_frames) / commit_count,
-      static_cast<double>(wal_frames) * (page_size + 24) / 1024.0 / events,
-      static_cast<double>(written) / 1024.0 / events, static_cast<long long>(stored), events,
-      static_cast<long long>(failed));
-  return failed == 0 && static_cast<double>(stored) == events ? 0 : 1;
+      static_cast<double>(wal_frames) * (page_size + 24) / 1024.0 / per_event,
+      static_cast<double>(written) / 1024.0 / per_event, static_cast<long long>(stored),
+      static_cast<long long>(events), static_cast<long long>(failed));
+  return failed == 0 && stored == events ? 0 : 1;
 }
 
 }  // namespace
