@@ -9,6 +9,7 @@ measured in the same run, target) and writes it as JSON. Figures are printed, ne
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import random
@@ -612,6 +613,33 @@ def run_h2load(address, path, body_file, seconds, token, log_file, clients=8, st
     return result
 
 
+def histogram_delta(before, after, name):
+    """A histogram of channeld's /metrics (as metric_lines returns it) over a span: (count,
+    sum in seconds, [(upper bound, cumulative count)]), or None if channeld has no such one."""
+    def buckets(values):
+        out = {}
+        for key, value in values.items():
+            match = re.match(re.escape(name) + r'_bucket\{le="([^"]+)"\}$', key)
+            if match:
+                out[float(match.group(1))] = value
+        return out
+    first, last = buckets(before), buckets(after)
+    count_key, sum_key = name + "_count", name + "_sum"
+    if not last or count_key not in after:
+        return None
+    cumulative = sorted((le, last[le] - first.get(le, 0.0)) for le in last)
+    return (after[count_key] - before.get(count_key, 0.0),
+            after.get(sum_key, 0.0) - before.get(sum_key, 0.0), cumulative)
+
+
+def histogram_bound(cumulative, count, q):
+    """The upper bound of the bucket that holds quantile q: the quantile is at most this."""
+    for le, seen in cumulative:
+        if seen >= q * count:
+            return le
+    return math.inf
+
+
 def percentile(sorted_values, q):
     if not sorted_values:
         return None
@@ -1080,8 +1108,12 @@ class Bench:
         if counting:
             self.fsync.start(pid)
         wal_before = self.pg.wal_state() if self.pg and events else None
+        # channeld's own histograms, to tell its time from the client's and the store's share
+        # of it (one channeld only: replicas' histograms would need adding up).
+        inside_before = self.metric_lines() if events and len(urls) == 1 else None
         with Span(self) as span:
             result = run_wrk(self.lua, urls, source, seconds)
+        inside_after = self.metric_lines() if inside_before is not None else None
         wal_after = self.pg.wal_state() if wal_before else None
         fsyncs = self.fsync.stop() if counting else None
         summary = self.log.webhook_summary()
@@ -1112,6 +1144,11 @@ class Bench:
                 result["wal_frames_per_event"] = self.fsync.wal_frames / max(1, summary["stored"])
                 notes.append(f"{result['wal_frames_per_commit']:.1f} WAL frames/commit, "
                              f"{result['wal_frames_per_event']:.2f}/event")
+        if inside_after:
+            inside = self.time_inside(inside_before, inside_after, result["seconds"])
+            if inside:
+                result.update(inside["figures"])
+                notes.append(inside["note"])
         if wal_after:
             wal = wal_after[0] - wal_before[0]
             checkpoints = wal_after[1] - wal_before[1]
@@ -1162,6 +1199,35 @@ class Bench:
         self.say(f"{name}: {result['rate']:.0f}/s p99 {result['p99_ms']:.1f} ms "
                  f"{'; '.join(notes)}")
         return row
+
+    @staticmethod
+    def time_inside(before, after, seconds):
+        """From channeld's histograms over a span of `seconds`: its own time per webhook request
+        (header read to answer) and per store commit, as the mean and the bucket bound of the
+        p99; and the share of those seconds the commit thread spent in commits."""
+        figures, parts = {}, []
+        for key, name in (("request", "channeld_webhook_latency_seconds"),
+                          ("commit", "channeld_store_commit_latency_seconds")):
+            delta = histogram_delta(before, after, name)
+            if not delta or delta[0] <= 0:
+                continue
+            count, total, cumulative = delta
+            mean_ms = total / count * 1e3
+            bound = histogram_bound(cumulative, count, 0.99)
+            figures[f"inside_{key}_count"] = count
+            figures[f"inside_{key}_seconds"] = round(total, 3)
+            figures[f"inside_{key}_mean_ms"] = round(mean_ms, 3)
+            figures[f"inside_{key}_p99_bound_ms"] = None if math.isinf(bound) else bound * 1e3
+            p99 = "over the last bucket" if math.isinf(bound) else f"<= {bound * 1e3:g} ms"
+            part = f"{key} mean {mean_ms:.2f} ms, p99 {p99}"
+            if key == "commit" and seconds > 0:
+                # Commits run one at a time, so this is how busy the commit thread was.
+                figures["commit_busy_share"] = round(total / seconds, 3)
+                part += f", committing {total / seconds:.0%} of the time"
+            parts.append(part)
+        if not parts:
+            return None
+        return {"figures": figures, "note": "in channeld: " + "; ".join(parts)}
 
     def fsync_pass(self, name, source):
         """strace fallback: a separate short pass only to count fsyncs per request."""
