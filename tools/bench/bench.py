@@ -20,6 +20,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -241,6 +242,9 @@ class Span:
         self.rss = None
         self.server_pids = pids
         self.label = label
+        # The seconds the load ran, when the load tool says (wrk's clock): the span also holds
+        # its start-up (reading a request file), when the server sits idle.
+        self.load_s = None
 
     def _servers(self):
         return [c.pid for c in self.bench.children if c.proc and c.proc.poll() is None]
@@ -286,8 +290,10 @@ class Span:
 
     def cpu(self):
         wall = max(self.wall, 1e-6)
+        # The server's cores over the time it was under load; the machine's over the span.
+        load = max(self.load_s or self.wall, 1e-6)
         out = {"wall_s": round(self.wall, 2),
-               "channeld_cores": round(self.channeld_cpu / wall, 2),
+               "channeld_cores": round(self.channeld_cpu / load, 2),
                "ours_cores": round(self.ours / wall, 2),
                "machine_cores": round(self.busy / wall, 2),
                "foreign_cores": round(max(0.0, self.busy - self.ours) / wall, 2),
@@ -296,7 +302,7 @@ class Span:
         if len(self.pids) > 1:
             out["channeld_replicas"] = len(self.pids)
         if self.pg:
-            out["postgres_cores"] = round(self.pg_cpu / wall, 2)
+            out["postgres_cores"] = round(self.pg_cpu / load, 2)
             out["postgres_write_bytes"] = self.pg_io.get("write_bytes")
         return out
 
@@ -466,11 +472,14 @@ def parse_bench_json(text, marker="BENCH_JSON "):
     raise RuntimeError("no result line in:\n" + text[-2000:])
 
 
-def wrk_command(lua, url, source, seconds, connections, threads, offset=None, stride=None):
+def wrk_command(lua, url, source, seconds, connections, threads, offset=None, stride=None,
+                ready=None):
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, int(round(seconds)))}s",
            "--timeout", "10s", "-s", str(lua), url, "--", str(source), str(stride or threads)]
-    if offset is not None:
-        cmd.append(str(offset))
+    if offset is not None or ready is not None:
+        cmd.append(str(offset or 0))
+    if ready is not None:
+        cmd.append(str(ready))
     return cmd
 
 
@@ -481,8 +490,14 @@ def run_wrk(lua, url, source, seconds, connections=64, threads=2):
         if len(url) > 1:
             return run_wrk_split(lua, url, source, seconds, connections)
         url = url[0]
-    out = subprocess.run(wrk_command(lua, url, source, seconds, connections, threads),
-                         capture_output=True, text=True, check=False)
+    # With several threads, webhook.lua holds them back until the last has read its requests
+    # (see READY there): otherwise the first sends, uncounted by wrk's clock, while the others
+    # read, and the rate comes out too high.
+    with tempfile.TemporaryDirectory(prefix="channeld-bench-wrk-") as scratch:
+        ready = Path(scratch) / "ready" if threads > 1 else None
+        out = subprocess.run(wrk_command(lua, url, source, seconds, connections, threads,
+                                         ready=ready),
+                             capture_output=True, text=True, check=False)
     return wrk_result(out.returncode, out.stdout, out.stderr)
 
 
@@ -723,7 +738,6 @@ class PgCluster:
         if not (self.bin / "initdb").exists():
             raise RuntimeError(f"no {self.bin}/initdb: install postgresql-15 or pass "
                                f"--pg_bindir")
-        import tempfile
         # In /tmp: nobody can reach it, and the socket path stays short. Same disk as the
         # SQLite data here (see README: compare like with like).
         self.dir = Path(tempfile.mkdtemp(prefix="channeld-bench-pg-", dir="/tmp"))
@@ -1113,6 +1127,7 @@ class Bench:
         inside_before = self.metric_lines() if events and len(urls) == 1 else None
         with Span(self) as span:
             result = run_wrk(self.lua, urls, source, seconds)
+            span.load_s = result["seconds"]
         inside_after = self.metric_lines() if inside_before is not None else None
         wal_after = self.pg.wal_state() if wal_before else None
         fsyncs = self.fsync.stop() if counting else None
@@ -1351,6 +1366,7 @@ class Bench:
                 run_wrk(self.lua, url, warmup_source, self.args.warmup)
             with Span(self, pids=[peer.pid], label="node") as span:
                 result = run_wrk(self.lua, url, source, self.args.duration)
+                span.load_s = result["seconds"]
         finally:
             peer.stop()
             self.children.remove(peer)

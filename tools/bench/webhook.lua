@@ -3,6 +3,7 @@
 --   wrk -t2 -c64 -d10s -s webhook.lua http://HOST:PORT -- FILE THREADS
 --   wrk -t2 -c64 -d10s -s webhook.lua http://HOST:PORT -- trivial THREADS
 --   wrk -t1 -c32 -d10s -s webhook.lua http://HOST:PORT -- FILE STRIDE OFFSET
+--   wrk -t2 -c64 -d10s -s webhook.lua http://HOST:PORT -- FILE THREADS 0 READY
 --
 -- FILE holds pre-signed requests from webhooks.py, one per line: path TAB signature TAB body.
 -- Thread i of THREADS sends lines i, i + THREADS, ... once each, so no two requests carry the
@@ -14,6 +15,13 @@
 -- (404 today, no disk), the baseline for the ingest rate.
 --
 -- done() prints one line: BENCH_JSON {...} with the counts and latency percentiles (us).
+--
+-- READY (a path that does not exist yet) keeps the threads from sending until every thread
+-- has read its share. wrk runs each thread's init() on its main thread and starts that thread
+-- at once, before the next one's init(); its clock starts after the last. Reading a request
+-- file takes seconds, so without READY the first thread sent for that long before the clock
+-- started, and its requests counted in the rate. The last thread creates READY when it has
+-- read its share; the others wait for it before their first request.
 
 -- bench_report(), from the file beside this one.
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrk_report.lua")
@@ -27,13 +35,11 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-function init(args)
-  local source = args[1]
-  local stride = tonumber(args[2]) or 1
-  local offset = tonumber(args[3]) or 0
-  requests = {}
-  wrapped = 0
-  position = 1
+local ffi = require("ffi")
+ffi.cdef("int usleep(unsigned int usec);")
+
+-- This thread's requests (every stride-th line of the file, from thread_index + offset).
+local function load(source, stride, offset)
   if source == nil or source == "trivial" then
     requests[1] = wrk.format("GET", "/healthz", { ["User-Agent"] = "LineBotWebhook/2.0" }, nil)
     return
@@ -53,7 +59,43 @@ function init(args)
   unique = #requests
 end
 
+function init(args)
+  local source = args[1]
+  local stride = tonumber(args[2]) or 1
+  local offset = tonumber(args[3]) or 0
+  requests = {}
+  wrapped = 0
+  position = 1
+  load(source, stride, offset)
+  ready_path = args[4]
+  if ready_path ~= nil and thread_index == stride - 1 then
+    io.open(ready_path, "w"):close()
+    ready_path = nil  -- The last thread is ready by now.
+  end
+  -- wrk calls the first thread's request() once on its main thread, right after this init,
+  -- to check the script: waiting there would keep the next thread's init from ever running.
+  checked_by_wrk = thread_index ~= 0
+end
+
+-- Before a thread's first request: waits until the last thread has read its share.
+local function wait_until_ready()
+  while true do
+    local marker = io.open(ready_path, "r")
+    if marker ~= nil then
+      marker:close()
+      ready_path = nil
+      return
+    end
+    ffi.C.usleep(1000)
+  end
+end
+
 function request()
+  if not checked_by_wrk then
+    checked_by_wrk = true
+  elseif ready_path ~= nil then
+    wait_until_ready()
+  end
   if position > #requests then
     position = 1
     cycled = unique ~= nil
