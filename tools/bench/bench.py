@@ -290,9 +290,12 @@ class Span:
 
     def cpu(self):
         wall = max(self.wall, 1e-6)
-        # The server's cores over the time it was under load; the machine's over the span.
+        # The server's cores (channeld_cores, postgres_cores) over the time it was under load;
+        # the others (ours, machine, foreign) over the whole span, as they also count wrk's
+        # start-up.
         load = max(self.load_s or self.wall, 1e-6)
         out = {"wall_s": round(self.wall, 2),
+               "load_s": round(load, 2),
                "channeld_cores": round(self.channeld_cpu / load, 2),
                "ours_cores": round(self.ours / wall, 2),
                "machine_cores": round(self.busy / wall, 2),
@@ -495,9 +498,10 @@ def run_wrk(lua, url, source, seconds, connections=64, threads=2):
     # read, and the rate comes out too high.
     with tempfile.TemporaryDirectory(prefix="channeld-bench-wrk-") as scratch:
         ready = Path(scratch) / "ready" if threads > 1 else None
+        # The timeout only ends a hung run: reading the largest request file takes seconds.
         out = subprocess.run(wrk_command(lua, url, source, seconds, connections, threads,
                                          ready=ready),
-                             capture_output=True, text=True, check=False)
+                             capture_output=True, text=True, check=False, timeout=seconds + 600)
     return wrk_result(out.returncode, out.stdout, out.stderr)
 
 
@@ -1229,7 +1233,7 @@ class Bench:
             count, total, cumulative = delta
             mean_ms = total / count * 1e3
             bound = histogram_bound(cumulative, count, 0.99)
-            figures[f"inside_{key}_count"] = count
+            figures[f"inside_{key}_count"] = int(count)
             figures[f"inside_{key}_seconds"] = round(total, 3)
             figures[f"inside_{key}_mean_ms"] = round(mean_ms, 3)
             figures[f"inside_{key}_p99_bound_ms"] = None if math.isinf(bound) else bound * 1e3

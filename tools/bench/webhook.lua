@@ -35,9 +35,6 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local ffi = require("ffi")
-ffi.cdef("int usleep(unsigned int usec);")
-
 -- This thread's requests (every stride-th line of the file, from thread_index + offset).
 local function load(source, stride, offset)
   if source == nil or source == "trivial" then
@@ -68,6 +65,9 @@ function init(args)
   position = 1
   load(source, stride, offset)
   ready_path = args[4]
+  if ready_path ~= nil and offset ~= 0 then
+    error("READY needs OFFSET 0 and STRIDE = the number of threads (the last thread makes it)")
+  end
   if ready_path ~= nil and thread_index == stride - 1 then
     io.open(ready_path, "w"):close()
     ready_path = nil  -- The last thread is ready by now.
@@ -77,14 +77,24 @@ function init(args)
   checked_by_wrk = thread_index ~= 0
 end
 
--- Before a thread's first request: waits until the last thread has read its share.
+-- The longest a thread waits for READY: far more than reading any request file takes.
+local ready_timeout_s = 300
+
+-- Before a thread's first request: waits until the last thread has read its share. LuaJIT's
+-- FFI gives the sleep between looks (plain Lua has none); only READY's users load it.
 local function wait_until_ready()
+  local ffi = require("ffi")
+  pcall(ffi.cdef, "int usleep(unsigned int usec);")
+  local deadline = os.time() + ready_timeout_s
   while true do
     local marker = io.open(ready_path, "r")
     if marker ~= nil then
       marker:close()
       ready_path = nil
       return
+    end
+    if os.time() > deadline then
+      error("READY did not appear in " .. ready_timeout_s .. " s: " .. ready_path)
     end
     ffi.C.usleep(1000)
   end
