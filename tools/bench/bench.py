@@ -635,10 +635,12 @@ def run_h2load(address, path, body_file, seconds, token, log_file, clients=8, st
 def histogram_delta(before, after, name):
     """A histogram of channeld's /metrics (as metric_lines returns it) over a span: (count,
     sum in seconds, [(upper bound, cumulative count)]), or None if channeld has no such one."""
+    bucket = re.compile(re.escape(name) + r'_bucket\{le="([^"]+)"\}$')
+
     def buckets(values):
         out = {}
         for key, value in values.items():
-            match = re.match(re.escape(name) + r'_bucket\{le="([^"]+)"\}$', key)
+            match = bucket.match(key)
             if match:
                 out[float(match.group(1))] = value
         return out

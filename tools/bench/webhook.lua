@@ -63,11 +63,11 @@ function init(args)
   requests = {}
   wrapped = 0
   position = 1
-  load(source, stride, offset)
   ready_path = args[4]
   if ready_path ~= nil and offset ~= 0 then
     error("READY needs OFFSET 0 and STRIDE = the number of threads (the last thread makes it)")
   end
+  load(source, stride, offset)
   if ready_path ~= nil and thread_index == stride - 1 then
     io.open(ready_path, "w"):close()
     ready_path = nil  -- The last thread is ready by now.
