@@ -56,9 +56,7 @@ int64_t IndexedThrough(SQLite::Database& db) {
   return db.execAndGet(kEventsIndexedThrough).getInt64();
 }
 
-int64_t LastCursor(SQLite::Database& db) {
-  return db.execAndGet(kLastEventCursor).getInt64();
-}
+int64_t LastCursor(SQLite::Database& db) { return db.execAndGet(kLastEventCursor).getInt64(); }
 
 // The greatest webhookEventId in events_once_per_oa ("" when it has none): one step down the
 // right edge of its B-tree.
@@ -151,7 +149,8 @@ void EventIndex::Abandoned(const std::vector<std::string>& added) {
 
 void EventIndex::Stored(std::vector<TailRow> rows) {
   for (TailRow& row : rows) {
-    // Cursors only grow; a smaller or equal one was given again after a rollback.
+    // Cursors only grow, and a rolled-back one is not given again (event_cursors.h); rows
+    // out of order would mean the tail is not what the writes stored.
     if (!tail_rows_.empty() && row.seq <= tail_rows_.back().seq) tail_rows_exact_ = false;
     tail_rows_.push_back(std::move(row));
   }

@@ -260,6 +260,57 @@ INSERT INTO events_team_newest (team_id, through_seq)
   SELECT team_id, max(through_seq) FROM events_team_cursors GROUP BY team_id;
 DROP TABLE events_by_team;
 )sql",
+      // 13: the events table without AUTOINCREMENT (issue 15): it made every stored event
+      // read and rewrite sqlite_sequence, a tenth of the commit thread's time per event. The
+      // store gives cursors itself now (storage/sqlite/event_cursors.h), above the greatest
+      // it ever gave: the newest row's, or events_cursor_floor's, which retention raises before
+      // it deletes. The floor starts at what sqlite_sequence held, so that no cursor given
+      // before is given again. A file of version 2 on has sqlite_sequence; one made otherwise
+      // (by hand) gets it from the AUTOINCREMENT table made and dropped first. Every row is
+      // copied once, in cursor order.
+      R"sql(
+CREATE TABLE events_sequence_probe (id INTEGER PRIMARY KEY AUTOINCREMENT);
+DROP TABLE events_sequence_probe;
+CREATE TABLE events_cursor_floor (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  seq INTEGER NOT NULL
+) STRICT;
+INSERT INTO events_cursor_floor (one, seq)
+  SELECT 1, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0);
+CREATE TABLE events_new (
+  seq INTEGER PRIMARY KEY,
+  binding_row_id INTEGER NOT NULL REFERENCES bindings(row_id),
+  team_id TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  webhook_event_id TEXT,
+  type TEXT NOT NULL,
+  timestamp_ms INTEGER NOT NULL,
+  mode TEXT NOT NULL,
+  redelivery INTEGER NOT NULL,
+  source_type TEXT NOT NULL,
+  source_user_id TEXT NOT NULL,
+  source_group_id TEXT NOT NULL,
+  source_room_id TEXT NOT NULL,
+  received_at_us INTEGER NOT NULL,
+  raw_json TEXT NOT NULL,
+  lifecycle TEXT,
+  lifecycle_actor TEXT NOT NULL DEFAULT '',
+  lifecycle_detail TEXT NOT NULL DEFAULT '',
+  lifecycle_reasons TEXT NOT NULL DEFAULT '',
+  lifecycle_suspended INTEGER NOT NULL DEFAULT 0
+) STRICT;
+INSERT INTO events_new (seq, binding_row_id, team_id, channel_id, webhook_event_id, type,
+    timestamp_ms, mode, redelivery, source_type, source_user_id, source_group_id,
+    source_room_id, received_at_us, raw_json, lifecycle, lifecycle_actor, lifecycle_detail,
+    lifecycle_reasons, lifecycle_suspended)
+  SELECT seq, binding_row_id, team_id, channel_id, webhook_event_id, type, timestamp_ms, mode,
+         redelivery, source_type, source_user_id, source_group_id, source_room_id,
+         received_at_us, raw_json, lifecycle, lifecycle_actor, lifecycle_detail,
+         lifecycle_reasons, lifecycle_suspended
+    FROM events ORDER BY seq;
+DROP TABLE events;
+ALTER TABLE events_new RENAME TO events;
+)sql",
   };
   return *migrations;
 }

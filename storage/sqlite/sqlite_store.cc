@@ -151,15 +151,15 @@ absl::Status InsertAudit(SQLite::Database& db, const Binding& binding, absl::str
 
 // Stores a lifecycle event of `binding` (as it is after the change) in the transaction of the
 // change; returns its cursor.
-int64_t InsertLifecycle(SQLite::Database& db, const Binding& binding, LifecycleKind kind,
-                        const Change& change) {
+int64_t InsertLifecycle(SQLite::Database& db, EventCursors& cursors, const Binding& binding,
+                        LifecycleKind kind, const Change& change) {
   SQLite::Statement insert(
       db,
       "INSERT INTO events (binding_row_id, team_id, channel_id, webhook_event_id, type, "
       "timestamp_ms, mode, redelivery, source_type, source_user_id, source_group_id, "
       "source_room_id, received_at_us, raw_json, lifecycle, lifecycle_actor, lifecycle_detail, "
-      "lifecycle_reasons, lifecycle_suspended) "
-      "VALUES (?, ?, ?, NULL, ?, ?, '', 0, '', '', '', '', ?, '', ?, ?, ?, ?, ?)");
+      "lifecycle_reasons, lifecycle_suspended, seq) "
+      "VALUES (?, ?, ?, NULL, ?, ?, '', 0, '', '', '', '', ?, '', ?, ?, ?, ?, ?, ?)");
   insert.bind(1, binding.row_id);
   insert.bind(2, binding.team_id);
   insert.bind(3, binding.channel_id);
@@ -171,8 +171,10 @@ int64_t InsertLifecycle(SQLite::Database& db, const Binding& binding, LifecycleK
   insert.bind(9, change.detail);
   insert.bind(10, absl::StrJoin(binding.attention_reasons, "\n"));
   insert.bind(11, binding.bot_suspended ? 1 : 0);
+  const int64_t seq = cursors.Take();
+  insert.bind(12, seq);
   insert.exec();
-  return db.getLastInsertRowid();
+  return seq;
 }
 
 constexpr char kPushColumns[] =
@@ -278,6 +280,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& op
   auto event_index =
       EventIndex::Load(**writer, options.event_index_batch, options.event_index_pieces);
   if (!event_index.ok()) return event_index.status();
+  absl::StatusOr<EventCursors> event_cursors = EventCursors::Load(**writer);
+  if (!event_cursors.ok()) return event_cursors.status();
   auto readers = ConnectionPool::Open(settings, options.read_connections);
   if (!readers.ok()) return readers.status();
   std::unique_ptr<SQLite::Database> checkpoint_connection;
@@ -286,9 +290,9 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& op
     if (!opened.ok()) return opened.status();
     checkpoint_connection = *std::move(opened);
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(*std::move(writer), *std::move(readers),
-                                                      std::move(checkpoint_connection),
-                                                      *std::move(event_index), options));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(*std::move(writer), *std::move(readers), std::move(checkpoint_connection),
+                      *std::move(event_index), *event_cursors, options));
 }
 
 struct SqliteStore::WriterStatements {
@@ -296,8 +300,8 @@ struct SqliteStore::WriterStatements {
       : insert_event(db,
                      "INSERT INTO events (binding_row_id, team_id, channel_id, webhook_event_id, "
                      "type, timestamp_ms, mode, redelivery, source_type, source_user_id, "
-                     "source_group_id, source_room_id, received_at_us, raw_json) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                     "source_group_id, source_room_id, received_at_us, raw_json, seq) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         record_signed(db,
                       "INSERT INTO webhook_activity (binding_row_id, last_signed_at_us) "
                       "VALUES (?, ?) ON CONFLICT (binding_row_id) DO UPDATE SET "
@@ -373,12 +377,14 @@ CommitQueue::Observer WithWalFrames(SQLite::Database* writer, CommitQueue::Obser
 SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
                          std::unique_ptr<ConnectionPool> readers,
                          std::unique_ptr<SQLite::Database> checkpoint_connection,
-                         std::unique_ptr<EventIndex> event_index, const Options& options)
+                         std::unique_ptr<EventIndex> event_index, EventCursors event_cursors,
+                         const Options& options)
     : events_committed_(options.events_committed),
       writer_(std::move(writer)),
       statements_(std::make_unique<WriterStatements>(*writer_)),
       readers_(std::move(readers)),
       event_index_(std::move(event_index)),
+      event_cursors_(event_cursors),
       checkpointer_(checkpoint_connection == nullptr
                         ? nullptr
                         : std::make_unique<Checkpointer>(writer_.get(),
@@ -477,7 +483,7 @@ absl::StatusOr<Binding> SqliteStore::InsertActive(const Binding& binding, const 
     stored.bot_suspended = false;
     if (absl::Status audited = InsertAudit(db, stored, "bind", change); !audited.ok())
       return audited;
-    cursor = InsertLifecycle(db, stored, LifecycleKind::kBound, change);
+    cursor = InsertLifecycle(db, event_cursors_, stored, LifecycleKind::kBound, change);
     return absl::OkStatus();
   });
   if (!status.ok()) {
@@ -549,7 +555,7 @@ absl::StatusOr<Binding> SqliteStore::MarkUnbound(absl::string_view team_id,
     if (!result.ok()) return result.status();
     if (absl::Status audited = InsertAudit(db, *result, "unbind", change); !audited.ok())
       return audited;
-    cursor = InsertLifecycle(db, *result, LifecycleKind::kUnbound, change);
+    cursor = InsertLifecycle(db, event_cursors_, *result, LifecycleKind::kUnbound, change);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -598,7 +604,8 @@ absl::StatusOr<Binding> SqliteStore::ReplaceCredentials(int64_t row_id,
     if (absl::Status audited = InsertAudit(db, *result, "update_credentials", change);
         !audited.ok())
       return audited;
-    cursor = InsertLifecycle(db, *result, LifecycleKind::kCredentialsUpdated, change);
+    cursor =
+        InsertLifecycle(db, event_cursors_, *result, LifecycleKind::kCredentialsUpdated, change);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -759,7 +766,8 @@ absl::Status SqliteStore::SetAttention(int64_t row_id, const std::vector<std::st
     if (!changed) return absl::OkStatus();
     absl::StatusOr<Binding> now = SelectByRowId(db, row_id);
     if (!now.ok()) return now.status();
-    cursor = InsertLifecycle(db, *now, LifecycleKind::kStateChanged, Change{"", checked_at, ""});
+    cursor = InsertLifecycle(db, event_cursors_, *now, LifecycleKind::kStateChanged,
+                             Change{"", checked_at, ""});
     return absl::OkStatus();
   });
   if (status.ok()) EventsCommitted(cursor);
@@ -803,7 +811,7 @@ absl::StatusOr<Binding> SqliteStore::RecordProof(int64_t row_id, const Proof& pr
       return audited;
     }
     // Proved: readers hear that the binding is verified and its reasons are gone.
-    cursor = InsertLifecycle(db, *result, LifecycleKind::kStateChanged, change);
+    cursor = InsertLifecycle(db, event_cursors_, *result, LifecycleKind::kStateChanged, change);
     return absl::OkStatus();
   });
   if (!status.ok()) {
@@ -922,9 +930,10 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
           insert.bindNoCopy(12, e.source_room_id);
           insert.bind(13, received_us);
           insert.bindNoCopy(14, e.raw_json);
+          const int64_t seq = event_cursors_.Take();
+          insert.bind(15, seq);
           insert.exec();
           ++result->stored;
-          const int64_t seq = db.getLastInsertRowid();
           if (e.webhook_event_id) {
             event_index_->Add(b.channel_id, *e.webhook_event_id, seq, &outcome->indexed_keys);
           }
@@ -1005,7 +1014,7 @@ void SqliteStore::ApplyBotStatus(SQLite::Database& db, const EventBatch& batch,
   if (was_suspended == change.suspended) return;
   absl::StatusOr<Binding> now = SelectByRowId(db, batch.binding_row_id);
   if (!now.ok()) return;
-  InsertLifecycle(db, *now,
+  InsertLifecycle(db, event_cursors_, *now,
                   change.suspended ? LifecycleKind::kBotSuspended : LifecycleKind::kBotResumed,
                   Change{"", batch.received_at, ""});
   ++result.lifecycle_stored;
@@ -1114,6 +1123,7 @@ absl::StatusOr<int> SqliteStore::DeleteEventsReceivedBefore(absl::Time cutoff, i
   commits_.Submit(
       [&](SQLite::Database& db) -> absl::Status {
         through = event_index_->CatchUp(db);
+        event_cursors_.KeepAboveDeleted(db);
         const std::string expired =
             "SELECT seq FROM (SELECT seq, received_at_us FROM events ORDER BY seq "
             "LIMIT :limit) WHERE received_at_us < :cutoff";

@@ -16,6 +16,7 @@
 #include "storage/sqlite/checkpointer.h"
 #include "storage/sqlite/commit_queue.h"
 #include "storage/sqlite/connection_pool.h"
+#include "storage/sqlite/event_cursors.h"
 #include "storage/sqlite/signed_requests.h"
 #include "storage/store.h"
 
@@ -135,7 +136,8 @@ class SqliteStore : public BindingStore,
  private:
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<ConnectionPool> readers,
               std::unique_ptr<SQLite::Database> checkpoint_connection,
-              std::unique_ptr<EventIndex> event_index, const Options& options);
+              std::unique_ptr<EventIndex> event_index, EventCursors event_cursors,
+              const Options& options);
   // Queues the next piece of the catch-up that adds the newest events' keys to the event
   // index tables (EventIndex).
   void QueueEventIndexPiece();
@@ -159,6 +161,8 @@ class SqliteStore : public BindingStore,
   std::unique_ptr<ConnectionPool> readers_;
   // Used only by writes and their settled callbacks, on the commit queue's committer thread.
   std::unique_ptr<EventIndex> event_index_;
+  // Used only by writes.
+  EventCursors event_cursors_;
   // Destroyed after the commit queue has finished its last writes.
   std::unique_ptr<Checkpointer> checkpointer_;
   // Each binding's newest signed webhook request, written to webhook_activity in batches.

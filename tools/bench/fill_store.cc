@@ -355,11 +355,15 @@ int Main() {
       for (const std::string& name : names) db.Exec(absl::StrCat("DROP INDEX ", name));
     }
   }
+  // Cursors after the greatest the server gave (storage/sqlite/event_cursors.h).
+  const int64_t last_cursor = db.Int(
+      "SELECT max(coalesce((SELECT max(seq) FROM events), 0), "
+      "(SELECT seq FROM events_cursor_floor WHERE one = 1))");
   sqlite3_stmt* insert_event = db.Prepare(
       "INSERT INTO events (binding_row_id, team_id, channel_id, webhook_event_id, type, "
       "timestamp_ms, mode, redelivery, source_type, source_user_id, source_group_id, "
-      "source_room_id, received_at_us, raw_json) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, 'user', "
-      "?, '', '', ?, ?)");
+      "source_room_id, received_at_us, raw_json, seq) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, "
+      "'user', ?, '', '', ?, ?, ?)");
   const int64_t span_us = int64_t{absl::GetFlag(FLAGS_days)} * 86400 * 1000000;
   // Receive times increase with the cursor, as they do in the server, ending a minute ago.
   const int64_t begin_us = now_us - span_us;
@@ -391,6 +395,7 @@ int Main() {
     BindText(insert_event, 8, user_id);
     sqlite3_bind_int64(insert_event, 9, received_us);
     BindText(insert_event, 10, raw);
+    sqlite3_bind_int64(insert_event, 11, last_cursor + 1 + i);
     db.Step(insert_event);
     target.last_received_us = received_us;
   }

@@ -7,6 +7,7 @@
 #include "SQLiteCpp/Database.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/sqlite/schema.h"
@@ -247,7 +248,8 @@ TEST_F(SqliteEventStoreTest, MigratingToOncePerOaKeepsTheEarliestCopyOfAnEvent) 
         "ALTER TABLE bindings DROP COLUMN bot_status_at_us; "
         "DROP TABLE events_team_cursors; DROP TABLE events_team_newest; "
         "DROP TABLE events_once_per_oa; "
-        "DROP TABLE events_indexed; CREATE INDEX events_by_team ON events(team_id, seq); "
+        "DROP TABLE events_indexed; DROP TABLE events_cursor_floor; "
+        "CREATE INDEX events_by_team ON events(team_id, seq); "
         "CREATE INDEX events_by_team_channel ON events(team_id, channel_id, seq); "
         "CREATE UNIQUE INDEX events_once ON events(binding_row_id, webhook_event_id) "
         "WHERE webhook_event_id IS NOT NULL; PRAGMA user_version = 7;");
@@ -321,7 +323,8 @@ TEST_F(SqliteEventStoreTest, AFileOfVersion9GetsTheEventIndexOfANewFile) {
     db.exec(
         "DROP TABLE events_team_cursors; DROP TABLE events_team_newest; "
         "DROP TABLE events_once_per_oa; "
-        "DROP TABLE events_indexed; CREATE INDEX events_by_team ON events(team_id, seq); "
+        "DROP TABLE events_indexed; DROP TABLE events_cursor_floor; "
+        "CREATE INDEX events_by_team ON events(team_id, seq); "
         "CREATE INDEX events_by_team_channel ON events(team_id, channel_id, seq); "
         "CREATE UNIQUE INDEX events_once_per_oa ON events(channel_id, webhook_event_id) "
         "WHERE webhook_event_id IS NOT NULL; "
@@ -475,6 +478,7 @@ TEST_F(SqliteEventStoreTest, AFileOfVersion11GetsTeamRowsOfTheKeysUpToItsWaterma
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     db.exec(
         absl::StrCat("DROP TABLE events_team_cursors; DROP TABLE events_team_newest; "
+                     "DROP TABLE events_cursor_floor; "
                      "CREATE TABLE events_by_team (team_id TEXT NOT NULL, seq INTEGER NOT NULL, "
                      "PRIMARY KEY (team_id, seq)) STRICT, WITHOUT ROWID; "
                      "INSERT INTO events_by_team SELECT team_id, seq FROM events; "
@@ -765,6 +769,76 @@ TEST_F(SqliteEventStoreTest, RetentionOfEveryEventLeavesNoTeamRows) {
   const std::vector<StoredEvent> left = Read("team-a");
   ASSERT_THAT(left, SizeIs(1));
   EXPECT_EQ(left[0].event.webhook_event_id, "new");
+}
+
+// The store gives cursors itself (the table has no AUTOINCREMENT): after retention deleted
+// every event, a store opened again on the file still gives every new row, a lifecycle event's
+// too, a cursor above the deleted ones.
+TEST_F(SqliteEventStoreTest, CursorsAreNotGivenAgainAfterEveryEventWasDeletedAndTheFileReopened) {
+  absl::StatusOr<AppendResult> old =
+      Append(binding_a_, "team-a", "100", {Event("o1"), Event("o2")}, kT0);
+  ASSERT_TRUE(old.ok()) << old.status();
+  ASSERT_GE(*store_->DeleteEventsReceivedBefore(kT0 + absl::Hours(1), 100), 2);
+  {
+    SQLite::Database db(dir_.File("events.db"), SQLite::OPEN_READONLY);
+    ASSERT_EQ(db.execAndGet("SELECT count(*) FROM events").getInt(), 0);
+  }
+  Open();
+  absl::StatusOr<AppendResult> after =
+      Append(binding_a_, "team-a", "100", {Event("n1")}, kT0 + absl::Hours(2));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->last_cursor, old->last_cursor + 1);
+  Bind("team-c", "300");
+  const std::vector<StoredEvent> bound = *store_->ReadEvents({"team-c", "", 0, 10});
+  ASSERT_THAT(bound, SizeIs(1));
+  EXPECT_EQ(bound[0].cursor, old->last_cursor + 2);
+}
+
+// Version 13 took AUTOINCREMENT off the events table. A file of version 12 keeps its events
+// with their cursors, and the store gives no cursor that sqlite_sequence says was given: here
+// 5 beyond the newest row, as when version 8 deleted the newest rows as later copies.
+TEST_F(SqliteEventStoreTest, AFileOfVersion12KeepsItsCursorsAndGivesNoneAgain) {
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("e1"), Event("e2")}).ok());
+  const std::vector<StoredEvent> before = Read("team-a");
+  ASSERT_THAT(before, SizeIs(2));
+  const int64_t given = before[1].cursor + 5;
+  store_.reset();
+  {
+    // Back to version 12's table: the same, with AUTOINCREMENT.
+    SQLite::Database db(dir_.File("events.db"), SQLite::OPEN_READWRITE);
+    std::string table =
+        db.execAndGet("SELECT sql FROM sqlite_schema WHERE name = 'events'").getString();
+    ASSERT_EQ(absl::StrReplaceAll(
+                  {{"\"events\"", "events_v12"},
+                   {"seq INTEGER PRIMARY KEY,", "seq INTEGER PRIMARY KEY AUTOINCREMENT,"}},
+                  &table),
+              2);
+    db.exec(table);
+    db.exec(
+        "INSERT INTO events_v12 SELECT * FROM events; DROP TABLE events; "
+        "ALTER TABLE events_v12 RENAME TO events; DROP TABLE events_cursor_floor;");
+    db.exec(absl::StrCat("UPDATE sqlite_sequence SET seq = ", given,
+                         " WHERE name = 'events'; PRAGMA user_version = 12;"));
+  }
+  Open();
+  {
+    SQLite::Database db(dir_.File("events.db"), SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), CurrentSchemaVersion());
+    EXPECT_EQ(db.execAndGet("SELECT instr(sql, 'AUTOINCREMENT') FROM sqlite_schema "
+                            "WHERE name = 'events'")
+                  .getInt(),
+              0);
+  }
+  const std::vector<StoredEvent> after = Read("team-a");
+  ASSERT_THAT(after, SizeIs(2));
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].cursor, before[i].cursor);
+    EXPECT_EQ(after[i].event.raw_json, before[i].event.raw_json);
+  }
+  absl::StatusOr<AppendResult> next = Append(binding_a_, "team-a", "100", {Event("e3")});
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->last_cursor, given + 1);
+  EXPECT_EQ(Append(binding_a_, "team-a", "100", {Event("e1")})->duplicates, 1);
 }
 
 // A binding's last signed request as the file holds it.
