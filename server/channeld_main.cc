@@ -115,7 +115,7 @@ ABSL_FLAG(absl::Duration, store_busy_timeout, absl::Seconds(5),
           "How long a database write waits for a lock held by another process.");
 // Both measured with tools/bench/run --ingest (issue 15): a 4 KiB page holds five ~800-byte
 // event rows where a 2 KiB page holds two, while every commit writes the few pages it rewrites
-// (the events' newest leaf and those above it, page 1, sqlite_sequence) whole. A long log lets
+// (the events' newest leaf and those above it, page 1) whole. A long log lets
 // a checkpoint copy a page that many commits changed once; at 4 KiB pages 64 MiB of it raised
 // both ingest rows' p99 over 32 MiB's.
 ABSL_FLAG(int, sqlite_page_size, 4096,

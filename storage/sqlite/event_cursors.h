@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "SQLiteCpp/Database.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace linechannel::storage {
@@ -18,19 +19,24 @@ namespace linechannel::storage {
 // floor in the file (events_cursor_floor) that retention raises before it deletes, so that a
 // restart after every row was deleted does not begin again below it.
 //
-// Used only on the commit queue's thread (and before it starts): not thread-safe. One process
-// has the file (the data directory's lock), so no other writer gives cursors meanwhile.
+// Used only on the commit queue's thread (and before it starts): not thread-safe. No other
+// process writes the file meanwhile: channeld holds its data directory's lock, and
+// bench_fill_store works on a stopped server's file.
 class EventCursors {
  public:
   // Reads the greatest cursor given before: the newest row's, or the floor if above it.
+  // DATA_LOSS if the floor's row is gone.
   static absl::StatusOr<EventCursors> Load(SQLite::Database& writer);
 
   // A cursor for a row about to be inserted.
   int64_t Take() { return ++last_given_; }
 
+  // The greatest cursor given so far (its row may have been rolled back since).
+  int64_t last_given() const { return last_given_; }
+
   // Raises the floor to every cursor given so far, in the transaction of a write that is about
-  // to delete events. Throws SQLite::Exception.
-  void KeepAboveDeleted(SQLite::Database& db) const;
+  // to delete events. DATA_LOSS if the floor's row is gone; throws SQLite::Exception.
+  absl::Status KeepAboveDeleted(SQLite::Database& db) const;
 
  private:
   explicit EventCursors(int64_t last_given) : last_given_(last_given) {}

@@ -142,8 +142,7 @@ void EventIndex::Add(absl::string_view channel_id, absl::string_view webhook_eve
 
 void EventIndex::Abandoned(const std::vector<std::string>& added) {
   for (const std::string& key : added) tail_.erase(key);
-  // Its rows may be in tail_rows_ (it failed after Stored, with its transaction), and their
-  // cursors given to other rows since.
+  // Its rows may be in tail_rows_ (it failed after Stored, with its transaction).
   tail_rows_exact_ = false;
 }
 

@@ -1,5 +1,6 @@
 #include "storage/sqlite/schema.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -319,7 +320,7 @@ ALTER TABLE events_new RENAME TO events;
 
 int CurrentSchemaVersion() { return static_cast<int>(Migrations().size()); }
 
-absl::Status MigrateSchema(SQLite::Database& db) {
+absl::Status MigrateSchema(SQLite::Database& db, int to_version) {
   try {
     const int application_id = db.execAndGet("PRAGMA application_id").getInt();
     int version = db.execAndGet("PRAGMA user_version").getInt();
@@ -349,7 +350,7 @@ absl::Status MigrateSchema(SQLite::Database& db) {
     if (absl::Status registered = RegisterTeamCursorsFunction(db.getHandle()); !registered.ok()) {
       return registered;
     }
-    for (; version < CurrentSchemaVersion(); ++version) {
+    for (; version < std::min(to_version, CurrentSchemaVersion()); ++version) {
       SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
       db.exec(Migrations()[version]);
       db.exec(absl::StrCat("PRAGMA application_id = ", kApplicationId));

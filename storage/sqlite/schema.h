@@ -13,7 +13,8 @@ int CurrentSchemaVersion();
 // crash mid-way leaves the file at a whole version. A fresh file is created at the current
 // version. FAILED_PRECONDITION if the file belongs to another application or comes from a
 // newer build (its version is higher than ours): we never guess at a schema we do not know.
-absl::Status MigrateSchema(SQLite::Database& db);
+// Tests pass a lower `to_version` to make a file as an earlier build left it.
+absl::Status MigrateSchema(SQLite::Database& db, int to_version = CurrentSchemaVersion());
 
 }  // namespace linechannel::storage
 

@@ -903,6 +903,7 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
         const EventBatch& b = *shared_batch;
         AppendResult* const result = &outcome->result;
         const int64_t received_us = Micros(b.received_at);
+        const int64_t cursor_before = event_cursors_.last_given();
         SQLite::Statement& insert = statements_->insert_event;
         std::vector<EventIndex::TailRow> rows;
         rows.reserve(b.events.size());
@@ -944,10 +945,15 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
         outcome->signed_written =
             signed_requests_.ToWrite(b.binding_row_id, received_us, b.events.empty());
         WriteSignedRequests(outcome->signed_written);
-        SQLite::Statement& last = statements_->last_cursor;
-        last.tryReset();
-        if (last.executeStep()) result->last_cursor = last.getColumn(0).getInt64();
-        last.reset();
+        if (event_cursors_.last_given() != cursor_before) {
+          // It stored rows: the last is the newest (cursors grow with every row).
+          result->last_cursor = event_cursors_.last_given();
+        } else {
+          SQLite::Statement& last = statements_->last_cursor;
+          last.tryReset();
+          if (last.executeStep()) result->last_cursor = last.getColumn(0).getInt64();
+          last.reset();
+        }
         // Last, once nothing more in this write can fail and roll its rows back.
         event_index_->Stored(std::move(rows));
         outcome->rows_told = true;
@@ -1123,7 +1129,7 @@ absl::StatusOr<int> SqliteStore::DeleteEventsReceivedBefore(absl::Time cutoff, i
   commits_.Submit(
       [&](SQLite::Database& db) -> absl::Status {
         through = event_index_->CatchUp(db);
-        event_cursors_.KeepAboveDeleted(db);
+        if (absl::Status kept = event_cursors_.KeepAboveDeleted(db); !kept.ok()) return kept;
         const std::string expired =
             "SELECT seq FROM (SELECT seq, received_at_us FROM events ORDER BY seq "
             "LIMIT :limit) WHERE received_at_us < :cutoff";

@@ -39,6 +39,7 @@
 #include "server/crypto/secret.h"
 #include "server/crypto/secret_sealer.h"
 #include "storage/sqlite/event_index.h"
+#include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/sqlite/team_cursors.h"
 
@@ -238,7 +239,11 @@ int Main() {
   Generator gen(static_cast<uint64_t>(absl::GetFlag(FLAGS_seed)));
 
   Db db(db_path);
-  if (db.Int("PRAGMA user_version") < 3) Die("the database has not been migrated by channeld");
+  // Writes the tables of this build's schema only (the cursor floor of version 13, say).
+  if (db.Int("PRAGMA user_version") != storage::CurrentSchemaVersion()) {
+    Die("the database is not at this build's schema version: start this build's channeld on it "
+        "once, then stop it");
+  }
   // Takes what a stopped server left in the WAL into the file. A live server's connections
   // make this (or the exclusive journal change below) fail.
   {

@@ -129,9 +129,9 @@ TEST_F(EventIndexTest, ARowStoredWithoutTheIndexKnowingSendsTheCatchUpToTheFile)
 
 TEST_F(EventIndexTest, AfterARollbackTheCatchUpReadsTheFile) {
   Load(/*batch=*/3);
-  // A write's row rolled back after it told the index, and its cursor given again; then a row
-  // the index is not told of, so that the index has as many rows as the file: the index sees
-  // the cursors go back.
+  // A write's row rolled back after it told the index, and its cursor given again (as SQLite
+  // gave rowids before the store gave cursors itself); then a row the index is not told of, so
+  // that the index has as many rows as the file: the index sees the cursors go back.
   {
     SQLite::Transaction transaction(db_);
     StoreRows("team-a", "told", {"e1"});
