@@ -42,6 +42,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
+#include "tests/support/sqlite_rows.h"
 
 namespace linechannel::testing {
 namespace {
@@ -97,18 +98,7 @@ std::vector<std::string> StoreProblems(const std::string& path) {
         problems.push_back("integrity_check: " + absl::StrJoin(lines, "; "));
       }
     }
-    const auto rows = [&db](const std::string& sql) {
-      SQLite::Statement query(db, sql);
-      std::vector<std::string> out;
-      while (query.executeStep()) {
-        std::vector<std::string> columns;
-        for (int i = 0; i < query.getColumnCount(); ++i) {
-          columns.push_back(query.getColumn(i).isNull() ? "NULL" : query.getColumn(i).getString());
-        }
-        out.push_back(absl::StrJoin(columns, "|"));
-      }
-      return out;
-    };
+    const auto rows = [&db](const std::string& sql) { return SqliteRows(db, sql); };
     const std::vector<std::pair<std::string, std::string>> checks = {
         {"foreign_key_check", "PRAGMA foreign_key_check"},
         {"two active bindings of one channel",

@@ -7,7 +7,6 @@
 #include "SQLiteCpp/Database.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -15,6 +14,7 @@
 #include "storage/sqlite/sqlite_store.h"
 #include "tests/storage/make_binding.h"
 #include "tests/storage/sqlite/team_cursor_keys.h"
+#include "tests/support/sqlite_rows.h"
 #include "tests/support/temp_dir.h"
 
 namespace linechannel::storage {
@@ -813,20 +813,10 @@ TEST_F(SqliteEventStoreTest, AFileWithoutItsCursorFloorIsRefused) {
   EXPECT_THAT(opened.status().message(), HasSubstr("events_cursor_floor has no row"));
 }
 
-// Every row `sql` selects from the file at `path`, each as its columns' text ("NULL" for NULL)
-// joined by "|".
+// Every row `sql` selects from the file at `path` (testing::SqliteRows).
 std::vector<std::string> Rows(const std::string& path, const std::string& sql) {
   SQLite::Database db(path, SQLite::OPEN_READONLY);
-  SQLite::Statement select(db, sql);
-  std::vector<std::string> rows;
-  while (select.executeStep()) {
-    std::vector<std::string> columns;
-    for (int i = 0; i < select.getColumnCount(); ++i) {
-      columns.push_back(select.getColumn(i).isNull() ? "NULL" : select.getColumn(i).getString());
-    }
-    rows.push_back(absl::StrJoin(columns, "|"));
-  }
-  return rows;
+  return testing::SqliteRows(db, sql);
 }
 
 // The events table's columns: name, type, NOT NULL, default and place in the key, in order.
