@@ -823,6 +823,27 @@ std::vector<std::string> Rows(const std::string& path, const std::string& sql) {
 constexpr char kEventColumns[] =
     "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info('events') ORDER BY cid";
 
+// Closes the store and takes its file back to version 12's events table, as migrations 1 to 12
+// make it (in `v12`, a file of its own), with sqlite_sequence saying `given` was given.
+void DowngradeToVersion12(std::unique_ptr<SqliteStore>& store, const std::string& path,
+                          const std::string& v12, int64_t given) {
+  store.reset();
+  std::string table;
+  {
+    SQLite::Database db(v12, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    ASSERT_TRUE(MigrateSchema(db, 12).ok());
+    table = db.execAndGet("SELECT sql FROM sqlite_schema WHERE name = 'events'").getString();
+  }
+  SQLite::Database db(path, SQLite::OPEN_READWRITE);
+  ASSERT_EQ(absl::StrReplaceAll({{"CREATE TABLE events ", "CREATE TABLE events_v12 "}}, &table), 1);
+  db.exec(table);
+  db.exec(
+      "INSERT INTO events_v12 SELECT * FROM events; DROP TABLE events; "
+      "ALTER TABLE events_v12 RENAME TO events; DROP TABLE events_cursor_floor;");
+  db.exec(absl::StrCat("UPDATE sqlite_sequence SET seq = ", given,
+                       " WHERE name = 'events'; PRAGMA user_version = 12;"));
+}
+
 // Version 13 took AUTOINCREMENT off the events table. A file of version 12 keeps every row
 // (lifecycle events too) with its cursor and every column, the table keeps the columns that
 // migrations 2 and 9 gave it, and the store gives no cursor that sqlite_sequence says was given:
@@ -834,26 +855,8 @@ TEST_F(SqliteEventStoreTest, AFileOfVersion12KeepsEveryRowAndGivesNoCursorAgain)
   // The binds' two lifecycle events and the two webhook events.
   ASSERT_THAT(before, SizeIs(4));
   const int64_t given = Read("team-a").back().cursor + 5;
-  store_.reset();
-  // Version 12's events table, as migrations 1 to 12 make it.
   const std::string v12 = dir_.File("v12.db");
-  std::string table;
-  {
-    SQLite::Database db(v12, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    ASSERT_TRUE(MigrateSchema(db, 12).ok());
-    table = db.execAndGet("SELECT sql FROM sqlite_schema WHERE name = 'events'").getString();
-  }
-  {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    ASSERT_EQ(absl::StrReplaceAll({{"CREATE TABLE events ", "CREATE TABLE events_v12 "}}, &table),
-              1);
-    db.exec(table);
-    db.exec(
-        "INSERT INTO events_v12 SELECT * FROM events; DROP TABLE events; "
-        "ALTER TABLE events_v12 RENAME TO events; DROP TABLE events_cursor_floor;");
-    db.exec(absl::StrCat("UPDATE sqlite_sequence SET seq = ", given,
-                         " WHERE name = 'events'; PRAGMA user_version = 12;"));
-  }
+  ASSERT_NO_FATAL_FAILURE(DowngradeToVersion12(store_, path, v12, given));
   ASSERT_EQ(Rows(path, "SELECT * FROM events ORDER BY seq"), before);
   Open();
   EXPECT_EQ(Rows(path, "PRAGMA user_version"),
@@ -870,6 +873,37 @@ TEST_F(SqliteEventStoreTest, AFileOfVersion12KeepsEveryRowAndGivesNoCursorAgain)
   absl::StatusOr<AppendResult> again = Append(binding_a_, "team-a", "100", {Event("e1")});
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->duplicates, 1);
+}
+
+// A migration runs with foreign keys off (version 13 rebuilds the events table), so it checks
+// them before it commits: a file whose events name a binding it does not have (changed by hand)
+// is refused, naming the table, and stays at version 12; the writer has foreign keys on again.
+TEST_F(SqliteEventStoreTest, AMigrationThatWouldLeaveDanglingRowsIsRefusedAndRolledBack) {
+  ASSERT_TRUE(Append(binding_a_, "team-a", "100", {Event("e1")}).ok());
+  const std::string path = dir_.File("events.db");
+  ASSERT_NO_FATAL_FAILURE(DowngradeToVersion12(store_, path, dir_.File("v12.db"), 0));
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("UPDATE events SET binding_row_id = 999 WHERE webhook_event_id = 'e1'");
+  }
+  SqliteStore::Options options;
+  options.path = path;
+  const absl::StatusOr<std::unique_ptr<SqliteStore>> refused = SqliteStore::Open(options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("has rows in events whose foreign key names no row of bindings after "
+                        "migrating to schema version 13; the file stays at version 12"));
+  EXPECT_EQ(Rows(path, "PRAGMA user_version"), std::vector<std::string>{"12"});
+  EXPECT_EQ(Rows(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'events_cursor_floor'"),
+            std::vector<std::string>{"0"});
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(absl::StrCat("UPDATE events SET binding_row_id = ", binding_a_,
+                         " WHERE webhook_event_id = 'e1'"));
+  }
+  Open();
+  // The writer refuses a row naming no binding: its foreign keys are on again.
+  EXPECT_FALSE(Append(999, "team-a", "100", {Event("e2")}).ok());
 }
 
 // A binding's last signed request as the file holds it.
