@@ -383,10 +383,6 @@ absl::Status MigrateSchema(SQLite::Database& db, int to_version) {
       db.exec(absl::StrCat("PRAGMA user_version = ", version + 1));
       transaction.commit();
     }
-    // A migration that rebuilt a table (version 13) leaves a log as large as the table, and an
-    // open file's log never shrinks: it is copied into the file and emptied now, before the
-    // store's other connections open.
-    db.execAndGet("PRAGMA wal_checkpoint(TRUNCATE)");
     return absl::OkStatus();
   } catch (const SQLite::Exception& e) {
     return StatusFromSqlite(e, "migrating the schema");

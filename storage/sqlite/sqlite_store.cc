@@ -277,6 +277,16 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& op
   auto writer = OpenConnection(settings, /*read_only=*/false);
   if (!writer.ok()) return writer.status();
   if (absl::Status migrated = MigrateSchema(**writer); !migrated.ok()) return migrated;
+  // A migration that rebuilt a table (version 13) leaves a log as large as the table, and an
+  // open file's log never shrinks: it is copied into the file and emptied here, before the
+  // other connections open. On every start, so that a start cut off after its migrations is
+  // mended by the next. Another program reading the file (sqlite3, a backup) keeps the log as
+  // it is; it is emptied when channeld next starts without one.
+  try {
+    (*writer)->execAndGet("PRAGMA wal_checkpoint(TRUNCATE)");
+  } catch (const SQLite::Exception& e) {
+    return StatusFromSqlite(e, "emptying the log");
+  }
   auto event_index =
       EventIndex::Load(**writer, options.event_index_batch, options.event_index_pieces);
   if (!event_index.ok()) return event_index.status();
