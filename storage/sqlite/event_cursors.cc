@@ -20,7 +20,7 @@ absl::Status NoFloor() {
 
 absl::StatusOr<EventCursors> EventCursors::Load(SQLite::Database& writer) {
   try {
-    SQLite::Statement floor(writer, "SELECT seq FROM events_cursor_floor WHERE one = 1");
+    SQLite::Statement floor(writer, kEventCursorFloor);
     if (!floor.executeStep()) return NoFloor();
     return EventCursors(
         std::max(floor.getColumn(0).getInt64(), writer.execAndGet(kLastEventCursor).getInt64()));

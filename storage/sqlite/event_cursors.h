@@ -9,6 +9,9 @@
 
 namespace linechannel::storage {
 
+// The floor: no cursor at or below it is given again (bench_fill_store reads it too).
+inline constexpr char kEventCursorFloor[] = "SELECT seq FROM events_cursor_floor WHERE one = 1";
+
 // Gives each new row of the events table its cursor (events.seq): one more than the last given,
 // so cursors grow in commit order (one thread writes) and none is given twice, not even after
 // retention deleted the newest rows. Rows rolled back leave their cursors unused.

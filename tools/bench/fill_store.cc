@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -38,6 +39,7 @@
 #include "server/crypto/sealing_contexts.h"
 #include "server/crypto/secret.h"
 #include "server/crypto/secret_sealer.h"
+#include "storage/sqlite/event_cursors.h"
 #include "storage/sqlite/event_index.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -361,9 +363,8 @@ int Main() {
     }
   }
   // Cursors after the greatest the server gave (storage/sqlite/event_cursors.h).
-  const int64_t last_cursor = db.Int(
-      "SELECT max(coalesce((SELECT max(seq) FROM events), 0), "
-      "(SELECT seq FROM events_cursor_floor WHERE one = 1))");
+  const int64_t last_cursor =
+      std::max(db.Int(storage::kEventCursorFloor), db.Int(storage::kLastEventCursor));
   sqlite3_stmt* insert_event = db.Prepare(
       "INSERT INTO events (binding_row_id, team_id, channel_id, webhook_event_id, type, "
       "timestamp_ms, mode, redelivery, source_type, source_user_id, source_group_id, "
