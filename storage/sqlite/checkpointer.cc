@@ -65,8 +65,17 @@ int Checkpointer::AfterCommit(void* self, sqlite3* db, const char* /*database*/,
   return SQLITE_OK;
 }
 
+int Checkpointer::SyncDatabaseFile() {
+  sqlite3_file* file = nullptr;
+  const int found =
+      sqlite3_file_control(connection_->getHandle(), "main", SQLITE_FCNTL_FILE_POINTER, &file);
+  if (found != SQLITE_OK || file == nullptr || file->pMethods == nullptr) return found;
+  return file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
+}
+
 void Checkpointer::Loop() {
   while (true) {
+    int copied_before = 0;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -76,22 +85,28 @@ void Checkpointer::Loop() {
           this));
       if (stopping_) return;
       phase_ = Phase::kRunning;
+      copied_before = copied_frames_;
     }
     int log_frames = 0;
     int copied_frames = 0;
-    const int result = sqlite3_wal_checkpoint_v2(
-        connection_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied_frames);
-    ++checkpoints_;
-    absl::MutexLock lock(&mu_);
-    // A failure (disk full, I/O error) leaves the log as it was: everything in it is already
-    // durable, and the next commit over the threshold asks again.
-    phase_ = result == SQLITE_OK ? Phase::kDone : Phase::kIdle;
+    int result = sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr,
+                                           SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied_frames);
     // A round that copied nothing new (a reader still uses old frames, or the copy failed) is
     // not repeated at once; one that made progress is, as soon as a commit asks. A round that
     // copied all it saw made progress even if the count equals the last round's, which may
     // have been of the log before it started over.
     const bool progressed =
-        result == SQLITE_OK && (copied_frames == log_frames || copied_frames != copied_frames_);
+        result == SQLITE_OK && (copied_frames == log_frames || copied_frames != copied_before);
+    // SQLite syncs the database file only after a round that found no newer commit, which
+    // under load is the commit thread's copy of the rest: that fsync then paid for every page
+    // of every round before it (44 ms against 2-9 ms with them on disk already), and every
+    // write queued behind the commit waited for it. Paid here, off the commit thread.
+    if (progressed && copied_frames > 0) result = SyncDatabaseFile();
+    ++checkpoints_;
+    absl::MutexLock lock(&mu_);
+    // A failure (disk full, I/O error) leaves the log as it was: everything in it is already
+    // durable, and the next commit over the threshold asks again.
+    phase_ = result == SQLITE_OK ? Phase::kDone : Phase::kIdle;
     copied_frames_ = copied_frames;
     if (!progressed && mu_.AwaitWithTimeout(absl::Condition(&stopping_), kMinPause)) return;
   }

@@ -24,11 +24,12 @@ namespace linechannel::storage {
 // copied, and under steady load a commit always lands while a passive checkpoint copies. So the
 // thread's rounds repeat while commits keep adding frames, each shorter than the last, until
 // at most kMaxRestPages are left; the commit thread copies those itself (inside a commit's hook,
-// as SQLite's automatic checkpoint does: a millisecond or two, more only past the
-// kMaxLogRounds bound) and the next write starts the log over. Without that the log grew by every
-// commit for as long as the load lasted (1.1 GB in a minute of webhooks), and each commit's fsync
-// also had to make the file's new size durable: appending to a file and syncing took ~1.5x as long
-// as overwriting it here.
+// as SQLite's automatic checkpoint does: a few milliseconds, more only past the kMaxLogRounds
+// bound) and the next write starts the log over. Each round syncs the database file itself:
+// SQLite would sync it only in that last copy, which then waited for every round's pages. Without
+// that the log grew by every commit for as long as the load lasted (1.1 GB in a minute of
+// webhooks), and each commit's fsync also had to make the file's new size durable: appending to a
+// file and syncing took ~1.5x as long as overwriting it here.
 class Checkpointer {
  public:
   // SQLite's own threshold for its automatic checkpoint, in pages of the log.
@@ -59,6 +60,8 @@ class Checkpointer {
   // sqlite3_wal_hook's callback, on the commit thread after every commit.
   static int AfterCommit(void* self, sqlite3* db, const char* database, int pages);
   void Loop();
+  // Makes what the rounds copied into the database file durable (an SQLite result code).
+  int SyncDatabaseFile();
 
   SQLite::Database* const writer_;
   const std::unique_ptr<SQLite::Database> connection_;

@@ -168,6 +168,48 @@ TEST_F(SqliteDurabilityTest, GroupCommitsShareASyncButNoneSkipsIt) {
   EXPECT_EQ(store_->checkpoints(), 0);
 }
 
+// SQLite syncs the database file after a checkpoint only if it copied the whole log. A round
+// of the checkpointer's thread that cannot (here a reader still reads older frames; under load,
+// commits land while it copies) syncs what it copied itself, so that the copy of the rest, which
+// the commit thread makes and every queued write waits for, does not sync all of it.
+TEST(CheckpointerSyncTest, ARoundThatCannotCopyTheWholeLogSyncsWhatItCopied) {
+  testing::InstallFaultInjection();
+  testing::TempDir dir;
+  SqliteStore::Options options;
+  options.path = dir.File("rounds.db");
+  options.checkpoint_wal_pages = 16;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<Binding> bound =
+      (*store)->InsertActive(MakeBinding("t1", "100"), {"tester", kT0, "bind"}, nullptr);
+  ASSERT_TRUE(bound.ok()) << bound.status();
+  // The reader keeps the frames up to the binding's commit the last that may be copied.
+  SQLite::Database reader(options.path, SQLite::OPEN_READONLY);
+  reader.exec("BEGIN");
+  EXPECT_EQ(reader.execAndGet("SELECT count(*) FROM bindings").getInt(), 1);
+  const int64_t database_syncs_before = CountedSyncs().database;
+
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  for (int batch = 0; (*store)->checkpoints() == 0 && absl::Now() < deadline; ++batch) {
+    std::vector<NewEvent> events;
+    for (int i = 0; i < 10; ++i) {
+      NewEvent e = Event(absl::StrCat("ev-", batch, "-", i));
+      e.raw_json += std::string(2000, ' ');
+      events.push_back(std::move(e));
+    }
+    std::promise<absl::StatusOr<AppendResult>> done;
+    (*store)->AppendEvents({bound->row_id, "t1", "100", kT0, std::move(events)},
+                           [&](absl::StatusOr<AppendResult> r) { done.set_value(std::move(r)); });
+    ASSERT_TRUE(done.get_future().get().ok());
+  }
+  ASSERT_GT((*store)->checkpoints(), 0);
+  EXPECT_GT(CountedSyncs().database, database_syncs_before)
+      << "what the round copied was left to the commit thread to sync";
+
+  reader.exec("COMMIT");
+  EXPECT_TRUE((*store)->CheckIntegrity().ok());
+}
+
 // The check above can fail: a connection without synchronous=FULL commits without a log sync,
 // and the counter sees the difference.
 TEST(SyncCounterTest, TellsACommitThatSyncsTheLogFromOneThatDoesNot) {
