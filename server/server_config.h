@@ -92,7 +92,7 @@ struct ServerConfig {
   // The page size of a new SQLite file (0: SQLite's default), and the log size, in pages, at
   // which the store's checkpointer copies the log back into the file.
   int sqlite_page_size = 4096;
-  int sqlite_checkpoint_pages = 8000;
+  int sqlite_checkpoint_pages = 4000;
   // Active bindings kept in memory for reads (0 turns the cache off).
   size_t binding_cache_size = 100000;
   // How long events are kept; zero keeps them forever.
