@@ -91,17 +91,20 @@ void Checkpointer::Loop() {
     int copied_frames = 0;
     int result = sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr,
                                            SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied_frames);
-    // A round that copied nothing new (a reader still uses old frames, or the copy failed) is
-    // not repeated at once; one that made progress is, as soon as a commit asks. A round that
-    // copied all it saw made progress even if the count equals the last round's, which may
-    // have been of the log before it started over.
-    const bool progressed =
+    // A round that copied nothing new (a reader still uses old frames, or the copy or its sync
+    // failed) is not repeated at once; one that made progress is, as soon as a commit asks. A
+    // round that copied all it saw made progress even if the count equals the last round's,
+    // which may have been of the log before it started over.
+    bool progressed =
         result == SQLITE_OK && (copied_frames == log_frames || copied_frames != copied_before);
     // SQLite syncs the database file only after a round that found no newer commit, which
     // under load is the commit thread's copy of the rest: that fsync then paid for every page
     // of every round before it (44 ms against 2-9 ms with them on disk already), and every
     // write queued behind the commit waited for it. Paid here, off the commit thread.
-    if (progressed && copied_frames > 0) result = SyncDatabaseFile();
+    if (progressed && copied_frames > 0) {
+      result = SyncDatabaseFile();
+      progressed = result == SQLITE_OK;
+    }
     ++checkpoints_;
     absl::MutexLock lock(&mu_);
     // A failure (disk full, I/O error) leaves the log as it was: everything in it is already

@@ -25,11 +25,14 @@ namespace linechannel::storage {
 // thread's rounds repeat while commits keep adding frames, each shorter than the last, until
 // at most kMaxRestPages are left; the commit thread copies those itself (inside a commit's hook,
 // as SQLite's automatic checkpoint does: a few milliseconds, more only past the kMaxLogRounds
-// bound) and the next write starts the log over. Each round syncs the database file itself:
-// SQLite would sync it only in that last copy, which then waited for every round's pages. Without
-// that the log grew by every commit for as long as the load lasted (1.1 GB in a minute of
-// webhooks), and each commit's fsync also had to make the file's new size durable: appending to a
-// file and syncing took ~1.5x as long as overwriting it here.
+// bound) and the next write starts the log over. Without that the log grew by every commit for
+// as long as the load lasted (1.1 GB in a minute of webhooks), and each commit's fsync also had
+// to make the file's new size durable: appending to a file and syncing took ~1.5x as long as
+// overwriting it here.
+//
+// A round that copies new frames syncs the database file itself. SQLite syncs it only after a
+// copy that reached the log's end, which under load is the commit thread's copy of the rest:
+// that sync then wrote every earlier round's pages while the queued writes waited.
 class Checkpointer {
  public:
   // SQLite's own threshold for its automatic checkpoint, in pages of the log.

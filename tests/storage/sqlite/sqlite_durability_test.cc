@@ -177,7 +177,8 @@ TEST(CheckpointerSyncTest, ARoundThatCannotCopyTheWholeLogSyncsWhatItCopied) {
   testing::TempDir dir;
   SqliteStore::Options options;
   options.path = dir.File("rounds.db");
-  options.checkpoint_wal_pages = 16;
+  // Well above the binding's commit (15 frames), so that no round runs before the reader.
+  options.checkpoint_wal_pages = 64;
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(options);
   ASSERT_TRUE(store.ok()) << store.status();
   absl::StatusOr<Binding> bound =
@@ -187,6 +188,7 @@ TEST(CheckpointerSyncTest, ARoundThatCannotCopyTheWholeLogSyncsWhatItCopied) {
   SQLite::Database reader(options.path, SQLite::OPEN_READONLY);
   reader.exec("BEGIN");
   EXPECT_EQ(reader.execAndGet("SELECT count(*) FROM bindings").getInt(), 1);
+  ASSERT_EQ((*store)->checkpoints(), 0);
   const int64_t database_syncs_before = CountedSyncs().database;
 
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
