@@ -38,6 +38,13 @@ PostgresStore::Options On(const std::string& url) {
   return options;
 }
 
+// Sets `*listening` once the store's listener hears notifications. reachable() cannot tell: it
+// is true from the start (the store was opened on a working connection), before LISTEN took
+// effect; the listener reports changes missed right after it did.
+void TellWhenListening(PostgresStore::Options& options, std::atomic<bool>* listening) {
+  options.on_change.changes_missed = [listening] { listening->store(true); };
+}
+
 // `n` stores on `url`, as `n` replicas; fails the test and returns none if one cannot be opened.
 std::vector<std::unique_ptr<PostgresStore>> OpenReplicas(const std::string& url, int n) {
   std::vector<std::unique_ptr<PostgresStore>> replicas;
@@ -239,8 +246,8 @@ TEST(PostgresReplicasTest, EventsOfEveryReplicaReadInOneOrderWithoutGapsOrRepeat
     writers.emplace_back([&, r] {
       std::vector<std::future<absl::StatusOr<AppendResult>>> pending;
       for (int i = 0; i < kPerReplica; ++i) {
-        pending.push_back(AppendAsync(*replicas[r],
-                                      Batch(*binding, {Event(absl::StrCat("r", r, "-", i))})));
+        pending.push_back(
+            AppendAsync(*replicas[r], Batch(*binding, {Event(absl::StrCat("r", r, "-", i))})));
       }
       for (auto& p : pending) EXPECT_TRUE(p.get().ok());
     });
@@ -290,11 +297,13 @@ TEST(PostgresReplicasTest, OtherReplicasHearOfBindingChangesAndEvents) {
     absl::MutexLock lock(&mu);
     deliverable = std::max(deliverable, cursor);
   };
+  std::atomic<bool> heard_listening{false};
+  TellWhenListening(options, &heard_listening);
   auto listening = OpenPostgresStore(options);
   auto writer = OpenPostgresStore(On(url));
   ASSERT_NE(listening, nullptr);
   ASSERT_NE(writer, nullptr);
-  ASSERT_TRUE(Eventually([&] { return listening->reachable(); }));
+  ASSERT_TRUE(Eventually([&] { return heard_listening.load() && listening->reachable(); }));
 
   auto binding = writer->InsertActive(MakeBinding("team", "1600000001"), kBind, nullptr);
   ASSERT_TRUE(binding.ok());
@@ -321,11 +330,13 @@ TEST(PostgresReplicasTest, OtherReplicasHearOfASavedCheckRecord) {
     absl::MutexLock lock(&mu);
     changed.push_back(row_id);
   };
+  std::atomic<bool> heard_listening{false};
+  TellWhenListening(options, &heard_listening);
   auto listening = OpenPostgresStore(options);
   auto writer = OpenPostgresStore(On(url));
   ASSERT_NE(listening, nullptr);
   ASSERT_NE(writer, nullptr);
-  ASSERT_TRUE(Eventually([&] { return listening->reachable(); }));
+  ASSERT_TRUE(Eventually([&] { return heard_listening.load() && listening->reachable(); }));
   auto binding = writer->InsertActive(MakeBinding("team", "1600000002"), kBind, nullptr);
   ASSERT_TRUE(binding.ok());
   ASSERT_TRUE(Eventually([&] {
@@ -347,9 +358,7 @@ TEST(PostgresReplicasTest, ReplicasStartingTogetherMigrateOnce) {
   ASSERT_FALSE(url.empty());
   std::vector<std::future<absl::StatusOr<std::unique_ptr<PostgresStore>>>> opening;
   for (int i = 0; i < 4; ++i) {
-    opening.push_back(std::async(std::launch::async, [&] {
-      return PostgresStore::Open(On(url));
-    }));
+    opening.push_back(std::async(std::launch::async, [&] { return PostgresStore::Open(On(url)); }));
   }
   for (auto& o : opening) {
     auto store = o.get();
