@@ -204,6 +204,7 @@ absl::StatusOr<storage::Store> ChannelServer::Parts::OpenSqlite(const ServerConf
   options.busy_timeout = config.store_busy_timeout;
   options.page_size = config.sqlite_page_size;
   options.checkpoint_wal_pages = config.sqlite_checkpoint_pages;
+  options.commit_linger = config.sqlite_commit_linger;
   options.commit_observer = [metrics = &metrics](absl::Duration elapsed, int writes, bool ok) {
     metrics->RecordCommit(elapsed, writes, ok);
   };

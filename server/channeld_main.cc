@@ -128,6 +128,10 @@ ABSL_FLAG(int, sqlite_checkpoint_pages, 4000,
           "Copy SQLite's write-ahead log back into the database file, on a thread of its own, "
           "once it holds this many pages (0: SQLite's own checkpoint, inside the commit that "
           "crosses 1000 pages).");
+ABSL_FLAG(absl::Duration, sqlite_commit_linger, absl::Milliseconds(2),
+          "Longest the SQLite store's commit thread holds a commit back for more writes, when "
+          "fewer are queued than its recent commits carried and it has had time to spare: "
+          "fewer, fuller commits between bursts (0: commit what is queued at once).");
 ABSL_FLAG(int64_t, binding_cache_size, 100000,
           "Active bindings kept in memory so hot reads skip the database (0: off).");
 ABSL_FLAG(bool, enable_test_hooks, false,
@@ -209,6 +213,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.grpc_max_connection_idle = absl::GetFlag(FLAGS_grpc_max_connection_idle);
   config.event_retention = absl::GetFlag(FLAGS_event_retention);
   config.store_busy_timeout = absl::GetFlag(FLAGS_store_busy_timeout);
+  config.sqlite_commit_linger = absl::GetFlag(FLAGS_sqlite_commit_linger);
   config.sqlite_page_size = absl::GetFlag(FLAGS_sqlite_page_size);
   config.sqlite_checkpoint_pages = absl::GetFlag(FLAGS_sqlite_checkpoint_pages);
   config.binding_cache_size = static_cast<size_t>(absl::GetFlag(FLAGS_binding_cache_size));

@@ -93,6 +93,8 @@ struct ServerConfig {
   // which the store's checkpointer copies the log back into the file.
   int sqlite_page_size = 4096;
   int sqlite_checkpoint_pages = 4000;
+  // How long the SQLite store's commit thread may hold a commit back for more writes.
+  absl::Duration sqlite_commit_linger = absl::Milliseconds(2);
   // Active bindings kept in memory for reads (0 turns the cache off).
   size_t binding_cache_size = 100000;
   // How long events are kept; zero keeps them forever.

@@ -26,7 +26,8 @@ struct CommitQueue::Pending {
   absl::Status status;
 };
 
-CommitQueue::CommitQueue(SQLite::Database* db, int max_writes_per_transaction, Observer observer)
+CommitQueue::CommitQueue(SQLite::Database* db, int max_writes_per_transaction, Observer observer,
+                         CommitLinger linger)
     : db_(db),
       begin_(*db, "BEGIN IMMEDIATE"),
       commit_(*db, "COMMIT"),
@@ -35,6 +36,7 @@ CommitQueue::CommitQueue(SQLite::Database* db, int max_writes_per_transaction, O
       rollback_to_(*db, "ROLLBACK TO write"),
       max_writes_per_transaction_(max_writes_per_transaction),
       observer_(std::move(observer)),
+      linger_(linger),
       answerer_([this] { AnswerLoop(); }),
       committer_([this] { CommitLoop(); }) {}
 
@@ -77,8 +79,10 @@ void CommitQueue::Submit(Write write, Done settled, Done done) {
 }
 
 void CommitQueue::CommitLoop() {
+  absl::Time last_ended = absl::Now();
   while (true) {
     std::deque<Pending*> batch;
+    absl::Duration idle;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -86,6 +90,12 @@ void CommitQueue::CommitLoop() {
                ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu_) { return q->stopping_ || !q->queue_.empty(); },
           this));
       if (queue_.empty()) return;  // Stopping, and every write is answered.
+      idle = absl::Now() - last_ended;
+      writes_wanted_ = linger_.WritesToWaitFor();
+      if (!EnoughToCommit()) {
+        mu_.AwaitWithTimeout(absl::Condition(this, &CommitQueue::EnoughToCommit),
+                             linger_.max_wait());
+      }
       while (!queue_.empty() && static_cast<int>(batch.size()) < max_writes_per_transaction_) {
         batch.push_back(queue_.front());
         queue_.pop_front();
@@ -93,7 +103,9 @@ void CommitQueue::CommitLoop() {
     }
     const absl::Time start = absl::Now();
     const bool committed = CommitBatch(batch);
-    if (observer_) observer_(absl::Now() - start, static_cast<int>(batch.size()), committed);
+    last_ended = absl::Now();
+    linger_.Record(batch.size(), idle, last_ended - start);
+    if (observer_) observer_(last_ended - start, static_cast<int>(batch.size()), committed);
     for (Pending* pending : batch) {
       if (pending->settled) pending->settled(pending->status);
     }

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "storage/sqlite/commit_linger.h"
 
 namespace linechannel::storage {
 
@@ -18,7 +19,8 @@ namespace linechannel::storage {
 // (group commit): while one transaction is being made durable, the writes that arrive queue up
 // and then share the next transaction and its fsync. Whoever queued a write hears how it ended
 // from a second thread, the answerer, so that answering callers (and freeing what they handed
-// the write) overlaps the next transaction instead of delaying it. Thread-safe.
+// the write) overlaps the next transaction instead of delaying it. When few writes are queued,
+// the committer may wait a little for more (CommitLinger). Thread-safe.
 class CommitQueue {
  public:
   // A write. It runs inside its own savepoint: when it returns an error or throws
@@ -30,8 +32,10 @@ class CommitQueue {
   // carried, and whether it committed. Runs on the committer thread; must be quick.
   using Observer = std::function<void(absl::Duration elapsed, int writes, bool committed)>;
 
-  // `db` must outlive the queue. At most `max_writes_per_transaction` writes share a commit.
-  CommitQueue(SQLite::Database* db, int max_writes_per_transaction, Observer observer = nullptr);
+  // `db` must outlive the queue. At most `max_writes_per_transaction` writes share a commit;
+  // `linger` says when a commit waits for more writes.
+  CommitQueue(SQLite::Database* db, int max_writes_per_transaction, Observer observer = nullptr,
+              CommitLinger linger = CommitLinger());
   // Finishes the writes already queued, then stops.
   ~CommitQueue();
 
@@ -62,6 +66,10 @@ class CommitQueue {
   bool CommitBatch(std::deque<Pending*>& batch);
   // Runs the dones of committed batches, in order, until the committer has stopped.
   void AnswerLoop();
+  // What a lingering committer waits for: as many writes as it wants, or the queue stopping.
+  bool EnoughToCommit() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || queue_.size() >= writes_wanted_;
+  }
 
   SQLite::Database* const db_;
   // The transaction and each write's savepoint, prepared once: parsed anew, they cost every
@@ -74,9 +82,13 @@ class CommitQueue {
   SQLite::Statement rollback_to_;
   const int max_writes_per_transaction_;
   const Observer observer_;
+  // The committer thread's own.
+  CommitLinger linger_;
   absl::Mutex mu_;
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // How many queued writes the committer waits for (CommitLinger::WritesToWaitFor).
+  size_t writes_wanted_ ABSL_GUARDED_BY(mu_) = 0;
   // Batches whose transactions have ended, for the answerer.
   absl::Mutex answers_mu_;
   std::deque<std::deque<Pending*>> settled_batches_ ABSL_GUARDED_BY(answers_mu_);

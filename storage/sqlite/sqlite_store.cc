@@ -402,8 +402,8 @@ SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> writer,
                                                          options.checkpoint_wal_pages)),
       signed_requests_(kSignedRequestBatchIntervalUs),
       commits_(writer_.get(), options.max_writes_per_transaction,
-               WithWalFrames(writer_.get(), options.commit_observer, options.wal_frames_observer)) {
-}
+               WithWalFrames(writer_.get(), options.commit_observer, options.wal_frames_observer),
+               CommitLinger(options.commit_linger)) {}
 
 SqliteStore::~SqliteStore() {
   // What the last batch of signed requests left out (errors are lost with the process anyway).

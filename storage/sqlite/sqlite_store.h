@@ -40,6 +40,9 @@ class SqliteStore : public BindingStore,
     absl::Duration busy_timeout = absl::Seconds(5);
     int read_connections = 4;
     int max_writes_per_transaction = 256;
+    // How long the commit thread may hold a commit back for more writes, when few are queued
+    // and it has had time to spare (CommitQueue); zero commits what is queued at once.
+    absl::Duration commit_linger = absl::ZeroDuration();
     // The page size of a new database file (an existing one keeps its own); 0: SQLite's 4096.
     int page_size = 0;
     // The log is copied back into the database file, on a thread of its own, once a commit

@@ -58,6 +58,10 @@ TEST(ServerConfigTest, EachOutOfRangeSettingIsNamedByItsFlag) {
       {"--sqlite_page_size", [](ServerConfig& c) { c.sqlite_page_size = 3000; }},
       {"--sqlite_page_size", [](ServerConfig& c) { c.sqlite_page_size = 131072; }},
       {"--sqlite_checkpoint_pages", [](ServerConfig& c) { c.sqlite_checkpoint_pages = -1; }},
+      {"--sqlite_commit_linger",
+       [](ServerConfig& c) { c.sqlite_commit_linger = absl::Microseconds(-1); }},
+      {"--sqlite_commit_linger",
+       [](ServerConfig& c) { c.sqlite_commit_linger = absl::Milliseconds(101); }},
       {"--rpc_queue", [](ServerConfig& c) { c.rpc_queue = 0; }},
       {"--grpc_handshake_timeout", [](ServerConfig& c) { c.grpc_handshake_timeout = {}; }},
       {"--grpc_max_connection_idle",
@@ -87,6 +91,7 @@ TEST(ServerConfigTest, TheEdgesOfEachRangeAreAccepted) {
   config.event_retention = absl::ZeroDuration();
   config.sqlite_page_size = 512;
   config.sqlite_checkpoint_pages = 0;
+  config.sqlite_commit_linger = absl::ZeroDuration();
   EXPECT_TRUE(ValidateServerConfig(config).ok());
   config.recheck_interval = absl::Hours(24 * 7);
   config.recheck_unverified_max = absl::Hours(24);
@@ -95,6 +100,7 @@ TEST(ServerConfigTest, TheEdgesOfEachRangeAreAccepted) {
   config.binding_cache_size = 10'000'000;
   config.line_test_calls_per_hour = 60;
   config.sqlite_page_size = 65536;
+  config.sqlite_commit_linger = absl::Milliseconds(100);
   config.webhook_tls_cert_file = "cert.pem";
   config.webhook_tls_key_file = "key.pem";
   EXPECT_TRUE(ValidateServerConfig(config).ok());

@@ -195,5 +195,73 @@ TEST_F(CommitQueueTest, RunWaitsForTheCommitAndADoneMayQueueAnotherWrite) {
             absl::AbortedError("no"));
 }
 
+// A linger that has seen batches of 8 writes from a committer idle half its time: it waits for 6.
+CommitLinger LingerWaitingForSix(absl::Duration max_wait) {
+  CommitLinger linger(max_wait);
+  for (int i = 0; i < 100; ++i) linger.Record(8, absl::Milliseconds(1), absl::Milliseconds(1));
+  EXPECT_EQ(linger.WritesToWaitFor(), 6);
+  return linger;
+}
+
+// A write that inserts `n`; `done` is told how it ended.
+CommitQueue::Write Insert(int n) {
+  return [n](SQLite::Database& db) -> absl::Status {
+    SQLite::Statement insert(db, "INSERT INTO rows (n) VALUES (?)");
+    insert.bind(1, n);
+    insert.exec();
+    return absl::OkStatus();
+  };
+}
+
+TEST_F(CommitQueueTest, ALingeringCommitterHoldsALoneWriteForTheBatchItExpects) {
+  std::vector<int> batches;
+  absl::Mutex batches_mu;
+  std::vector<absl::Notification> done(6);
+  {
+    // Far longer than the test: the write is held for the others, never for the time.
+    CommitQueue queue(
+        &db_, 256,
+        [&](absl::Duration, int writes, bool committed) {
+          EXPECT_TRUE(committed);
+          absl::MutexLock lock(&batches_mu);
+          batches.push_back(writes);
+        },
+        LingerWaitingForSix(absl::Hours(1)));
+    queue.Submit(Insert(0), nullptr, [&](absl::Status status) {
+      EXPECT_TRUE(status.ok()) << status;
+      done[0].Notify();
+    });
+    // Held: not committed while it is alone (a wrong committer commits it within microseconds).
+    EXPECT_FALSE(done[0].WaitForNotificationWithTimeout(absl::Milliseconds(200)));
+    for (int i = 1; i < 6; ++i) {
+      queue.Submit(Insert(i), nullptr, [&, i](absl::Status status) {
+        EXPECT_TRUE(status.ok()) << status;
+        done[i].Notify();
+      });
+    }
+    for (absl::Notification& d : done) d.WaitForNotification();
+  }
+  EXPECT_EQ(Rows(), 6);
+  absl::MutexLock lock(&batches_mu);
+  EXPECT_THAT(batches, ElementsAreArray({6}));
+}
+
+TEST_F(CommitQueueTest, ALingeringCommitterCommitsWhatIsQueuedOnceItsWaitIsOver) {
+  CommitQueue queue(&db_, 256, nullptr, LingerWaitingForSix(absl::Milliseconds(20)));
+  EXPECT_TRUE(queue.Run(Insert(1)).ok());
+  EXPECT_EQ(Rows(), 1);
+}
+
+TEST_F(CommitQueueTest, AQueueStoppingWhileItsCommitterLingersCommitsWhatIsQueued) {
+  absl::Status told = absl::UnknownError("not told");
+  {
+    CommitQueue queue(&db_, 256, nullptr, LingerWaitingForSix(absl::Hours(1)));
+    queue.Submit(Insert(1), nullptr, [&told](absl::Status status) { told = std::move(status); });
+    // The destructor stops the queue: the lingering committer commits at once, not in an hour.
+  }
+  EXPECT_TRUE(told.ok()) << told;
+  EXPECT_EQ(Rows(), 1);
+}
+
 }  // namespace
 }  // namespace linechannel::storage
