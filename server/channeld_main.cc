@@ -130,7 +130,8 @@ ABSL_FLAG(int, sqlite_checkpoint_pages, 4000,
           "crosses 1000 pages).");
 ABSL_FLAG(absl::Duration, sqlite_commit_linger, absl::Milliseconds(2),
           "Longest the SQLite store's commit thread holds a commit back for more writes, when "
-          "fewer are queued than its recent commits carried and it has had time to spare: "
+          "fewer are queued than three quarters of its recent commits carried and it has had "
+          "time to spare (it waited for writes in 15% or more of its recent commits' time): "
           "fewer, fuller commits between bursts (0: commit what is queued at once).");
 ABSL_FLAG(int64_t, binding_cache_size, 100000,
           "Active bindings kept in memory so hot reads skip the database (0: off).");

@@ -91,7 +91,7 @@ absl::Status ValidateServerConfig(const ServerConfig& config) {
       config.sqlite_commit_linger > absl::Milliseconds(100)) {
     return absl::InvalidArgumentError(
         "--sqlite_commit_linger must be from 0 (commit at once) to 100ms: every write it holds "
-        "back waits that long for its answer");
+        "back waits up to that long for its answer");
   }
   if (config.rpc_workers < 1 || config.rpc_queue < 1) {
     return absl::InvalidArgumentError("--rpc_workers and --rpc_queue must be at least 1");

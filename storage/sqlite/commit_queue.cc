@@ -79,18 +79,20 @@ void CommitQueue::Submit(Write write, Done settled, Done done) {
 }
 
 void CommitQueue::CommitLoop() {
-  absl::Time last_ended = absl::Now();
   while (true) {
     std::deque<Pending*> batch;
     absl::Duration idle;
     {
       absl::MutexLock lock(&mu_);
+      // The committer's idle time: its wait for a first write, nothing else.
+      const absl::Time waiting = absl::Now();
       mu_.Await(absl::Condition(
           +[](CommitQueue* q)
                ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu_) { return q->stopping_ || !q->queue_.empty(); },
           this));
       if (queue_.empty()) return;  // Stopping, and every write is answered.
-      idle = absl::Now() - last_ended;
+      idle = absl::Now() - waiting;
+      // Set under mu_: other threads evaluate EnoughToCommit when they unlock it.
       writes_wanted_ = linger_.WritesToWaitFor();
       if (!EnoughToCommit()) {
         mu_.AwaitWithTimeout(absl::Condition(this, &CommitQueue::EnoughToCommit),
@@ -103,9 +105,9 @@ void CommitQueue::CommitLoop() {
     }
     const absl::Time start = absl::Now();
     const bool committed = CommitBatch(batch);
-    last_ended = absl::Now();
-    linger_.Record(batch.size(), idle, last_ended - start);
-    if (observer_) observer_(last_ended - start, static_cast<int>(batch.size()), committed);
+    const absl::Duration busy = absl::Now() - start;
+    linger_.Record(batch.size(), idle, busy);
+    if (observer_) observer_(busy, static_cast<int>(batch.size()), committed);
     for (Pending* pending : batch) {
       if (pending->settled) pending->settled(pending->status);
     }

@@ -2,7 +2,8 @@
 // JSON or signatures: requests of --events_per_request events (~600-byte raw JSON, new ULID-like
 // webhookEventIds that grow with time, spread over --bindings bindings of --teams teams) go to
 // SqliteStore::AppendEvents with --in_flight outstanding, as the webhook server sends them, in
-// a new file with channeld's settings (synchronous=FULL, its page size and checkpoint size).
+// a new file with channeld's settings (synchronous=FULL, its page size, checkpoint size and
+// commit linger).
 //
 // The webhook rows of tools/bench/run measure the whole path on a machine that wrk shares: a
 // change that saves a tenth of the store's CPU is lost in their noise. This prints what the
@@ -44,6 +45,9 @@ ABSL_FLAG(int, page_size, linechannel::server::ServerConfig{}.sqlite_page_size,
 ABSL_FLAG(int, checkpoint_pages, linechannel::server::ServerConfig{}.sqlite_checkpoint_pages,
           "Log pages at which the store's checkpointer copies the log into the file "
           "(channeld's --sqlite_checkpoint_pages by default).");
+ABSL_FLAG(absl::Duration, commit_linger, linechannel::server::ServerConfig{}.sqlite_commit_linger,
+          "Longest the commit thread holds a commit back for more writes (channeld's "
+          "--sqlite_commit_linger by default).");
 
 namespace linechannel::bench {
 namespace {
@@ -140,6 +144,7 @@ int Main() {
   options.path = path;
   options.page_size = absl::GetFlag(FLAGS_page_size);
   options.checkpoint_wal_pages = absl::GetFlag(FLAGS_checkpoint_pages);
+  options.commit_linger = absl::GetFlag(FLAGS_commit_linger);
   options.commit_observer = [&](absl::Duration, int, bool) {
     absl::MutexLock lock(&mu);
     ++commits;

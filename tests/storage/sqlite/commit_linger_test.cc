@@ -22,42 +22,42 @@ constexpr absl::Duration kWait = absl::Milliseconds(2);
 TEST(CommitLingerTest, ACommitterWithTimeToSpareWaitsForThreeQuartersOfItsRecentBatches) {
   const CommitLinger linger =
       After(CommitLinger(kWait), 100, 20, absl::Microseconds(300), absl::Microseconds(700));
-  EXPECT_EQ(linger.WritesToWaitFor(), 15);
+  EXPECT_EQ(linger.WritesToWaitFor(), 15u);
   EXPECT_EQ(linger.max_wait(), kWait);
 }
 
 TEST(CommitLingerTest, NothingWaitsWithoutAWaitAllowed) {
-  EXPECT_EQ(CommitLinger().WritesToWaitFor(), 0);
+  EXPECT_EQ(CommitLinger().WritesToWaitFor(), 0u);
   EXPECT_EQ(After(CommitLinger(), 100, 20, absl::Milliseconds(1), absl::Milliseconds(1))
                 .WritesToWaitFor(),
-            0);
+            0u);
 }
 
-TEST(CommitLingerTest, ACommitterThatIsNeverIdleNeverWaits) {
+TEST(CommitLingerTest, ACommitterIdleForLessThanItsShareNeverWaits) {
   // Idle for a tenth of its time: the committer is the bottleneck.
   EXPECT_EQ(After(CommitLinger(kWait), 100, 20, absl::Microseconds(100), absl::Microseconds(900))
                 .WritesToWaitFor(),
-            0);
+            0u);
   // And a fresh one has no recent idle time to go by.
-  EXPECT_EQ(CommitLinger(kWait).WritesToWaitFor(), 0);
+  EXPECT_EQ(CommitLinger(kWait).WritesToWaitFor(), 0u);
 }
 
 TEST(CommitLingerTest, UnderLightLoadALoneWriteIsCommittedAtOnce) {
   EXPECT_EQ(After(CommitLinger(kWait), 100, 1, absl::Milliseconds(50), absl::Microseconds(500))
                 .WritesToWaitFor(),
-            0);
+            0u);
 }
 
 TEST(CommitLingerTest, TheWaitFollowsTheBatchesAsTheyShrink) {
   CommitLinger linger =
       After(CommitLinger(kWait), 100, 40, absl::Microseconds(500), absl::Microseconds(500));
-  EXPECT_EQ(linger.WritesToWaitFor(), 30);
+  EXPECT_EQ(linger.WritesToWaitFor(), 30u);
   // The load falls: batches of 4, waited for as long.
   linger = After(linger, 100, 4, absl::Microseconds(500), absl::Microseconds(500));
-  EXPECT_EQ(linger.WritesToWaitFor(), 3);
+  EXPECT_EQ(linger.WritesToWaitFor(), 3u);
   // The load rises until the committer is never idle: no more waiting.
   linger = After(linger, 100, 40, absl::ZeroDuration(), absl::Microseconds(500));
-  EXPECT_EQ(linger.WritesToWaitFor(), 0);
+  EXPECT_EQ(linger.WritesToWaitFor(), 0u);
 }
 
 }  // namespace

@@ -13,8 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/sqlite/commit_linger.h"
 #include "tests/support/temp_dir.h"
 
 namespace linechannel::storage {
@@ -199,11 +202,11 @@ TEST_F(CommitQueueTest, RunWaitsForTheCommitAndADoneMayQueueAnotherWrite) {
 CommitLinger LingerWaitingForSix(absl::Duration max_wait) {
   CommitLinger linger(max_wait);
   for (int i = 0; i < 100; ++i) linger.Record(8, absl::Milliseconds(1), absl::Milliseconds(1));
-  EXPECT_EQ(linger.WritesToWaitFor(), 6);
+  EXPECT_EQ(linger.WritesToWaitFor(), 6u);
   return linger;
 }
 
-// A write that inserts `n`; `done` is told how it ended.
+// A write that inserts `n`.
 CommitQueue::Write Insert(int n) {
   return [n](SQLite::Database& db) -> absl::Status {
     SQLite::Statement insert(db, "INSERT INTO rows (n) VALUES (?)");
@@ -248,7 +251,10 @@ TEST_F(CommitQueueTest, ALingeringCommitterHoldsALoneWriteForTheBatchItExpects) 
 
 TEST_F(CommitQueueTest, ALingeringCommitterCommitsWhatIsQueuedOnceItsWaitIsOver) {
   CommitQueue queue(&db_, 256, nullptr, LingerWaitingForSix(absl::Milliseconds(20)));
+  const absl::Time start = absl::Now();
   EXPECT_TRUE(queue.Run(Insert(1)).ok());
+  // It did wait: a lower bound, with room for the clocks' rounding (load only adds to it).
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(15));
   EXPECT_EQ(Rows(), 1);
 }
 
@@ -257,7 +263,10 @@ TEST_F(CommitQueueTest, AQueueStoppingWhileItsCommitterLingersCommitsWhatIsQueue
   {
     CommitQueue queue(&db_, 256, nullptr, LingerWaitingForSix(absl::Hours(1)));
     queue.Submit(Insert(1), nullptr, [&told](absl::Status status) { told = std::move(status); });
-    // The destructor stops the queue: the lingering committer commits at once, not in an hour.
+    // Time for the committer to begin lingering (if it has not, the stop is seen before it would).
+    absl::SleepFor(absl::Milliseconds(50));
+    // The destructor stops the queue: the lingering committer commits at once, not in an hour
+    // (if it did not, ctest's timeout would fail the test).
   }
   EXPECT_TRUE(told.ok()) << told;
   EXPECT_EQ(Rows(), 1);
