@@ -89,7 +89,7 @@ absl::StatusOr<std::unique_ptr<EventIndex>> EventIndex::Load(SQLite::Database& w
       row.channel_id = tail.getColumn(2).getString();
       if (tail.getColumn(3).isNull()) continue;
       row.webhook_event_id = tail.getColumn(3).getString();
-      index->tail_.emplace(Key(row.channel_id, *row.webhook_event_id), row.seq);
+      index->Add(row.channel_id, *row.webhook_event_id, row.seq);
     }
     index->Stored(std::move(rows));
     return index;
@@ -115,9 +115,13 @@ EventIndex::EventIndex(SQLite::Database& writer, int batch_rows, int pieces,
       insert_once_(writer, InsertPairs(kOnceColumns, 1)),
       insert_many_once_(writer, InsertPairs(kOnceColumns, kKeysPerInsert)) {}
 
-std::string EventIndex::Key(absl::string_view channel_id, absl::string_view webhook_event_id) {
+const std::string& EventIndex::Key(absl::string_view channel_id,
+                                   absl::string_view webhook_event_id) {
   // Channel IDs are digits, so a NUL cannot make two pairs one key.
-  return absl::StrCat(channel_id, absl::string_view("\0", 1), webhook_event_id);
+  key_.assign(channel_id.data(), channel_id.size());
+  key_.push_back('\0');
+  key_.append(webhook_event_id.data(), webhook_event_id.size());
+  return key_;
 }
 
 bool EventIndex::Seen(const std::string& channel_id, const std::string& webhook_event_id) {
@@ -133,15 +137,19 @@ bool EventIndex::Seen(const std::string& channel_id, const std::string& webhook_
   return indexed;
 }
 
-void EventIndex::Add(absl::string_view channel_id, absl::string_view webhook_event_id, int64_t seq,
-                     std::vector<std::string>* added) {
-  std::string key = Key(channel_id, webhook_event_id);
-  tail_.emplace(key, seq);
-  added->push_back(std::move(key));
+void EventIndex::Add(absl::string_view channel_id, absl::string_view webhook_event_id,
+                     int64_t seq) {
+  tail_.try_emplace(Key(channel_id, webhook_event_id), seq);
 }
 
-void EventIndex::Abandoned(const std::vector<std::string>& added) {
-  for (const std::string& key : added) tail_.erase(key);
+void EventIndex::Abandoned(int64_t first_seq, int64_t last_seq) {
+  // Rare (a failed write), so a pass over the tail costs less than a list of every write's
+  // keys kept in case.
+  if (first_seq != 0) {
+    absl::erase_if(tail_, [first_seq, last_seq](const auto& entry) {
+      return entry.second >= first_seq && entry.second <= last_seq;
+    });
+  }
   // Its rows may be in tail_rows_ (it failed after Stored, with its transaction).
   tail_rows_exact_ = false;
 }

@@ -77,12 +77,13 @@ class EventIndex {
   // past every indexed one.
   bool Seen(const std::string& channel_id, const std::string& webhook_event_id);
 
-  // Notes a row the current write stored (its key is appended to `added`); if the write's
-  // rows do not commit, Abandoned must be told what it added.
-  void Add(absl::string_view channel_id, absl::string_view webhook_event_id, int64_t seq,
-           std::vector<std::string>* added);
-  // A write whose keys were added failed or was rolled back: its rows are not there.
-  void Abandoned(const std::vector<std::string>& added);
+  // Notes the key of a row the current write stored with cursor `seq`; if the write's rows do
+  // not commit, Abandoned must be told the cursors of the keys it added.
+  void Add(absl::string_view channel_id, absl::string_view webhook_event_id, int64_t seq);
+  // A write failed or was rolled back: its rows are not there, and the keys it added (of the
+  // rows with cursors first_seq to last_seq; none when first_seq is 0) are forgotten. A cursor
+  // is given to one row only (event_cursors.h), so no other write's key is in that range.
+  void Abandoned(int64_t first_seq, int64_t last_seq);
 
   // A row a write stored, with the keys a catch-up gives it.
   struct TailRow {
@@ -134,7 +135,9 @@ class EventIndex {
 
   EventIndex(SQLite::Database& writer, int batch_rows, int pieces, int64_t indexed_through);
 
-  static std::string Key(absl::string_view channel_id, absl::string_view webhook_event_id);
+  // The tail's key of a pair, in a buffer the index reuses (valid until the next call): a new
+  // string for each look-up and each key added was an allocation on the commit thread.
+  const std::string& Key(absl::string_view channel_id, absl::string_view webhook_event_id);
   // Reads the keys of the rows after `from` into a new catch-up; false if there are none.
   bool StartCatchUp(SQLite::Database& db, int64_t from);
   // Whether tail_rows_ are exactly the rows with from < seq <= through.
@@ -153,6 +156,7 @@ class EventIndex {
   std::unique_ptr<Catch> catch_;
   // Once-per-OA keys of the tail's rows, with their cursors.
   absl::flat_hash_map<std::string, int64_t> tail_;
+  std::string key_;  // Key's buffer.
   // The rows writes told of (Stored) since the last catch-up started, in the order told.
   // tail_rows_exact_ is false once they may hold rows that are not in the file: a write told
   // of its rows and was then rolled back.

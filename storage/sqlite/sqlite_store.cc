@@ -897,16 +897,27 @@ absl::StatusOr<std::vector<Binding>> SqliteStore::ListActive(int64_t after_row_i
 }
 
 void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
-  // What the write found, and the once-per-OA keys it gave the event index (taken back if its
-  // rows do not commit).
+  // What the write found, and what it told the event index (taken back if its rows do not
+  // commit).
   struct Outcome {
     AppendResult result;
-    std::vector<std::string> indexed_keys;
+    // A row for the event index per event, made here on the caller's thread: the commit
+    // thread, the bottleneck of 20-event webhooks, only fills in the cursors and drops the
+    // duplicates' rows. Copying the keys there cost it about 1 µs of 8 per event.
+    std::vector<EventIndex::TailRow> rows;
+    // The cursors of the first and last rows whose keys the write gave the event index (0 when
+    // none).
+    int64_t first_indexed = 0;
+    int64_t last_indexed = 0;
     // Whether the write told the event index of its rows (EventIndex::Stored).
     bool rows_told = false;
     std::vector<SignedRequests::Write> signed_written;
   };
   auto outcome = std::make_shared<Outcome>();
+  outcome->rows.reserve(batch.events.size());
+  for (const NewEvent& e : batch.events) {
+    outcome->rows.push_back({0, batch.team_id, batch.channel_id, e.webhook_event_id});
+  }
   auto shared_batch = std::make_shared<EventBatch>(std::move(batch));
   commits_.Submit(
       [this, outcome, shared_batch](SQLite::Database& db) -> absl::Status {
@@ -915,9 +926,10 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
         const int64_t received_us = Micros(b.received_at);
         const int64_t cursor_before = event_cursors_.last_given();
         SQLite::Statement& insert = statements_->insert_event;
-        std::vector<EventIndex::TailRow> rows;
-        rows.reserve(b.events.size());
-        for (const NewEvent& e : b.events) {
+        std::vector<EventIndex::TailRow>& rows = outcome->rows;
+        size_t rows_stored = 0;
+        for (size_t i = 0; i < b.events.size(); ++i) {
+          const NewEvent& e = b.events[i];
           if (e.webhook_event_id && event_index_->Seen(b.channel_id, *e.webhook_event_id)) {
             ++result->duplicates;
             continue;
@@ -946,10 +958,15 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
           insert.exec();
           ++result->stored;
           if (e.webhook_event_id) {
-            event_index_->Add(b.channel_id, *e.webhook_event_id, seq, &outcome->indexed_keys);
+            event_index_->Add(b.channel_id, *e.webhook_event_id, seq);
+            if (outcome->first_indexed == 0) outcome->first_indexed = seq;
+            outcome->last_indexed = seq;
           }
-          rows.push_back({seq, b.team_id, b.channel_id, e.webhook_event_id});
+          // Stored rows move down over the duplicates' (rows_stored <= i).
+          if (rows_stored != i) rows[rows_stored] = std::move(rows[i]);
+          rows[rows_stored++].seq = seq;
         }
+        rows.resize(rows_stored);
         insert.reset();
         if (b.bot_status) ApplyBotStatus(db, b, *result);
         outcome->signed_written =
@@ -973,8 +990,8 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
       [this, outcome, shared_batch](const absl::Status& status) {
         if (!status.ok()) {
           // Not when the write never ran (a store closing answers on the caller's thread).
-          if (outcome->rows_told || !outcome->indexed_keys.empty()) {
-            event_index_->Abandoned(outcome->indexed_keys);
+          if (outcome->rows_told || outcome->first_indexed != 0) {
+            event_index_->Abandoned(outcome->first_indexed, outcome->last_indexed);
           }
           signed_requests_.NotCommitted(outcome->signed_written);
           return;

@@ -145,10 +145,39 @@ TEST_F(EventIndexTest, AfterARollbackTheCatchUpReadsTheFile) {
   // A write that failed with its transaction after telling the index (Abandoned), though
   // these rows are in the file: whichever rows are gone, the file has the truth.
   StoreRows("team-a", "told", {"e5", "e6", "e7"});
-  index_->Abandoned({});
+  index_->Abandoned(0, 0);
   CatchUp();
   EXPECT_THAT(ByTeam(), ElementsAre(Pair("team-b", 1), Pair("team-b", 2), Pair("team-b", 3),
                                     Pair("team-a", 4), Pair("team-a", 5), Pair("team-a", 6)));
+}
+
+// A failed write's keys are forgotten by their cursors; the keys of the writes before and
+// after it (which may share its transaction and commit) are still seen.
+TEST_F(EventIndexTest, AnAbandonedWriteForgetsItsOwnKeysOnly) {
+  Load(/*batch=*/100);
+  index_->Add("100", "e1", 1);
+  index_->Add("100", "e2", 2);
+  index_->Add("200", "e3", 3);
+  index_->Add("100", "e4", 4);
+  index_->Abandoned(2, 3);
+  EXPECT_TRUE(index_->Seen("100", "e1"));
+  EXPECT_FALSE(index_->Seen("100", "e2"));
+  EXPECT_FALSE(index_->Seen("200", "e3"));
+  EXPECT_TRUE(index_->Seen("100", "e4"));
+  EXPECT_EQ(index_->tail_keys(), 2U);
+  // A write that added no key takes none away.
+  index_->Abandoned(0, 0);
+  EXPECT_EQ(index_->tail_keys(), 2U);
+}
+
+// The same webhookEventId of two OAs is two keys.
+TEST_F(EventIndexTest, AKeyIsOfItsChannelAndId) {
+  Load(/*batch=*/100);
+  index_->Add("100", "e1", 1);
+  EXPECT_TRUE(index_->Seen("100", "e1"));
+  EXPECT_FALSE(index_->Seen("200", "e1"));
+  EXPECT_FALSE(index_->Seen("100", "e10"));
+  EXPECT_FALSE(index_->Seen("1000", "e1"));
 }
 
 // Once-per-OA keys go in many to a statement, and the rest one at a time: every one of them
