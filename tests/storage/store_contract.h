@@ -57,6 +57,14 @@ class StoreContractTest : public ::testing::TestWithParam<StoreFactory> {
   // Appends a batch for `binding`, received at `at`, and waits for its answer.
   absl::StatusOr<AppendResult> Append(const Binding& binding, std::vector<NewEvent> events,
                                       absl::Time at = absl::FromUnixSeconds(1'800'000'000));
+  // What appends sent at once stored and found duplicated, summed.
+  struct AppendTotals {
+    int stored = 0;
+    int duplicates = 0;
+  };
+  // Appends each batch for `binding` from a thread of its own, all at once, and waits for
+  // every answer; a failed append fails the test.
+  AppendTotals AppendAtOnce(const Binding& binding, std::vector<std::vector<NewEvent>> batches);
   // Records a trouble for `binding` and waits for its answer.
   absl::Status Trouble(const Binding& binding, WebhookTrouble trouble, absl::Time at);
   // The team's webhook events (of one channel unless empty) after `after`, without the

@@ -2,7 +2,9 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "absl/time/time.h"
 #include "tests/storage/sqlite/fresh_sqlite_store.h"
 #include "tests/storage/store_contract.h"
 #include "tests/support/sqlite_audit_trigger.h"
@@ -45,10 +47,23 @@ std::unique_ptr<StoreUnderTest> MakeSqliteIndexingEveryTwoEvents(const std::stri
   return MakeSqliteWith(dir, std::move(options));
 }
 
+// The store as channeld opens it by default (ServerConfig's sqlite_* flags, written out here
+// because the storage tests do not link the server): its own checkpointer thread, and a commit
+// thread that may linger for more writes (BurstsOfConcurrentBatchesStoreEachEventOnce makes it).
+std::unique_ptr<StoreUnderTest> MakeSqliteAsChanneldOpensIt(const std::string& dir) {
+  SqliteStore::Options options;
+  options.page_size = 4096;
+  options.checkpoint_wal_pages = 4000;
+  options.commit_linger = absl::Milliseconds(2);
+  return MakeSqliteWith(dir, std::move(options));
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
                          ::testing::Values(StoreFactory{"Sqlite", MakeSqlite},
                                            StoreFactory{"SqliteIndexingEveryTwoEvents",
-                                                        MakeSqliteIndexingEveryTwoEvents}),
+                                                        MakeSqliteIndexingEveryTwoEvents},
+                                           StoreFactory{"SqliteAsChanneldOpensIt",
+                                                        MakeSqliteAsChanneldOpensIt}),
                          StoreFactoryName);
 
 }  // namespace
