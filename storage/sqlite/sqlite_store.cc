@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "storage/sqlite/event_index.h"
+#include "storage/sqlite/event_row_inserter.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_errors.h"
 #include "storage/sqlite/team_cursors.h"
@@ -307,11 +308,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Options& op
 
 struct SqliteStore::WriterStatements {
   explicit WriterStatements(SQLite::Database& db)
-      : insert_event(db,
-                     "INSERT INTO events (binding_row_id, team_id, channel_id, webhook_event_id, "
-                     "type, timestamp_ms, mode, redelivery, source_type, source_user_id, "
-                     "source_group_id, source_room_id, received_at_us, raw_json, seq) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      : insert_events(db),
         record_signed(db,
                       "INSERT INTO webhook_activity (binding_row_id, last_signed_at_us) "
                       "VALUES (?, ?) ON CONFLICT (binding_row_id) DO UPDATE SET "
@@ -339,7 +336,7 @@ struct SqliteStore::WriterStatements {
                  "failure_reason = :reason, failure_message = :message "
                  "WHERE id = :id AND state = 'pending'") {}
 
-  SQLite::Statement insert_event;
+  EventRowInserter insert_events;
   SQLite::Statement record_signed;
   SQLite::Statement last_cursor;
   // A push is admitted and its attempts recorded on every PushMessage: prepared once.
@@ -925,49 +922,31 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
         AppendResult* const result = &outcome->result;
         const int64_t received_us = Micros(b.received_at);
         const int64_t cursor_before = event_cursors_.last_given();
-        SQLite::Statement& insert = statements_->insert_event;
         std::vector<EventIndex::TailRow>& rows = outcome->rows;
-        size_t rows_stored = 0;
+        std::vector<EventRowInserter::Row> fresh;
+        fresh.reserve(b.events.size());
         for (size_t i = 0; i < b.events.size(); ++i) {
           const NewEvent& e = b.events[i];
           if (e.webhook_event_id && event_index_->Seen(b.channel_id, *e.webhook_event_id)) {
             ++result->duplicates;
             continue;
           }
-          insert.tryReset();
-          insert.bind(1, b.binding_row_id);
-          insert.bindNoCopy(2, b.team_id);
-          insert.bindNoCopy(3, b.channel_id);
-          if (e.webhook_event_id) {
-            insert.bindNoCopy(4, *e.webhook_event_id);
-          } else {
-            insert.bind(4);
-          }
-          insert.bindNoCopy(5, e.type);
-          insert.bind(6, e.timestamp_ms);
-          insert.bindNoCopy(7, e.mode);
-          insert.bind(8, e.redelivery ? 1 : 0);
-          insert.bindNoCopy(9, e.source_type);
-          insert.bindNoCopy(10, e.source_user_id);
-          insert.bindNoCopy(11, e.source_group_id);
-          insert.bindNoCopy(12, e.source_room_id);
-          insert.bind(13, received_us);
-          insert.bindNoCopy(14, e.raw_json);
           const int64_t seq = event_cursors_.Take();
-          insert.bind(15, seq);
-          insert.exec();
-          ++result->stored;
+          // Noted before the rows are inserted, so that a copy later in this batch is seen; if
+          // the insert fails, the write fails and its keys go with it (Abandoned).
           if (e.webhook_event_id) {
             event_index_->Add(b.channel_id, *e.webhook_event_id, seq);
             if (outcome->first_indexed == 0) outcome->first_indexed = seq;
             outcome->last_indexed = seq;
           }
-          // Stored rows move down over the duplicates' (rows_stored <= i).
-          if (rows_stored != i) rows[rows_stored] = std::move(rows[i]);
-          rows[rows_stored++].seq = seq;
+          // Fresh rows move down over the duplicates' (fresh.size() <= i).
+          if (fresh.size() != i) rows[fresh.size()] = std::move(rows[i]);
+          rows[fresh.size()].seq = seq;
+          fresh.push_back({&e, seq});
         }
-        rows.resize(rows_stored);
-        insert.reset();
+        rows.resize(fresh.size());
+        statements_->insert_events.Insert(b, received_us, fresh);
+        result->stored += static_cast<int>(fresh.size());
         if (b.bot_status) ApplyBotStatus(db, b, *result);
         outcome->signed_written =
             signed_requests_.ToWrite(b.binding_row_id, received_us, b.events.empty());

@@ -2,6 +2,7 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <string>
 #include <vector>
 
 #include "SQLiteCpp/Database.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/sqlite/event_row_inserter.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "tests/storage/make_binding.h"
@@ -726,6 +728,47 @@ TEST_F(SqliteEventStoreTest, EventsOfAWriteThatFailedAreNotDuplicatesLater) {
       Append(binding_a_, "team-a", "100", {Event("good"), Event("bad")});
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->stored, 2);
+  EXPECT_EQ(again->duplicates, 0);
+}
+
+// A batch that takes several insert statements (EventRowInserter) is stored whole and in its
+// order, with its copies skipped and its events without an id kept; a row refused by the last
+// statement fails the whole batch, the rows of the statements before it included.
+TEST_F(SqliteEventStoreTest, ABatchOfSeveralInsertStatementsIsStoredWholeInItsOrder) {
+  constexpr int kEvents = 2 * EventRowInserter::kMaxRowsPerStatement + 11;
+  const auto id = [](int i) { return i % 10 == 9 ? std::string() : absl::StrCat("m", 100 + i); };
+  std::vector<NewEvent> events;
+  for (int i = 0; i < kEvents; ++i) {
+    events.push_back(Event(id(i)));
+    if (i % 20 == 5) events.push_back(Event(id(i)));  // A copy within the batch.
+  }
+  absl::StatusOr<AppendResult> stored = Append(binding_a_, "team-a", "100", events);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->stored, kEvents);
+  EXPECT_EQ(stored->duplicates, 4);
+  const std::vector<StoredEvent> of_a = Read("team-a");
+  ASSERT_THAT(of_a, SizeIs(kEvents));
+  for (int i = 0; i < kEvents; ++i) {
+    EXPECT_EQ(of_a[i].event.webhook_event_id.value_or(""), id(i));
+    EXPECT_EQ(of_a[i].cursor, of_a[0].cursor + i);
+  }
+  EXPECT_EQ(stored->last_cursor, of_a.back().cursor);
+
+  const std::string path = dir_.File("events.db");
+  RefuseEventId(path, "last", "ABORT");
+  std::vector<NewEvent> refused;
+  for (int i = 0; i < kEvents - 1; ++i) refused.push_back(Event(absl::StrCat("n", 100 + i)));
+  refused.push_back(Event("last"));
+  EXPECT_FALSE(Append(binding_a_, "team-a", "100", refused).ok());
+  EXPECT_THAT(Read("team-a"), SizeIs(kEvents));
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("DROP TRIGGER refuse_last");
+  }
+  // Its keys went with it: sent again, every event is new.
+  absl::StatusOr<AppendResult> again = Append(binding_a_, "team-a", "100", refused);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->stored, kEvents);
   EXPECT_EQ(again->duplicates, 0);
 }
 
