@@ -81,8 +81,9 @@ class EventIndex {
   // not commit, Abandoned must be told the cursors of the keys it added.
   void Add(absl::string_view channel_id, absl::string_view webhook_event_id, int64_t seq);
   // A write failed or was rolled back: its rows are not there, and the keys it added (of the
-  // rows with cursors first_seq to last_seq; none when first_seq is 0) are forgotten. A cursor
-  // is given to one row only (event_cursors.h), so no other write's key is in that range.
+  // rows with cursors first_seq to last_seq; none when first_seq is 0) are forgotten. No other
+  // write's key is in that range: a cursor is given to one row only (event_cursors.h), and a
+  // write takes its cursors one after another on the commit thread, between no other write's.
   void Abandoned(int64_t first_seq, int64_t last_seq);
 
   // A row a write stored, with the keys a catch-up gives it.
@@ -135,8 +136,9 @@ class EventIndex {
 
   EventIndex(SQLite::Database& writer, int batch_rows, int pieces, int64_t indexed_through);
 
-  // The tail's key of a pair, in a buffer the index reuses (valid until the next call): a new
-  // string for each look-up and each key added was an allocation on the commit thread.
+  // The tail's key of a pair, in a buffer the index reuses (valid until the next call): a
+  // string made for each look-up, and for each key added besides the map's own copy, was an
+  // allocation on the commit thread.
   const std::string& Key(absl::string_view channel_id, absl::string_view webhook_event_id);
   // Reads the keys of the rows after `from` into a new catch-up; false if there are none.
   bool StartCatchUp(SQLite::Database& db, int64_t from);

@@ -11,6 +11,7 @@
 
 #include "SQLiteCpp/Statement.h"
 #include "SQLiteCpp/Transaction.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -904,8 +905,8 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
     std::vector<EventIndex::TailRow> rows;
     // The cursors of the first and last rows whose keys the write gave the event index (0 when
     // none).
-    int64_t first_indexed = 0;
-    int64_t last_indexed = 0;
+    int64_t first_keyed_seq = 0;
+    int64_t last_keyed_seq = 0;
     // Whether the write told the event index of its rows (EventIndex::Stored).
     bool rows_told = false;
     std::vector<SignedRequests::Write> signed_written;
@@ -920,6 +921,15 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
       [this, outcome, shared_batch](SQLite::Database& db) -> absl::Status {
         const EventBatch& b = *shared_batch;
         AppendResult* const result = &outcome->result;
+        // A write that throws is rolled back to its savepoint at once, and the writes after it
+        // in this transaction may carry copies of its events: its keys go now, not when the
+        // transaction ends, or those copies would be taken for duplicates and lost.
+        bool written = false;
+        absl::Cleanup forget_keys_unless_written = [&] {
+          if (!written) {
+            event_index_->Abandoned(outcome->first_keyed_seq, outcome->last_keyed_seq);
+          }
+        };
         const int64_t received_us = Micros(b.received_at);
         const int64_t cursor_before = event_cursors_.last_given();
         std::vector<EventIndex::TailRow>& rows = outcome->rows;
@@ -936,8 +946,8 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
           // the insert fails, the write fails and its keys go with it (Abandoned).
           if (e.webhook_event_id) {
             event_index_->Add(b.channel_id, *e.webhook_event_id, seq);
-            if (outcome->first_indexed == 0) outcome->first_indexed = seq;
-            outcome->last_indexed = seq;
+            if (outcome->first_keyed_seq == 0) outcome->first_keyed_seq = seq;
+            outcome->last_keyed_seq = seq;
           }
           // Fresh rows move down over the duplicates' (fresh.size() <= i).
           if (fresh.size() != i) rows[fresh.size()] = std::move(rows[i]);
@@ -963,14 +973,17 @@ void SqliteStore::AppendEvents(EventBatch batch, AppendDone done) {
         // Last, once nothing more in this write can fail and roll its rows back.
         event_index_->Stored(std::move(rows));
         outcome->rows_told = true;
+        written = true;
         return absl::OkStatus();
       },
       // The store's own bookkeeping, in commit order, before the next transaction.
       [this, outcome, shared_batch](const absl::Status& status) {
         if (!status.ok()) {
-          // Not when the write never ran (a store closing answers on the caller's thread).
-          if (outcome->rows_told || outcome->first_indexed != 0) {
-            event_index_->Abandoned(outcome->first_indexed, outcome->last_indexed);
+          // Not when the write never ran (a store closing answers on the caller's thread). A
+          // write that threw has done so already; this is for one whose transaction failed
+          // after it (forgetting its keys again is harmless).
+          if (outcome->rows_told || outcome->first_keyed_seq != 0) {
+            event_index_->Abandoned(outcome->first_keyed_seq, outcome->last_keyed_seq);
           }
           signed_requests_.NotCommitted(outcome->signed_written);
           return;

@@ -54,6 +54,9 @@ class SqliteEventStoreTest : public ::testing::Test {
       wal_frames_ += frames;
       ++wal_commits_;
     };
+    options.commit_observer = [this](absl::Duration, int writes, bool) {
+      if (writes > most_writes_per_transaction_) most_writes_per_transaction_ = writes;
+    };
     store_ = *SqliteStore::Open(options);
     return options.path;
   }
@@ -139,6 +142,8 @@ class SqliteEventStoreTest : public ::testing::Test {
   // What wal_frames_observer was told (on the commit thread; read after the commits return).
   std::atomic<int64_t> wal_frames_{0};
   std::atomic<int64_t> wal_commits_{0};
+  // What commit_observer was told: the most writes one transaction held.
+  std::atomic<int> most_writes_per_transaction_{0};
 };
 
 // The log grows by the frames counted: the frames of each commit are what it wrote to disk.
@@ -729,6 +734,34 @@ TEST_F(SqliteEventStoreTest, EventsOfAWriteThatFailedAreNotDuplicatesLater) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->stored, 2);
   EXPECT_EQ(again->duplicates, 0);
+}
+
+// A write refused in the middle of a transaction forgets its keys at once: a write after it in
+// the same transaction carrying a copy of one of its events stores it (LINE redelivering an
+// event whose first delivery failed). Each refused write is queued with its copy right behind
+// it, all at once, and the commit thread takes what is queued into one transaction.
+TEST_F(SqliteEventStoreTest, ACopyOfARefusedWritesEventLaterInItsTransactionIsStored) {
+  RefuseEventId(dir_.File("events.db"), "bad", "ABORT");
+  constexpr int kPairs = 50;
+  std::vector<std::promise<absl::StatusOr<AppendResult>>> refused(kPairs);
+  std::vector<std::promise<absl::StatusOr<AppendResult>>> copies(kPairs);
+  for (int i = 0; i < kPairs; ++i) {
+    const std::string id = absl::StrCat("e", 100 + i);
+    store_->AppendEvents({binding_a_, "team-a", "100", kT0, {Event(id), Event("bad")}},
+                         [&, i](absl::StatusOr<AppendResult> r) { refused[i].set_value(r); });
+    store_->AppendEvents({binding_a_, "team-a", "100", kT0, {Event(id)}},
+                         [&, i](absl::StatusOr<AppendResult> r) { copies[i].set_value(r); });
+  }
+  for (int i = 0; i < kPairs; ++i) {
+    EXPECT_FALSE(refused[i].get_future().get().ok()) << i;
+    absl::StatusOr<AppendResult> copy = copies[i].get_future().get();
+    ASSERT_TRUE(copy.ok()) << i << ": " << copy.status();
+    EXPECT_EQ(copy->stored, 1) << i;
+    EXPECT_EQ(copy->duplicates, 0) << i;
+  }
+  EXPECT_THAT(Read("team-a"), SizeIs(kPairs));
+  // Pairs did share transactions (else this test would show nothing).
+  EXPECT_GT(most_writes_per_transaction_, 2);
 }
 
 // A batch that takes several insert statements (EventRowInserter) is stored whole and in its

@@ -48,8 +48,9 @@ std::unique_ptr<StoreUnderTest> MakeSqliteIndexingEveryTwoEvents(const std::stri
 }
 
 // The store as channeld opens it by default (ServerConfig's sqlite_* flags, written out here
-// because the storage tests do not link the server): its own checkpointer thread, and a commit
-// thread that may linger for more writes (BurstsOfConcurrentBatchesStoreEachEventOnce makes it).
+// because the storage tests do not link the server): the checkpointer's threshold at 4,000
+// pages, and a commit thread that may linger for more writes (as it may in
+// BurstsOfConcurrentBatchesStoreEachEventOnce).
 std::unique_ptr<StoreUnderTest> MakeSqliteAsChanneldOpensIt(const std::string& dir) {
   SqliteStore::Options options;
   options.page_size = 4096;
