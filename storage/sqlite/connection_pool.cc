@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
+#include "storage/sqlite/gathered_log_writes.h"
 #include "storage/sqlite/sqlite_errors.h"
 
 namespace linechannel::storage {
@@ -29,8 +30,9 @@ absl::StatusOr<std::unique_ptr<SQLite::Database>> OpenConnection(const Connectio
     // it (each bind, step and reset) guards nothing. With the allocation counting above, those
     // locks were about a tenth of the commit thread's time under 20-event webhooks.
     auto db = std::make_unique<SQLite::Database>(
-        settings.path, flags | SQLite::OPEN_NOFOLLOW | SQLite::OPEN_NOMUTEX,
-        static_cast<int>(absl::ToInt64Milliseconds(settings.busy_timeout)));
+        settings.path.c_str(), flags | SQLite::OPEN_NOFOLLOW | SQLite::OPEN_NOMUTEX,
+        static_cast<int>(absl::ToInt64Milliseconds(settings.busy_timeout)),
+        GatheringLogWritesVfs(sqlite3_vfs_find(nullptr)));
     // Before WAL mode, which writes the new file's first page and so fixes its page size.
     if (!read_only && settings.page_size > 0) {
       db->exec(absl::StrCat("PRAGMA page_size = ", settings.page_size));

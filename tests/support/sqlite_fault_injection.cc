@@ -11,6 +11,9 @@ namespace {
 std::atomic<StorageFault> current_fault{StorageFault::kNone};
 std::atomic<int64_t> wal_syncs{0};
 std::atomic<int64_t> database_syncs{0};
+std::atomic<int64_t> log_bytes{0};
+std::atomic<int64_t> log_bytes_at_sync{0};
+std::atomic<int64_t> log_bytes_at_barrier{0};
 sqlite3_vfs* real_vfs = nullptr;
 sqlite3_vfs fault_vfs;
 sqlite3_io_methods fault_methods;
@@ -45,7 +48,11 @@ int Read(sqlite3_file* f, void* buf, int amount, sqlite3_int64 offset) {
 }
 int Write(sqlite3_file* f, const void* buf, int amount, sqlite3_int64 offset) {
   if (const int fault = WriteFault(); fault != SQLITE_OK) return fault;
-  return Real(f)->pMethods->xWrite(Real(f), buf, amount, offset);
+  const int rc = Real(f)->pMethods->xWrite(Real(f), buf, amount, offset);
+  if (rc == SQLITE_OK && reinterpret_cast<FaultFile*>(f)->syncs == &wal_syncs) {
+    log_bytes.fetch_add(amount);
+  }
+  return rc;
 }
 int Truncate(sqlite3_file* f, sqlite3_int64 size) {
   if (const int fault = WriteFault(); fault != SQLITE_OK) return fault;
@@ -56,6 +63,7 @@ int Sync(sqlite3_file* f, int flags) {
   const int rc = Real(f)->pMethods->xSync(Real(f), flags);
   std::atomic<int64_t>* syncs = reinterpret_cast<FaultFile*>(f)->syncs;
   if (rc == SQLITE_OK && syncs != nullptr) syncs->fetch_add(1);
+  if (syncs == &wal_syncs) log_bytes_at_sync.store(log_bytes.load());
   return rc;
 }
 int FileSize(sqlite3_file* f, sqlite3_int64* size) {
@@ -79,7 +87,10 @@ int ShmMap(sqlite3_file* f, int page, int size, int extend, void volatile** out)
 int ShmLock(sqlite3_file* f, int offset, int n, int flags) {
   return Real(f)->pMethods->xShmLock(Real(f), offset, n, flags);
 }
-void ShmBarrier(sqlite3_file* f) { Real(f)->pMethods->xShmBarrier(Real(f)); }
+void ShmBarrier(sqlite3_file* f) {
+  log_bytes_at_barrier.store(log_bytes.load());
+  Real(f)->pMethods->xShmBarrier(Real(f));
+}
 int ShmUnmap(sqlite3_file* f, int delete_flag) {
   return Real(f)->pMethods->xShmUnmap(Real(f), delete_flag);
 }
@@ -145,6 +156,10 @@ void InstallFaultInjection() {
 void SetStorageFault(StorageFault fault) { current_fault.store(fault); }
 
 SyncCounts CountedSyncs() { return {wal_syncs.load(), database_syncs.load()}; }
+
+LogBytes CountedLogBytes() {
+  return {log_bytes.load(), log_bytes_at_sync.load(), log_bytes_at_barrier.load()};
+}
 
 bool ParseStorageFault(absl::string_view text, StorageFault* fault) {
   if (text == "none") {

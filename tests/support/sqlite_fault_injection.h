@@ -41,6 +41,17 @@ struct SyncCounts {
 };
 SyncCounts CountedSyncs();
 
+// The bytes written to write-ahead logs through the VFS since InstallFaultInjection, and what
+// they were at the last sync of a log and at the last barrier (the moment before SQLite
+// publishes a commit to other connections): what a test compares with the bytes SQLite asked
+// to write, to prove that a layer above holding writes back had written them by then.
+struct LogBytes {
+  int64_t written = 0;
+  int64_t written_at_last_sync = 0;
+  int64_t written_at_last_barrier = 0;
+};
+LogBytes CountedLogBytes();
+
 // "none", "disk_full", "io_error", "read_only"; false for anything else.
 bool ParseStorageFault(absl::string_view text, StorageFault* fault);
 
