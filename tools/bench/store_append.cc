@@ -8,11 +8,14 @@
 // The webhook rows of tools/bench/run measure the whole path on a machine that wrk shares: a
 // change that saves a tenth of the store's CPU is lost in their noise. This prints what the
 // store costs per event: the process's CPU (user + system, the checkpointer's included), the
-// commits and the WAL frames, the rate, and the bytes the process sent to the disk (the log and
-// the checkpoints, through the last one when the store closes: what the webhook rows' "KiB to
+// commits and the WAL frames, the rate, and the bytes the disk wrote (the log and the
+// checkpoints, through the last one when the store closes: what the webhook rows' "KiB to
 // disk/stored event" counts in steady state). Compare builds as ratios in one run, interleaved.
 
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -72,8 +75,8 @@ double CpuSeconds() {
 }
 
 // What the process has sent to the storage layer so far (/proc/self/io write_bytes): the
-// kernel counts each page of the page cache the process dirties, as the webhook rows count
-// channeld's.
+// kernel counts each folio of the page cache the process dirties, as the webhook rows count
+// channeld's "dirtied in the page cache".
 int64_t BytesWritten() {
   std::ifstream io("/proc/self/io");
   std::string key;
@@ -82,6 +85,23 @@ int64_t BytesWritten() {
     if (key == "write_bytes:") return value;
   }
   Die("/proc/self/io has no write_bytes");
+}
+
+// What the block device holding `path` has written so far, by its own count
+// (/sys/dev/block/MAJ:MIN/stat, by every process), once the page cache is written out; -1
+// where the kernel does not say. Unlike write_bytes, which counts a whole cached folio each
+// time a write dirties it, this is what reached the disk.
+int64_t DeviceBytesWritten(const std::string& path) {
+  sync();
+  struct stat file;
+  if (stat(path.c_str(), &file) != 0) return -1;
+  std::ifstream device_stat(
+      absl::StrCat("/sys/dev/block/", major(file.st_dev), ":", minor(file.st_dev), "/stat"));
+  int64_t field = 0;
+  for (int i = 0; i < 7; ++i) {
+    if (!(device_stat >> field)) return -1;
+  }
+  return field * 512;  // The seventh field: sectors written.
 }
 
 Binding NewBinding(int n, int teams) {
@@ -194,6 +214,10 @@ int Main() {
   } window{0, in_flight_max};
   int64_t stored = 0;
   int64_t failed = 0;
+  // Of the file's directory: closing the store removes its log.
+  std::string directory = std::filesystem::path(path).parent_path().string();
+  if (directory.empty()) directory = ".";
+  const int64_t device_start = DeviceBytesWritten(directory);
   const int64_t written_start = BytesWritten();
   const double cpu_start = CpuSeconds();
   const absl::Time start = absl::Now();
@@ -210,6 +234,10 @@ int Main() {
       if (result.ok()) {
         stored += result->stored;
       } else {
+        // The first says why; the count says how many more.
+        if (failed == 0) {
+          std::fprintf(stderr, "a request failed: %s\n", result.status().ToString().c_str());
+        }
         ++failed;
       }
     });
@@ -223,6 +251,11 @@ int Main() {
   // Closing the last connection copies what is left in the log into the file.
   store->reset();
   const int64_t written = BytesWritten() - written_start;
+  const int64_t device_end = DeviceBytesWritten(directory);
+  const double device_kib_per_event =
+      device_start < 0 || device_end < 0 ? -1
+                                         : static_cast<double>(device_end - device_start) / 1024.0 /
+                                               (static_cast<double>(requests) * per_request);
   absl::MutexLock lock(&mu);
   const int64_t events = int64_t{requests} * per_request;
   // The printed figures are all ratios.
@@ -233,10 +266,10 @@ int Main() {
   std::printf(
       "%d requests of %d events: %.2f us CPU/event (%.2f cores), %.0f events/s, %.1f requests "
       "per commit, %.1f WAL frames per commit, %.2f KiB to the WAL and %.2f KiB to disk per "
-      "event; stored %lld of %lld, %lld requests failed\n",
+      "event (%.2f dirtied in the page cache); stored %lld of %lld, %lld requests failed\n",
       requests, per_request, cpu * 1e6 / per_event, cpu / seconds, per_event / seconds,
       requests / commit_count, static_cast<double>(wal_frames) / commit_count,
-      static_cast<double>(wal_frames) * (page_size + 24) / 1024.0 / per_event,
+      static_cast<double>(wal_frames) * (page_size + 24) / 1024.0 / per_event, device_kib_per_event,
       static_cast<double>(written) / 1024.0 / per_event, static_cast<long long>(stored),
       static_cast<long long>(events), static_cast<long long>(failed));
   return failed == 0 && stored == events ? 0 : 1;
