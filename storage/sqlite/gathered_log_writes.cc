@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <type_traits>
 
 #include "absl/base/attributes.h"
 #include "absl/base/const_init.h"
@@ -25,10 +26,10 @@ constexpr int kLogWriteLock = 0;
 
 // Registered VFSs must outlive every connection, so these are never freed.
 struct GatheringVfs {
-  sqlite3_vfs vfs;  // First: SQLite hands xOpen a pointer to it.
+  sqlite3_vfs vfs;  // First: SQLite hands xOpen a pointer to it, cast back in Open.
   sqlite3_vfs* base;
-  std::string name;
 };
+static_assert(std::is_standard_layout_v<GatheringVfs>);
 
 // The writes of a log waiting to go out: `bytes` belong at `offset` in the file.
 struct Run {
@@ -42,18 +43,24 @@ struct Run {
 };
 
 // A database file or a log opened through the VFS; the base VFS's file lives right after it in
-// one allocation, 8-aligned. A connection's two are linked, for the database file's locks and
-// shared memory, not the log's, are where other connections learn of the log.
-struct alignas(8) File {
+// one allocation. A connection's two are linked, for the database file's locks and shared
+// memory, not the log's, are where other connections learn of the log.
+struct File {
   sqlite3_file file;  // First: SQLite passes a pointer to it.
   sqlite3_file* real;
   sqlite3_filename name;
   bool is_log;
+  // Of a database file: its connection took the exclusive locking mode, where SQLite takes the
+  // log's locks without telling the VFS, so no run may wait (see NoticePragma).
+  bool write_through;
   // Of a log: what waits to go out (null if it is written through). Of a database file: null.
   Run* run;
   // Of a log: its database file. Of a database file: its log while that is open.
   File* partner;
 };
+// The base's file starts right after ours, as aligned as SQLite aligns its own such pairs.
+static_assert(sizeof(File) % alignof(void*) == 0);
+static_assert(std::is_standard_layout_v<File>);
 
 File* Of(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
 sqlite3_file* Real(sqlite3_file* f) { return Of(f)->real; }
@@ -100,7 +107,7 @@ int GoOut(sqlite3_file* f) {
 
 int Write(sqlite3_file* f, const void* buf, int amount, sqlite3_int64 offset) {
   Run* run = Of(f)->run;
-  if (run == nullptr) {
+  if (run == nullptr || (Of(f)->partner != nullptr && Of(f)->partner->write_through)) {
     if (const int rc = GoOut(f); rc != SQLITE_OK) return rc;
     return RealMethods(f)->xWrite(Real(f), buf, amount, offset);
   }
@@ -172,8 +179,23 @@ int CheckReservedLock(sqlite3_file* f, int* out) {
   if (const int rc = GoOut(f); rc != SQLITE_OK) return rc;
   return RealMethods(f)->xCheckReservedLock(Real(f), out);
 }
+// In the exclusive locking mode SQLite takes and lets go of the log's locks in itself, never
+// through xShmLock, and before the log is opened it keeps the index in its own memory, never
+// calling xShmBarrier: the moments a run must go out would pass unseen. SQLite hands every
+// PRAGMA to the database file first, so a connection that asks for that mode is seen here, and
+// its log is written through from then on.
+void NoticePragma(sqlite3_file* f, char** pragma) {
+  File* file = Of(f);
+  if (file->is_log || pragma[1] == nullptr || pragma[2] == nullptr) return;
+  if (sqlite3_stricmp(pragma[1], "locking_mode") == 0 &&
+      sqlite3_stricmp(pragma[2], "exclusive") == 0) {
+    file->write_through = true;
+  }
+}
+
 int FileControl(sqlite3_file* f, int op, void* arg) {
   if (const int rc = GoOut(f); rc != SQLITE_OK) return rc;
+  if (op == SQLITE_FCNTL_PRAGMA) NoticePragma(f, static_cast<char**>(arg));
   return RealMethods(f)->xFileControl(Real(f), op, arg);
 }
 int SectorSize(sqlite3_file* f) { return RealMethods(f)->xSectorSize(Real(f)); }
@@ -202,17 +224,17 @@ int ShmLock(sqlite3_file* f, int offset, int n, int flags) {
   }
   return releases || gone_out == SQLITE_OK ? rc : gone_out;
 }
-// SQLite calls the barrier just before it publishes a commit to other connections, and it
-// cannot fail. With synchronous=FULL (every connection channeld opens) the commit's sync has
-// sent its frames out already, or failed the commit. With less they go out here (or at a call
-// in between), and if they cannot, publishing the commit would point readers at frames the
-// file does not hold: ending the process instead loses only that commit, which nobody was
-// told of yet.
+// SQLite calls the barrier just before it publishes a commit to other connections (and where
+// no run can wait: reading or resetting the index's header, recovering it), and it cannot fail.
+// With synchronous=FULL (every connection channeld opens) the commit's sync has sent its frames
+// out already, or failed the commit. With less they go out here (or at a call in between), and
+// if they cannot, publishing the commit would point readers at frames the file does not hold:
+// ending the process instead loses only that commit, which nobody was told of yet.
 void ShmBarrier(sqlite3_file* f) {
   if (const int rc = GoOut(f); rc != SQLITE_OK) {
     std::fprintf(stderr,
-                 "storage: a commit's log frames could not be written (SQLite error %d) and "
-                 "SQLite was about to publish it; stopping\n",
+                 "storage: log frames could not be written (SQLite error %d) and SQLite was "
+                 "about to publish a commit; stopping\n",
                  rc);
     std::abort();
   }
@@ -277,6 +299,7 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags, in
   file->real = reinterpret_cast<sqlite3_file*>(file + 1);
   file->name = name;
   file->is_log = log;
+  file->write_through = false;
   file->run = nullptr;
   file->partner = nullptr;
   file->file.pMethods = nullptr;
@@ -294,7 +317,7 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags, in
     }
     // A log whose database file is not ours is written through too.
     auto database = DatabaseFiles().find(sqlite3_filename_database(name));
-    if (database == DatabaseFiles().end()) return rc;
+    if (database == DatabaseFiles().end() || database->second->write_through) return rc;
     file->run = new Run();
     file->partner = database->second;
     database->second->partner = file;
@@ -313,16 +336,17 @@ const char* GatheringLogWritesVfs(sqlite3_vfs* base) {
   if (ours == nullptr) {
     ours = new GatheringVfs();
     ours->base = base;
-    ours->name = std::string("linechannel_gathered_log_writes_over_") + base->zName;
     // Everything but opening a file is the base's own: it gets its own pAppData as before.
     ours->vfs = *base;
-    ours->vfs.zName = ours->name.c_str();
+    ours->vfs.zName =
+        (new std::string(std::string("linechannel_gathered_log_writes_over_") + base->zName))
+            ->c_str();
     ours->vfs.szOsFile = static_cast<int>(sizeof(File)) + base->szOsFile;
     ours->vfs.xOpen = Open;
     ours->vfs.pNext = nullptr;
     sqlite3_vfs_register(&ours->vfs, /*makeDflt=*/0);
   }
-  return ours->name.c_str();
+  return ours->vfs.zName;
 }
 
 LogWriteCounts GatheredLogWriteCounts() {

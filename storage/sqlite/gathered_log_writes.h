@@ -28,7 +28,9 @@ namespace linechannel::storage {
 // read that failed inside a statement it rolled back). Letting go of a lock happens even so.
 // Only the barrier before a commit is published cannot report a failure: if its run cannot go
 // out the process ends (with synchronous=FULL the commit's sync has sent every run out, or
-// failed the commit). Journals and temporary files are `base`'s own, untouched.
+// failed the commit). A connection that takes the exclusive locking mode (where SQLite takes
+// the log's locks without telling the VFS) has its log written through from then on. Journals
+// and temporary files are `base`'s own, untouched.
 const char* GatheringLogWritesVfs(sqlite3_vfs* base);
 
 // Longest run kept in memory. The unix VFS writes at most 128 KiB - 1 bytes a call (it masks

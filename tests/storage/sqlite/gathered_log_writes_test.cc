@@ -133,6 +133,20 @@ TEST_F(GatheredLogWritesTest, ACommitsFramesGoOutInAFewWritesAndAreReadBackWhole
   ExpectWholeInItsFiles(600);
 }
 
+TEST_F(GatheredLogWritesTest, AConnectionInTheExclusiveLockingModeWritesItsLogThrough) {
+  // SQLite takes the log's locks without the VFS in this mode: no run may wait for them.
+  writer_->exec("PRAGMA locking_mode = EXCLUSIVE");
+  const LogWriteCounts before = GatheredLogWriteCounts();
+  {
+    SQLite::Transaction transaction(*writer_);
+    Insert(*writer_, 0, 600);
+    transaction.commit();
+  }
+  const LogWriteCounts after = GatheredLogWriteCounts();
+  EXPECT_EQ(after.asked_by_sqlite, before.asked_by_sqlite) << "log writes were gathered";
+  ExpectWholeInItsFiles(600);
+}
+
 TEST_F(GatheredLogWritesTest, AnotherConnectionSeesEachCommitAtOnceSyncedOrNot) {
   auto reader = Open(/*read_only=*/true);
   int rows = 0;
