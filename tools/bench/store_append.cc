@@ -252,10 +252,11 @@ int Main() {
   store->reset();
   const int64_t written = BytesWritten() - written_start;
   const int64_t device_end = DeviceBytesWritten(directory);
-  const double device_kib_per_event =
-      device_start < 0 || device_end < 0 ? -1
-                                         : static_cast<double>(device_end - device_start) / 1024.0 /
-                                               (static_cast<double>(requests) * per_request);
+  const std::string device_kib_per_event =
+      device_start < 0 || device_end < 0
+          ? "n/a (no device count)"
+          : absl::StrFormat("%.2f", static_cast<double>(device_end - device_start) / 1024.0 /
+                                        (static_cast<double>(requests) * per_request));
   absl::MutexLock lock(&mu);
   const int64_t events = int64_t{requests} * per_request;
   // The printed figures are all ratios.
@@ -265,13 +266,14 @@ int Main() {
   const int page_size = absl::GetFlag(FLAGS_page_size) > 0 ? absl::GetFlag(FLAGS_page_size) : 4096;
   std::printf(
       "%d requests of %d events: %.2f us CPU/event (%.2f cores), %.0f events/s, %.1f requests "
-      "per commit, %.1f WAL frames per commit, %.2f KiB to the WAL and %.2f KiB to disk per "
+      "per commit, %.1f WAL frames per commit, %.2f KiB to the WAL and %s KiB to disk per "
       "event (%.2f dirtied in the page cache); stored %lld of %lld, %lld requests failed\n",
       requests, per_request, cpu * 1e6 / per_event, cpu / seconds, per_event / seconds,
       requests / commit_count, static_cast<double>(wal_frames) / commit_count,
-      static_cast<double>(wal_frames) * (page_size + 24) / 1024.0 / per_event, device_kib_per_event,
-      static_cast<double>(written) / 1024.0 / per_event, static_cast<long long>(stored),
-      static_cast<long long>(events), static_cast<long long>(failed));
+      static_cast<double>(wal_frames) * (page_size + 24) / 1024.0 / per_event,
+      device_kib_per_event.c_str(), static_cast<double>(written) / 1024.0 / per_event,
+      static_cast<long long>(stored), static_cast<long long>(events),
+      static_cast<long long>(failed));
   return failed == 0 && stored == events ? 0 : 1;
 }
 
