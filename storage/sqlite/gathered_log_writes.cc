@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 #include <type_traits>
@@ -338,9 +339,11 @@ const char* GatheringLogWritesVfs(sqlite3_vfs* base) {
     ours->base = base;
     // Everything but opening a file is the base's own: it gets its own pAppData as before.
     ours->vfs = *base;
-    ours->vfs.zName =
-        (new std::string(std::string("linechannel_gathered_log_writes_over_") + base->zName))
-            ->c_str();
+    // The name's characters are held by the VFS itself (its zName), so they are never lost.
+    const std::string name = std::string("linechannel_gathered_log_writes_over_") + base->zName;
+    char* characters = new char[name.size() + 1];
+    std::memcpy(characters, name.c_str(), name.size() + 1);
+    ours->vfs.zName = characters;
     ours->vfs.szOsFile = static_cast<int>(sizeof(File)) + base->szOsFile;
     ours->vfs.xOpen = Open;
     ours->vfs.pNext = nullptr;
