@@ -254,7 +254,16 @@ absl::Status Channeld::Restart() {
     auto stopped = Stop();
     if (!stopped.ok()) return stopped.status();
   }
-  return Launch();
+  // A test running beside this one may take a port of ours the moment it is free, as the local
+  // port of a connection of its own (a CI run lost a restart so): such a port is soon free
+  // again, so the restart tries for a few seconds before it fails.
+  absl::Status launched = Launch();
+  for (int attempt = 0;
+       attempt < 50 && absl::StrContains(launched.message(), "Address already in use"); ++attempt) {
+    absl::SleepFor(absl::Milliseconds(100));
+    launched = Launch();
+  }
+  return launched;
 }
 
 std::string Channeld::ReadLog() const { return ReadFile(log_path()); }
