@@ -218,10 +218,8 @@ int ShmLock(sqlite3_file* f, int offset, int n, int flags) {
   const int rc = RealMethods(f)->xShmLock(Real(f), offset, n, flags);
   if (releases && (flags & SQLITE_SHM_EXCLUSIVE) != 0 && offset <= kLogWriteLock &&
       kLogWriteLock < offset + n) {
-    if (Run* run = WaitingRun(f); run != nullptr) {
-      run->failed = SQLITE_OK;
-      run->bytes.clear();
-    }
+    // The run itself is empty: the GoOut above sent it out, or dropped it when it failed.
+    if (Run* run = WaitingRun(f); run != nullptr) run->failed = SQLITE_OK;
   }
   return releases || gone_out == SQLITE_OK ? rc : gone_out;
 }
