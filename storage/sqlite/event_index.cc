@@ -115,17 +115,18 @@ EventIndex::EventIndex(SQLite::Database& writer, int batch_rows, int pieces,
       insert_once_(writer, InsertPairs(kOnceColumns, 1)),
       insert_many_once_(writer, InsertPairs(kOnceColumns, kKeysPerInsert)) {}
 
-const std::string& EventIndex::Key(absl::string_view channel_id,
-                                   absl::string_view webhook_event_id) {
+std::string EventIndex::TailKey(absl::string_view channel_id, absl::string_view webhook_event_id) {
   // Channel IDs are digits, so a NUL cannot make two pairs one key.
-  key_.assign(channel_id.data(), channel_id.size());
-  key_.push_back('\0');
-  key_.append(webhook_event_id.data(), webhook_event_id.size());
-  return key_;
+  return absl::StrCat(channel_id, absl::string_view("\0", 1), webhook_event_id);
 }
 
 bool EventIndex::Seen(const std::string& channel_id, const std::string& webhook_event_id) {
-  if (tail_.contains(Key(channel_id, webhook_event_id))) return true;
+  return SeenKey(TailKey(channel_id, webhook_event_id), channel_id, webhook_event_id);
+}
+
+bool EventIndex::SeenKey(const std::string& tail_key, const std::string& channel_id,
+                         const std::string& webhook_event_id) {
+  if (tail_.contains(tail_key)) return true;
   // LINE's webhookEventIds are ULIDs, which grow with time: a new event's id is past every
   // indexed one, and only a redelivery needs the look-up.
   if (webhook_event_id > greatest_indexed_id_) return false;
@@ -139,7 +140,11 @@ bool EventIndex::Seen(const std::string& channel_id, const std::string& webhook_
 
 void EventIndex::Add(absl::string_view channel_id, absl::string_view webhook_event_id,
                      int64_t seq) {
-  tail_.try_emplace(Key(channel_id, webhook_event_id), seq);
+  AddKey(TailKey(channel_id, webhook_event_id), seq);
+}
+
+void EventIndex::AddKey(std::string tail_key, int64_t seq) {
+  tail_.try_emplace(std::move(tail_key), seq);
 }
 
 void EventIndex::Abandoned(int64_t first_seq, int64_t last_seq) {
@@ -180,11 +185,19 @@ bool EventIndex::StartCatchUp(SQLite::Database& db, int64_t from) {
   auto next = std::make_unique<Catch>();
   next->through = LastCursor(db);
   if (next->through <= from) return false;
+  // Rows come in cursor order, so each team's cursors are in order as they are gathered: the
+  // rows are grouped by team rather than sorted, which was a string comparison per row and
+  // step of the sort on the commit thread.
+  absl::flat_hash_map<std::string, size_t> team_at;
+  const auto add_cursor = [&](std::string team_id, int64_t seq) {
+    const auto [it, added] = team_at.try_emplace(team_id, next->by_team.size());
+    if (added) next->by_team.emplace_back(std::move(team_id), std::vector<int64_t>());
+    next->by_team[it->second].second.push_back(seq);
+  };
   if (TailRowsAre(from, next->through)) {
-    next->by_team.reserve(tail_rows_.size());
     next->once.reserve(tail_rows_.size());
     for (TailRow& row : tail_rows_) {
-      next->by_team.emplace_back(std::move(row.team_id), row.seq);
+      add_cursor(std::move(row.team_id), row.seq);
       if (row.webhook_event_id) {
         next->once.emplace_back(std::move(*row.webhook_event_id), std::move(row.channel_id));
       }
@@ -192,11 +205,11 @@ bool EventIndex::StartCatchUp(SQLite::Database& db, int64_t from) {
   } else {
     SQLite::Statement rows(db,
                            "SELECT team_id, seq, webhook_event_id, channel_id FROM events "
-                           "WHERE seq > ? AND seq <= ?");
+                           "WHERE seq > ? AND seq <= ? ORDER BY seq");
     rows.bind(1, from);
     rows.bind(2, next->through);
     while (rows.executeStep()) {
-      next->by_team.emplace_back(rows.getColumn(0).getString(), rows.getColumn(1).getInt64());
+      add_cursor(rows.getColumn(0).getString(), rows.getColumn(1).getInt64());
       if (!rows.getColumn(2).isNull()) {
         next->once.emplace_back(rows.getColumn(2).getString(), rows.getColumn(3).getString());
       }
@@ -207,7 +220,8 @@ bool EventIndex::StartCatchUp(SQLite::Database& db, int64_t from) {
   tail_rows_exact_ = true;
   // std::string orders as SQLite's BINARY collation does (bytes, then length), so each piece
   // is one run of neighbouring keys of its table.
-  std::sort(next->by_team.begin(), next->by_team.end());
+  std::sort(next->by_team.begin(), next->by_team.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   std::sort(next->once.begin(), next->once.end());
   catch_ = std::move(next);
   return true;
@@ -253,14 +267,8 @@ void EventIndex::DropTeamCursorsAbove(int64_t stored) {
 
 void EventIndex::InsertTeamCursors(const Catch& c, int64_t stored) {
   DropTeamCursorsAbove(stored);
-  // by_team is sorted by team, then cursor: each team's run is its row, in key order.
-  std::vector<int64_t> cursors;
-  for (size_t i = 0; i < c.by_team.size();) {
-    const std::string& team = c.by_team[i].first;
-    cursors.clear();
-    for (; i < c.by_team.size() && c.by_team[i].first == team; ++i) {
-      cursors.push_back(c.by_team[i].second);
-    }
+  // by_team is sorted by team, each team's cursors in order: each team's row, in key order.
+  for (const auto& [team, cursors] : c.by_team) {
     const std::string encoded = EncodeCursors(cursors);
     insert_team_cursors_.tryReset();
     insert_team_cursors_.bind(1, c.through);

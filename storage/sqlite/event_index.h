@@ -72,14 +72,24 @@ class EventIndex {
   static absl::StatusOr<std::unique_ptr<EventIndex>> Load(SQLite::Database& writer, int batch_rows,
                                                           int pieces);
 
+  // The tail's key of an event. A write makes its events' keys on the caller's thread and hands
+  // them to SeenKey and AddKey, which keeps the key itself: a key built and copied on the commit
+  // thread was an allocation there per event.
+  static std::string TailKey(absl::string_view channel_id, absl::string_view webhook_event_id);
+
   // Whether `channel_id` already has an event with this webhookEventId, indexed or in the
   // tail. Runs inside the write's transaction; looks in the table only for an id that is not
   // past every indexed one.
   bool Seen(const std::string& channel_id, const std::string& webhook_event_id);
+  // The same, with the pair's TailKey.
+  bool SeenKey(const std::string& tail_key, const std::string& channel_id,
+               const std::string& webhook_event_id);
 
   // Notes the key of a row the current write stored with cursor `seq`; if the write's rows do
   // not commit, Abandoned must be told the cursors of the keys it added.
   void Add(absl::string_view channel_id, absl::string_view webhook_event_id, int64_t seq);
+  // The same, with the pair's TailKey.
+  void AddKey(std::string tail_key, int64_t seq);
   // A write failed or was rolled back: its rows are not there, and the keys it added (of the
   // rows with cursors first_seq to last_seq; none when first_seq is 0) are forgotten. No other
   // write's key is in that range: a cursor is given to one row only (event_cursors.h), and a
@@ -129,17 +139,13 @@ class EventIndex {
   // keys are in.
   struct Catch {
     int64_t through = 0;
-    std::vector<std::pair<std::string, int64_t>> by_team;   // (team, cursor)
+    std::vector<std::pair<std::string, std::vector<int64_t>>> by_team;  // (team, its cursors)
     std::vector<std::pair<std::string, std::string>> once;  // (webhookEventId, channel)
     size_t once_done = 0;
   };
 
   EventIndex(SQLite::Database& writer, int batch_rows, int pieces, int64_t indexed_through);
 
-  // The tail's key of a pair, in a buffer the index reuses (valid until the next call): a
-  // string made for each look-up, and for each key added besides the map's own copy, was an
-  // allocation on the commit thread.
-  const std::string& Key(absl::string_view channel_id, absl::string_view webhook_event_id);
   // Reads the keys of the rows after `from` into a new catch-up; false if there are none.
   bool StartCatchUp(SQLite::Database& db, int64_t from);
   // Whether tail_rows_ are exactly the rows with from < seq <= through.
@@ -158,7 +164,6 @@ class EventIndex {
   std::unique_ptr<Catch> catch_;
   // Once-per-OA keys of the tail's rows, with their cursors.
   absl::flat_hash_map<std::string, int64_t> tail_;
-  std::string key_;  // Key's buffer.
   // The rows writes told of (Stored) since the last catch-up started, in the order told.
   // tail_rows_exact_ is false once they may hold rows that are not in the file: a write told
   // of its rows and was then rolled back.
