@@ -1,5 +1,6 @@
 #include "storage/sqlite/checkpointer.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "absl/time/time.h"
@@ -74,6 +75,7 @@ int Checkpointer::SyncDatabaseFile() {
 }
 
 void Checkpointer::Loop() {
+  pthread_setname_np(pthread_self(), "sqlite-checkpt");
   while (true) {
     int copied_before = 0;
     {

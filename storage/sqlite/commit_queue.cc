@@ -1,5 +1,6 @@
 #include "storage/sqlite/commit_queue.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <string>
@@ -79,6 +80,7 @@ void CommitQueue::Submit(Write write, Done settled, Done done) {
 }
 
 void CommitQueue::CommitLoop() {
+  pthread_setname_np(pthread_self(), kCommitterThreadName);
   while (true) {
     std::deque<Pending*> batch;
     absl::Duration idle;
@@ -117,6 +119,7 @@ void CommitQueue::CommitLoop() {
 }
 
 void CommitQueue::AnswerLoop() {
+  pthread_setname_np(pthread_self(), kAnswererThreadName);
   while (true) {
     std::deque<std::deque<Pending*>> batches;
     {

@@ -28,6 +28,11 @@ class CommitQueue {
   // still commit. It must only touch `db`, and quickly: every queued write waits for it.
   using Write = std::function<absl::Status(SQLite::Database& db)>;
 
+  // The threads' names, as `top -H`, perf and /proc/<pid>/task/*/comm show them: the committer
+  // is the one thread every write goes through, so its share of a CPU is worth telling apart.
+  static constexpr char kCommitterThreadName[] = "sqlite-commit";
+  static constexpr char kAnswererThreadName[] = "sqlite-answer";
+
   // Told about every transaction: how long it took from BEGIN to COMMIT, how many writes it
   // carried, and whether it committed. Runs on the committer thread; must be quick.
   using Observer = std::function<void(absl::Duration elapsed, int writes, bool committed)>;

@@ -3,6 +3,8 @@
 
 #include "storage/sqlite/commit_queue.h"
 
+#include <pthread.h>
+
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +26,13 @@ namespace linechannel::storage {
 namespace {
 
 using ::testing::ElementsAreArray;
+
+// The calling thread's name, as /proc and `top -H` show it.
+std::string ThisThreadsName() {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof(name));
+  return name;
+}
 
 class CommitQueueTest : public ::testing::Test {
  protected:
@@ -166,6 +175,26 @@ TEST_F(CommitQueueTest, AFailedWriteIsUndoneAndToldWhileTheOthersOfItsTransactio
     EXPECT_EQ((*statuses)[1], absl::FailedPreconditionError("write 1 refuses"));
     EXPECT_TRUE((*statuses)[2].ok()) << (*statuses)[2];
   }
+}
+
+TEST_F(CommitQueueTest, WritesRunOnTheThreadNamedCommitAndDonesOnTheOneNamedAnswer) {
+  CommitQueue queue(&db_, 8);
+  std::string write_thread;
+  absl::Notification done;
+  std::string done_thread;
+  queue.Submit(
+      [&write_thread](SQLite::Database&) -> absl::Status {
+        write_thread = ThisThreadsName();
+        return absl::OkStatus();
+      },
+      nullptr,
+      [&](absl::Status) {
+        done_thread = ThisThreadsName();
+        done.Notify();
+      });
+  done.WaitForNotification();
+  EXPECT_EQ(write_thread, CommitQueue::kCommitterThreadName);
+  EXPECT_EQ(done_thread, CommitQueue::kAnswererThreadName);
 }
 
 TEST_F(CommitQueueTest, RunWaitsForTheCommitAndADoneMayQueueAnotherWrite) {
