@@ -208,6 +208,30 @@ def process_cpu_s(pid):
     return (int(rest[11]) + int(rest[12])) / CLK_TCK
 
 
+def thread_schedstat(pids, name):
+    """Summed over the threads named `name` of `pids` (/proc/<pid>/task/*/schedstat): seconds
+    on a CPU and seconds runnable but waiting for one; None when there is no such thread."""
+    found, run_s, wait_s = False, 0.0, 0.0
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                    if f.read().strip() != name:
+                        continue
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    fields = f.read().split()
+            except OSError:
+                continue
+            found = True
+            run_s += int(fields[0]) / 1e9
+            wait_s += int(fields[1]) / 1e9
+    return (run_s, wait_s) if found else None
+
+
 def proc_io(pid):
     """/proc/<pid>/io: bytes the process asked to write (wchar) and sent to storage."""
     out = {}
@@ -242,6 +266,10 @@ def own_children_cpu_s():
         usage = resource.getrusage(who)
         total += usage.ru_utime + usage.ru_stime
     return total
+
+
+# channeld's SQLite commit thread (storage/sqlite/commit_queue.h names it).
+COMMIT_THREAD = "sqlite-commit"
 
 
 class Span:
@@ -293,6 +321,7 @@ class Span:
         self.ours = sum(process_cpu_s(p) for p in self._servers()) + own_children_cpu_s()
         self.io = self._io(self.pids)
         self.pg_io = self._io(self.pg)
+        self.committer = thread_schedstat(self.pids, COMMIT_THREAD)
         return self
 
     def __exit__(self, *exc):
@@ -309,6 +338,9 @@ class Span:
         self.io = {k: after[k] - self.io.get(k, 0) for k in after}
         pg_after = self._io(pg_now)
         self.pg_io = {k: pg_after[k] - self.pg_io.get(k, 0) for k in pg_after} if pg_now else {}
+        committer = thread_schedstat(self.pids, COMMIT_THREAD)
+        self.committer = None if committer is None or self.committer is None else (
+            committer[0] - self.committer[0], committer[1] - self.committer[1])
         if self.disk_sectors is not None:
             os.sync()
             after = device_sectors_written(self.disk_paths)
@@ -335,6 +367,9 @@ class Span:
         if self.pg:
             out["postgres_cores"] = round(self.pg_cpu / load, 2)
             out["postgres_write_bytes"] = self.pg_io.get("write_bytes")
+        if self.committer is not None:
+            out["commit_thread_cores"] = round(self.committer[0] / load, 2)
+            out["commit_thread_cpu_wait_cores"] = round(self.committer[1] / load, 2)
         return out
 
     def note(self):
@@ -344,6 +379,12 @@ class Span:
             text += f" ({len(self.pids)} replicas together)"
         if "postgres_cores" in c:
             text += f", postgres {c['postgres_cores']:.2f} cores"
+        if c.get("commit_thread_cores", 0) >= 0.05:
+            # Of its time committing, how much it computed and how much it was ready to but
+            # found both cores taken; the rest it waited for the disk (or for writes).
+            text += (f", its {COMMIT_THREAD} thread on a CPU {c['commit_thread_cores']:.0%} of "
+                     f"the time and waiting for one {c['commit_thread_cpu_wait_cores']:.0%}")
+        return text
         if c["foreign_cores"] >= 0.15:
             text += f"; OTHER PROCESSES used {c['foreign_cores']:.2f} cores meanwhile"
         return text
