@@ -75,7 +75,7 @@ int Checkpointer::SyncDatabaseFile() {
 }
 
 void Checkpointer::Loop() {
-  pthread_setname_np(pthread_self(), "sqlite-checkpt");
+  pthread_setname_np(pthread_self(), kThreadName);
   while (true) {
     int copied_before = 0;
     {

@@ -35,6 +35,8 @@ namespace linechannel::storage {
 // that sync then wrote every earlier round's pages while the queued writes waited.
 class Checkpointer {
  public:
+  // The thread's name, beside CommitQueue's two.
+  static constexpr char kThreadName[] = "sqlite-checkpt";
   // SQLite's own threshold for its automatic checkpoint, in pages of the log.
   static constexpr int kSqliteDefaultPages = 1000;
   // The most frames the commit thread copies (2 MiB at 4 KiB pages); with more left, the

@@ -226,6 +226,8 @@ def thread_schedstat(pids, name):
                     fields = f.read().split()
             except OSError:
                 continue
+            if len(fields) < 2:
+                continue
             found = True
             run_s += int(fields[0]) / 1e9
             wait_s += int(fields[1]) / 1e9
@@ -379,15 +381,19 @@ class Span:
             text += f" ({len(self.pids)} replicas together)"
         if "postgres_cores" in c:
             text += f", postgres {c['postgres_cores']:.2f} cores"
-        if c.get("commit_thread_cores", 0) >= 0.05:
-            # Of its time committing, how much it computed and how much it was ready to but
-            # found both cores taken; the rest it waited for the disk (or for writes).
-            text += (f", its {COMMIT_THREAD} thread on a CPU {c['commit_thread_cores']:.0%} of "
-                     f"the time and waiting for one {c['commit_thread_cpu_wait_cores']:.0%}")
-        return text
         if c["foreign_cores"] >= 0.15:
             text += f"; OTHER PROCESSES used {c['foreign_cores']:.2f} cores meanwhile"
         return text
+
+    def commit_thread_note(self):
+        """Shares of the load's time the commit thread was on a CPU and was ready to run but
+        waited for one, or "" (no such thread, or an idle one). Set beside `committing N%`, what
+        is left of that is mostly its waits for the disk."""
+        c = self.cpu()
+        if c.get("commit_thread_cores", 0) < 0.05:
+            return ""
+        return (f"{COMMIT_THREAD} thread on a CPU {c['commit_thread_cores']:.0%} of the time, "
+                f"waiting for a CPU {c['commit_thread_cpu_wait_cores']:.0%}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -990,6 +996,8 @@ class Bench:
                 # On a shared machine the rate per core channeld got is steadier than the rate.
                 row["extra"]["rate_per_channeld_core"] = value / cores
                 note += f" ({value / cores:,.0f} {unit} per {span.label} core)"
+            if span.commit_thread_note():
+                note += f"; {span.commit_thread_note()}"
             if note:
                 row["notes"] = f"{row['notes']}; {note}" if row["notes"] else note
         if callable(met):

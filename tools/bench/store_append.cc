@@ -7,10 +7,11 @@
 //
 // The webhook rows of tools/bench/run measure the whole path on a machine that wrk shares: a
 // change that saves a tenth of the store's CPU is lost in their noise. This prints what the
-// store costs per event: the process's CPU (user + system, the checkpointer's included), the
-// commits and the WAL frames, the rate, and the bytes the disk wrote (the log and the
-// checkpoints, through the last one when the store closes: what the webhook rows' "KiB to
-// disk/stored event" counts in steady state). Compare builds as ratios in one run, interleaved.
+// store costs per event: the process's CPU (user + system, the checkpointer's included) and the
+// commit thread's own, the commits and the WAL frames, the rate, and the bytes the disk wrote
+// (the log and the checkpoints, through the last one when the store closes: what the webhook
+// rows' "KiB to disk/stored event" counts in steady state). Compare builds as ratios in one run,
+// interleaved.
 
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -90,7 +91,9 @@ double ThreadCpuSeconds(const std::string& name) {
     std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
     // The fields after the ")" that ends the name begin with the third, the state; utime and
     // stime are the 14th and 15th.
-    std::istringstream fields(stat.substr(stat.rfind(')') + 1));
+    const size_t name_end = stat.rfind(')');
+    if (name_end == std::string::npos) return -1;
+    std::istringstream fields(stat.substr(name_end + 1));
     std::string field;
     double ticks = 0;
     for (int i = 3; i <= 15 && fields >> field; ++i) {
@@ -298,7 +301,8 @@ int Main() {
           ? "n/a"
           : absl::StrFormat("%.2f", (committer_end - committer_start) * 1e6 / per_event);
   std::printf(
-      "%d requests of %d events: %.2f us CPU/event (%.2f cores; the commit thread %s), %.0f "
+      "%d requests of %d events: %.2f us CPU/event (%.2f cores; the commit thread %s us/event), "
+      "%.0f "
       "events/s, %.1f requests "
       "per commit, %.1f WAL frames per commit, %.2f KiB to the WAL and %s KiB to disk per "
       "event (%.2f dirtied in the page cache); stored %lld of %lld, %lld requests failed\n",
