@@ -996,8 +996,9 @@ class Bench:
                 # On a shared machine the rate per core channeld got is steadier than the rate.
                 row["extra"]["rate_per_channeld_core"] = value / cores
                 note += f" ({value / cores:,.0f} {unit} per {span.label} core)"
-            if span.commit_thread_note():
-                note += f"; {span.commit_thread_note()}"
+            commit_thread = span.commit_thread_note()
+            if commit_thread:
+                note += f"; {commit_thread}"
             if note:
                 row["notes"] = f"{row['notes']}; {note}" if row["notes"] else note
         if callable(met):
